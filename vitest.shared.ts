@@ -1,0 +1,33 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/** Los tests corren contra el código fuente de los paquetes del workspace, no contra dist/. */
+const condiciones = ['@aeropartners/source', ...defaultServerConditions];
+
+export interface OpcionesVitest {
+  /** Ruta al globalSetup que arranca PostgreSQL para los tests *.int.test.ts. */
+  readonly setupIntegracion?: string;
+}
+
+export function configurarVitest(opciones: OpcionesVitest = {}) {
+  const proyectos: TestProjectInlineConfiguration[] = [
+    { extends: true, test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
+  ];
+  if (opciones.setupIntegracion) {
+    proyectos.push({
+      extends: true,
+      test: {
+        name: 'int',
+        include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts', 'test/**/*.e2e.test.ts'],
+        globalSetup: [opciones.setupIntegracion],
+        testTimeout: 60_000,
+        hookTimeout: 120_000,
+      },
+    });
+  }
+  return defineConfig({
+    resolve: { conditions: condiciones },
+    ssr: { resolve: { conditions: condiciones } },
+    test: { projects: proyectos },
+  });
+}
