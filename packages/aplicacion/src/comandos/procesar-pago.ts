@@ -1,0 +1,84 @@
+import {
+  Dinero,
+  Resultado,
+  crearPago,
+  type ErrorDePago,
+  type Pago,
+  type Reloj,
+  type RepositorioPagos,
+  type Trazabilidad,
+} from '@aeropartners/dominio';
+import type { GeneradorIds } from '../puertos.js';
+
+/** Registra un pago recibido de un socio. No llama a la pasarela: eso ocurre de forma asíncrona. */
+export interface ProcesarPagoCommand {
+  readonly tipo: 'ProcesarPago';
+  readonly idSocio: string;
+  /** Cabecera `Idempotency-Key`; si falta, la clave es `referenciaPago`. */
+  readonly claveIdempotencia?: string | undefined;
+  readonly idAfiliado: string;
+  readonly monto: number | string;
+  readonly moneda: string;
+  readonly referenciaPago: string;
+  readonly traza: Trazabilidad;
+}
+
+export type ErrorProcesarPago =
+  | ErrorDePago
+  | {
+      /** La clave ya se usó con otro cuerpo: no se crea nada y se nombra el pago existente. */
+      readonly tipo: 'ClaveReutilizada';
+      readonly idPagoExistente: string;
+      readonly camposDistintos: readonly string[];
+    };
+
+export interface PagoRegistrado {
+  readonly pago: Pago;
+  /** `true` si la clave ya existía con el mismo cuerpo: respuesta repetida, nada nuevo escrito. */
+  readonly repetido: boolean;
+}
+
+export interface DependenciasProcesarPago {
+  readonly repositorio: RepositorioPagos;
+  readonly reloj: Reloj;
+  readonly nuevoId: GeneradorIds;
+}
+
+function camposDistintos(existente: Pago, solicitado: { idAfiliado: string; monto: Dinero; referenciaPago: string }) {
+  const distintos: string[] = [];
+  if (existente.idAfiliado !== solicitado.idAfiliado) distintos.push('id_afiliado');
+  if (existente.monto.unidadesMenores !== solicitado.monto.unidadesMenores) distintos.push('monto');
+  if (existente.monto.moneda !== solicitado.monto.moneda) distintos.push('moneda');
+  if (existente.referenciaPago !== solicitado.referenciaPago) distintos.push('referencia_pago');
+  return distintos;
+}
+
+export function crearManejadorProcesarPago(deps: DependenciasProcesarPago) {
+  return async function procesarPago(
+    comando: ProcesarPagoCommand,
+  ): Promise<Resultado<PagoRegistrado, ErrorProcesarPago>> {
+    const monto = Dinero.de(comando.monto, comando.moneda);
+    if (!monto.ok) return monto;
+    const cambio = crearPago(
+      {
+        id: deps.nuevoId(),
+        idSocio: comando.idSocio,
+        idAfiliado: comando.idAfiliado,
+        monto: monto.valor,
+        referenciaPago: comando.referenciaPago,
+      },
+      { ahora: deps.reloj.ahora(), nuevoId: deps.nuevoId },
+    );
+    if (!cambio.ok) return cambio;
+    const clave = { idSocio: comando.idSocio, clave: comando.claveIdempotencia ?? comando.referenciaPago };
+    const creacion = await deps.repositorio.crear(cambio.valor, clave, comando.traza);
+    if (creacion.tipo === 'creado') return Resultado.ok({ pago: creacion.pago, repetido: false });
+    const distintos = camposDistintos(creacion.pago, cambio.valor.pago);
+    if (distintos.length > 0) {
+      return Resultado.fallo({ tipo: 'ClaveReutilizada', idPagoExistente: creacion.pago.id, camposDistintos: distintos });
+    }
+    return Resultado.ok({ pago: creacion.pago, repetido: true });
+  };
+}
+
+export type ManejadorProcesarPago = ReturnType<typeof crearManejadorProcesarPago>;

@@ -1,0 +1,58 @@
+import { Resultado, type EstadoPago, type Pago, type RepositorioPagos } from '@aeropartners/dominio';
+import type { ConsultasPagos, EntradaHistorial, EstadisticasOutbox, Pagina } from '../puertos.js';
+
+export type ErrorConsulta = { readonly tipo: 'PagoNoEncontrado'; readonly idPago: string };
+
+/** Estado actual de un pago. */
+export interface ObtenerEstadoPagoQuery {
+  readonly tipo: 'ObtenerEstadoPago';
+  readonly idPago: string;
+}
+
+export interface ListarPagosQuery {
+  readonly tipo: 'ListarPagos';
+  readonly estado?: EstadoPago | undefined;
+  readonly idAfiliado?: string | undefined;
+  readonly referenciaPago?: string | undefined;
+  readonly cursor?: string | undefined;
+  /** 1–200; por defecto 50. */
+  readonly limite?: number | undefined;
+}
+
+export interface ObtenerHistorialPagoQuery {
+  readonly tipo: 'ObtenerHistorialPago';
+  readonly idPago: string;
+}
+
+export const LIMITE_LISTADO = { porDefecto: 50, maximo: 200 } as const;
+
+export function crearManejadorObtenerEstadoPago(deps: { readonly repositorio: RepositorioPagos }) {
+  return async (consulta: ObtenerEstadoPagoQuery): Promise<Resultado<Pago, ErrorConsulta>> => {
+    const pago = await deps.repositorio.obtener(consulta.idPago);
+    return pago ? Resultado.ok(pago) : Resultado.fallo({ tipo: 'PagoNoEncontrado', idPago: consulta.idPago });
+  };
+}
+
+export function crearManejadorListarPagos(deps: { readonly consultas: ConsultasPagos }) {
+  return (consulta: ListarPagosQuery): Promise<Pagina<Pago>> => {
+    const limite = Math.min(Math.max(1, Math.trunc(consulta.limite ?? LIMITE_LISTADO.porDefecto)), LIMITE_LISTADO.maximo);
+    return deps.consultas.listar({
+      estado: consulta.estado,
+      idAfiliado: consulta.idAfiliado,
+      referenciaPago: consulta.referenciaPago,
+      cursor: consulta.cursor,
+      limite,
+    });
+  };
+}
+
+export function crearManejadorObtenerHistorialPago(deps: { readonly consultas: ConsultasPagos }) {
+  return async (consulta: ObtenerHistorialPagoQuery): Promise<Resultado<readonly EntradaHistorial[], ErrorConsulta>> => {
+    const historial = await deps.consultas.historial(consulta.idPago);
+    return historial ? Resultado.ok(historial) : Resultado.fallo({ tipo: 'PagoNoEncontrado', idPago: consulta.idPago });
+  };
+}
+
+export function crearManejadorEstadisticasOutbox(deps: { readonly consultas: ConsultasPagos }) {
+  return (): Promise<EstadisticasOutbox> => deps.consultas.estadisticasOutbox();
+}

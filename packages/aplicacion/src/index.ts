@@ -1,0 +1,35 @@
+/**
+ * @aeropartners/aplicacion — casos de uso del servicio de pagos (CQS).
+ *
+ * Comandos: {@link ProcesarPagoCommand}. Consultas: {@link ObtenerEstadoPagoQuery},
+ * {@link ListarPagosQuery}, {@link ObtenerHistorialPagoQuery}, estadísticas del outbox.
+ * Cada manejador se construye con `crearManejador…(dependencias)`; las dependencias son puertos.
+ * Dobles en memoria y suites de contrato: `@aeropartners/aplicacion/testing`.
+ */
+export {
+  crearManejadorProcesarPago,
+  type DependenciasProcesarPago,
+  type ErrorProcesarPago,
+  type ManejadorProcesarPago,
+  type PagoRegistrado,
+  type ProcesarPagoCommand,
+} from './comandos/procesar-pago.js';
+export {
+  LIMITE_LISTADO,
+  crearManejadorEstadisticasOutbox,
+  crearManejadorListarPagos,
+  crearManejadorObtenerEstadoPago,
+  crearManejadorObtenerHistorialPago,
+  type ErrorConsulta,
+  type ListarPagosQuery,
+  type ObtenerEstadoPagoQuery,
+  type ObtenerHistorialPagoQuery,
+} from './consultas/consultas-pagos.js';
+export type {
+  ConsultasPagos,
+  EntradaHistorial,
+  EstadisticasOutbox,
+  FiltrosListado,
+  GeneradorIds,
+  Pagina,
+} from './puertos.js';

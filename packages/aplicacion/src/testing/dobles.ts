@@ -1,0 +1,130 @@
+import {
+  EstadoPago,
+  Resultado,
+  type CambioPago,
+  type ClaveIdempotencia,
+  type ConflictoDeVersion,
+  type EventoPago,
+  type Pago,
+  type Reloj,
+  type RepositorioPagos,
+  type ResultadoCreacion,
+  type Trazabilidad,
+} from '@aeropartners/dominio';
+import type { ConsultasPagos, EntradaHistorial, EstadisticasOutbox, FiltrosListado, Pagina } from '../puertos.js';
+
+/** Reloj que el test controla. */
+export function relojFijo(inicio = new Date('2026-01-01T00:00:00.000Z')): Reloj & { avanzar(ms: number): void } {
+  let actual = inicio.getTime();
+  return {
+    ahora: () => new Date(actual),
+    avanzar(ms: number) {
+      actual += ms;
+    },
+  };
+}
+
+/** Identificadores con forma de UUID y crecientes (en orden lexicográfico), deterministas para los tests. */
+export function idsSecuenciales(prefijo = 0): () => string {
+  let n = 0;
+  const grupo = prefijo.toString(16).padStart(8, '0').slice(-8);
+  return () => {
+    n += 1;
+    return `${grupo}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+  };
+}
+
+export interface FilaOutboxEnMemoria {
+  readonly evento: EventoPago;
+  readonly traza: Trazabilidad;
+  publicado: boolean;
+}
+
+/**
+ * Repositorio y consultas en memoria con las mismas garantías observables que el de PostgreSQL:
+ * clave de idempotencia única por socio, control optimista de versión, outbox e historial atómicos.
+ */
+export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos {
+  readonly pagos = new Map<string, Pago>();
+  readonly claves = new Map<string, string>();
+  readonly outbox: FilaOutboxEnMemoria[] = [];
+  readonly historialPorPago = new Map<string, EntradaHistorial[]>();
+
+  private anotar(cambio: CambioPago, traza: Trazabilidad) {
+    for (const evento of cambio.eventos) {
+      this.outbox.push({ evento, traza, publicado: false });
+      const historial = this.historialPorPago.get(evento.idPago) ?? [];
+      historial.push({
+        estado: cambio.pago.estado,
+        version: evento.version,
+        tipoEvento: evento.tipo,
+        idEvento: evento.idEvento,
+        ocurridoEn: evento.ocurridoEn,
+        idCorrelacion: traza.idCorrelacion,
+      });
+      this.historialPorPago.set(evento.idPago, historial);
+    }
+  }
+
+  async crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion> {
+    const llave = JSON.stringify([clave.idSocio, clave.clave]);
+    const existente = this.claves.get(llave);
+    if (existente !== undefined) {
+      const pago = this.pagos.get(existente);
+      if (!pago) throw new Error(`Clave de idempotencia huérfana: ${llave}`);
+      return { tipo: 'existente', pago };
+    }
+    if (this.pagos.has(cambio.pago.id)) throw new Error(`Pago duplicado: ${cambio.pago.id}`);
+    this.claves.set(llave, cambio.pago.id);
+    this.pagos.set(cambio.pago.id, cambio.pago);
+    this.anotar(cambio, traza);
+    return { tipo: 'creado', pago: cambio.pago };
+  }
+
+  async obtener(idPago: string): Promise<Pago | null> {
+    return this.pagos.get(idPago) ?? null;
+  }
+
+  async guardar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+  ): Promise<Resultado<Pago, ConflictoDeVersion>> {
+    const actual = this.pagos.get(cambio.pago.id);
+    if (!actual || actual.version !== versionEsperada) {
+      return Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada });
+    }
+    this.pagos.set(cambio.pago.id, cambio.pago);
+    this.anotar(cambio, traza);
+    return Resultado.ok(cambio.pago);
+  }
+
+  async listar(filtros: FiltrosListado): Promise<Pagina<Pago>> {
+    const todos = [...this.pagos.values()]
+      .filter((p) => filtros.estado === undefined || p.estado === filtros.estado)
+      .filter((p) => filtros.idAfiliado === undefined || p.idAfiliado === filtros.idAfiliado)
+      .filter((p) => filtros.referenciaPago === undefined || p.referenciaPago === filtros.referenciaPago)
+      .filter((p) => filtros.cursor === undefined || p.id < filtros.cursor)
+      .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const elementos = todos.slice(0, filtros.limite);
+    const ultimo = elementos.at(-1);
+    return { elementos, siguienteCursor: todos.length > filtros.limite && ultimo ? ultimo.id : null };
+  }
+
+  async historial(idPago: string): Promise<readonly EntradaHistorial[] | null> {
+    if (!this.pagos.has(idPago)) return null;
+    return [...(this.historialPorPago.get(idPago) ?? [])].sort((a, b) => a.version - b.version);
+  }
+
+  async estadisticasOutbox(): Promise<EstadisticasOutbox> {
+    const publicados = this.outbox.filter((f) => f.publicado).length;
+    return { total: this.outbox.length, publicados, pendientes: this.outbox.length - publicados };
+  }
+
+  /** Cuenta de pagos por estado, útil en aserciones. */
+  contarPorEstado(): Record<EstadoPago, number> {
+    const cuenta = Object.fromEntries(EstadoPago.todos.map((e) => [e, 0])) as Record<EstadoPago, number>;
+    for (const p of this.pagos.values()) cuenta[p.estado] += 1;
+    return cuenta;
+  }
+}
