@@ -33,3 +33,14 @@ export type {
   GeneradorIds,
   Pagina,
 } from './puertos.js';
+export type {
+  Broker,
+  MensajeEntrante,
+  MensajeSaliente,
+  OpcionesSuscripcion,
+  PropiedadesMensaje,
+  Publicador,
+  Suscripcion,
+} from './mensajeria/puertos-broker.js';
+export type { AlmacenOutbox, FilaOutbox } from './outbox/puertos-outbox.js';
+export { crearRelay, filaAMensaje, type OpcionesRelay, type Relay } from './outbox/relay.js';

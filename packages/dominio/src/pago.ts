@@ -63,6 +63,13 @@ function textoValido(campo: string, valor: string): ErrorDePago | null {
   return null;
 }
 
+/** Corta a `maximo` unidades UTF-16 sin partir un par sustituto (un sustituto suelto no es UTF-8 válido). */
+function truncar(texto: string, maximo: number): string {
+  if (texto.length <= maximo) return texto;
+  const ultimo = texto.charCodeAt(maximo - 1);
+  return texto.slice(0, ultimo >= 0xd800 && ultimo <= 0xdbff ? maximo - 1 : maximo);
+}
+
 function transicion(pago: Pago, hacia: EstadoPago, ctx: Contexto, cambios: Partial<Pago>): Pago {
   return Object.freeze({
     ...pago,
@@ -177,7 +184,7 @@ export function registrarExito(
 
 /** PROCESANDO → FALLIDO con un mensaje claro. Mismas reglas de idempotencia que {@link registrarExito}. */
 export function registrarFallo(pago: Pago, mensajeError: string, ctx: Contexto): Resultado<CambioPago, ErrorDePago> {
-  const mensaje = mensajeError.trim().length > 0 ? mensajeError.slice(0, 1000) : 'Pago rechazado';
+  const mensaje = mensajeError.trim().length > 0 ? truncar(mensajeError, 1000) : 'Pago rechazado';
   if (pago.estado === 'FALLIDO') return sinCambios(pago);
   if (EstadoPago.esFinal(pago.estado)) {
     return Resultado.fallo({ tipo: 'ResultadoEnConflicto', idPago: pago.id, estadoActual: pago.estado, estadoPedido: 'FALLIDO' });

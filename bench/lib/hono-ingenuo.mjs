@@ -1,0 +1,41 @@
+// Línea base «ingenua»: un handler Hono que hace BEGIN / INSERT pago / INSERT outbox / COMMIT por petición,
+// sin idempotencia, sin historial, sin validación más allá de lo mínimo. Uso: node hono-ingenuo.mjs DATABASE_URL PUERTO POOL
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const requerir = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../services/api/package.json'));
+const { Hono } = await import(requerir.resolve('hono'));
+const { serve } = await import(requerir.resolve('@hono/node-server'));
+const pg = (await import(createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../packages/adaptadores/package.json')).resolve('pg'))).default;
+
+const [url, puerto, tamanoPool] = process.argv.slice(2);
+const pool = new pg.Pool({ connectionString: url, max: Number(tamanoPool) });
+const app = new Hono();
+app.post('/pagos', async (c) => {
+  const cuerpo = await c.req.json();
+  const id = randomUUID();
+  const cliente = await pool.connect();
+  try {
+    await cliente.query('BEGIN');
+    await cliente.query(
+      `INSERT INTO pagos (id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version, fecha_creacion, fecha_actualizacion)
+       VALUES ($1, 'default', $2, $3, $4, $5, $2, 'PENDIENTE', 1, now(), now())`,
+      [id, cuerpo.referencia_pago, cuerpo.id_afiliado, Math.round(cuerpo.monto * 100), cuerpo.moneda],
+    );
+    await cliente.query(
+      `INSERT INTO outbox (id_evento, id_agregado, version_agregado, tipo, payload, metadatos) VALUES ($1, $2, 1, 'PagoPendiente', $3, '{}')`,
+      [randomUUID(), id, JSON.stringify(cuerpo)],
+    );
+    await cliente.query('COMMIT');
+  } catch (error) {
+    await cliente.query('ROLLBACK');
+    throw error;
+  } finally {
+    cliente.release();
+  }
+  return c.json({ id_pago: id, estado: 'PENDIENTE' });
+});
+serve({ fetch: app.fetch, port: Number(puerto), hostname: '127.0.0.1' }, () => process.stdout.write('listo\n'));
+process.on('SIGTERM', () => process.exit(0));

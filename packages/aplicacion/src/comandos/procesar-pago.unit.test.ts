@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '../testing/dobles.js';
+import { crearManejadorProcesarPago, type ProcesarPagoCommand } from './procesar-pago.js';
+
+function preparar() {
+  const repositorio = new RepositorioPagosEnMemoria();
+  const procesarPago = crearManejadorProcesarPago({ repositorio, reloj: relojFijo(), nuevoId: idsSecuenciales() });
+  return { repositorio, procesarPago };
+}
+
+const comando = (cambios: Partial<ProcesarPagoCommand> = {}): ProcesarPagoCommand => ({
+  tipo: 'ProcesarPago',
+  idSocio: 'socio-1',
+  idAfiliado: 'afiliado-1',
+  monto: 150.75,
+  moneda: 'USD',
+  referenciaPago: 'ref-1',
+  traza: { idCorrelacion: 'corr-1' },
+  ...cambios,
+});
+
+describe('ProcesarPago', () => {
+  it('dado un pago nuevo, cuando se procesa, entonces queda PENDIENTE con un PagoPendiente en el outbox', async () => {
+    const { repositorio, procesarPago } = preparar();
+    const r = await procesarPago(comando());
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.valor.repetido).toBe(false);
+    expect(r.valor.pago).toMatchObject({ estado: 'PENDIENTE', version: 1, monto: { unidadesMenores: 15075, moneda: 'USD' } });
+    expect(repositorio.outbox.map((f) => f.evento.tipo)).toEqual(['PagoPendiente']);
+    expect(repositorio.outbox[0]?.traza.idCorrelacion).toBe('corr-1');
+  });
+
+  it('dado un monto con más decimales de los permitidos, entonces no escribe nada', async () => {
+    const { repositorio, procesarPago } = preparar();
+    const r = await procesarPago(comando({ monto: 0.001 }));
+    expect(r).toMatchObject({ ok: false, error: { tipo: 'DemasiadosDecimales' } });
+    expect(repositorio.pagos.size).toBe(0);
+    expect(repositorio.outbox).toHaveLength(0);
+  });
+
+  it('dada una moneda desconocida, entonces MonedaNoSoportada', async () => {
+    const { procesarPago } = preparar();
+    expect(await procesarPago(comando({ moneda: 'XYZ' }))).toMatchObject({ ok: false, error: { tipo: 'MonedaNoSoportada' } });
+  });
+
+  it('dada la misma referencia y el mismo cuerpo, entonces devuelve el original marcado como repetido', async () => {
+    const { repositorio, procesarPago } = preparar();
+    const primero = await procesarPago(comando());
+    const segundo = await procesarPago(comando({ monto: '150.750' }));
+    expect(segundo).toEqual({ ok: true, valor: { pago: primero.ok ? primero.valor.pago : null, repetido: true } });
+    expect(repositorio.outbox).toHaveLength(1);
+  });
+
+  it('dada la misma clave con otro cuerpo, entonces ClaveReutilizada nombrando el pago y los campos', async () => {
+    const { repositorio, procesarPago } = preparar();
+    const primero = await procesarPago(comando({ claveIdempotencia: 'k-1' }));
+    const otro = await procesarPago(comando({ claveIdempotencia: 'k-1', monto: 10, referenciaPago: 'ref-2' }));
+    expect(otro).toEqual({
+      ok: false,
+      error: {
+        tipo: 'ClaveReutilizada',
+        idPagoExistente: primero.ok ? primero.valor.pago.id : '',
+        camposDistintos: ['monto', 'referencia_pago'],
+      },
+    });
+    expect(repositorio.pagos.size).toBe(1);
+  });
+
+  it('con Idempotency-Key, la clave es la cabecera y no la referencia', async () => {
+    const { repositorio, procesarPago } = preparar();
+    await procesarPago(comando({ claveIdempotencia: 'k-a' }));
+    const r = await procesarPago(comando({ claveIdempotencia: 'k-b' }));
+    expect(r.ok && r.valor.repetido).toBe(false);
+    expect(repositorio.pagos.size).toBe(2);
+  });
+
+  it('50 peticiones concurrentes idénticas: un pago y 50 respuestas con el mismo id', async () => {
+    const { repositorio, procesarPago } = preparar();
+    const respuestas = await Promise.all(Array.from({ length: 50 }, () => procesarPago(comando())));
+    const ids = new Set(respuestas.map((r) => (r.ok ? r.valor.pago.id : 'error')));
+    expect(ids.size).toBe(1);
+    expect(ids.has('error')).toBe(false);
+    expect(respuestas.filter((r) => r.ok && !r.valor.repetido)).toHaveLength(1);
+    expect(repositorio.pagos.size).toBe(1);
+  });
+});

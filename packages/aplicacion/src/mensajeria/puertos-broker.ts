@@ -1,0 +1,96 @@
+/**
+ * Puerto del broker de mensajes. Dos adaptadores lo cumplen y pasan la misma suite de contrato
+ * (`probarContratoBroker` en `@aeropartners/aplicacion/testing`): Apache Pulsar y el broker
+ * embebido sobre PostgreSQL.
+ *
+ * Semántica: al menos una vez, con orden por clave y deduplicación por (productor, secuencia).
+ */
+
+/** Propiedades que viajan con cada mensaje (cabeceras del broker). */
+export interface PropiedadesMensaje {
+  readonly id_evento: string;
+  readonly tipo: string;
+  readonly version: string;
+  readonly id_correlacion: string;
+  readonly traceparent?: string;
+  readonly [otra: string]: string | undefined;
+}
+
+/** Un mensaje tal como lo publica el relay del outbox. */
+export interface MensajeSaliente {
+  /** Clave de partición y de orden: el id del pago. */
+  readonly clave: string;
+  /**
+   * Secuencia de publicación del productor: estrictamente creciente por nombre de productor.
+   * El broker descarta (y confirma como éxito) un mensaje cuya secuencia no supere la mayor que ya
+   * aceptó de ese productor: así una republicación tras una caída no duplica.
+   */
+  readonly secuencia: number;
+  /** El sobre del evento, en JSON. */
+  readonly cuerpo: string;
+  readonly propiedades: PropiedadesMensaje;
+}
+
+export interface Publicador {
+  /** Nombre fijo del productor: la deduplicación del broker es por este nombre. */
+  readonly nombreProductor: string;
+  /**
+   * La mayor secuencia que el broker ya aceptó de este productor, si el broker la sabe (el embebido
+   * sí; el cliente de Pulsar para Node no la expone: `null`, y la marca de agua vive en PostgreSQL).
+   */
+  ultimaSecuenciaAceptada(): Promise<number | null>;
+  /**
+   * Publica en el orden dado y espera la confirmación del broker de TODOS los mensajes. Rechaza si
+   * alguno no se confirmó (el llamante reintenta con las mismas secuencias).
+   */
+  publicar(mensajes: readonly MensajeSaliente[]): Promise<void>;
+  cerrar(): Promise<void>;
+}
+
+/** Un mensaje recibido por un consumidor. */
+export interface MensajeEntrante {
+  /** Identificador del mensaje en el broker (opaco). */
+  readonly idMensaje: string;
+  readonly clave: string;
+  readonly cuerpo: string;
+  readonly propiedades: Readonly<Record<string, string>>;
+  /** 1 en la primera entrega; crece con cada reentrega. */
+  readonly entregas: number;
+  /** Nombre del productor y secuencia con que se publicó. */
+  readonly productor: string;
+  readonly secuencia: number;
+}
+
+export interface OpcionesSuscripcion {
+  /** Nombre de la suscripción (compartida: varios consumidores se reparten las claves). */
+  readonly suscripcion: string;
+  /** Tras este número de entregas sin confirmar, el mensaje va a la cola de mensajes muertos. */
+  readonly maximoEntregas: number;
+  /** Espera antes de reentregar un mensaje rechazado (la suscripción puede aplicar backoff). */
+  readonly retrasoReentregaMs: number;
+}
+
+export interface Suscripcion {
+  /**
+   * El siguiente mensaje. Los mensajes de una misma clave llegan en orden de publicación mientras no
+   * se rechacen. Devuelve `null` cuando la suscripción se cerró.
+   */
+  recibir(): Promise<MensajeEntrante | null>;
+  /** Confirma (ack): no se volverá a entregar. */
+  confirmar(mensaje: MensajeEntrante): Promise<void>;
+  /** Rechaza (nack): se reentregará tras `retrasoMs` (o el retraso por defecto). */
+  rechazar(mensaje: MensajeEntrante, retrasoMs?: number): Promise<void>;
+  /** Lo manda a la cola de mensajes muertos con un motivo y lo confirma. Nada se pierde. */
+  aMensajesMuertos(mensaje: MensajeEntrante, motivo: string): Promise<void>;
+  /** Deja de recibir; los mensajes sin confirmar se reentregarán a otro consumidor. */
+  cerrar(): Promise<void>;
+}
+
+/** Un broker: crea publicadores y suscripciones sobre un tópico. */
+export interface Broker {
+  crearPublicador(nombreProductor: string): Promise<Publicador>;
+  suscribir(opciones: OpcionesSuscripcion): Promise<Suscripcion>;
+  /** Mensajes en la cola de mensajes muertos de una suscripción (para operación y tests). */
+  mensajesMuertos(suscripcion: string): Promise<readonly { readonly mensaje: MensajeEntrante; readonly motivo: string }[]>;
+  cerrar(): Promise<void>;
+}
