@@ -11,6 +11,7 @@ import {
   type ResultadoCreacion,
   type Trazabilidad,
 } from '@aeropartners/dominio';
+import type { AnotacionInbox, InboxPagos } from '../consumidor/puertos-consumidor.js';
 import type { ConsultasPagos, EntradaHistorial, EstadisticasOutbox, FiltrosListado, Pagina } from '../puertos.js';
 
 /** Reloj que el test controla. */
@@ -44,13 +45,15 @@ export interface FilaOutboxEnMemoria {
  * Repositorio y consultas en memoria con las mismas garantías observables que el de PostgreSQL:
  * clave de idempotencia única por socio, control optimista de versión, outbox e historial atómicos.
  */
-export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos {
+export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos, InboxPagos {
   readonly pagos = new Map<string, Pago>();
+  /** Inbox: `suscripcion id_evento` → anotación. */
+  readonly inbox = new Map<string, AnotacionInbox>();
   readonly claves = new Map<string, string>();
   readonly outbox: FilaOutboxEnMemoria[] = [];
   readonly historialPorPago = new Map<string, EntradaHistorial[]>();
 
-  private anotar(cambio: CambioPago, traza: Trazabilidad) {
+  private anotarCambio(cambio: CambioPago, traza: Trazabilidad) {
     for (const evento of cambio.eventos) {
       this.outbox.push({ evento, traza, publicado: false });
       const historial = this.historialPorPago.get(evento.idPago) ?? [];
@@ -77,7 +80,7 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
     if (this.pagos.has(cambio.pago.id)) throw new Error(`Pago duplicado: ${cambio.pago.id}`);
     this.claves.set(llave, cambio.pago.id);
     this.pagos.set(cambio.pago.id, cambio.pago);
-    this.anotar(cambio, traza);
+    this.anotarCambio(cambio, traza);
     return { tipo: 'creado', pago: cambio.pago };
   }
 
@@ -95,7 +98,7 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
       return Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada });
     }
     this.pagos.set(cambio.pago.id, cambio.pago);
-    this.anotar(cambio, traza);
+    this.anotarCambio(cambio, traza);
     return Resultado.ok(cambio.pago);
   }
 
@@ -119,6 +122,30 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
   async estadisticasOutbox(): Promise<EstadisticasOutbox> {
     const publicados = this.outbox.filter((f) => f.publicado).length;
     return { total: this.outbox.length, publicados, pendientes: this.outbox.length - publicados };
+  }
+
+  async yaProcesado(suscripcion: string, idEvento: string): Promise<boolean> {
+    return this.inbox.has(`${suscripcion} ${idEvento}`);
+  }
+
+  async anotar(anotacion: AnotacionInbox): Promise<'anotado' | 'duplicado'> {
+    const llave = `${anotacion.suscripcion} ${anotacion.idEvento}`;
+    if (this.inbox.has(llave)) return 'duplicado';
+    this.inbox.set(llave, anotacion);
+    return 'anotado';
+  }
+
+  async guardarYAnotar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+    anotacion: AnotacionInbox,
+  ): Promise<'aplicado' | 'duplicado' | 'conflicto'> {
+    if (this.inbox.has(`${anotacion.suscripcion} ${anotacion.idEvento}`)) return 'duplicado';
+    const r = await this.guardar(cambio, versionEsperada, traza);
+    if (!r.ok) return 'conflicto';
+    await this.anotar(anotacion);
+    return 'aplicado';
   }
 
   /** Cuenta de pagos por estado, útil en aserciones. */
