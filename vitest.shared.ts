@@ -1,5 +1,5 @@
 import { defaultServerConditions } from 'vite';
-import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 /** Los tests corren contra el código fuente de los paquetes del workspace, no contra dist/. */
 const condiciones = ['@aeropartners/source', ...defaultServerConditions];
@@ -19,6 +19,8 @@ export function configurarVitest(opciones: OpcionesVitest = {}) {
       test: {
         name: 'int',
         include: ['src/**/*.int.test.ts', 'test/**/*.int.test.ts', 'test/**/*.e2e.test.ts'],
+        // Los tests contra un Pulsar real (*.real.int.test.ts) solo entran cuando hay uno: PULSAR_URL.
+        exclude: [...configDefaults.exclude, ...(process.env.PULSAR_URL ? [] : ['**/*.real.int.test.ts'])],
         globalSetup: [opciones.setupIntegracion],
         testTimeout: 60_000,
         hookTimeout: 120_000,
@@ -28,6 +30,9 @@ export function configurarVitest(opciones: OpcionesVitest = {}) {
   return defineConfig({
     resolve: { conditions: condiciones },
     ssr: { resolve: { conditions: condiciones } },
+    // vitest carga el globalSetup en el entorno `__vitest__`, que no hereda `resolve.conditions`: sin
+    // esto, `@aeropartners/adaptadores/testing` se resolvería a dist/ (que no existe en un clon limpio).
+    environments: { __vitest__: { resolve: { conditions: condiciones } } },
     test: { projects: proyectos },
   });
 }

@@ -1,0 +1,67 @@
+/**
+ * @aeropartners/adaptadores — persistencia PostgreSQL (Kysely + pg) con outbox e historial,
+ * migraciones, PostgreSQL embebido e identificadores UUIDv7.
+ * Infraestructura de tests: `@aeropartners/adaptadores/testing`.
+ */
+export { uuidv7, esUuid, instanteDeUuidv7 } from './ids/uuidv7.js';
+
+export {
+  iniciarPostgresEmbebido,
+  type OpcionesPostgresEmbebido,
+  type PostgresEmbebido,
+} from './postgres/postgres-embebido.js';
+export { migrarHastaLaUltima, MIGRACIONES, type ResultadoMigracion } from './postgres/migrar.js';
+export {
+  crearPersistenciaPostgres,
+  type OpcionesPersistenciaPostgres,
+  type PersistenciaPostgres,
+} from './postgres/persistencia-postgres.js';
+export {
+  KyselyRepositorioPagos,
+  type MetricasCreacion,
+  type OpcionesRepositorioPagos,
+} from './postgres/kysely-repositorio-pagos.js';
+export { KyselyConsultasPagos, ErrorCursorInvalido } from './postgres/kysely-consultas-pagos.js';
+export {
+  eventoAFila,
+  filaAEvento,
+  type ErrorEventoOutbox,
+  type EventoDeOutbox,
+  type FilaEventoOutbox,
+  type FilaEventoOutboxLeida,
+  type MetadatosEvento,
+  type PayloadEvento,
+} from './postgres/serializacion-eventos.js';
+export { filaAPago, COLUMNAS_PAGO, type FilaPago } from './postgres/fila-pago.js';
+export {
+  enteroSeguro,
+  type BaseDeDatos,
+  type TablaHistorialPagos,
+  type TablaOutbox,
+  type TablaPagos,
+} from './postgres/esquema.js';
+export type { ClientePostgres, ConsultaPostgres, PoolPostgres, ResultadoPostgres } from './postgres/pool-postgres.js';
+export { validarUrlPostgres, urlSinContrasena } from './postgres/url-postgres.js';
+export {
+  AgrupadorPorLotes,
+  type MetricasAgrupador,
+  type OpcionesAgrupador,
+  type Pendiente,
+} from './postgres/agrupador-por-lotes.js';
+
+export * from './stripe/index-stripe.js';
+
+export {
+  crearLogger,
+  esNivelLog,
+  NIVELES_LOG,
+  type Logger,
+  type NivelLog,
+  type OpcionesLogger,
+} from './observabilidad/logger.js';
+export { SQL_CREAR_LOTE } from './postgres/sentencias-escritura.js';
+export { migrarUrl } from './postgres/migrar-url.js';
+
+export * from './broker-embebido/index-broker-embebido.js';
+export * from './pulsar/index-pulsar.js';
+export * from './pasarela-simulada/index-pasarela-simulada.js';

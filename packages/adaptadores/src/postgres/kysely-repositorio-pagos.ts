@@ -1,0 +1,363 @@
+import {
+  Resultado,
+  type CambioPago,
+  type ClaveIdempotencia,
+  type ConflictoDeVersion,
+  type Pago,
+  type RepositorioPagos,
+  type ResultadoCreacion,
+  type Trazabilidad,
+} from '@aeropartners/dominio';
+import type { Kysely } from 'kysely';
+import { esUuid } from '../ids/uuidv7.js';
+import { AgrupadorPorLotes, type Pendiente } from './agrupador-por-lotes.js';
+import type { BaseDeDatos } from './esquema.js';
+import { filaAPago, type FilaPago } from './fila-pago.js';
+import type { ConsultaPostgres, PoolPostgres } from './pool-postgres.js';
+import { SQL_CREAR_LOTE, SQL_GUARDAR, SQL_PAGOS_POR_CLAVE, parametrosEventos } from './sentencias-escritura.js';
+
+export interface OpcionesRepositorioPagos {
+  /** Sentencias de creación en vuelo a la vez (≈ tamaño del pool). Por defecto 8. */
+  readonly enVueloMaximo?: number;
+  /** Solicitudes como máximo por sentencia de creación. Por defecto 500. */
+  readonly loteMaximo?: number;
+  /**
+   * Usar sentencias preparadas con nombre (se analizan y planifican una vez por conexión). Por
+   * defecto `true`; desactívelo detrás de un PgBouncer en modo transacción antiguo (< 1.21).
+   */
+  readonly sentenciasPreparadas?: boolean;
+}
+
+/** Contadores de la agrupación de creaciones, para observar el «group commit» en marcha. */
+export interface MetricasCreacion {
+  /** Llamadas a `crear` recibidas (los reintentos internos no cuentan). */
+  readonly solicitudes: number;
+  /** Sentencias de creación por lotes ejecutadas (incluidos reintentos por interbloqueo). */
+  readonly sentencias: number;
+  /** Lotes despachados por el agrupador. */
+  readonly lotes: number;
+  readonly mayorLote: number;
+  readonly pagosCreados: number;
+  /** Respondidas `existente` (clave ya usada: antes, en el mismo lote o por otra transacción). */
+  readonly existentes: number;
+  /** Consultas de seguimiento tras perder una carrera con otra transacción. */
+  readonly consultasSeguimiento: number;
+  /** Solicitudes reenviadas porque el pago ganador aún no era visible. */
+  readonly reintentos: number;
+  /** Lotes que fallaron (todas sus solicitudes rechazadas o aisladas). */
+  readonly lotesFallidos: number;
+  readonly enVuelo: number;
+  readonly enCola: number;
+}
+
+interface SolicitudCreacion {
+  readonly cambio: CambioPago;
+  readonly clave: ClaveIdempotencia;
+  readonly traza: Trazabilidad;
+  /** 1 la primera vez; 2 si se reenvía porque el pago con la clave aún no era visible. */
+  readonly intento: number;
+}
+
+type PendienteCreacion = Pendiente<SolicitudCreacion, ResultadoCreacion>;
+
+/** Errores de PostgreSQL que merecen repetir la sentencia entera (no escribió nada). */
+const REINTENTABLES = new Set(['40P01', '40001']);
+
+function codigoPg(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** Clase 22 (dato inválido) o 23 (restricción): culpa de una solicitud concreta, no del servidor. */
+function esErrorDeDatos(error: unknown): boolean {
+  const codigo = codigoPg(error);
+  return codigo !== undefined && (codigo.startsWith('22') || codigo.startsWith('23'));
+}
+
+function llave(idSocio: string, clave: string): string {
+  // PostgreSQL no admite U+0000 en `text`: separador sin ambigüedad.
+  return `${idSocio}\u0000${clave}`;
+}
+
+/**
+ * `RepositorioPagos` sobre PostgreSQL.
+ *
+ * `crear` agrupa las llamadas concurrentes («group commit»): cada lote es UNA sentencia con CTE que
+ * inserta pagos, outbox e historial (un viaje y un commit para todo el lote) y cada llamada se
+ * responde solo cuando su sentencia confirmó. La clave `(id_socio, clave_idempotencia)` decide las
+ * carreras, dentro del lote y entre procesos. `guardar` es también una sola sentencia con control
+ * optimista de versión. Las lecturas usan Kysely.
+ */
+export class KyselyRepositorioPagos implements RepositorioPagos {
+  readonly #db: Kysely<BaseDeDatos>;
+  readonly #pool: PoolPostgres;
+  readonly #preparadas: boolean;
+  readonly #agrupador: AgrupadorPorLotes<SolicitudCreacion, ResultadoCreacion>;
+  readonly #seguimientos = new Set<Promise<void>>();
+  #sentencias = 0;
+  #pagosCreados = 0;
+  #existentes = 0;
+  #consultasSeguimiento = 0;
+  #reintentos = 0;
+  #lotesFallidos = 0;
+  #solicitudes = 0;
+
+  constructor(db: Kysely<BaseDeDatos>, pool: PoolPostgres, opciones: OpcionesRepositorioPagos = {}) {
+    this.#db = db;
+    this.#pool = pool;
+    this.#preparadas = opciones.sentenciasPreparadas ?? true;
+    this.#agrupador = new AgrupadorPorLotes(
+      { enVueloMaximo: opciones.enVueloMaximo ?? 8, loteMaximo: opciones.loteMaximo ?? 500 },
+      (lote) => this.#crearLote(lote),
+    );
+  }
+
+  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion> {
+    this.#solicitudes += 1;
+    return this.#agrupador.enviar({ cambio, clave, traza, intento: 1 });
+  }
+
+  async obtener(idPago: string): Promise<Pago | null> {
+    if (!esUuid(idPago)) return null;
+    const fila = await this.#db.selectFrom('pagos').selectAll().where('id', '=', idPago).executeTakeFirst();
+    return fila ? filaAPago(fila) : null;
+  }
+
+  async guardar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+  ): Promise<Resultado<Pago, ConflictoDeVersion>> {
+    const conflicto = Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada } as const);
+    if (!esUuid(cambio.pago.id)) return conflicto;
+    const p = cambio.pago;
+    const { rows } = await this.#consultar<{ actualizados: number }>('aeropartners_guardar_pago_v1', SQL_GUARDAR, [
+      ...parametrosEventos([{ cambio, traza }]),
+      p.id,
+      versionEsperada,
+      p.estado,
+      p.version,
+      p.fechaActualizacion,
+      p.fechaProcesamiento,
+      p.referenciaTransaccion,
+      p.mensajeError,
+    ]);
+    return rows[0]?.actualizados === 1 ? Resultado.ok(p) : conflicto;
+  }
+
+  metricas(): MetricasCreacion {
+    const a = this.#agrupador.metricas();
+    return {
+      solicitudes: this.#solicitudes,
+      sentencias: this.#sentencias,
+      lotes: a.lotes,
+      mayorLote: a.mayorLote,
+      pagosCreados: this.#pagosCreados,
+      existentes: this.#existentes,
+      consultasSeguimiento: this.#consultasSeguimiento,
+      reintentos: this.#reintentos,
+      lotesFallidos: this.#lotesFallidos,
+      enVuelo: a.enVuelo,
+      enCola: a.enCola,
+    };
+  }
+
+  /** Espera a que se respondan todas las creaciones en curso (para cerrar sin cortar a nadie). */
+  async vaciar(): Promise<void> {
+    for (;;) {
+      await this.#agrupador.vaciar();
+      if (this.#seguimientos.size > 0) {
+        await Promise.allSettled([...this.#seguimientos]);
+        continue;
+      }
+      const { enVuelo, enCola } = this.#agrupador.metricas();
+      if (enVuelo === 0 && enCola === 0) return;
+    }
+  }
+
+  #consultar<F>(nombre: string, text: string, values: readonly unknown[]) {
+    const consulta: ConsultaPostgres = this.#preparadas ? { name: nombre, text, values } : { text, values };
+    return this.#pool.query<F>(consulta);
+  }
+
+  /** Ejecuta un lote; al volver, el hueco del agrupador queda libre (el seguimiento sigue aparte). */
+  async #crearLote(lote: readonly PendienteCreacion[]): Promise<void> {
+    const validos: PendienteCreacion[] = [];
+    let parametros: unknown[];
+    try {
+      parametros = this.#parametrosCreacion(lote, validos);
+    } catch (error) {
+      // Solo puede fallar por una solicitud incoherente: se aíslan una a una.
+      if (lote.length > 1) return this.#aislar(lote.filter((p) => !p.respondido));
+      throw error;
+    }
+    if (validos.length === 0) return;
+
+    let filas: (FilaPago & { nuevo: boolean })[];
+    try {
+      filas = await this.#ejecutarLote(parametros);
+    } catch (causa) {
+      this.#lotesFallidos += 1;
+      if (validos.length > 1 && esErrorDeDatos(causa)) return this.#aislar(validos);
+      const error = new Error(
+        `No se pudo registrar el pago: falló la sentencia del lote (${validos.length} solicitud(es)) en PostgreSQL`,
+        { cause: causa },
+      );
+      for (const p of validos) p.rechazar(error);
+      return;
+    }
+
+    const creados = new Set<string>();
+    const porClave = new Map<string, FilaPago>();
+    for (const fila of filas) {
+      if (fila.nuevo) creados.add(fila.id);
+      porClave.set(llave(fila.id_socio, fila.clave_idempotencia), fila);
+    }
+    const sinResolver: PendienteCreacion[] = [];
+    for (const p of validos) {
+      const { cambio, clave } = p.entrada;
+      if (creados.has(cambio.pago.id)) {
+        this.#pagosCreados += 1;
+        p.resolver({ tipo: 'creado', pago: cambio.pago });
+        continue;
+      }
+      const existente = porClave.get(llave(clave.idSocio, clave.clave));
+      if (existente) this.#responderExistente(p, existente);
+      else sinResolver.push(p);
+    }
+    if (sinResolver.length > 0) {
+      const seguimiento = this.#seguimiento(sinResolver).finally(() => this.#seguimientos.delete(seguimiento));
+      this.#seguimientos.add(seguimiento);
+    }
+  }
+
+  async #ejecutarLote(parametros: readonly unknown[]): Promise<(FilaPago & { nuevo: boolean })[]> {
+    for (let intento = 1; ; intento += 1) {
+      this.#sentencias += 1;
+      try {
+        const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>(
+          'aeropartners_crear_pagos_v1',
+          SQL_CREAR_LOTE,
+          parametros,
+        );
+        return rows;
+      } catch (error) {
+        if (intento < 3 && REINTENTABLES.has(codigoPg(error) ?? '')) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Cada solicitud en su propia sentencia: un dato que PostgreSQL rechaza no tumba a las demás. */
+  async #aislar(lote: readonly PendienteCreacion[]): Promise<void> {
+    await Promise.all(
+      lote.map(async (p) => {
+        try {
+          await this.#crearLote([p]);
+        } catch (causa) {
+          p.rechazar(new Error(`No se pudo registrar el pago ${p.entrada.cambio.pago.id}`, { cause: causa }));
+        }
+      }),
+    );
+  }
+
+  #responderExistente(p: PendienteCreacion, fila: FilaPago): void {
+    try {
+      const pago = filaAPago(fila);
+      this.#existentes += 1;
+      p.resolver({ tipo: 'existente', pago });
+    } catch (error) {
+      p.rechazar(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  /**
+   * Solicitudes cuya clave ganó otra transacción concurrente: el INSERT esperó a que confirmara, así
+   * que una consulta nueva la ve. Si aun así no aparece (la otra fila se borró o falló), se reenvía la
+   * solicitud una vez entera.
+   */
+  async #seguimiento(pendientes: readonly PendienteCreacion[]): Promise<void> {
+    this.#consultasSeguimiento += 1;
+    let filas: FilaPago[];
+    try {
+      const { rows } = await this.#consultar<FilaPago>('aeropartners_pagos_por_clave_v1', SQL_PAGOS_POR_CLAVE, [
+        pendientes.map((p) => p.entrada.clave.idSocio),
+        pendientes.map((p) => p.entrada.clave.clave),
+      ]);
+      filas = rows;
+    } catch (causa) {
+      const error = new Error('No se pudo leer el pago existente tras un conflicto de clave de idempotencia', { cause: causa });
+      for (const p of pendientes) p.rechazar(error);
+      return;
+    }
+    const porClave = new Map(filas.map((f) => [llave(f.id_socio, f.clave_idempotencia), f]));
+    for (const p of pendientes) {
+      const { clave, intento } = p.entrada;
+      const fila = porClave.get(llave(clave.idSocio, clave.clave));
+      if (fila) {
+        this.#responderExistente(p, fila);
+      } else if (intento === 1) {
+        this.#reintentos += 1;
+        this.#agrupador.enviar({ ...p.entrada, intento: 2 }).then(p.resolver, p.rechazar);
+      } else {
+        p.rechazar(
+          new Error(
+            `No se pudo crear ni leer el pago con la clave de idempotencia «${clave.clave}» del socio ${clave.idSocio}`,
+          ),
+        );
+      }
+    }
+  }
+
+  /** Arrays de parámetros del lote; deja en `validos` las solicitudes que entran, en el mismo orden. */
+  #parametrosCreacion(lote: readonly PendienteCreacion[], validos: PendienteCreacion[]): unknown[] {
+    const id: string[] = [];
+    const idSocio: string[] = [];
+    const clave: string[] = [];
+    const idAfiliado: string[] = [];
+    const monto: number[] = [];
+    const moneda: string[] = [];
+    const referencia: string[] = [];
+    const estado: string[] = [];
+    const version: number[] = [];
+    const creacion: Date[] = [];
+    const actualizacion: Date[] = [];
+    for (const p of lote) {
+      const { cambio } = p.entrada;
+      if (!esUuid(cambio.pago.id)) {
+        p.rechazar(new Error(`El id del pago debe ser un UUID: ${cambio.pago.id}`));
+        continue;
+      }
+      validos.push(p);
+      const pago = cambio.pago;
+      // La unicidad la da la clave: `id_socio` es el socio de la clave de idempotencia (en el flujo
+      // normal, el mismo que el del pago).
+      id.push(pago.id);
+      idSocio.push(p.entrada.clave.idSocio);
+      clave.push(p.entrada.clave.clave);
+      idAfiliado.push(pago.idAfiliado);
+      monto.push(pago.monto.unidadesMenores);
+      moneda.push(pago.monto.moneda);
+      referencia.push(pago.referenciaPago);
+      estado.push(pago.estado);
+      version.push(pago.version);
+      creacion.push(pago.fechaCreacion);
+      actualizacion.push(pago.fechaActualizacion);
+    }
+    return [
+      ...parametrosEventos(validos.map((p) => p.entrada)),
+      id,
+      idSocio,
+      clave,
+      idAfiliado,
+      monto,
+      moneda,
+      referencia,
+      estado,
+      version,
+      creacion,
+      actualizacion,
+    ];
+  }
+}

@@ -1,0 +1,49 @@
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import { esquemaInicial } from './migraciones/0001-esquema-inicial.js';
+
+/**
+ * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
+ * tsup las incluya. El nombre ordena: nunca renombrar ni reordenar una ya publicada.
+ */
+export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
+  '0001-esquema-inicial': esquemaInicial,
+});
+
+export interface ResultadoMigracion {
+  /** Migraciones aplicadas en esta llamada (vacío si la base ya estaba al día). */
+  readonly aplicadas: readonly string[];
+}
+
+// Errores de carrera al crear las tablas de control de Kysely cuando arrancan varios procesos a la vez.
+const CARRERA_AL_CREAR = new Set(['23505', '42P07', '42710']);
+
+/**
+ * Lleva el esquema a la última versión. Idempotente, y segura con varios procesos a la vez (Kysely
+ * serializa con un cerrojo consultivo). Lanza un `Error` con `cause` si una migración falla; cada
+ * migración corre en su propia transacción, así que una fallida no deja nada a medias.
+ */
+export async function migrarHastaLaUltima(db: Kysely<any>): Promise<ResultadoMigracion> {
+  const migrador = new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRACIONES }) } });
+  for (let intento = 1; ; intento += 1) {
+    const { error, results } = await migrador.migrateToLatest();
+    if (!error) {
+      return { aplicadas: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    }
+    if (intento < 3 && CARRERA_AL_CREAR.has(codigoDeError(error) ?? '')) continue;
+    const fallida = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(
+      fallida ? `La migración ${fallida} falló: ${mensajeDe(error)}` : `No se pudo migrar la base de datos: ${mensajeDe(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+function codigoDeError(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+function mensajeDe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

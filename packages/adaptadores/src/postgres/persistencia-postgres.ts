@@ -1,0 +1,90 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { BaseDeDatos } from './esquema.js';
+import { KyselyConsultasPagos } from './kysely-consultas-pagos.js';
+import { KyselyRepositorioPagos, type OpcionesRepositorioPagos } from './kysely-repositorio-pagos.js';
+import type { PoolPostgres } from './pool-postgres.js';
+import { validarUrlPostgres } from './url-postgres.js';
+
+export interface OpcionesPersistenciaPostgres extends OpcionesRepositorioPagos {
+  readonly url: string;
+  /** Conexiones del pool. Por defecto 10. */
+  readonly tamanoPool?: number;
+  /** `application_name` de las conexiones (se ve en `pg_stat_activity`). */
+  readonly nombreAplicacion?: string;
+  /** Espera máxima por una conexión libre o nueva, en ms. Por defecto 10 000. */
+  readonly esperaConexionMs?: number;
+  /** Errores de conexiones ociosas (el pool ya las descarta); por defecto se ignoran. */
+  readonly alErrorDeConexion?: (error: Error) => void;
+}
+
+export interface PersistenciaPostgres {
+  readonly db: Kysely<BaseDeDatos>;
+  readonly pool: PoolPostgres;
+  readonly repositorio: KyselyRepositorioPagos;
+  readonly consultas: KyselyConsultasPagos;
+  /** `true` si PostgreSQL responde a `SELECT 1` en menos de `tiempoMs` (por defecto 2 s). */
+  comprobarSalud(tiempoMs?: number): Promise<boolean>;
+  /** Espera a que se respondan las creaciones en curso y cierra el pool. Idempotente. */
+  cerrar(): Promise<void>;
+}
+
+/**
+ * Pool de `pg`, Kysely, repositorio y consultas sobre una misma base de datos. `enVueloMaximo` (las
+ * sentencias de creación a la vez) vale por defecto el tamaño del pool.
+ */
+export function crearPersistenciaPostgres(opciones: OpcionesPersistenciaPostgres): PersistenciaPostgres {
+  const url = validarUrlPostgres(opciones.url);
+  if (!url.ok) throw new Error(`URL de PostgreSQL inválida: ${url.error}`);
+  const tamanoPool = opciones.tamanoPool ?? 10;
+  if (!Number.isSafeInteger(tamanoPool) || tamanoPool < 1) {
+    throw new RangeError(`tamanoPool debe ser un entero ≥ 1 (recibido: ${tamanoPool})`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url.valor,
+    max: tamanoPool,
+    application_name: opciones.nombreAplicacion ?? 'aeropartners-pagos',
+    connectionTimeoutMillis: opciones.esperaConexionMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  const alError = opciones.alErrorDeConexion ?? (() => undefined);
+  pool.on('error', alError);
+  const db = new Kysely<BaseDeDatos>({ dialect: new PostgresDialect({ pool }) });
+  const repositorio = new KyselyRepositorioPagos(db, pool, {
+    ...opciones,
+    enVueloMaximo: opciones.enVueloMaximo ?? tamanoPool,
+  });
+  const consultas = new KyselyConsultasPagos(db);
+  let cierre: Promise<void> | undefined;
+
+  return {
+    db,
+    pool,
+    repositorio,
+    consultas,
+    async comprobarSalud(tiempoMs = 2000) {
+      let temporizador: NodeJS.Timeout | undefined;
+      try {
+        const limite = new Promise<never>((_, reject) => {
+          temporizador = setTimeout(() => reject(new Error('tiempo agotado')), tiempoMs);
+        });
+        await Promise.race([pool.query('SELECT 1'), limite]);
+        return true;
+      } catch {
+        return false;
+      } finally {
+        clearTimeout(temporizador);
+      }
+    },
+    cerrar() {
+      cierre ??= (async () => {
+        await repositorio.vaciar();
+        // Kysely solo cierra el pool si llegó a usarlo; el repositorio lo usa directamente.
+        await db.destroy();
+        if (!pool.ended) await pool.end();
+      })();
+      return cierre;
+    },
+  };
+}

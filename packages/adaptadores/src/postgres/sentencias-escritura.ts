@@ -1,0 +1,117 @@
+import type { CambioPago, Trazabilidad } from '@aeropartners/dominio';
+import { COLUMNAS_PAGO } from './fila-pago.js';
+import { eventoAFila } from './serializacion-eventos.js';
+
+/**
+ * SQL de las escrituras del repositorio. Cada escritura es UNA sentencia (un viaje de ida y vuelta y
+ * una transacción implícita): CTE que modifican datos insertan el pago, sus filas de outbox y de
+ * historial a la vez, de modo que o se escribe todo o nada. Los datos viajan como arrays (`unnest`),
+ * así que el texto de la sentencia es fijo para cualquier tamaño de lote y se prepara una vez por
+ * conexión.
+ */
+
+const EVENTOS = `
+  eventos AS (
+    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::timestamptz[], $9::text[])
+      AS v(id_evento, id_agregado, version_agregado, tipo, payload, metadatos, estado, ocurrido_en, id_correlacion)
+  )`;
+
+function insertarEventos(fuente: string): string {
+  return `
+  en_outbox AS (
+    INSERT INTO outbox (id_evento, id_agregado, version_agregado, tipo, payload, metadatos)
+    SELECT v.id_evento, v.id_agregado, v.version_agregado, v.tipo, v.payload::jsonb, v.metadatos::jsonb
+    FROM eventos v JOIN ${fuente} f ON f.id = v.id_agregado
+  ),
+  en_historial AS (
+    INSERT INTO historial_pagos (id_pago, version, estado, tipo_evento, id_evento, ocurrido_en, id_correlacion)
+    SELECT v.id_agregado, v.version_agregado, v.estado, v.tipo, v.id_evento, v.ocurrido_en, v.id_correlacion
+    FROM eventos v JOIN ${fuente} f ON f.id = v.id_agregado
+  )`;
+}
+
+/**
+ * Crea un lote de pagos. `previos` ve los pagos que ya existían antes de la sentencia con alguna de
+ * las claves (una repetición tardía se responde sin otra consulta); `nuevos` inserta el resto en
+ * orden de clave (todas las transacciones toman las claves en el mismo orden: sin interbloqueos; a
+ * igual clave, gana la que llegó antes al lote) y `ON CONFLICT DO NOTHING` descarta los duplicados, dentro del lote o frente a otra transacción
+ * concurrente (a la que espera hasta que confirme). Outbox e historial solo se escriben para los
+ * pagos realmente insertados.
+ */
+export const SQL_CREAR_LOTE = `
+WITH ${EVENTOS},
+  entrada AS (
+    SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::int8[], $15::text[], $16::text[],
+                         $17::text[], $18::int4[], $19::timestamptz[], $20::timestamptz[])
+      WITH ORDINALITY
+      AS e(id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
+           fecha_creacion, fecha_actualizacion, orden)
+  ),
+  previos AS (
+    SELECT ${COLUMNAS_PAGO} FROM pagos
+    WHERE (id_socio, clave_idempotencia) IN (SELECT id_socio, clave_idempotencia FROM entrada)
+  ),
+  nuevos AS (
+    INSERT INTO pagos (id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado,
+                       version, fecha_creacion, fecha_actualizacion)
+    SELECT id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
+           fecha_creacion, fecha_actualizacion
+    FROM entrada ORDER BY id_socio, clave_idempotencia, orden
+    ON CONFLICT (id_socio, clave_idempotencia) DO NOTHING
+    RETURNING ${COLUMNAS_PAGO}
+  ),${insertarEventos('nuevos')}
+SELECT true AS nuevo, ${COLUMNAS_PAGO} FROM nuevos
+UNION ALL
+SELECT false AS nuevo, ${COLUMNAS_PAGO} FROM previos`;
+
+/** Pagos existentes por pares (socio, clave): la consulta de seguimiento tras perder una carrera. */
+export const SQL_PAGOS_POR_CLAVE = `
+SELECT ${COLUMNAS_PAGO} FROM pagos
+WHERE (id_socio, clave_idempotencia) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+
+/**
+ * Guarda una transición con control optimista: el UPDATE solo toca la fila si la versión sigue siendo
+ * la esperada, y outbox e historial se insertan solo si lo hizo. Cero filas = conflicto de versión.
+ */
+export const SQL_GUARDAR = `
+WITH ${EVENTOS},
+  actualizado AS (
+    UPDATE pagos
+    SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
+        referencia_transaccion = $16, mensaje_error = $17
+    WHERE id = $10 AND version = $11
+    RETURNING id
+  ),${insertarEventos('actualizado')}
+SELECT count(*)::int AS actualizados FROM actualizado`;
+
+/** Los nueve arrays de eventos ($1…$9) de una lista de cambios. */
+export function parametrosEventos(cambios: readonly { readonly cambio: CambioPago; readonly traza: Trazabilidad }[]): unknown[][] {
+  const idEvento: string[] = [];
+  const idAgregado: string[] = [];
+  const version: number[] = [];
+  const tipo: string[] = [];
+  const payload: string[] = [];
+  const metadatos: string[] = [];
+  const estado: string[] = [];
+  const ocurridoEn: Date[] = [];
+  const idCorrelacion: string[] = [];
+  for (const { cambio, traza } of cambios) {
+    for (const evento of cambio.eventos) {
+      if (evento.idPago !== cambio.pago.id) {
+        throw new Error(`El evento ${evento.idEvento} es del pago ${evento.idPago}, no de ${cambio.pago.id}`);
+      }
+      const fila = eventoAFila(evento, traza);
+      idEvento.push(fila.id_evento);
+      idAgregado.push(fila.id_agregado);
+      version.push(fila.version_agregado);
+      tipo.push(fila.tipo);
+      payload.push(JSON.stringify(fila.payload));
+      metadatos.push(JSON.stringify(fila.metadatos));
+      estado.push(cambio.pago.estado);
+      ocurridoEn.push(evento.ocurridoEn);
+      idCorrelacion.push(traza.idCorrelacion);
+    }
+  }
+  return [idEvento, idAgregado, version, tipo, payload, metadatos, estado, ocurridoEn, idCorrelacion];
+}

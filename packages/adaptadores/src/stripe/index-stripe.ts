@@ -1,0 +1,7 @@
+export { StripePasarelaDePagos, type OpcionesStripePasarelaDePagos } from './stripe-pasarela-de-pagos.js';
+export type { CuentasAfiliados } from './cuentas-afiliados.js';
+export {
+  MONEDAS_STRIPE_POR_DEFECTO,
+  type FormatoMonedaStripe,
+  type TablaMonedasStripe,
+} from './montos-stripe.js';

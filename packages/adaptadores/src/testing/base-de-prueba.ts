@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { migrarHastaLaUltima } from '../postgres/migrar.js';
+import { ejecutarComoAdmin } from './postgres-para-tests.js';
+import { urlConBase } from './url-con-base.js';
+
+export interface BaseDePrueba {
+  /** URL de la base nueva, ya migrada. */
+  readonly url: string;
+  readonly nombre: string;
+  /** Borra la base (cerrando las conexiones que queden). Idempotente. */
+  cerrar(): Promise<void>;
+}
+
+/**
+ * Crea una base de datos nueva y migrada en el PostgreSQL de los tests (el de
+ * `iniciarPostgresParaTests`), copiándola de la plantilla: cada fichero de test (o cada test) tiene
+ * la suya y nada se comparte entre ellos.
+ */
+export async function crearBaseDePrueba(): Promise<BaseDePrueba> {
+  const urlAdmin = inject('urlPostgresAdmin');
+  if (!urlAdmin) {
+    throw new Error('No hay PostgreSQL para los tests: configure iniciarPostgresParaTests como globalSetup del proyecto');
+  }
+  const plantilla = inject('plantillaPostgres') as string | undefined;
+  const nombre = `prueba_${randomBytes(6).toString('hex')}`;
+  const url = urlConBase(urlAdmin, nombre);
+  if (plantilla) {
+    await conReintentos(() => ejecutarComoAdmin(urlAdmin, `CREATE DATABASE "${nombre}" TEMPLATE "${plantilla}"`));
+  } else {
+    await ejecutarComoAdmin(urlAdmin, `CREATE DATABASE "${nombre}"`);
+    const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
+    try {
+      await migrarHastaLaUltima(db);
+    } finally {
+      await db.destroy();
+    }
+  }
+  let cierre: Promise<void> | undefined;
+  return {
+    url,
+    nombre,
+    cerrar() {
+      cierre ??= ejecutarComoAdmin(urlAdmin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`);
+      return cierre;
+    },
+  };
+}
+
+/** CREATE DATABASE … TEMPLATE falla con 55006 si en ese instante alguien está conectado a la plantilla. */
+async function conReintentos(accion: () => Promise<void>): Promise<void> {
+  for (let intento = 1; ; intento += 1) {
+    try {
+      await accion();
+      return;
+    } catch (error) {
+      const codigo = (error as { code?: unknown }).code;
+      if (intento >= 10 || codigo !== '55006') throw error;
+      await new Promise((r) => setTimeout(r, 50 * intento));
+    }
+  }
+}

@@ -1,0 +1,78 @@
+import * as v from 'valibot';
+
+/**
+ * Configuración de la API desde variables de entorno, validada al arrancar. {@link EsquemaConfiguracion}
+ * es la fuente de la tabla de configuración del README: cada variable lleva su descripción.
+ */
+
+const NIVELES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const entero = (nombre: string, minimo: number, maximo: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
+    v.transform(Number),
+    v.number(),
+    v.minValue(minimo, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
+    v.maxValue(maximo, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
+  );
+
+const conDescripcion = <T extends v.GenericSchema>(esquema: T, descripcion: string) => v.pipe(esquema, v.description(descripcion));
+
+export const EsquemaConfiguracion = v.object({
+  PORT: conDescripcion(v.optional(entero('PORT', 0, 65535), '8000'), 'Puerto HTTP de la API.'),
+  HOST: conDescripcion(
+    v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9.:[\]-]{1,255}$/, 'HOST debe ser un nombre de host o una dirección IP')), '0.0.0.0'),
+    'Dirección en la que escucha la API.',
+  ),
+  DATABASE_URL: conDescripcion(
+    v.pipe(
+      v.string(),
+      v.regex(/^postgres(?:ql)?:\/\/\S+$/, 'DATABASE_URL debe ser una URL postgres:// o postgresql://'),
+    ),
+    'URL de conexión a PostgreSQL (obligatoria; `pnpm start` la rellena con el PostgreSQL embebido).',
+  ),
+  PG_POOL_SIZE: conDescripcion(v.optional(entero('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL.'),
+  LOG_LEVEL: conDescripcion(
+    v.optional(v.picklist(NIVELES, `LOG_LEVEL debe ser uno de: ${NIVELES.join(', ')}`), 'info'),
+    'Nivel mínimo de los registros JSON.',
+  ),
+  ID_SOCIO_POR_DEFECTO: conDescripcion(
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'ID_SOCIO_POR_DEFECTO debe tener de 1 a 64 caracteres de [A-Za-z0-9._-]'),
+      ),
+      'aeropartners',
+    ),
+    'Socio al que se atribuyen los pagos (y sus claves de idempotencia) mientras los socios no se autentiquen.',
+  ),
+  SHUTDOWN_TIMEOUT_MS: conDescripcion(
+    v.optional(entero('SHUTDOWN_TIMEOUT_MS', 0, 600_000), '10000'),
+    'Tiempo máximo para terminar las peticiones en curso al recibir SIGTERM/SIGINT.',
+  ),
+});
+
+export type Configuracion = v.InferOutput<typeof EsquemaConfiguracion>;
+
+export type LecturaConfiguracion = { readonly ok: true; readonly config: Configuracion } | { readonly ok: false; readonly mensaje: string };
+
+/** Valida el entorno. Un valor vacío cuenta como ausente. El error es UNA línea que nombra la variable. */
+export function leerConfiguracion(entorno: Readonly<Record<string, string | undefined>>): LecturaConfiguracion {
+  const valores: Record<string, string> = {};
+  for (const nombre of Object.keys(EsquemaConfiguracion.entries)) {
+    const valor = entorno[nombre];
+    if (valor !== undefined && valor.trim() !== '') valores[nombre] = valor.trim();
+  }
+  const resultado = v.safeParse(EsquemaConfiguracion, valores, { abortEarly: true });
+  if (resultado.success) return { ok: true, config: resultado.output };
+  const [issue] = resultado.issues;
+  const variable = v.getDotPath(issue) ?? 'entorno';
+  const mensaje =
+    issue.input === undefined
+      ? `falta ${variable}, que es obligatoria`
+      : issue.message.includes(variable)
+        ? issue.message
+        : `${variable}: ${issue.message}`;
+  return { ok: false, mensaje: `Configuración no válida: ${mensaje}.` };
+}

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { EsquemaConfiguracion, leerConfiguracion } from './config.js';
+
+const URL_PG = 'postgres://usuario:clave@127.0.0.1:5432/pagos';
+
+describe('leerConfiguracion', () => {
+  it('con solo DATABASE_URL, entonces aplica los valores por defecto', () => {
+    expect(leerConfiguracion({ DATABASE_URL: URL_PG })).toEqual({
+      ok: true,
+      config: {
+        PORT: 8000,
+        HOST: '0.0.0.0',
+        DATABASE_URL: URL_PG,
+        PG_POOL_SIZE: 20,
+        LOG_LEVEL: 'info',
+        ID_SOCIO_POR_DEFECTO: 'aeropartners',
+        SHUTDOWN_TIMEOUT_MS: 10_000,
+      },
+    });
+  });
+
+  it('con todos los valores, entonces los convierte a sus tipos', () => {
+    const r = leerConfiguracion({
+      DATABASE_URL: 'postgresql://otro/db',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      PG_POOL_SIZE: ' 50 ',
+      LOG_LEVEL: 'debug',
+      ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+      SHUTDOWN_TIMEOUT_MS: '500',
+      OTRA_VARIABLE: 'se ignora',
+    });
+    expect(r).toEqual({
+      ok: true,
+      config: {
+        PORT: 0,
+        HOST: '127.0.0.1',
+        DATABASE_URL: 'postgresql://otro/db',
+        PG_POOL_SIZE: 50,
+        LOG_LEVEL: 'debug',
+        ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+        SHUTDOWN_TIMEOUT_MS: 500,
+      },
+    });
+  });
+
+  it('un valor vacío cuenta como ausente', () => {
+    const r = leerConfiguracion({ DATABASE_URL: URL_PG, PORT: '', LOG_LEVEL: '  ' });
+    expect(r.ok && r.config.PORT).toBe(8000);
+    expect(r.ok && r.config.LOG_LEVEL).toBe('info');
+  });
+
+  it.each([
+    [{}, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: URL_PG, PORT: 'ochenta' }, 'PORT'],
+    [{ DATABASE_URL: URL_PG, PORT: '70000' }, 'PORT'],
+    [{ DATABASE_URL: URL_PG, PORT: '-1' }, 'PORT'],
+    [{ DATABASE_URL: URL_PG, PG_POOL_SIZE: '0' }, 'PG_POOL_SIZE'],
+    [{ DATABASE_URL: URL_PG, PG_POOL_SIZE: '2.5' }, 'PG_POOL_SIZE'],
+    [{ DATABASE_URL: URL_PG, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: URL_PG, HOST: 'no valido' }, 'HOST'],
+    [{ DATABASE_URL: URL_PG, ID_SOCIO_POR_DEFECTO: 'con espacios' }, 'ID_SOCIO_POR_DEFECTO'],
+    [{ DATABASE_URL: URL_PG, SHUTDOWN_TIMEOUT_MS: 'pronto' }, 'SHUTDOWN_TIMEOUT_MS'],
+  ])('con %j, entonces UNA línea en español que nombra %s', (entorno, variable) => {
+    const r = leerConfiguracion(entorno);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.mensaje).toMatch(/^Configuración no válida: /);
+    expect(r.mensaje).toContain(variable);
+    expect(r.mensaje).not.toContain('\n');
+    expect(r.mensaje).not.toMatch(/Invalid|Expected|received/);
+  });
+
+  it('el esquema exportado describe cada variable (fuente de la tabla de configuración del README)', () => {
+    for (const [nombre, esquema] of Object.entries(EsquemaConfiguracion.entries)) {
+      const descripcion = 'pipe' in esquema ? esquema.pipe.find((a) => a.type === 'description') : undefined;
+      expect(descripcion, nombre).toBeDefined();
+    }
+  });
+});

@@ -1,0 +1,130 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * `src/main.ts` como proceso real (Node + tsx, contra el código fuente de los paquetes del workspace):
+ * configuración inválida → una línea y código 1; configuración válida → sirve, y SIGTERM → código 0.
+ */
+
+const DIRECTORIO_API = fileURLToPath(new URL('..', import.meta.url));
+const CARGADOR_TSX = createRequire(import.meta.url).resolve('tsx');
+
+interface Proceso {
+  readonly hijo: ChildProcessWithoutNullStreams;
+  readonly salida: () => string;
+  readonly errores: () => string;
+  readonly fin: Promise<number | null>;
+}
+
+function arrancar(entorno: Record<string, string>): Proceso {
+  const hijo = spawn(process.execPath, ['--conditions=@aeropartners/source', '--import', CARGADOR_TSX, 'src/main.ts'], {
+    cwd: DIRECTORIO_API,
+    env: { PATH: process.env.PATH ?? '', ...entorno },
+  });
+  let salida = '';
+  let errores = '';
+  hijo.stdout.setEncoding('utf8').on('data', (t: string) => (salida += t));
+  hijo.stderr.setEncoding('utf8').on('data', (t: string) => (errores += t));
+  const fin = once(hijo, 'exit').then(([codigo]) => codigo as number | null);
+  return { hijo, salida: () => salida, errores: () => errores, fin };
+}
+
+const lineasJson = (texto: string) =>
+  texto
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function esperar<T>(condicion: () => T | undefined, ms = 20_000): Promise<T> {
+  const limite = Date.now() + ms;
+  for (;;) {
+    const valor = condicion();
+    if (valor !== undefined) return valor;
+    if (Date.now() > limite) throw new Error('tiempo agotado esperando al proceso');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.concurrent('main: configuración inválida', () => {
+  it.each([
+    [{}, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', PORT: 'ochenta' }, 'PORT'],
+    [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', LOG_LEVEL: 'verboso' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL'],
+  ])('con %j: UNA línea en stderr que nombra %s, nada en stdout, código 1', async (entorno, variable) => {
+    const proceso = arrancar(entorno);
+    expect(await proceso.fin).toBe(1);
+    const lineas = proceso.errores().split('\n').filter((l) => l !== '');
+    expect(lineas).toHaveLength(1);
+    expect(lineas[0]).toMatch(/^Configuración no válida: /);
+    expect(lineas[0]).toContain(variable);
+    expect(proceso.salida()).toBe('');
+  }, 30_000);
+});
+
+describe('main: arranque, servicio y apagado', () => {
+  let base: BaseDePrueba;
+  beforeAll(async () => {
+    base = await crearBaseDePrueba();
+  });
+  afterAll(async () => {
+    await base?.cerrar();
+  });
+
+  it('sirve con la configuración del entorno, registra en JSON y termina con código 0 al recibir SIGTERM', async () => {
+    const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    try {
+      const escuchando = await esperar(() =>
+        lineasJson(proceso.salida()).find((l) => l['msg'] === 'API de pagos escuchando'),
+      );
+      expect(escuchando).toMatchObject({ level: 'info', servicio: 'aeropartners-pagos-api' });
+      const url = `http://127.0.0.1:${String(escuchando['puerto'])}`;
+
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+      const r = await fetch(`${url}/pagos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-correlation-id': 'main-1' },
+        body: JSON.stringify({ id_afiliado: 'a-main', monto: 10, moneda: 'EUR', referencia_pago: 'MAIN-1' }),
+      });
+      expect(r.status).toBe(200);
+      const { id_pago } = (await r.json()) as { id_pago: string };
+
+      // Una petición en curso al llegar SIGTERM (cuerpo a medio enviar) termina con su respuesta.
+      const cuerpo = JSON.stringify({ id_afiliado: 'a-main', monto: 20, moneda: 'EUR', referencia_pago: 'MAIN-2' });
+      const socket = connect(Number(escuchando['puerto']), '127.0.0.1');
+      await once(socket, 'connect');
+      let respuesta = '';
+      socket.setEncoding('utf8').on('data', (t: string) => (respuesta += t));
+      socket.write(
+        `POST /pagos HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(cuerpo)}\r\n\r\n${cuerpo.slice(0, 10)}`,
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      proceso.hijo.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(proceso.hijo.exitCode).toBeNull();
+      socket.write(cuerpo.slice(10));
+      await esperar(() => (respuesta.includes('MAIN-2') ? true : undefined), 10_000);
+      socket.end();
+      expect(respuesta).toMatch(/^HTTP\/1\.1 200 /);
+      expect(respuesta).toContain('MAIN-2');
+      expect(await proceso.fin).toBe(0);
+
+      const lineas = lineasJson(proceso.salida());
+      expect(lineas.find((l) => l['ruta'] === '/pagos' && l['metodo'] === 'POST')).toMatchObject({
+        estado_http: 200,
+        id_correlacion: 'main-1',
+        id_pago,
+        duracion_ms: expect.any(Number),
+      });
+      expect(lineas.at(-1)).toMatchObject({ msg: 'API detenida' });
+      expect(proceso.errores()).toBe('');
+    } finally {
+      if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
+    }
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import { crearLogger, crearPersistenciaPostgres, uuidv7 } from '@aeropartners/adaptadores';
+import { serve } from '@hono/node-server';
+import { crearApp } from './app.js';
+import { leerConfiguracion } from './config.js';
+import { crearManejadores } from './manejadores.js';
+import { NOMBRE_SERVICIO } from './openapi.js';
+
+const lectura = leerConfiguracion(process.env);
+if (!lectura.ok) {
+  process.stderr.write(`${lectura.mensaje}\n`);
+  process.exit(1);
+}
+const config = lectura.config;
+const logger = crearLogger({ servicio: NOMBRE_SERVICIO, nivel: config.LOG_LEVEL });
+const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE });
+
+const app = crearApp({
+  manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
+  comprobarSalud: persistencia.comprobarSalud,
+  logger,
+  idSocioPorDefecto: config.ID_SOCIO_POR_DEFECTO,
+  nuevoIdCorrelacion: randomUUID,
+});
+
+const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) =>
+  logger.info({ puerto: direccion.port, host: direccion.address }, 'API de pagos escuchando'),
+);
+servidor.on('error', (error) => {
+  logger.fatal({ err: error }, 'la API no pudo escuchar');
+  void terminar(1);
+});
+
+/** Cierra el pool y deja que el proceso salga solo, para que el registro asíncrono termine de escribirse en orden. */
+async function terminar(codigo: number) {
+  await persistencia.cerrar().catch((causa: unknown) => logger.error({ err: causa }, 'error al cerrar el pool'));
+  process.exitCode = codigo;
+  setTimeout(() => process.exit(codigo), 2000).unref();
+}
+
+let apagando = false;
+function apagar(senal: NodeJS.Signals) {
+  if (apagando) return;
+  apagando = true;
+  logger.info({ senal }, 'apagando: no se aceptan conexiones nuevas; se terminan las peticiones en curso');
+  const forzar = setTimeout(() => {
+    logger.warn({ tiempo_maximo_ms: config.SHUTDOWN_TIMEOUT_MS }, 'apagado forzado: peticiones sin terminar');
+    if ('closeAllConnections' in servidor) servidor.closeAllConnections();
+  }, config.SHUTDOWN_TIMEOUT_MS).unref();
+  servidor.close(() => {
+    clearTimeout(forzar);
+    void terminar(0).then(() => logger.info({}, 'API detenida'));
+  });
+  if ('closeIdleConnections' in servidor) servidor.closeIdleConnections();
+}
+process.once('SIGTERM', apagar);
+process.once('SIGINT', apagar);

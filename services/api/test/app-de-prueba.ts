@@ -1,0 +1,57 @@
+import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
+import { crearApp, type DependenciasApp, type LoggerApi } from '../src/app.js';
+import { crearManejadores } from '../src/manejadores.js';
+
+/** Una línea de registro capturada: nivel, mensaje y campos. */
+export interface LineaLog {
+  readonly nivel: 'info' | 'warn' | 'error';
+  readonly mensaje: string | undefined;
+  readonly campos: Record<string, unknown>;
+}
+
+export function loggerEnMemoria(): LoggerApi & { readonly lineas: LineaLog[] } {
+  const lineas: LineaLog[] = [];
+  const registrar = (nivel: LineaLog['nivel']) => (campos: object, mensaje?: string) => {
+    lineas.push({ nivel, mensaje, campos: { ...campos } });
+  };
+  return { lineas, info: registrar('info'), warn: registrar('warn'), error: registrar('error') };
+}
+
+/** La app sobre los dobles en memoria de `@aeropartners/aplicacion/testing`. */
+export function crearAppDePrueba(
+  opciones: Partial<DependenciasApp> & { readonly repositorio?: RepositorioPagosEnMemoria; readonly prefijoIds?: number } = {},
+) {
+  const { repositorio = new RepositorioPagosEnMemoria(), prefijoIds = 0, ...deps } = opciones;
+  const reloj = relojFijo();
+  const logger = loggerEnMemoria();
+  let correlaciones = 0;
+  const app = crearApp({
+    manejadores: crearManejadores({ repositorio, consultas: repositorio, reloj, nuevoId: idsSecuenciales(prefijoIds) }),
+    comprobarSalud: async () => true,
+    logger,
+    idSocioPorDefecto: 'socio-de-prueba',
+    nuevoIdCorrelacion: () => `correlacion-${++correlaciones}`,
+    ...deps,
+  });
+  return { app, repositorio, reloj, logger };
+}
+
+export const CUERPO_VALIDO = {
+  id_afiliado: 'afiliado-1',
+  monto: 150.75,
+  moneda: 'USD',
+  referencia_pago: 'REF-1',
+} as const;
+
+/** Petición `POST /pagos` con cuerpo JSON (o texto tal cual) y cabeceras extra. */
+export function postPago(
+  app: { request: (ruta: string, init?: RequestInit) => Response | Promise<Response> },
+  cuerpo: unknown = CUERPO_VALIDO,
+  cabeceras: Record<string, string> = {},
+) {
+  return app.request('/pagos', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...cabeceras },
+    body: typeof cuerpo === 'string' ? cuerpo : JSON.stringify(cuerpo),
+  });
+}
