@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import { esquemaInicial } from './migraciones/0001-esquema-inicial.js';
+import { relayEInbox } from './migraciones/0002-relay-e-inbox.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -7,6 +8,7 @@ import { esquemaInicial } from './migraciones/0001-esquema-inicial.js';
  */
 export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0001-esquema-inicial': esquemaInicial,
+  '0002-relay-e-inbox': relayEInbox,
 });
 
 export interface ResultadoMigracion {

@@ -115,3 +115,26 @@ export function parametrosEventos(cambios: readonly { readonly cambio: CambioPag
   }
   return [idEvento, idAgregado, version, tipo, payload, metadatos, estado, ocurridoEn, idCorrelacion];
 }
+
+/**
+ * La transición de `SQL_GUARDAR` más la fila del inbox del consumidor, en UNA sentencia: el UPDATE
+ * solo toca el pago si la versión sigue siendo la esperada Y el evento no estaba ya en el inbox; el
+ * inbox, el outbox y el historial se insertan solo si lo hizo. O todo o nada, sin BEGIN/COMMIT.
+ */
+export const SQL_GUARDAR_Y_ANOTAR = `
+WITH ${EVENTOS},
+  actualizado AS (
+    UPDATE pagos
+    SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
+        referencia_transaccion = $16, mensaje_error = $17
+    WHERE id = $10 AND version = $11
+      AND NOT EXISTS (SELECT 1 FROM inbox WHERE suscripcion = $18 AND id_evento = $19::uuid)
+    RETURNING id
+  ),
+  anotado AS (
+    INSERT INTO inbox (suscripcion, id_evento, id_pago, tipo_evento, version)
+    SELECT $18, $19::uuid, $20::uuid, $21, $22 FROM actualizado
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  ),${insertarEventos('actualizado')}
+SELECT (SELECT count(*)::int FROM actualizado) AS actualizados, (SELECT count(*)::int FROM anotado) AS anotados`;

@@ -17,6 +17,12 @@ export interface OpcionesRelay {
   readonly alFallar?: (filas: readonly FilaOutbox[], error: unknown, esperaMs: number) => void;
 }
 
+/**
+ * El mensaje que publica el relay. El cuerpo es el sobre completo del evento, autodescriptivo:
+ * `{id_evento, id_agregado, version_agregado, tipo, payload, metadatos}` (la misma forma que una fila
+ * del outbox, que el consumidor valida con `filaAEvento`); las propiedades repiten lo necesario para
+ * enrutar y trazar sin abrir el cuerpo.
+ */
 export function filaAMensaje(fila: FilaOutbox): MensajeSaliente {
   const propiedades: Record<string, string> = {
     id_evento: fila.idEvento,
@@ -28,7 +34,14 @@ export function filaAMensaje(fila: FilaOutbox): MensajeSaliente {
   return {
     clave: fila.idAgregado,
     secuencia: fila.secuencia,
-    cuerpo: JSON.stringify(fila.payload),
+    cuerpo: JSON.stringify({
+      id_evento: fila.idEvento,
+      id_agregado: fila.idAgregado,
+      version_agregado: fila.versionAgregado,
+      tipo: fila.tipo,
+      payload: fila.payload,
+      metadatos: fila.metadatos,
+    }),
     propiedades: propiedades as MensajeSaliente['propiedades'],
   };
 }
