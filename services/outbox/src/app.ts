@@ -1,0 +1,91 @@
+import { crearRelay, type AlmacenOutbox, type FilaOutbox, type Publicador } from '@aeropartners/aplicacion';
+import type { Logger } from '@aeropartners/adaptadores';
+
+/** Lo que el relay necesita de su liderazgo: esperar avisos y soltar el cerrojo. */
+export interface Liderazgo {
+  esperarAviso(ms: number): Promise<void>;
+  cerrar(): Promise<void>;
+}
+
+export interface DependenciasRelay {
+  readonly almacen: AlmacenOutbox;
+  readonly publicador: Publicador;
+  /** Espera hasta ser el relay activo (o `null` si se pidió parar mientras esperaba). */
+  readonly esperarLiderazgo: (senal: AbortSignal) => Promise<Liderazgo | null>;
+  readonly logger: Logger;
+  readonly tamanoLote: number;
+  readonly intervaloSondeoMs: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaximoMs: number;
+}
+
+export interface ContadoresRelay {
+  publicados: number;
+  lotes: number;
+  fallos: number;
+  /** Filas que se volvieron a publicar (la vida anterior las publicó sin marcarlas): el broker las deduplica. */
+  republicados: number;
+}
+
+/**
+ * El proceso del relay: espera el liderazgo, publica lotes hasta que se le pide parar y, al parar,
+ * termina el lote que tiene entre manos (publicar + marcar) antes de soltar el cerrojo.
+ */
+export function crearServicioRelay(deps: DependenciasRelay) {
+  const contadores: ContadoresRelay = { publicados: 0, lotes: 0, fallos: 0, republicados: 0 };
+  const parada = { pedido: false };
+  const abortar = new AbortController();
+  let liderazgo: Liderazgo | null = null;
+
+  const registrar = (filas: readonly FilaOutbox[]) => {
+    contadores.lotes += 1;
+    contadores.publicados += filas.length;
+    for (const f of filas) {
+      if (f.intentos > 0) contadores.republicados += 1;
+      deps.logger.info(
+        { id_correlacion: f.metadatos.id_correlacion, id_pago: f.idAgregado, id_evento: f.idEvento, tipo: f.tipo, version: f.versionAgregado, secuencia: f.secuencia },
+        'evento publicado',
+      );
+    }
+  };
+
+  async function ejecutar(): Promise<void> {
+    liderazgo = await deps.esperarLiderazgo(abortar.signal);
+    if (!liderazgo) return;
+    deps.logger.info({ productor: deps.publicador.nombreProductor }, 'relay activo: este proceso tiene el cerrojo');
+    const lider = liderazgo;
+    const relay = crearRelay({
+      almacen: deps.almacen,
+      publicador: deps.publicador,
+      tamanoLote: deps.tamanoLote,
+      esperarAviso: (ms) => lider.esperarAviso(ms),
+      intervaloSondeoMs: deps.intervaloSondeoMs,
+      backoffBaseMs: deps.backoffBaseMs,
+      backoffMaximoMs: deps.backoffMaximoMs,
+      dormir: (ms) =>
+        new Promise<void>((resolver) => {
+          const t = setTimeout(resolver, ms);
+          abortar.signal.addEventListener('abort', () => (clearTimeout(t), resolver()), { once: true });
+        }),
+      alPublicar: registrar,
+      alFallar: (filas, error, esperaMs) => {
+        contadores.fallos += 1;
+        deps.logger.warn(
+          { err: error, filas: filas.length, espera_ms: esperaMs, ids_correlacion: filas.slice(0, 20).map((f) => f.metadatos.id_correlacion) },
+          'publicación fallida: se reintentará con las mismas secuencias',
+        );
+      },
+    });
+    await relay.ejecutar(parada);
+  }
+
+  /** Pide parar: deja de esperar, termina el lote en curso, suelta el cerrojo. */
+  async function detener(ejecucion: Promise<void>): Promise<void> {
+    parada.pedido = true;
+    abortar.abort();
+    await ejecucion.catch(() => undefined);
+    await liderazgo?.cerrar();
+  }
+
+  return { ejecutar, detener, contadores: (): Readonly<ContadoresRelay> => ({ ...contadores }) };
+}

@@ -1,0 +1,80 @@
+import {
+  KyselyAlmacenOutbox,
+  LiderRelay,
+  crearBrokerEmbebido,
+  crearBrokerPulsar,
+  crearLogger,
+  crearPersistenciaPostgres,
+  iniciarServidorSalud,
+  leerConfiguracionOSalir,
+} from '@aeropartners/adaptadores';
+import { crearServicioRelay } from './app.js';
+import { EsquemaConfiguracionRelay } from './config.js';
+
+const config = leerConfiguracionOSalir(EsquemaConfiguracionRelay);
+const logger = crearLogger({ servicio: 'aeropartners-pagos-outbox', nivel: config.LOG_LEVEL });
+const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE, nombreAplicacion: 'aeropartners-outbox' });
+const broker = config.PULSAR_URL
+  ? await crearBrokerPulsar({ url: config.PULSAR_URL, topico: config.BROKER_TOPICO })
+  : await crearBrokerEmbebido({
+      url: config.DATABASE_URL,
+      topico: config.BROKER_TOPICO,
+      suscripciones: config.BROKER_SUSCRIPCIONES.split(','),
+      duplicarEntregas: config.BROKER_DUPLICAR_ENTREGAS,
+    });
+const publicador = await broker.crearPublicador(config.RELAY_PRODUCTOR);
+
+const servicio = crearServicioRelay({
+  almacen: new KyselyAlmacenOutbox(persistencia.pool),
+  publicador,
+  logger,
+  tamanoLote: config.RELAY_LOTE,
+  intervaloSondeoMs: config.RELAY_SONDEO_MS,
+  backoffBaseMs: config.RELAY_BACKOFF_BASE_MS,
+  backoffMaximoMs: config.RELAY_BACKOFF_MAX_MS,
+  esperarLiderazgo: (senal) =>
+    LiderRelay.esperar(
+      {
+        url: config.DATABASE_URL,
+        claveCerrojo: config.RELAY_CERROJO,
+        canal: 'outbox_nuevo',
+        intervaloEsperaMs: 1000,
+        alPerder: (error) => {
+          logger.error({ err: error }, 'conexión del líder perdida: el relay se detiene (el supervisor lo reinicia)');
+          void apagar('liderazgo perdido', 1);
+        },
+      },
+      senal,
+      () => logger.info({ cerrojo: config.RELAY_CERROJO }, 'otro relay está activo: este espera en reserva'),
+    ),
+});
+
+const salud = await iniciarServidorSalud({
+  servicio: 'aeropartners-pagos-outbox',
+  puerto: config.PUERTO_SALUD,
+  comprobarDisponible: () => persistencia.comprobarSalud(),
+  contadores: () => ({ ...servicio.contadores() }),
+});
+logger.info({ productor: config.RELAY_PRODUCTOR, broker: config.PULSAR_URL ? 'pulsar' : 'embebido', puerto_salud: salud.puerto }, 'relay del outbox iniciado');
+
+const ejecucion = servicio.ejecutar().catch((error: unknown) => {
+  logger.fatal({ err: error }, 'el relay falló');
+  void apagar('error', 1);
+});
+
+let apagando = false;
+async function apagar(motivo: string, codigo: number) {
+  if (apagando) return;
+  apagando = true;
+  logger.info({ motivo }, 'apagando: se termina el lote en curso');
+  await servicio.detener(ejecucion);
+  await publicador.cerrar().catch(() => undefined);
+  await broker.cerrar().catch(() => undefined);
+  await salud.cerrar();
+  await persistencia.cerrar();
+  logger.info({ ...servicio.contadores() }, 'relay detenido');
+  process.exitCode = codigo;
+  setTimeout(() => process.exit(codigo), 2000).unref();
+}
+process.once('SIGTERM', () => void apagar('SIGTERM', 0));
+process.once('SIGINT', () => void apagar('SIGINT', 0));
