@@ -17,6 +17,8 @@ export interface DependenciasRelay {
   readonly intervaloSondeoMs: number;
   readonly backoffBaseMs: number;
   readonly backoffMaximoMs: number;
+  /** Inyección de fallos: se llama entre publicar y marcar cada lote (ver RELAY_MORIR_TRAS_PUBLICAR). */
+  readonly antesDeMarcar?: (filas: readonly FilaOutbox[], lote: number) => void;
 }
 
 export interface ContadoresRelay {
@@ -68,6 +70,7 @@ export function crearServicioRelay(deps: DependenciasRelay) {
           abortar.signal.addEventListener('abort', () => (clearTimeout(t), resolver()), { once: true });
         }),
       alPublicar: registrar,
+      antesDeMarcar: (filas) => deps.antesDeMarcar?.(filas, contadores.lotes + 1),
       alFallar: (filas, error, esperaMs) => {
         contadores.fallos += 1;
         deps.logger.warn(

@@ -43,6 +43,10 @@ export const EsquemaConfiguracionRelay = v.object({
   RELAY_BACKOFF_MAX_MS: conDescripcion(v.optional(enteroEnv('RELAY_BACKOFF_MAX_MS', 1, 600_000), '10000'), 'Espera máxima entre reintentos.'),
   PG_POOL_SIZE: conDescripcion(v.optional(enteroEnv('PG_POOL_SIZE', 1, 100), '4'), 'Conexiones del pool del relay.'),
   PUERTO_SALUD: conDescripcion(v.optional(enteroEnv('PUERTO_SALUD', 0, 65535), '8001'), 'Puerto de /health y /health/ready (0 = cualquiera libre).'),
+  RELAY_MORIR_TRAS_PUBLICAR: conDescripcion(
+    v.optional(enteroEnv('RELAY_MORIR_TRAS_PUBLICAR', 0, 1_000_000), '0'),
+    'Inyección de fallos (tests y experimento): el proceso se mata con SIGKILL tras publicar el lote N y antes de marcarlo (0 = nunca).',
+  ),
   LOG_LEVEL: conDescripcion(v.optional(nivelLogEnv('LOG_LEVEL'), 'info'), 'Nivel mínimo de los registros JSON.'),
 });
 

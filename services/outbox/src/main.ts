@@ -32,6 +32,12 @@ const servicio = crearServicioRelay({
   intervaloSondeoMs: config.RELAY_SONDEO_MS,
   backoffBaseMs: config.RELAY_BACKOFF_BASE_MS,
   backoffMaximoMs: config.RELAY_BACKOFF_MAX_MS,
+  antesDeMarcar: (filas, lote) => {
+    if (config.RELAY_MORIR_TRAS_PUBLICAR > 0 && lote >= config.RELAY_MORIR_TRAS_PUBLICAR) {
+      logger.warn({ lote, filas: filas.length }, 'inyección de fallos: SIGKILL entre publicar y marcar');
+      process.kill(process.pid, 'SIGKILL');
+    }
+  },
   esperarLiderazgo: (senal) =>
     LiderRelay.esperar(
       {

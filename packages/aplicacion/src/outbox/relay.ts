@@ -14,6 +14,8 @@ export interface OpcionesRelay {
   readonly backoffMaximoMs: number;
   readonly dormir?: (ms: number) => Promise<void>;
   readonly alPublicar?: (filas: readonly FilaOutbox[]) => void;
+  /** Se llama entre la confirmación del broker y el marcado (punto de inyección de caídas en los tests). */
+  readonly antesDeMarcar?: (filas: readonly FilaOutbox[]) => void | Promise<void>;
   readonly alFallar?: (filas: readonly FilaOutbox[], error: unknown, esperaMs: number) => void;
 }
 
@@ -76,6 +78,7 @@ export function crearRelay(opciones: OpcionesRelay) {
       return 0;
     }
     fallosSeguidos = 0;
+    await opciones.antesDeMarcar?.(filas);
     await opciones.almacen.marcarPublicadas(filas.map((f) => f.id));
     opciones.alPublicar?.(filas);
     return filas.length;
