@@ -1,18 +1,23 @@
-// Línea base «ingenua»: un handler Hono que hace BEGIN / INSERT pago / INSERT outbox / COMMIT por petición,
-// sin idempotencia, sin historial, sin validación más allá de lo mínimo. Uso: node hono-ingenuo.mjs DATABASE_URL PUERTO POOL
+// Línea base «ingenua»: un handler Hono que hace BEGIN / INSERT pago / INSERT outbox / COMMIT por
+// petición (4 viajes de ida y vuelta y un commit por pago), sin idempotencia (la clave única de la
+// tabla sigue ahí, pero no se consulta ni se responde nada con ella), sin historial, sin validación
+// más allá de lo mínimo y sin registro. Mismo PostgreSQL, mismo esquema, mismo generador de carga.
+// Uso: node hono-ingenuo.mjs DATABASE_URL PUERTO POOL
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const requerir = createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../services/api/package.json'));
-const { Hono } = await import(requerir.resolve('hono'));
-const { serve } = await import(requerir.resolve('@hono/node-server'));
-const pg = (await import(createRequire(path.join(path.dirname(fileURLToPath(import.meta.url)), '../packages/adaptadores/package.json')).resolve('pg'))).default;
+const aqui = path.dirname(fileURLToPath(import.meta.url));
+const requerirApi = createRequire(path.join(aqui, '../../services/api/package.json'));
+const { Hono } = await import(requerirApi.resolve('hono'));
+const { serve } = await import(requerirApi.resolve('@hono/node-server'));
+const pg = (await import(createRequire(path.join(aqui, '../../packages/adaptadores/package.json')).resolve('pg'))).default;
 
 const [url, puerto, tamanoPool] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString: url, max: Number(tamanoPool) });
 const app = new Hono();
+app.get('/health', (c) => c.json({ status: 'healthy' }));
 app.post('/pagos', async (c) => {
   const cuerpo = await c.req.json();
   const id = randomUUID();
@@ -30,7 +35,7 @@ app.post('/pagos', async (c) => {
     );
     await cliente.query('COMMIT');
   } catch (error) {
-    await cliente.query('ROLLBACK');
+    await cliente.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
     cliente.release();
@@ -38,4 +43,4 @@ app.post('/pagos', async (c) => {
   return c.json({ id_pago: id, estado: 'PENDIENTE' });
 });
 serve({ fetch: app.fetch, port: Number(puerto), hostname: '127.0.0.1' }, () => process.stdout.write('listo\n'));
-process.on('SIGTERM', () => process.exit(0));
+process.on('SIGTERM', () => pool.end().finally(() => process.exit(0)));

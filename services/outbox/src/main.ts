@@ -59,7 +59,11 @@ const salud = await iniciarServidorSalud({
   servicio: 'aeropartners-pagos-outbox',
   puerto: config.PUERTO_SALUD,
   comprobarDisponible: () => persistencia.comprobarSalud(),
-  contadores: () => ({ ...servicio.contadores() }),
+  // Duplicados absorbidos en la etapa outbox → broker: republicaciones descartadas por (productor, secuencia).
+  contadores: () => ({
+    ...servicio.contadores(),
+    ...('contadores' in broker ? { broker_descartados_por_duplicado: broker.contadores.descartadosPorDuplicado, broker_duplicados_inyectados: broker.contadores.duplicadosInyectados } : {}),
+  }),
 });
 logger.info({ productor: config.RELAY_PRODUCTOR, broker: config.PULSAR_URL ? 'pulsar' : 'embebido', puerto_salud: salud.puerto }, 'relay del outbox iniciado');
 

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// Benchmark de extremo a extremo (`pnpm bench:e2e`): N pagos por todo el pipeline (API → outbox → relay →
+// broker embebido → consumidor → pasarela simulada) sobre el PostgreSQL embebido, en procesos separados.
+//   Parte A: pasarela sin latencia. Imprime aceptados/s, terminados/s, p50/p99 de aceptación → estado final
+//            y los duplicados absorbidos por etapa.
+//   Parte B: perfil de la semilla (2–8 s por cobro): el rendimiento crece con el límite en vuelo del
+//            consumidor (ley de Little: λ = L / W), frente al ritmo en serie de la semilla (1 / W).
+// Variables: BENCH_E2E_PAGOS (20000), BENCH_E2E_CONCURRENCIA (50), BENCH_E2E_REPLICAS (0.1),
+//            BENCH_E2E_EN_VUELO (256), BENCH_E2E_LIMITES ("16,64,256"), BENCH_E2E_SOLO_A (1 = sin parte B).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, puertoLibre, adaptadores } from './lib/topologia.mjs';
+
+const aqui = path.dirname(fileURLToPath(import.meta.url));
+const N = Number(process.env.BENCH_E2E_PAGOS ?? 20_000);
+const CONCURRENCIA = Number(process.env.BENCH_E2E_CONCURRENCIA ?? 50);
+const REPLICAS = Number(process.env.BENCH_E2E_REPLICAS ?? 0.1);
+const EN_VUELO = Number(process.env.BENCH_E2E_EN_VUELO ?? 256);
+const LIMITES = (process.env.BENCH_E2E_LIMITES ?? '16,64,256').split(',').map(Number);
+
+const decir = (texto) => process.stdout.write(`${texto}\n`);
+
+async function arrancarTopologia(url, envConsumidor) {
+  const puertoApi = await puertoLibre();
+  const puertoRelay = await puertoLibre();
+  const puertoConsumidor = await puertoLibre();
+  // El consumidor primero: su suscripción existe antes de que el relay publique.
+  const consumer = await arrancarServicio('consumer', { DATABASE_URL: url, PUERTO_SALUD: String(puertoConsumidor), ...envConsumidor });
+  const outbox = await arrancarServicio('outbox', { DATABASE_URL: url, PUERTO_SALUD: String(puertoRelay) });
+  const api = await arrancarServicio('api', { DATABASE_URL: url, PORT: String(puertoApi), HOST: '127.0.0.1' });
+  return { api, outbox, consumer, urlPagos: `http://127.0.0.1:${puertoApi}/pagos` };
+}
+
+async function esperarFinales(cliente, esperados, desde, limiteMs) {
+  const fin = Date.now() + limiteMs;
+  for (;;) {
+    const { rows } = await cliente.query(
+      "SELECT count(*)::int AS finales FROM pagos WHERE estado IN ('EXITOSO','FALLIDO') AND fecha_creacion >= $1",
+      [desde],
+    );
+    if (rows[0].finales >= esperados) return;
+    if (Date.now() > fin) throw new Error(`solo ${rows[0].finales} de ${esperados} pagos llegaron a un estado final a tiempo`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+async function medir(cliente, desde) {
+  const { rows } = await cliente.query(
+    `SELECT count(*)::int AS n,
+            count(*) FILTER (WHERE estado = 'EXITOSO')::int AS exitosos,
+            count(*) FILTER (WHERE estado = 'FALLIDO')::int AS fallidos,
+            extract(epoch FROM max(fecha_procesamiento) - min(fecha_creacion))::float8 AS segundos,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p50,
+            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p99
+     FROM pagos WHERE fecha_creacion >= $1`,
+    [desde],
+  );
+  return rows[0];
+}
+
+const postgres = await iniciarPostgres();
+await adaptadores.migrarUrl(postgres.url);
+const cliente = new pg.Client({ connectionString: postgres.url });
+await cliente.connect();
+const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version };
+try {
+  // ---------------- Parte A ----------------
+  decir(`Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia, consumidor con ${EN_VUELO} en vuelo…`);
+  const topo = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'sin-latencia', CONSUMIDOR_EN_VUELO: String(EN_VUELO) });
+  const desde = new Date();
+  const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
+  await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
+  const a = await medir(cliente, desde);
+  const saludRelay = await topo.outbox.salud();
+  const saludConsumidor = await topo.consumer.salud();
+  const { rows: cargos } = await cliente.query(
+    "SELECT count(*) FILTER (WHERE resultado = 'exitoso')::int AS cargos, count(DISTINCT id_pago)::int AS pagos FROM pasarela_simulada.cargos",
+  );
+  const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
+  await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
+  informe.parteA = { envio, medida: a, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
+  const c = saludConsumidor?.contadores ?? {};
+  const r = saludRelay?.contadores ?? {};
+  decir('');
+  decir(`aceptados/s (API)                 ${envio.porSegundo.toFixed(0)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
+  decir(`terminados/s (estado final)       ${(a.n / a.segundos).toFixed(0)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
+  decir(`aceptación → final                p50 ${Number(a.p50).toFixed(0)} ms · p99 ${Number(a.p99).toFixed(0)} ms`);
+  decir('duplicados absorbidos por etapa:');
+  decir(`  entrada (réplicas HTTP)          ${envio.replays}`);
+  decir(`  broker (productor, secuencia)    ${r.broker_descartados_por_duplicado ?? 'n/d'}`);
+  decir(`  inbox del consumidor             ${c.duplicados ?? 'n/d'}`);
+  decir(`  pasarela (clave = id del pago)   ${c.repeticionesPasarela ?? c.pasarela_repeticiones ?? 'n/d'}`);
+  decir(`cargos en el libro de la pasarela  ${cargos[0].cargos} exitosos sobre ${cargos[0].pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
+  decir(`outbox sin publicar al final       ${pendientes[0].n}`);
+
+  // ---------------- Parte B ----------------
+  if (process.env.BENCH_E2E_SOLO_A !== '1') {
+    decir('');
+    decir('Parte B: perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L');
+    informe.parteB = [];
+    for (const limite of LIMITES) {
+      const n = Math.max(40, limite * 3);
+      const topoB = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'semilla', CONSUMIDOR_EN_VUELO: String(limite) });
+      const desdeB = new Date();
+      await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topoB.urlPagos, String(Math.min(50, n)), String(n), '0']);
+      await esperarFinales(cliente, n, desdeB, 10 * 60_000);
+      const b = await medir(cliente, desdeB);
+      await Promise.all([topoB.api.parar(), topoB.outbox.parar(), topoB.consumer.parar()]);
+      const medido = b.n / b.segundos;
+      informe.parteB.push({ limite, pagos: b.n, segundos: b.segundos, porSegundo: medido, prediccionLittle: limite / 5 });
+      decir(`  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`);
+    }
+    decir('  semilla (un cobro a la vez, síncrono): 1/W = 0.2 pagos/s');
+  }
+} finally {
+  await cliente.end();
+  await postgres.detener();
+}
+mkdirSync(path.join(aqui, 'resultados'), { recursive: true });
+const archivo = path.join(aqui, 'resultados', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(archivo, `${JSON.stringify(informe, null, 2)}\n`);
+decir(`resultados en ${path.relative(path.resolve(aqui, '..'), archivo)}`);

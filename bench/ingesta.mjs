@@ -1,0 +1,439 @@
+#!/usr/bin/env node
+// Benchmark de ingesta (`pnpm bench` = `pnpm bench:ingesta`, que compila antes con turbo).
+//
+// En UNA ejecución y contra el MISMO PostgreSQL embebido (fsync, synchronous_commit y full_page_writes
+// activados: se comprueba y se imprime), cada fase en su propia base de datos recién migrada:
+//   1. pg crudo: la sentencia de creación del repositorio (`SQL_CREAR_LOTE`: pago + outbox + historial,
+//      ON CONFLICT) por `pg`, UN pago por sentencia (= un commit por pago), sin HTTP ni validación;
+//   2. Hono ingenuo: BEGIN / INSERT pago / INSERT outbox / COMMIT por petición (sin idempotencia ni
+//      historial);
+//   3. API real (`services/api/dist/main.js`, su configuración por defecto salvo LOG_LEVEL=warn),
+//      pagos nuevos: validación, idempotencia, outbox e historial;
+//   4. API real, réplicas: se reenvían 500 pagos ya creados (misma clave, mismo cuerpo).
+// La carga HTTP sale de otro proceso (`lib/carga-http.mjs`), con keep-alive. Imprime peticiones/s,
+// p50/p99, commits y fsync de WAL por petición, CPU de cada proceso y los cocientes; guarda el JSON en
+// bench/resultados/ (ignorada por git).
+//
+// Variables: BENCH_SEGUNDOS (15), BENCH_CALENTAMIENTO (2), BENCH_CONCURRENCIA (50),
+// BENCH_POOL (20: pool de las dos líneas base), BENCH_RONDAS (1: con N > 1 las fases se repiten
+// intercaladas N veces y se informa la mediana de cada una), BENCH_API_ENV (variables extra para la
+// API, p. ej. "PG_POOL_SIZE=8").
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mediana } from './lib/estadistica.mjs';
+
+const aqui = path.dirname(fileURLToPath(import.meta.url));
+const raiz = path.resolve(aqui, '..');
+const adaptadores = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
+const pg = (await import(createRequire(path.join(raiz, 'packages/adaptadores/package.json')).resolve('pg'))).default;
+
+function entero(nombre, porDefecto, minimo = 1) {
+  const texto = process.env[nombre];
+  if (texto === undefined || texto === '') return porDefecto;
+  const n = Number(texto);
+  if (!Number.isSafeInteger(n) || n < minimo) {
+    process.stderr.write(`${nombre} debe ser un entero ≥ ${minimo} (recibido «${texto}»)\n`);
+    process.exit(2);
+  }
+  return n;
+}
+const SEGUNDOS = entero('BENCH_SEGUNDOS', 15);
+const CALENTAMIENTO = entero('BENCH_CALENTAMIENTO', 2, 0);
+const CONCURRENCIA = entero('BENCH_CONCURRENCIA', 50);
+const POOL = entero('BENCH_POOL', 20);
+const RONDAS = entero('BENCH_RONDAS', 1);
+const API_ENV = Object.fromEntries(
+  (process.env.BENCH_API_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((par) => [par.slice(0, par.indexOf('=')), par.slice(par.indexOf('=') + 1)]),
+);
+const decir = (texto) => process.stdout.write(`${texto}\n`);
+
+function puertoLibre() {
+  return new Promise((resolver, rechazar) => {
+    const s = createServer();
+    s.once('error', rechazar);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolver(port));
+    });
+  });
+}
+
+// ---- CPU por proceso (/proc), para explicar dónde se va el tiempo en 2 núcleos ----
+const TICS = 100; // CLK_TCK en Linux
+function cpuDe(pid) {
+  try {
+    const estado = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const campos = estado.slice(estado.lastIndexOf(')') + 2).split(' ');
+    return (Number(campos[11]) + Number(campos[12])) / TICS; // utime + stime (s)
+  } catch {
+    return 0;
+  }
+}
+function hijosDe(pid) {
+  const hijos = [];
+  for (const entrada of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entrada)) continue;
+    try {
+      const estado = readFileSync(`/proc/${entrada}/stat`, 'utf8');
+      const ppid = Number(estado.slice(estado.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) hijos.push(Number(entrada));
+    } catch {}
+  }
+  return hijos;
+}
+/** CPU acumulada de PostgreSQL: el postmaster y sus hijos vivos, más la de los hijos ya terminados (cutime+cstime). */
+function cpuPostgres(pidPostmaster) {
+  let total = cpuDe(pidPostmaster);
+  try {
+    const estado = readFileSync(`/proc/${pidPostmaster}/stat`, 'utf8');
+    const campos = estado.slice(estado.lastIndexOf(')') + 2).split(' ');
+    total += (Number(campos[13]) + Number(campos[14])) / TICS;
+  } catch {}
+  for (const hijo of hijosDe(pidPostmaster)) total += cpuDe(hijo);
+  return total;
+}
+const cargaMedia = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const cpuTotalSistema = () => {
+  const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const inactivo = v[3] + v[4];
+  return { ocupado: (v.reduce((a, b) => a + b, 0) - inactivo) / TICS, total: v.reduce((a, b) => a + b, 0) / TICS };
+};
+
+// ---- procesos hijos ----
+function ejecutar(script, args) {
+  return new Promise((resolver, rechazar) => {
+    const hijo = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let salida = '';
+    hijo.stdout.on('data', (d) => (salida += d));
+    hijo.on('error', rechazar);
+    hijo.on('exit', (codigo) => {
+      if (codigo !== 0) return rechazar(new Error(`${path.relative(raiz, script)} terminó con ${codigo}`));
+      try {
+        resolver(JSON.parse(salida.trim().split('\n').at(-1)));
+      } catch (error) {
+        rechazar(new Error(`${path.relative(raiz, script)} no devolvió JSON: ${salida.slice(-500)}`, { cause: error }));
+      }
+    });
+  });
+}
+
+async function arrancarServidor(script, args, env, puerto, rutaSalud) {
+  const hijo = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+  hijo.stdout.on('data', () => undefined); // se descarta (LOG_LEVEL=warn: no debería haber nada)
+  const limite = Date.now() + 30_000;
+  for (;;) {
+    if (hijo.exitCode !== null) throw new Error(`${path.relative(raiz, script)} terminó al arrancar (${hijo.exitCode})`);
+    const r = await fetch(`http://127.0.0.1:${puerto}${rutaSalud}`).catch(() => null);
+    if (r?.ok) return hijo;
+    if (Date.now() > limite) {
+      hijo.kill('SIGKILL');
+      throw new Error(`${path.relative(raiz, script)} no respondió ${rutaSalud} en 30 s`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function parar(hijo) {
+  if (hijo.exitCode !== null || hijo.signalCode !== null) return;
+  await new Promise((resolver) => {
+    hijo.once('exit', resolver);
+    hijo.kill('SIGTERM');
+  });
+}
+
+// ---- PostgreSQL ----
+const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-ingesta-'));
+chmodSync(directorio, 0o755); // como root, PostgreSQL corre como «postgres» y debe poder atravesarla
+const puertoPg = await puertoLibre();
+decir(`PostgreSQL embebido en ${directorio} (puerto ${puertoPg})…`);
+const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto: puertoPg });
+const pidPostmaster = Number(readFileSync(path.join(directorio, 'datos', 'postmaster.pid'), 'utf8').split('\n')[0]);
+const urlDe = (baseDeDatos) => {
+  const u = new URL(postgres.url);
+  u.pathname = `/${baseDeDatos}`;
+  return u.toString();
+};
+
+async function conCliente(url, trabajo) {
+  const cliente = new pg.Client({ connectionString: url });
+  await cliente.connect();
+  try {
+    return await trabajo(cliente);
+  } finally {
+    await cliente.end();
+  }
+}
+
+async function ajustesDurabilidad() {
+  return conCliente(postgres.url, async (c) => {
+    const { rows } = await c.query(
+      `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_sync_method', 'server_version')`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.setting]));
+  });
+}
+
+/** Fsync de WAL acumulados en el clúster (pg_stat_io, PostgreSQL ≥ 18; si no, pg_stat_wal). */
+async function fsyncsWal() {
+  return conCliente(postgres.url, async (c) => {
+    try {
+      const { rows } = await c.query(`SELECT coalesce(sum(fsyncs), 0)::bigint AS n FROM pg_stat_io WHERE object = 'wal'`);
+      return Number(rows[0].n);
+    } catch {
+      const { rows } = await c.query(`SELECT wal_sync AS n FROM pg_stat_wal`).catch(() => ({ rows: [{ n: NaN }] }));
+      return Number(rows[0].n);
+    }
+  });
+}
+
+async function estadisticasBase(baseDeDatos) {
+  return conCliente(postgres.url, async (c) => {
+    await c.query('SELECT pg_stat_clear_snapshot()');
+    const { rows } = await c.query('SELECT xact_commit::bigint AS commits FROM pg_stat_database WHERE datname = $1', [baseDeDatos]);
+    return { commits: Number(rows[0]?.commits ?? NaN) };
+  });
+}
+
+async function contarFilas(baseDeDatos) {
+  return conCliente(urlDe(baseDeDatos), async (c) => {
+    const { rows } = await c.query(
+      `SELECT (SELECT count(*) FROM pagos)::int AS pagos, (SELECT count(*) FROM outbox)::int AS outbox,
+              (SELECT count(*) FROM historial_pagos)::int AS historial`,
+    );
+    return rows[0];
+  });
+}
+
+let numeroBase = 0;
+/** Base de datos nueva, copia de la plantilla ya migrada; deja el clúster con un checkpoint hecho. */
+async function baseNueva(fase) {
+  numeroBase += 1;
+  const nombre = `bench_${numeroBase}_${fase.replace(/\W/g, "_").toLowerCase()}`;
+  await conCliente(postgres.url, async (c) => {
+    await c.query(`CREATE DATABASE ${nombre} TEMPLATE bench_plantilla`);
+    await c.query('CHECKPOINT');
+  });
+  return nombre;
+}
+
+/** Las estadísticas de un backend se publican al terminar: se espera a que cierren todas las conexiones. */
+async function esperarSinConexiones(baseDeDatos) {
+  const limite = Date.now() + 15_000;
+  await conCliente(postgres.url, async (c) => {
+    for (;;) {
+      const { rows } = await c.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [baseDeDatos]);
+      if (rows[0].n === 0 || Date.now() > limite) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+/**
+ * Ejecuta una fase y mide alrededor de ella: CPU de cada proceso, commits de su base, fsync del WAL y
+ * carga media. `cuerpo` recibe la base de datos y devuelve `{ resultado, pidServidor? }`.
+ */
+async function medirFase(fase, baseDeDatos, cuerpo) {
+  const antes = { pg: cpuPostgres(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const carga = cargaMedia();
+  const { resultado, cpuServidor } = await cuerpo(baseDeDatos);
+  await esperarSinConexiones(baseDeDatos);
+  const despues = { pg: cpuPostgres(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const peticionesTotales = resultado.peticionesTotales;
+  const duracion = resultado.duracionTotal;
+  return {
+    ...resultado,
+    fase,
+    baseDeDatos,
+    cargaMediaAlEmpezar: carga,
+    cargaMediaAlAcabar: cargaMedia(),
+    // Por petición, sobre TODA la fase (calentamiento incluido, que es lo que abarcan los contadores).
+    commitsPorPeticion: (despues.commits - antes.commits) / peticionesTotales,
+    fsyncsWalPorSegundo: (despues.fsyncs - antes.fsyncs) / duracion,
+    fsyncsWalPorPeticion: (despues.fsyncs - antes.fsyncs) / peticionesTotales,
+    // Núcleos ocupados de media (2 = la máquina entera).
+    nucleos: {
+      carga: resultado.cpuSegundos / duracion,
+      servidor: cpuServidor === undefined ? null : cpuServidor / duracion,
+      postgres: (despues.pg - antes.pg) / duracion,
+      sistema: (despues.sistema.ocupado - antes.sistema.ocupado) / duracion,
+    },
+  };
+}
+
+async function faseServidorHttp(baseDeDatos, { script, args, env, rutaSalud, modo }) {
+  const puerto = await puertoLibre();
+  const servidor = await arrancarServidor(script, args(puerto, urlDe(baseDeDatos)), env?.(puerto, urlDe(baseDeDatos)) ?? {}, puerto, rutaSalud);
+  try {
+    const cpu0 = cpuDe(servidor.pid);
+    const resultado = await ejecutar(path.join(aqui, 'lib/carga-http.mjs'), [
+      `http://127.0.0.1:${puerto}/pagos`,
+      String(CONCURRENCIA),
+      String(SEGUNDOS),
+      modo,
+      String(CALENTAMIENTO),
+    ]);
+    return { resultado, cpuServidor: cpuDe(servidor.pid) - cpu0 };
+  } finally {
+    await parar(servidor);
+  }
+}
+
+const scriptApi = path.join(raiz, 'services/api/dist/main.js');
+const entornoApi = (puerto, url) => ({ DATABASE_URL: url, PORT: String(puerto), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...API_ENV });
+
+const FASES = [
+  {
+    clave: 'pgCrudo',
+    nombre: 'pg crudo (SQL_CREAR_LOTE, 1 pago/sentencia)',
+    esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
+    correr: (base) =>
+      ejecutar(path.join(aqui, 'lib/linea-base-pg.mjs'), [urlDe(base), String(CONCURRENCIA), String(SEGUNDOS), String(POOL), String(CALENTAMIENTO)]).then(
+        (resultado) => ({ resultado }),
+      ),
+  },
+  {
+    clave: 'honoIngenuo',
+    nombre: 'Hono ingenuo (BEGIN/2×INSERT/COMMIT)',
+    esperado: (f) => f.pagos === f.outbox && f.historial === 0,
+    correr: (base) =>
+      faseServidorHttp(base, {
+        script: path.join(aqui, 'lib/hono-ingenuo.mjs'),
+        args: (puerto, url) => [url, String(puerto), String(POOL)],
+        rutaSalud: '/health',
+        modo: 'unicos',
+      }),
+  },
+  {
+    clave: 'api',
+    nombre: 'API real, pagos nuevos',
+    esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
+    correr: (base) => faseServidorHttp(base, { script: scriptApi, args: () => [], env: entornoApi, rutaSalud: '/health/ready', modo: 'unicos' }),
+  },
+  {
+    clave: 'apiReplicas',
+    nombre: 'API real, réplicas (misma clave)',
+    // Solo los 500 pagos sembrados: las réplicas no escriben nada.
+    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
+    correr: (base) => faseServidorHttp(base, { script: scriptApi, args: () => [], env: entornoApi, rutaSalud: '/health/ready', modo: 'repetidos' }),
+  },
+];
+
+const rondas = [];
+let durabilidad;
+try {
+  durabilidad = await ajustesDurabilidad();
+  if (durabilidad.fsync !== 'on' || durabilidad.synchronous_commit !== 'on') {
+    throw new Error(`el benchmark exige fsync y synchronous_commit activados (${JSON.stringify(durabilidad)})`);
+  }
+  await conCliente(postgres.url, (c) => c.query('CREATE DATABASE bench_plantilla'));
+  await adaptadores.migrarUrl(urlDe('bench_plantilla'));
+
+  for (let ronda = 1; ronda <= RONDAS; ronda += 1) {
+    const resultados = {};
+    for (const [i, fase] of FASES.entries()) {
+      decir(`[ronda ${ronda}/${RONDAS}, fase ${i + 1}/${FASES.length}] ${fase.nombre}: ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s + ${SEGUNDOS} s (carga media ${cargaMedia()})`);
+      const base = await baseNueva(fase.clave);
+      const r = await medirFase(fase.clave, base, fase.correr);
+      r.filas = await contarFilas(base);
+      r.filasCoherentes = fase.esperado(r.filas);
+      if (!r.filasCoherentes) process.stderr.write(`  ¡filas incoherentes en ${fase.clave}! ${JSON.stringify(r.filas)}\n`);
+      if (r.errores > 0) process.stderr.write(`  ${r.errores} errores en ${fase.clave}\n`);
+      resultados[fase.clave] = r;
+    }
+    rondas.push(resultados);
+  }
+} finally {
+  await postgres.detener();
+  rmSync(directorio, { recursive: true, force: true });
+}
+
+// ---- informe ----
+/** Con varias rondas, la fila de cada fase es la de la ronda con la mediana de peticiones/s. */
+function representativo(clave) {
+  const ordenadas = rondas.map((r) => r[clave]).sort((a, b) => a.porSegundo - b.porSegundo);
+  return ordenadas[Math.floor((ordenadas.length - 1) / 2)];
+}
+const res = Object.fromEntries(FASES.map((f) => [f.clave, representativo(f.clave)]));
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const fila = (nombre, r) =>
+  [
+    nombre.padEnd(44),
+    fmt(r.porSegundo).padStart(7),
+    fmt(r.p50, 1).padStart(7),
+    fmt(r.p99, 1).padStart(7),
+    String(r.errores).padStart(5),
+    fmt(r.commitsPorPeticion, 3).padStart(8),
+    fmt(r.fsyncsWalPorSegundo).padStart(7),
+    `${fmt(r.nucleos.carga, 2)}/${r.nucleos.servidor === null ? '—' : fmt(r.nucleos.servidor, 2)}/${fmt(r.nucleos.postgres, 2)}`.padStart(15),
+    `  ${r.cargaMediaAlEmpezar.split(' ')[0]}`,
+  ].join(' ');
+const cociente = (a, b) => a / b;
+const cocientesPorRonda = rondas.map((r) => ({
+  apiIngenuo: cociente(r.api.porSegundo, r.honoIngenuo.porSegundo),
+  apiPg: cociente(r.api.porSegundo, r.pgCrudo.porSegundo),
+  replicas: cociente(r.apiReplicas.porSegundo, r.api.porSegundo),
+}));
+const medianaCociente = (k) => mediana(cocientesPorRonda.map((c) => c[k]));
+const marca = (valor, objetivo) => (valor >= objetivo ? 'cumple' : 'NO cumple');
+const detalleRondas = (k) => (RONDAS > 1 ? `   rondas: ${cocientesPorRonda.map((c) => c[k].toFixed(2)).join(', ')}` : '');
+
+const lineas = [
+  '',
+  `Ingesta: ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s de calentamiento + ${SEGUNDOS} s medidos por fase, ${RONDAS} ronda(s)` +
+    `${RONDAS > 1 ? ' intercaladas (mediana por fase)' : ''}; ${os.cpus().length} núcleos, Node ${process.version}`,
+  `PostgreSQL ${durabilidad.server_version} embebido: fsync=${durabilidad.fsync}, synchronous_commit=${durabilidad.synchronous_commit}, ` +
+    `full_page_writes=${durabilidad.full_page_writes}, wal_sync_method=${durabilidad.wal_sync_method}; pool de las líneas base: ${POOL}` +
+    `${Object.keys(API_ENV).length ? `; API con ${JSON.stringify(API_ENV)}` : ''}`,
+  [
+    'fase'.padEnd(44),
+    'pet./s'.padStart(7),
+    'p50 ms'.padStart(7),
+    'p99 ms'.padStart(7),
+    'err.'.padStart(5),
+    'commit/p'.padStart(8),
+    'fsync/s'.padStart(7),
+    'núcleos c/s/pg'.padStart(15),
+    '  carga',
+  ].join(' '),
+  ...FASES.map((f) => fila(f.nombre, res[f.clave])),
+  '',
+  `API / Hono ingenuo:       ${medianaCociente('apiIngenuo').toFixed(2)}×  (objetivo ≥ 1.0×: ${marca(medianaCociente('apiIngenuo'), 1)})${detalleRondas('apiIngenuo')}`,
+  `API / pg crudo:           ${medianaCociente('apiPg').toFixed(2)}×  (objetivo ≥ 0.60×: ${marca(medianaCociente('apiPg'), 0.6)})${detalleRondas('apiPg')}`,
+  `réplicas / pagos nuevos:  ${medianaCociente('replicas').toFixed(2)}×  (objetivo ≥ 2×: ${marca(medianaCociente('replicas'), 2)}; ` +
+    `${res.apiReplicas.replays} de ${res.apiReplicas.peticiones} con Idempotent-Replayed)${detalleRondas('replicas')}`,
+  '',
+  'commit/p: commits de la base de la fase por petición; fsync/s: fsync del WAL por segundo (todo el clúster);',
+  'núcleos c/s/pg: núcleos ocupados de media por el generador de carga / el servidor HTTP / PostgreSQL; carga: loadavg 1 min al empezar.',
+];
+const incoherentes = rondas.flatMap((r) => Object.values(r).filter((x) => !x.filasCoherentes || x.errores > 0));
+if (incoherentes.length > 0) lineas.push(`ATENCIÓN: ${incoherentes.length} fase(s) con errores o filas incoherentes (ver JSON).`);
+decir(lineas.join('\n'));
+
+mkdirSync(path.join(aqui, 'resultados'), { recursive: true });
+const archivo = path.join(aqui, 'resultados', `ingesta-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(
+  archivo,
+  `${JSON.stringify(
+    {
+      fecha: new Date().toISOString(),
+      maquina: { nucleos: os.cpus().length, modelo: os.cpus()[0]?.model, node: process.version },
+      parametros: { segundos: SEGUNDOS, calentamiento: CALENTAMIENTO, concurrencia: CONCURRENCIA, poolLineasBase: POOL, rondas: RONDAS, apiEnv: API_ENV },
+      durabilidad,
+      cocientes: { mediana: { apiIngenuo: medianaCociente('apiIngenuo'), apiPg: medianaCociente('apiPg'), replicas: medianaCociente('replicas') }, porRonda: cocientesPorRonda },
+      rondas,
+    },
+    null,
+    2,
+  )}\n`,
+);
+decir(`resultados en ${path.relative(raiz, archivo)}`);
+if (incoherentes.length > 0) process.exitCode = 1;

@@ -1,0 +1,75 @@
+import {
+  StripePasarelaDePagos,
+  crearBrokerEmbebido,
+  crearBrokerPulsar,
+  crearPasarelaSimulada,
+  prepararPasarelaSimulada,
+  type PoolPostgres,
+} from '@aeropartners/adaptadores';
+import type { Broker } from '@aeropartners/aplicacion';
+import type { PasarelaDePagos } from '@aeropartners/dominio';
+import { perfilPasarelaSimulada, type Configuracion } from './config.js';
+
+/**
+ * Elección de adaptadores según la configuración (lo que `main.ts` no necesita ver en detalle).
+ * Sin `PULSAR_URL` nada de aquí toca `pulsar-client`: el adaptador de Pulsar lo carga al crearse.
+ */
+
+/** Pulsar si hay `PULSAR_URL`; si no, el broker embebido sobre la misma base, con la suscripción ya creada. */
+export function crearBroker(config: Configuracion, alError: (error: Error) => void): Promise<Broker> {
+  if (config.PULSAR_URL !== undefined) return crearBrokerPulsar({ url: config.PULSAR_URL, topico: config.BROKER_TOPICO });
+  return crearBrokerEmbebido({
+    url: config.DATABASE_URL,
+    topico: config.BROKER_TOPICO,
+    suscripciones: [config.CONSUMIDOR_SUSCRIPCION],
+    duplicarEntregas: config.BROKER_DUPLICAR_ENTREGAS,
+    alError,
+  });
+}
+
+export interface PasarelaElegida {
+  readonly pasarela: PasarelaDePagos;
+  /**
+   * Contadores de la etapa de la pasarela, con prefijo `pasarela_` (la simulada cuenta, p. ej., las
+   * repeticiones absorbidas por su clave de idempotencia); vacío con Stripe.
+   */
+  contadores(): Record<string, number>;
+}
+
+/** La pasarela simulada (con su libro de cargos, que se crea si falta) o Stripe. */
+export async function crearPasarela(config: Configuracion, pool: PoolPostgres): Promise<PasarelaElegida> {
+  if (config.PASARELA === 'stripe') {
+    if (config.STRIPE_API_KEY === undefined || config.STRIPE_CUENTAS_AFILIADOS === undefined) {
+      throw new Error('PASARELA=stripe necesita STRIPE_API_KEY y STRIPE_CUENTAS_AFILIADOS');
+    }
+    const api = config.STRIPE_URL_API === undefined ? undefined : new URL(config.STRIPE_URL_API);
+    const stripe = new StripePasarelaDePagos({
+      apiKey: config.STRIPE_API_KEY,
+      cuentasAfiliados: config.STRIPE_CUENTAS_AFILIADOS,
+      ...(api && {
+        host: api.hostname,
+        protocol: api.protocol === 'http:' ? 'http' : 'https',
+        ...(api.port !== '' && { port: Number(api.port) }),
+      }),
+    });
+    return { pasarela: stripe, contadores: () => ({}) };
+  }
+  await prepararPasarelaSimulada(pool);
+  const simulada = crearPasarelaSimulada({
+    pool,
+    ...perfilPasarelaSimulada(config),
+    ...(config.PASARELA_SEMILLA !== undefined && { semilla: config.PASARELA_SEMILLA }),
+  });
+  return {
+    pasarela: simulada,
+    contadores: () => Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
+  };
+}
+
+/** Falla con un mensaje claro si la base no tiene el esquema del consumidor (migración 0002: `inbox`). */
+export async function comprobarEsquema(pool: PoolPostgres): Promise<void> {
+  const { rows } = await pool.query<{ existe: boolean }>(`SELECT to_regclass('inbox') IS NOT NULL AS existe`);
+  if (rows[0]?.existe !== true) {
+    throw new Error('La base de datos no está migrada (falta la tabla inbox): ejecute `pnpm migrate` o arranque con `pnpm start`.');
+  }
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import type { EventoPago } from '@aeropartners/dominio';
+import { entrante, mensajeDe, uuid } from '../test/apoyo.js';
+import { camposDeMensaje, leerSobre } from './sobre.js';
+
+const pendiente: EventoPago = {
+  tipo: 'PagoPendiente',
+  idEvento: uuid(1, 1),
+  idPago: uuid(1, 2),
+  version: 1,
+  ocurridoEn: new Date('2026-03-01T10:00:00.000Z'),
+  datos: { idSocio: 'socio', idAfiliado: 'afiliado', unidadesMenores: 12_345, moneda: 'COP', referenciaPago: 'ref-1' },
+};
+const traza = { idCorrelacion: 'corr-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+const bueno = mensajeDe(pendiente, traza, 1);
+
+const motivo = (r: ReturnType<typeof leerSobre>) => (r.ok ? 'ok' : r.error);
+
+describe('leerSobre', () => {
+  it('dado el mensaje que publica el relay, entonces reconstruye el evento y su trazabilidad', () => {
+    const r = leerSobre(entrante(bueno, '1'));
+    expect(r).toEqual({ ok: true, valor: { evento: pendiente, traza } });
+  });
+
+  it('sin traceparent, entonces la traza solo lleva la correlación', () => {
+    const r = leerSobre(entrante(mensajeDe(pendiente, { idCorrelacion: 'c' }, 1), '1'));
+    expect(r.ok && r.valor.traza).toEqual({ idCorrelacion: 'c' });
+  });
+
+  it.each([
+    ['un cuerpo que no es JSON', { cuerpo: '{"id_evento"' }, /^el cuerpo no es JSON válido: /],
+    ['un cuerpo que no es un objeto', { cuerpo: '[1,2]' }, /^el cuerpo no es un objeto JSON$/],
+    ['un cuerpo sin sobre', { cuerpo: '{}' }, /^sobre inválido: tipo: /],
+    ['un tipo desconocido', { cuerpo: bueno.cuerpo.replace('"PagoPendiente"', '"PagoReembolsado"') }, /^sobre inválido: tipo: /],
+    ['un importe con decimales', { cuerpo: bueno.cuerpo.replace('12345', '123.45') }, /^sobre inválido: payload\.monto_unidades_menores: /],
+    ['una clave distinta del pago', { clave: uuid(9, 9) }, /^el mensaje no coincide con su cuerpo: la clave «00000009-/],
+  ])('dado %s, entonces inválido con su motivo', (_, cambio, esperado) => {
+    expect(motivo(leerSobre(entrante({ ...bueno, ...cambio }, '1')))).toMatch(esperado);
+  });
+
+  it.each([
+    ['id_evento', { id_evento: uuid(3, 3) }],
+    ['tipo', { tipo: 'PagoExitoso' }],
+    ['version', { version: '2' }],
+    ['id_correlacion', { id_correlacion: 'otra' }],
+    ['traceparent', { traceparent: '00-00000000000000000000000000000001-0000000000000001-01' }],
+  ])('dada la propiedad %s distinta del cuerpo, entonces inválido', (nombre, cambio) => {
+    const r = leerSobre(entrante({ ...bueno, propiedades: { ...bueno.propiedades, ...cambio } }, '1'));
+    expect(motivo(r)).toMatch(new RegExp(`^el mensaje no coincide con su cuerpo: la propiedad ${nombre} «`));
+  });
+
+  it('dada una propiedad obligatoria ausente, entonces inválido nombrándola', () => {
+    const { tipo: _tipo, ...sinTipo } = bueno.propiedades;
+    expect(motivo(leerSobre(entrante({ ...bueno, propiedades: sinTipo as typeof bueno.propiedades }, '1')))).toBe(
+      'falta la propiedad tipo del mensaje',
+    );
+  });
+
+  it('recorta motivos enormes', () => {
+    const r = leerSobre(entrante({ ...bueno, cuerpo: bueno.cuerpo.replace('"ref-1"', `"${'x'.repeat(5000)}"`) }, '1'));
+    expect(motivo(r).length).toBeLessThanOrEqual(1000);
+  });
+
+  it('camposDeMensaje da los campos de trazabilidad aunque el sobre no valga', () => {
+    expect(camposDeMensaje(entrante({ ...bueno, cuerpo: 'x' }, 'm-7', 3))).toEqual({
+      id_correlacion: 'corr-1',
+      id_pago: uuid(1, 2),
+      id_evento: uuid(1, 1),
+      tipo: 'PagoPendiente',
+      id_mensaje: 'm-7',
+      entregas: 3,
+    });
+  });
+});

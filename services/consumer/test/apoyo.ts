@@ -1,0 +1,118 @@
+import { eventoAFila } from '@aeropartners/adaptadores';
+import { filaAMensaje, type MensajeEntrante, type MensajeSaliente, type Suscripcion } from '@aeropartners/aplicacion';
+import type { EventoPago, Trazabilidad } from '@aeropartners/dominio';
+import type { LoggerConsumidor } from '../src/app.js';
+
+/**
+ * Apoyo de los tests del consumidor: mensajes con el sobre EXACTO que publica el relay (fila del outbox
+ * de `eventoAFila` → `filaAMensaje`), un logger que guarda las líneas y una suscripción guionada.
+ */
+
+/** El mensaje que el relay publicaría para este evento. */
+export function mensajeDe(evento: EventoPago, traza: Trazabilidad, secuencia: number): MensajeSaliente {
+  const fila = eventoAFila(evento, traza);
+  return filaAMensaje({
+    id: String(secuencia),
+    idEvento: fila.id_evento,
+    idAgregado: fila.id_agregado,
+    versionAgregado: fila.version_agregado,
+    tipo: fila.tipo,
+    payload: fila.payload,
+    metadatos: { id_correlacion: fila.metadatos.id_correlacion, traceparent: fila.metadatos.traceparent ?? undefined },
+    secuencia,
+    intentos: 0,
+  });
+}
+
+/** Como lo recibiría un consumidor en su `entregas`-ésima entrega. */
+export function entrante(m: MensajeSaliente, idMensaje: string, entregas = 1): MensajeEntrante {
+  const propiedades: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.propiedades)) if (v !== undefined) propiedades[k] = v;
+  return { idMensaje, clave: m.clave, cuerpo: m.cuerpo, propiedades, entregas, productor: 'relay-prueba', secuencia: m.secuencia };
+}
+
+/** Un UUID (v7 de forma) determinista: `uuid(3, 12)`. */
+export function uuid(grupo: number, n: number): string {
+  return `${grupo.toString(16).padStart(8, '0')}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+/** Un evento sintético de un pago (para probar el despacho sin repositorio). */
+export function eventoSintetico(idPago: string, version: number, idEvento: string): EventoPago {
+  return { tipo: 'PagoProcesando', idEvento, idPago, version, ocurridoEn: new Date('2026-01-01T00:00:00Z'), datos: {} };
+}
+
+export interface LineaRegistro {
+  readonly nivel: 'debug' | 'info' | 'warn' | 'error';
+  readonly campos: Readonly<Record<string, unknown>>;
+  readonly mensaje: string | undefined;
+}
+
+export function registroEnMemoria(): { readonly logger: LoggerConsumidor; readonly lineas: LineaRegistro[] } {
+  const lineas: LineaRegistro[] = [];
+  const en =
+    (nivel: LineaRegistro['nivel']) =>
+    (campos: object, mensaje?: string): void => {
+      lineas.push({ nivel, campos: campos as Record<string, unknown>, mensaje });
+    };
+  return { lineas, logger: { debug: en('debug'), info: en('info'), warn: en('warn'), error: en('error') } };
+}
+
+/** Espera a que `condicion` se cumpla (sondeando), o falla tras `tiempoMs`. */
+export async function esperarHasta(condicion: () => boolean | Promise<boolean>, tiempoMs = 5_000, que = 'la condición'): Promise<void> {
+  const limite = Date.now() + tiempoMs;
+  while (!(await condicion())) {
+    if (Date.now() > limite) throw new Error(`Tiempo agotado esperando ${que}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/**
+ * Suscripción guionada: entrega lo que el test le da, en ese orden y SIN bloquear por clave (como un
+ * consumidor Key_Shared de Pulsar con su cola de recepción llena), y anota confirmaciones, rechazos y
+ * mensajes muertos. `fallosRecibir` hace que las próximas llamadas a `recibir()` fallen.
+ */
+export class SuscripcionGuionada implements Suscripcion {
+  readonly confirmados: string[] = [];
+  readonly rechazados: string[] = [];
+  readonly muertos: { readonly idMensaje: string; readonly motivo: string }[] = [];
+  fallosRecibir = 0;
+  cerrada = false;
+  private readonly cola: MensajeEntrante[] = [];
+  private readonly esperas: ((m: MensajeEntrante | null) => void)[] = [];
+
+  entregar(...mensajes: MensajeEntrante[]): void {
+    for (const m of mensajes) {
+      const espera = this.esperas.shift();
+      if (espera) espera(m);
+      else this.cola.push(m);
+    }
+  }
+
+  recibir(): Promise<MensajeEntrante | null> {
+    if (this.cerrada) return Promise.resolve(null);
+    if (this.fallosRecibir > 0) {
+      this.fallosRecibir -= 1;
+      return Promise.reject(new Error('Failed to receive message: TimeOut'));
+    }
+    const m = this.cola.shift();
+    if (m) return Promise.resolve(m);
+    return new Promise((resolver) => this.esperas.push(resolver));
+  }
+
+  async confirmar(m: MensajeEntrante): Promise<void> {
+    if (!this.cerrada) this.confirmados.push(m.idMensaje);
+  }
+
+  async rechazar(m: MensajeEntrante): Promise<void> {
+    if (!this.cerrada) this.rechazados.push(m.idMensaje);
+  }
+
+  async aMensajesMuertos(m: MensajeEntrante, motivo: string): Promise<void> {
+    if (!this.cerrada) this.muertos.push({ idMensaje: m.idMensaje, motivo });
+  }
+
+  async cerrar(): Promise<void> {
+    this.cerrada = true;
+    for (const espera of this.esperas.splice(0)) espera(null);
+  }
+}
