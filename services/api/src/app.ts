@@ -22,6 +22,7 @@ import {
   type Problema,
 } from './problemas.js';
 import { estadisticasOutbox, historialPago, paginaPagos, pagoDetalle, pagoRegistrado } from './presentacion.js';
+import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 import { idCorrelacionDe, traceparentDe } from './traza.js';
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
@@ -50,6 +51,11 @@ export interface DependenciasApp {
   readonly directorioSwaggerUi?: string;
   /** Versión publicada en el documento OpenAPI. */
   readonly version?: string;
+  /**
+   * Respuestas de `POST /pagos` ya confirmadas que se guardan en memoria para responder réplicas sin ir
+   * a la base de datos (ver `respuestas-idempotentes.ts`). Por defecto 0: sin caché.
+   */
+  readonly capacidadCacheReplicas?: number;
 }
 
 type Variables = {
@@ -106,6 +112,7 @@ export function crearApp(deps: DependenciasApp) {
   const documentoOpenApi = JSON.stringify(crearDocumentoOpenApi(deps.version));
   const leerRecurso = crearLectorRecursos(deps.directorioSwaggerUi);
   const pagina = paginaDocumentacion('/openapi.json');
+  const replicas = new CacheRespuestasIdempotentes(deps.capacidadCacheReplicas ?? 0);
 
   const app = new Hono<{ Variables: Variables }>({ strict: false });
 
@@ -164,9 +171,20 @@ export function crearApp(deps: DependenciasApp) {
       return responderProblema(c, problemaSolicitudInvalida(errores, contexto));
     }
     const solicitud = cuerpo.output;
+    const idSocio = deps.idSocioPorDefecto;
+    const claveIdempotencia = claveCabecera ?? solicitud.referencia_pago;
+    const registrada = {
+      idAfiliado: solicitud.id_afiliado,
+      monto: solicitud.monto,
+      moneda: solicitud.moneda,
+      referenciaPago: solicitud.referencia_pago,
+    };
+    const guardada = replicas.buscar(idSocio, claveIdempotencia, registrada);
+    if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true);
+
     const resultado = await manejadores.procesarPago({
       tipo: 'ProcesarPago',
-      idSocio: deps.idSocioPorDefecto,
+      idSocio,
       claveIdempotencia: claveCabecera,
       idAfiliado: solicitud.id_afiliado,
       monto: solicitud.monto,
@@ -176,9 +194,17 @@ export function crearApp(deps: DependenciasApp) {
     });
     if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contexto));
     const { pago, repetido } = resultado.valor;
-    c.set('idPago', pago.id);
+    const texto = JSON.stringify(pagoRegistrado(pago));
+    // Confirmado por la base de datos (creado y durable, o leído de ella): ya puede servir réplicas.
+    replicas.guardar(idSocio, claveIdempotencia, registrada, { idPago: pago.id, cuerpo: texto });
+    return responderRegistro(c, pago.id, texto, repetido);
+  };
+
+  /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
+  const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
+    c.set('idPago', idPago);
     if (repetido) c.header('Idempotent-Replayed', 'true');
-    return c.json(pagoRegistrado(pago), 200);
+    return c.body(cuerpoJson, 200, { 'Content-Type': 'application/json' });
   };
 
   /** El `{id}` de la ruta, validado y en minúsculas; o la respuesta 400. */

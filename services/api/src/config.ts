@@ -33,6 +33,12 @@ export const EsquemaConfiguracion = v.object({
     'URL de conexión a PostgreSQL (obligatoria; `pnpm start` la rellena con el PostgreSQL embebido).',
   ),
   PG_POOL_SIZE: conDescripcion(v.optional(entero('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL.'),
+  PG_CREACIONES_EN_VUELO: conDescripcion(
+    v.optional(entero('PG_CREACIONES_EN_VUELO', 1, 1000), '4'),
+    'Sentencias de creación de pagos en vuelo a la vez («group commit»: las peticiones que llegan mientras están ocupadas ' +
+      'esperan y salen juntas en la siguiente, con un solo commit). Pocas (2–4) dan lotes grandes y menos commits; ' +
+      'no puede superar PG_POOL_SIZE (se recorta).',
+  ),
   LOG_LEVEL: conDescripcion(
     v.optional(v.picklist(NIVELES, `LOG_LEVEL debe ser uno de: ${NIVELES.join(', ')}`), 'info'),
     'Nivel mínimo de los registros JSON.',

@@ -13,7 +13,11 @@ if (!lectura.ok) {
 }
 const config = lectura.config;
 const logger = crearLogger({ servicio: NOMBRE_SERVICIO, nivel: config.LOG_LEVEL });
-const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE });
+const persistencia = crearPersistenciaPostgres({
+  url: config.DATABASE_URL,
+  tamanoPool: config.PG_POOL_SIZE,
+  enVueloMaximo: Math.min(config.PG_CREACIONES_EN_VUELO, config.PG_POOL_SIZE),
+});
 
 const app = crearApp({
   manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),

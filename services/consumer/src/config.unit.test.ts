@@ -23,7 +23,7 @@ describe('leerConfiguracion del consumidor', () => {
       BROKER_TOPICO: 'pagos',
       CONSUMIDOR_SUSCRIPCION: 'consumidor-pagos',
       CONSUMIDOR_EN_VUELO: 64,
-      BROKER_MAXIMO_ENTREGAS: 10,
+      BROKER_MAXIMO_ENTREGAS: 50,
       BROKER_RETRASO_REENTREGA_MS: 1000,
       BROKER_DUPLICAR_ENTREGAS: false,
       PASARELA: 'simulada',
