@@ -31,16 +31,22 @@ let siguiente = 0;
 let aceptados = 0;
 let replays = 0;
 let errores = 0;
+const codigos = {};
+const ejemplos = {};
 const inicio = performance.now();
 async function trabajador() {
   while (siguiente < total) {
     siguiente += 1;
     const n = siguiente;
-    const cuerpo = JSON.stringify({ id_afiliado: `afiliado-${n % 500}`, monto: 10 + (n % 1000) / 100, moneda: ['USD', 'EUR', 'COP'][n % 3], referencia_pago: `e2e-${prefijo}-${n}` });
+    const cuerpo = JSON.stringify({ id_afiliado: `afiliado-${n % 500}`, monto: (1000 + (n % 1000)) / 100, moneda: ['USD', 'EUR', 'COP'][n % 3], referencia_pago: `e2e-${prefijo}-${n}` });
     let r = await enviar(cuerpo);
     for (let intento = 0; r.estado !== 200 && intento < 5; intento += 1) r = await enviar(cuerpo); // reintento de red: idempotente
     if (r.estado === 200) aceptados += 1;
-    else errores += 1;
+    else {
+      errores += 1;
+      codigos[r.estado] = (codigos[r.estado] ?? 0) + 1;
+      ejemplos[r.estado] ??= r.datos.slice(0, 300);
+    }
     if (r.estado === 200 && Math.random() < fraccion) {
       const rep = await enviar(cuerpo);
       if (rep.replay) replays += 1;
@@ -50,4 +56,4 @@ async function trabajador() {
 await Promise.all(Array.from({ length: concurrencia }, trabajador));
 const segundos = (performance.now() - inicio) / 1000;
 agente.destroy();
-process.stdout.write(`${JSON.stringify({ aceptados, replays, errores, segundos, porSegundo: aceptados / segundos })}\n`);
+process.stdout.write(`${JSON.stringify({ aceptados, replays, errores, codigos, ejemplos, segundos, porSegundo: aceptados / segundos })}\n`);

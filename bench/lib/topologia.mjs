@@ -1,6 +1,6 @@
 // Topología local para los benchmarks: PostgreSQL embebido nuevo + api + outbox + consumer como procesos.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -24,6 +24,7 @@ export function puertoLibre() {
 
 export async function iniciarPostgres() {
   const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-pg-'));
+  chmodSync(directorio, 0o755); // como root, PostgreSQL corre como el usuario «postgres»
   const puerto = await puertoLibre();
   const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto });
   for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(senal);

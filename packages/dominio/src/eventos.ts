@@ -31,6 +31,15 @@ export type TipoEventoPago = EventoPago['tipo'];
 
 export const TipoEventoPago = {
   todos: Object.freeze(['PagoPendiente', 'PagoProcesando', 'PagoExitoso', 'PagoFallido'] as const) satisfies readonly TipoEventoPago[],
+  /**
+   * Eventos de integración: los que salen del servicio por el outbox. `PagoProcesando` es un paso
+   * interno (queda en el historial, no se publica): nadie fuera necesita reaccionar a él, y publicarlo
+   * costaría un mensaje más por pago en el broker.
+   */
+  publicados: Object.freeze(['PagoPendiente', 'PagoExitoso', 'PagoFallido'] as const) satisfies readonly TipoEventoPago[],
+  sePublica(tipo: TipoEventoPago): boolean {
+    return (TipoEventoPago.publicados as readonly string[]).includes(tipo);
+  },
   esTipo(valor: unknown): valor is TipoEventoPago {
     return typeof valor === 'string' && (TipoEventoPago.todos as readonly string[]).includes(valor);
   },

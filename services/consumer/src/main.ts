@@ -12,7 +12,10 @@ if (!lectura.ok) {
 }
 const config = lectura.config;
 const logger = crearLogger({ servicio: SERVICIO, nivel: config.LOG_LEVEL });
-const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE, nombreAplicacion: SERVICIO });
+const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE, nombreAplicacion: SERVICIO,
+  // Con el broker embebido todo vive en la misma base: el WAL lineal hace seguro el commit asíncrono (ver la opción).
+  commitAsincrono: config.PULSAR_URL === undefined,
+});
 
 const arranque = await (async () => {
   await comprobarEsquema(persistencia.pool);

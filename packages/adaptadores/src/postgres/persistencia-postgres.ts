@@ -14,6 +14,13 @@ export interface OpcionesPersistenciaPostgres extends OpcionesRepositorioPagos {
   readonly nombreAplicacion?: string;
   /** Espera máxima por una conexión libre o nueva, en ms. Por defecto 10 000. */
   readonly esperaConexionMs?: number;
+  /**
+   * `synchronous_commit = off` en las conexiones de este pool. Solo es seguro cuando todo lo que se
+   * confirma después depende de la misma base (el broker embebido): el WAL es lineal, así que si una
+   * caída de PostgreSQL pierde un commit asíncrono, pierde también todo lo posterior (la confirmación
+   * del mensaje incluida) y el mensaje se reentrega. Nunca con un broker externo ni en la API.
+   */
+  readonly commitAsincrono?: boolean;
   /** Errores de conexiones ociosas (el pool ya las descarta); por defecto se ignoran. */
   readonly alErrorDeConexion?: (error: Error) => void;
 }
@@ -47,6 +54,7 @@ export function crearPersistenciaPostgres(opciones: OpcionesPersistenciaPostgres
     connectionTimeoutMillis: opciones.esperaConexionMs ?? 10_000,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
+    ...(opciones.commitAsincrono ? { options: '-c synchronous_commit=off' } : {}),
   });
   const alError = opciones.alErrorDeConexion ?? (() => undefined);
   pool.on('error', alError);

@@ -1,4 +1,4 @@
-import type { CambioPago, Trazabilidad } from '@aeropartners/dominio';
+import { TipoEventoPago, type CambioPago, type Trazabilidad } from '@aeropartners/dominio';
 import { COLUMNAS_PAGO } from './fila-pago.js';
 import { eventoAFila } from './serializacion-eventos.js';
 
@@ -17,12 +17,16 @@ const EVENTOS = `
       AS v(id_evento, id_agregado, version_agregado, tipo, payload, metadatos, estado, ocurrido_en, id_correlacion)
   )`;
 
+/** Solo los eventos de integración van al outbox (todos van al historial): ver `TipoEventoPago.publicados`. */
+const TIPOS_PUBLICADOS = TipoEventoPago.publicados.map((t) => `'${t}'`).join(', ');
+
 function insertarEventos(fuente: string): string {
   return `
   en_outbox AS (
     INSERT INTO outbox (id_evento, id_agregado, version_agregado, tipo, payload, metadatos)
     SELECT v.id_evento, v.id_agregado, v.version_agregado, v.tipo, v.payload::jsonb, v.metadatos::jsonb
     FROM eventos v JOIN ${fuente} f ON f.id = v.id_agregado
+    WHERE v.tipo IN (${TIPOS_PUBLICADOS})
   ),
   en_historial AS (
     INSERT INTO historial_pagos (id_pago, version, estado, tipo_evento, id_evento, ocurrido_en, id_correlacion)

@@ -116,7 +116,8 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
       tipoEvento: evento.tipo,
       version: evento.version,
     };
-    if (await opciones.inbox.yaProcesado(opciones.suscripcion, evento.idEvento)) return { tipo: 'duplicado' };
+    // Sin consulta previa al inbox: un PagoPendiente repetido encuentra el pago ya final (y su anotación,
+    // que lo marca duplicado) y los demás eventos se deduplican en el propio INSERT del inbox.
     switch (evento.tipo) {
       case 'PagoPendiente':
         return manejarPendiente(evento, traza, anotacion);

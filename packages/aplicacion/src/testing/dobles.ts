@@ -1,5 +1,6 @@
 import {
   EstadoPago,
+  TipoEventoPago,
   Resultado,
   type CambioPago,
   type ClaveIdempotencia,
@@ -55,7 +56,7 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
 
   private anotarCambio(cambio: CambioPago, traza: Trazabilidad) {
     for (const evento of cambio.eventos) {
-      this.outbox.push({ evento, traza, publicado: false });
+      if (TipoEventoPago.sePublica(evento.tipo)) this.outbox.push({ evento, traza, publicado: false });
       const historial = this.historialPorPago.get(evento.idPago) ?? [];
       historial.push({
         estado: cambio.pago.estado,
