@@ -43,7 +43,7 @@ export function crearServicioRelay(deps: DependenciasRelay) {
     contadores.lotes += 1;
     contadores.publicados += filas.length;
     for (const f of filas) {
-      if (f.intentos > 0) contadores.republicados += 1;
+      if (f.yaNumerada) contadores.republicados += 1;
       deps.logger.info(
         { id_correlacion: f.metadatos.id_correlacion, id_pago: f.idAgregado, id_evento: f.idEvento, tipo: f.tipo, version: f.versionAgregado, secuencia: f.secuencia },
         'evento publicado',

@@ -54,7 +54,7 @@ interface FilaLeida {
   intentos: number;
 }
 
-function aFila(f: FilaLeida): FilaOutbox {
+function aFila(f: FilaLeida, yaNumerada: boolean): FilaOutbox {
   const metadatos = f.metadatos ?? {};
   const idCorrelacion = typeof metadatos.id_correlacion === 'string' ? metadatos.id_correlacion : `outbox-${f.id}`;
   const traceparent = typeof metadatos.traceparent === 'string' ? metadatos.traceparent : undefined;
@@ -68,6 +68,7 @@ function aFila(f: FilaLeida): FilaOutbox {
     metadatos: traceparent ? { id_correlacion: idCorrelacion, traceparent } : { id_correlacion: idCorrelacion },
     secuencia: enteroSeguro(f.secuencia, 'outbox.secuencia'),
     intentos: f.intentos,
+    yaNumerada,
   };
 }
 
@@ -86,7 +87,7 @@ export class KyselyAlmacenOutbox implements AlmacenOutbox {
       restantes > 0
         ? (await this.#pool.query<FilaLeida>({ name: 'outbox_numerar_v1', text: SQL_NUMERAR, values: [productor, restantes] })).rows
         : [];
-    return [...previas.rows, ...nuevas].map(aFila).sort((a, b) => a.secuencia - b.secuencia);
+    return [...previas.rows.map((f) => aFila(f, true)), ...nuevas.map((f) => aFila(f, false))].sort((a, b) => a.secuencia - b.secuencia);
   }
 
   async marcarPublicadas(ids: readonly string[]): Promise<void> {

@@ -12,6 +12,11 @@ export interface FilaOutbox {
   /** Secuencia de publicación asignada por el relay al reclamar: estrictamente creciente por productor. */
   readonly secuencia: number;
   readonly intentos: number;
+  /**
+   * `true` si la fila ya estaba numerada al reclamarla: una vida anterior del relay la publicó (o lo
+   * intentó) sin llegar a marcarla, y ahora se republica con su misma secuencia.
+   */
+  readonly yaNumerada: boolean;
 }
 
 /** El outbox visto por el relay. */

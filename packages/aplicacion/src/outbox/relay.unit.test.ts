@@ -24,7 +24,7 @@ function almacenEnMemoria(n: number) {
       const yaNumeradas = filas.filter((f) => !f.publicada && f.secuencia > 0);
       const nuevas = filas.filter((f) => !f.publicada && f.secuencia === 0).slice(0, Math.max(0, limite - yaNumeradas.length));
       for (const f of nuevas) f.secuencia = ++ultimaSecuencia;
-      return [...yaNumeradas, ...nuevas].slice(0, limite).map((f) => ({ ...f }));
+      return [...yaNumeradas.map((f) => ({ ...f, yaNumerada: true })), ...nuevas.map((f) => ({ ...f, yaNumerada: false }))].slice(0, limite);
     },
     async marcarPublicadas(ids) {
       for (const f of filas) if (ids.includes(f.id)) f.publicada = true;
