@@ -71,6 +71,7 @@ describe('eventos fuera de orden: un PagoPendiente que llega cuando el pago ya e
         metadatos: { id_correlacion: f.metadatos.id_correlacion, traceparent: f.metadatos.traceparent },
         secuencia: 0,
         intentos: 0,
+        yaNumerada: false,
       };
       const nuevo = randomUUID();
       idsNuevos.set(f.id_agregado, nuevo);

@@ -21,6 +21,7 @@ export function mensajeDe(evento: EventoPago, traza: Trazabilidad, secuencia: nu
     metadatos: { id_correlacion: fila.metadatos.id_correlacion, traceparent: fila.metadatos.traceparent ?? undefined },
     secuencia,
     intentos: 0,
+    yaNumerada: false,
   });
 }
 
