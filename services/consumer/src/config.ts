@@ -7,6 +7,7 @@ import {
   leerConfiguracion as leerEsquema,
   nivelLogEnv,
   nombreEnv,
+  topicoEnv,
   urlPostgresEnv,
   urlPulsarEnv,
   type LecturaConfiguracion,
@@ -57,7 +58,7 @@ export const EsquemaConfiguracion = v.object({
     'URL de Apache Pulsar. Si está, el consumidor usa Pulsar (suscripción Key_Shared); si no, el broker embebido sobre PostgreSQL (`DATABASE_URL`).',
   ),
   BROKER_TOPICO: conDescripcion(
-    v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:/-]{1,200}$/, 'BROKER_TOPICO debe tener de 1 a 200 caracteres de [A-Za-z0-9._:/-]')), 'pagos'),
+    v.optional(topicoEnv('BROKER_TOPICO'), 'pagos'),
     'Tópico de los eventos de pago (el mismo que publica el relay del outbox).',
   ),
   CONSUMIDOR_SUSCRIPCION: conDescripcion(

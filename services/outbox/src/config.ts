@@ -5,6 +5,7 @@ import {
   leerConfiguracion as leer,
   nivelLogEnv,
   nombreEnv,
+  topicoEnv,
   urlPostgresEnv,
   urlPulsarEnv,
 } from '@aeropartners/adaptadores';
@@ -17,7 +18,7 @@ export const EsquemaConfiguracionRelay = v.object({
     v.optional(urlPulsarEnv('PULSAR_URL')),
     'Si está definida, se publica en Apache Pulsar; si no, en el broker embebido sobre PostgreSQL.',
   ),
-  BROKER_TOPICO: conDescripcion(v.optional(nombreEnv('BROKER_TOPICO'), 'pagos'), 'Tópico de los eventos de pago.'),
+  BROKER_TOPICO: conDescripcion(v.optional(topicoEnv('BROKER_TOPICO'), 'pagos'), 'Tópico de los eventos de pago (corto, o completo de Pulsar: `persistent://public/default/pagos`).'),
   BROKER_SUSCRIPCIONES: conDescripcion(
     v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,128}(?:,[A-Za-z0-9._-]{1,128})*$/, 'BROKER_SUSCRIPCIONES debe ser una lista de nombres separados por comas')), 'consumidor-pagos'),
     'Suscripciones que el broker embebido crea al arrancar (para no perder lo publicado antes de que el consumidor se suscriba).',

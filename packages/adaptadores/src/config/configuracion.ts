@@ -47,6 +47,10 @@ export const urlPulsarEnv = (nombre: string) =>
 export const nombreEnv = (nombre: string) =>
   v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,128}$/, `${nombre} debe tener de 1 a 128 caracteres de [A-Za-z0-9._-]`));
 
+/** Nombre de tópico: corto (`pagos`) o completo de Pulsar (`persistent://public/default/pagos`). */
+export const topicoEnv = (nombre: string) =>
+  v.pipe(v.string(), v.regex(/^[A-Za-z0-9._:/-]{1,200}$/, `${nombre} debe tener de 1 a 200 caracteres de [A-Za-z0-9._:/-]`));
+
 export const nivelLogEnv = (nombre: string) =>
   v.picklist(NIVELES_LOG_CONFIG, `${nombre} debe ser uno de: ${NIVELES_LOG_CONFIG.join(', ')}`);
 
