@@ -9,7 +9,10 @@
 //      historial);
 //   3. API real (`services/api/dist/main.js`, su configuración por defecto salvo LOG_LEVEL=warn),
 //      pagos nuevos: validación, idempotencia, outbox e historial;
-//   4. API real, réplicas: se reenvían 500 pagos ya creados (misma clave, mismo cuerpo).
+//   4. API real, réplicas: se reenvían 500 pagos ya creados (misma clave, mismo cuerpo), configuración por
+//      defecto (la caché de réplicas de la API responde sin ir a la base de datos);
+//   5. lo mismo con IDEMPOTENCIA_CACHE_ENTRADAS=0: cada réplica la responde la base de datos (el `previos`
+//      de SQL_CREAR_LOTE, sin escribir nada).
 // La carga HTTP sale de otro proceso (`lib/carga-http.mjs`), con keep-alive. Imprime peticiones/s,
 // p50/p99, commits y fsync de WAL por petición, CPU de cada proceso y los cocientes; guarda el JSON en
 // bench/resultados/ (ignorada por git).
@@ -154,7 +157,13 @@ const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-ingesta-'));
 chmodSync(directorio, 0o755); // como root, PostgreSQL corre como «postgres» y debe poder atravesarla
 const puertoPg = await puertoLibre();
 decir(`PostgreSQL embebido en ${directorio} (puerto ${puertoPg})…`);
-const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto: puertoPg });
+let postgres;
+try {
+  postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto: puertoPg });
+} catch (error) {
+  rmSync(directorio, { recursive: true, force: true });
+  throw error;
+}
 const pidPostmaster = Number(readFileSync(path.join(directorio, 'datos', 'postmaster.pid'), 'utf8').split('\n')[0]);
 const urlDe = (baseDeDatos) => {
   const u = new URL(postgres.url);
@@ -325,6 +334,19 @@ const FASES = [
     esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
     correr: (base) => faseServidorHttp(base, { script: scriptApi, args: () => [], env: entornoApi, rutaSalud: '/health/ready', modo: 'repetidos' }),
   },
+  {
+    clave: 'apiReplicasBd',
+    nombre: 'API real, réplicas, sin caché (a la base)',
+    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
+    correr: (base) =>
+      faseServidorHttp(base, {
+        script: scriptApi,
+        args: () => [],
+        env: (puerto, url) => ({ ...entornoApi(puerto, url), IDEMPOTENCIA_CACHE_ENTRADAS: '0' }),
+        rutaSalud: '/health/ready',
+        modo: 'repetidos',
+      }),
+  },
 ];
 
 const rondas = [];
@@ -381,6 +403,7 @@ const cocientesPorRonda = rondas.map((r) => ({
   apiIngenuo: cociente(r.api.porSegundo, r.honoIngenuo.porSegundo),
   apiPg: cociente(r.api.porSegundo, r.pgCrudo.porSegundo),
   replicas: cociente(r.apiReplicas.porSegundo, r.api.porSegundo),
+  replicasBd: cociente(r.apiReplicasBd.porSegundo, r.api.porSegundo),
 }));
 const medianaCociente = (k) => mediana(cocientesPorRonda.map((c) => c[k]));
 const marca = (valor, objetivo) => (valor >= objetivo ? 'cumple' : 'NO cumple');
@@ -410,6 +433,8 @@ const lineas = [
   `API / pg crudo:           ${medianaCociente('apiPg').toFixed(2)}×  (objetivo ≥ 0.60×: ${marca(medianaCociente('apiPg'), 0.6)})${detalleRondas('apiPg')}`,
   `réplicas / pagos nuevos:  ${medianaCociente('replicas').toFixed(2)}×  (objetivo ≥ 2×: ${marca(medianaCociente('replicas'), 2)}; ` +
     `${res.apiReplicas.replays} de ${res.apiReplicas.peticiones} con Idempotent-Replayed)${detalleRondas('replicas')}`,
+  `  sin caché, a la base:    ${medianaCociente('replicasBd').toFixed(2)}×  (informativo: cada réplica pasa por SQL_CREAR_LOTE; ` +
+    `${res.apiReplicasBd.replays} de ${res.apiReplicasBd.peticiones} con Idempotent-Replayed)${detalleRondas('replicasBd')}`,
   '',
   'commit/p: commits de la base de la fase por petición; fsync/s: fsync del WAL por segundo (todo el clúster);',
   'núcleos c/s/pg: núcleos ocupados de media por el generador de carga / el servidor HTTP / PostgreSQL; carga: loadavg 1 min al empezar.',
@@ -428,7 +453,7 @@ writeFileSync(
       maquina: { nucleos: os.cpus().length, modelo: os.cpus()[0]?.model, node: process.version },
       parametros: { segundos: SEGUNDOS, calentamiento: CALENTAMIENTO, concurrencia: CONCURRENCIA, poolLineasBase: POOL, rondas: RONDAS, apiEnv: API_ENV },
       durabilidad,
-      cocientes: { mediana: { apiIngenuo: medianaCociente('apiIngenuo'), apiPg: medianaCociente('apiPg'), replicas: medianaCociente('replicas') }, porRonda: cocientesPorRonda },
+      cocientes: { mediana: { apiIngenuo: medianaCociente('apiIngenuo'), apiPg: medianaCociente('apiPg'), replicas: medianaCociente('replicas'), replicasBd: medianaCociente('replicasBd') }, porRonda: cocientesPorRonda },
       rondas,
     },
     null,

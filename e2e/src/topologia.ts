@@ -262,6 +262,14 @@ export class Topologia {
     return cuerpo.contadores;
   }
 
+  /** El texto de `GET /metrics` (Prometheus) del proceso en curso del servicio: la API en su puerto, los demás en el de salud. */
+  async metricas(servicio: NombreServicio): Promise<string> {
+    const r = await fetch(`http://127.0.0.1:${this.#puerto(servicio)}/metrics`);
+    const texto = await r.text();
+    if (r.status !== 200) throw new Error(`/metrics de ${servicio} respondió ${r.status}: ${texto.slice(0, 200)}`);
+    return texto;
+  }
+
   /** Las líneas JSON registradas (de un servicio, o de todos), en orden de llegada. */
   lineas(servicio?: NombreServicio): readonly LineaLog[] {
     return servicio ? this.#lineas.filter((l) => l.servicio === servicio) : [...this.#lineas];

@@ -52,8 +52,11 @@ export {
 export * from './stripe/index-stripe.js';
 
 export {
+  CENSURA,
   crearLogger,
+  enmascararTarjetas,
   esNivelLog,
+  RUTAS_SECRETAS,
   NIVELES_LOG,
   type Logger,
   type NivelLog,
@@ -70,4 +73,35 @@ export { KyselyInboxPagos } from './postgres/kysely-inbox-pagos.js';
 export { SQL_GUARDAR_Y_ANOTAR } from './postgres/sentencias-escritura.js';
 export { LiderRelay, type OpcionesLiderRelay } from './postgres/lider-relay.js';
 export * from './config/configuracion.js';
+export {
+  documentoConfiguracion,
+  filasConfiguracion,
+  type EsquemaDeServicio,
+  type FilaConfiguracion,
+} from './config/tabla-configuracion.js';
 export { iniciarServidorSalud, type OpcionesServidorSalud } from './observabilidad/servidor-salud.js';
+export { disponibleSi, saludDelBroker } from './observabilidad/disponibilidad.js';
+export {
+  CUBETAS_SEGUNDOS,
+  ETAPAS_DUPLICADOS,
+  NOMBRE_DUPLICADOS,
+  PREFIJO_METRICAS,
+  contadorLeido,
+  crearMetricasHttp,
+  crearRegistroMetricas,
+  exponerMetricas,
+  indicadorConsultado,
+  medirManejador,
+  medirPasarela,
+  registrarDuplicados,
+  type EtapaDuplicados,
+  type MetricasHttp,
+  type OpcionesRegistro,
+} from './observabilidad/metricas.js';
+export { registrarOutbox, registrarPagosPorEstado } from './observabilidad/metricas-postgres.js';
+export {
+  registrarMetricasConsumidor,
+  registrarMetricasRelay,
+  type FuentesMetricasConsumidor,
+  type FuentesMetricasRelay,
+} from './observabilidad/metricas-servicios.js';

@@ -34,6 +34,16 @@ export interface LoggerApi {
   readonly error: FuncionLog;
 }
 
+/** Lo que la API necesita para sus métricas (`crearMetricasHttp` y `exponerMetricas` de adaptadores lo cumplen). */
+export interface MetricasApi {
+  /** Una petición atendida, con el patrón de su ruta (`/pagos/:id`), nunca la ruta real. */
+  observar(metodo: string, ruta: string, estado: number, segundos: number): void;
+  /** Una réplica de `POST /pagos` respondida sin crear nada: duplicado absorbido en la entrada. */
+  replicaAbsorbida(): void;
+  /** Texto de exposición Prometheus para `GET /metrics`. */
+  exponer(): Promise<{ readonly tipo: string; readonly cuerpo: string }>;
+}
+
 export interface DependenciasApp {
   readonly manejadores: Manejadores;
   /** ¿Responde la base de datos? Para `GET /health/ready`. */
@@ -56,6 +66,8 @@ export interface DependenciasApp {
    * a la base de datos (ver `respuestas-idempotentes.ts`). Por defecto 0: sin caché.
    */
   readonly capacidadCacheReplicas?: number;
+  /** Métricas Prometheus: con ellas, cada petición se mide y `GET /metrics` las expone. */
+  readonly metricas?: MetricasApi;
 }
 
 type Variables = {
@@ -125,6 +137,7 @@ export function crearApp(deps: DependenciasApp) {
     await next();
     const ruta = routePath(c, -1);
     const estado = c.res.status;
+    deps.metricas?.observar(c.req.method, RUTAS_COMODIN.has(ruta) ? 'sin_ruta' : ruta, estado, (performance.now() - inicio) / 1000);
     const campos = {
       metodo: c.req.method,
       ruta: RUTAS_COMODIN.has(ruta) ? null : ruta,
@@ -203,7 +216,10 @@ export function crearApp(deps: DependenciasApp) {
   /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
   const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
     c.set('idPago', idPago);
-    if (repetido) c.header('Idempotent-Replayed', 'true');
+    if (repetido) {
+      c.header('Idempotent-Replayed', 'true');
+      deps.metricas?.replicaAbsorbida();
+    }
     return c.body(cuerpoJson, 200, { 'Content-Type': 'application/json' });
   };
 
@@ -263,6 +279,15 @@ export function crearApp(deps: DependenciasApp) {
       'Retry-After': '5',
     });
   });
+
+  const metricas = deps.metricas;
+  if (metricas) {
+    // Operación, no API de negocio: fuera del documento OpenAPI, como /docs.
+    app.get('/metrics', async (c) => {
+      const { tipo, cuerpo } = await metricas.exponer();
+      return c.body(cuerpo, 200, { 'Content-Type': tipo, 'Cache-Control': 'no-store' });
+    });
+  }
 
   app.get('/openapi.json', (c) => c.body(documentoOpenApi, 200, { 'Content-Type': 'application/json; charset=utf-8' }));
 

@@ -34,10 +34,16 @@ export const EsquemaConfiguracion = v.object({
   ),
   PG_POOL_SIZE: conDescripcion(v.optional(entero('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL.'),
   PG_CREACIONES_EN_VUELO: conDescripcion(
-    v.optional(entero('PG_CREACIONES_EN_VUELO', 1, 1000), '4'),
+    v.optional(entero('PG_CREACIONES_EN_VUELO', 1, 1000), '2'),
     'Sentencias de creación de pagos en vuelo a la vez («group commit»: las peticiones que llegan mientras están ocupadas ' +
-      'esperan y salen juntas en la siguiente, con un solo commit). Pocas (2–4) dan lotes grandes y menos commits; ' +
-      'no puede superar PG_POOL_SIZE (se recorta).',
+      'esperan y salen juntas en la siguiente, con un solo commit). Pocas dan lotes grandes y menos commits: en 2 núcleos, ' +
+      '1–2 rinden más que 4 u 8 (ver bench/README.md). No puede superar PG_POOL_SIZE (se recorta).',
+  ),
+  IDEMPOTENCIA_CACHE_ENTRADAS: conDescripcion(
+    v.optional(entero('IDEMPOTENCIA_CACHE_ENTRADAS', 0, 10_000_000), '10000'),
+    'Respuestas de POST /pagos ya confirmadas que cada instancia guarda en memoria (LRU) para responder las réplicas ' +
+      '(misma clave, mismo cuerpo) sin consultar la base de datos; 0 la desactiva. Correcto con varias instancias ' +
+      'porque las claves no caducan y la respuesta solo usa campos inmutables.',
   ),
   LOG_LEVEL: conDescripcion(
     v.optional(v.picklist(NIVELES, `LOG_LEVEL debe ser uno de: ${NIVELES.join(', ')}`), 'info'),

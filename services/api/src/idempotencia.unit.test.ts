@@ -13,9 +13,10 @@ function contar(repositorio: ReturnType<typeof crearAppDePrueba>['repositorio'])
   };
 }
 
-describe('idempotencia de POST /pagos', () => {
+// Cada caso, sin y con la caché de réplicas: la caché no puede cambiar ninguna respuesta.
+describe.each([0, 1000])('idempotencia de POST /pagos (caché de réplicas: %i entradas)', (capacidadCacheReplicas) => {
   it('primera petición: 200, un pago, un evento en el outbox, una fila de historial', async () => {
-    const { app, repositorio } = crearAppDePrueba();
+    const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
     const r = await postPago(app);
     expect(r.status).toBe(200);
     expect(r.headers.get('idempotent-replayed')).toBeNull();
@@ -23,7 +24,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('misma clave y mismo cuerpo, más tarde: estado y cuerpo originales, Idempotent-Replayed: true, nada nuevo escrito', async () => {
-    const { app, repositorio, reloj } = crearAppDePrueba();
+    const { app, repositorio, reloj } = crearAppDePrueba({ capacidadCacheReplicas });
     const primera = await postPago(app);
     const original = await primera.text();
     reloj.avanzar(60_000);
@@ -35,7 +36,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('la repetición devuelve el cuerpo ORIGINAL aunque el pago ya haya avanzado de estado', async () => {
-    const { app, repositorio, reloj } = crearAppDePrueba();
+    const { app, repositorio, reloj } = crearAppDePrueba({ capacidadCacheReplicas });
     const original = await (await postPago(app)).text();
     const { id_pago } = JSON.parse(original) as Json;
     const pago = repositorio.pagos.get(String(id_pago));
@@ -48,7 +49,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('un monto escrito de otra forma (150.750 frente a 150.75) es el mismo cuerpo: repetición, no conflicto', async () => {
-    const { app } = crearAppDePrueba();
+    const { app } = crearAppDePrueba({ capacidadCacheReplicas });
     await postPago(app);
     const r = await postPago(app, JSON.stringify(CUERPO_VALIDO).replace('150.75', '150.750'));
     expect(r.status).toBe(200);
@@ -56,7 +57,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('misma clave con otro cuerpo: 422 problem+json que nombra el pago existente y los campos distintos; nada escrito', async () => {
-    const { app, repositorio } = crearAppDePrueba();
+    const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
     const { id_pago } = (await (await postPago(app)).json()) as Json;
     const r = await postPago(app, { ...CUERPO_VALIDO, monto: 99.99, moneda: 'EUR' }, { 'X-Correlation-Id': 'c-422' });
     expect(r.status).toBe(422);
@@ -80,7 +81,7 @@ describe('idempotencia de POST /pagos', () => {
 
   describe('con la cabecera Idempotency-Key', () => {
     it('la clave es la cabecera: misma referencia con claves distintas son dos pagos', async () => {
-      const { app, repositorio } = crearAppDePrueba();
+      const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
       expect((await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'clave-a' })).status).toBe(200);
       const r = await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'clave-b' });
       expect(r.status).toBe(200);
@@ -89,7 +90,7 @@ describe('idempotencia de POST /pagos', () => {
     });
 
     it('misma clave y mismo cuerpo: repetición', async () => {
-      const { app, repositorio } = crearAppDePrueba();
+      const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
       const primera = await (await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'clave-a' })).text();
       const r = await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'clave-a' });
       expect(r.headers.get('idempotent-replayed')).toBe('true');
@@ -98,7 +99,7 @@ describe('idempotencia de POST /pagos', () => {
     });
 
     it('misma clave con otra referencia: 422 que nombra referencia_pago', async () => {
-      const { app } = crearAppDePrueba();
+      const { app } = crearAppDePrueba({ capacidadCacheReplicas });
       await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'clave-a' });
       const r = await postPago(app, { ...CUERPO_VALIDO, referencia_pago: 'REF-2' }, { 'Idempotency-Key': 'clave-a' });
       expect(r.status).toBe(422);
@@ -106,7 +107,7 @@ describe('idempotencia de POST /pagos', () => {
     });
 
     it('la cabecera y la referencia son espacios de claves distintos salvo que coincidan: clave = referencia de otro pago', async () => {
-      const { app, repositorio } = crearAppDePrueba();
+      const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
       await postPago(app); // clave = REF-1 (referencia)
       const r = await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'REF-1' });
       expect(r.headers.get('idempotent-replayed')).toBe('true');
@@ -114,8 +115,8 @@ describe('idempotencia de POST /pagos', () => {
     });
 
     it('las claves son por socio: otro socio con la misma clave crea su propio pago', async () => {
-      const a = crearAppDePrueba({ idSocioPorDefecto: 'socio-a' });
-      const b = crearAppDePrueba({ idSocioPorDefecto: 'socio-b', repositorio: a.repositorio, prefijoIds: 1 });
+      const a = crearAppDePrueba({ capacidadCacheReplicas, idSocioPorDefecto: 'socio-a' });
+      const b = crearAppDePrueba({ capacidadCacheReplicas, idSocioPorDefecto: 'socio-b', repositorio: a.repositorio, prefijoIds: 1 });
       expect((await postPago(a.app, CUERPO_VALIDO, { 'Idempotency-Key': 'k' })).status).toBe(200);
       const r = await postPago(b.app, CUERPO_VALIDO, { 'Idempotency-Key': 'k' });
       expect(r.status).toBe(200);
@@ -125,7 +126,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('50 peticiones concurrentes idénticas: un pago, 50 respuestas 200 con el mismo id_pago, un evento', async () => {
-    const { app, repositorio } = crearAppDePrueba();
+    const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
     const respuestas = await Promise.all(Array.from({ length: 50 }, () => postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'concurrente' })));
     expect(respuestas.map((r) => r.status)).toEqual(Array(50).fill(200));
     const cuerpos = await Promise.all(respuestas.map((r) => r.json() as Promise<Json>));
@@ -136,7 +137,7 @@ describe('idempotencia de POST /pagos', () => {
   });
 
   it('50 peticiones concurrentes, una clave, cuerpos distintos: un pago; las demás 422 nombrando ese pago', async () => {
-    const { app, repositorio } = crearAppDePrueba();
+    const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
     const respuestas = await Promise.all(
       Array.from({ length: 50 }, (_, i) => postPago(app, { ...CUERPO_VALIDO, monto: i + 1 }, { 'Idempotency-Key': 'disputada' })),
     );

@@ -1,5 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { crearLogger, crearPersistenciaPostgres, uuidv7 } from '@aeropartners/adaptadores';
+import {
+  crearLogger,
+  crearMetricasHttp,
+  crearPersistenciaPostgres,
+  crearRegistroMetricas,
+  exponerMetricas,
+  registrarPagosPorEstado,
+  uuidv7,
+} from '@aeropartners/adaptadores';
 import { serve } from '@hono/node-server';
 import { crearApp } from './app.js';
 import { leerConfiguracion } from './config.js';
@@ -18,6 +26,8 @@ const persistencia = crearPersistenciaPostgres({
   tamanoPool: config.PG_POOL_SIZE,
   enVueloMaximo: Math.min(config.PG_CREACIONES_EN_VUELO, config.PG_POOL_SIZE),
 });
+const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
+registrarPagosPorEstado(metricas, persistencia.pool);
 
 const app = crearApp({
   manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
@@ -25,6 +35,8 @@ const app = crearApp({
   logger,
   idSocioPorDefecto: config.ID_SOCIO_POR_DEFECTO,
   nuevoIdCorrelacion: randomUUID,
+  metricas: { ...crearMetricasHttp(metricas), exponer: () => exponerMetricas(metricas) },
+  capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
 });
 
 const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) =>

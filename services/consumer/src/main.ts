@@ -1,4 +1,17 @@
-import { KyselyInboxPagos, crearLogger, crearPersistenciaPostgres, iniciarServidorSalud, uuidv7 } from '@aeropartners/adaptadores';
+import {
+  KyselyInboxPagos,
+  crearLogger,
+  crearPersistenciaPostgres,
+  crearRegistroMetricas,
+  disponibleSi,
+  exponerMetricas,
+  iniciarServidorSalud,
+  medirManejador,
+  medirPasarela,
+  registrarMetricasConsumidor,
+  saludDelBroker,
+  uuidv7,
+} from '@aeropartners/adaptadores';
 import { crearManejadorEventos } from '@aeropartners/aplicacion';
 import { comprobarEsquema, crearBroker, crearPasarela } from './adaptadores.js';
 import { crearConsumidor } from './app.js';
@@ -26,29 +39,35 @@ const arranque = await (async () => {
     retrasoReentregaMs: config.BROKER_RETRASO_REENTREGA_MS,
   });
   const { pasarela, contadores: contadoresPasarela } = await crearPasarela(config, persistencia.pool);
+  const metricas = crearRegistroMetricas({ servicio: SERVICIO });
   const inbox = new KyselyInboxPagos(persistencia.pool);
   const consumidor = crearConsumidor({
     suscripcion,
     enVuelo: config.CONSUMIDOR_EN_VUELO,
     logger,
     crearManejador: ({ alReintentar }) =>
-      crearManejadorEventos({
+      medirManejador(metricas, crearManejadorEventos({
         suscripcion: config.CONSUMIDOR_SUSCRIPCION,
         repositorio: persistencia.repositorio,
         inbox,
-        pasarela,
+        pasarela: medirPasarela(metricas, pasarela),
         reloj: { ahora: () => new Date() },
         nuevoId: uuidv7,
         intentosPasarela: config.PASARELA_INTENTOS,
         backoffPasarelaMs: config.PASARELA_BACKOFF_MS,
         alReintentar,
-      }),
+      })),
+  });
+  registrarMetricasConsumidor(metricas, {
+    consumidor: consumidor.contadores,
+    repeticionesPasarela: config.PASARELA === 'simulada' ? () => contadoresPasarela()['pasarela_repeticionesAbsorbidas'] ?? 0 : undefined,
   });
   const salud = await iniciarServidorSalud({
     servicio: SERVICIO,
     puerto: config.PUERTO_SALUD,
-    comprobarDisponible: () => persistencia.comprobarSalud(),
+    comprobarDisponible: disponibleSi(() => persistencia.comprobarSalud(), saludDelBroker(broker)),
     contadores: () => ({ ...consumidor.contadores(), ...contadoresPasarela() }),
+    metricas: () => exponerMetricas(metricas),
   });
   return { broker, consumidor, salud };
 })().catch(async (error: unknown) => {

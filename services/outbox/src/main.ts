@@ -5,8 +5,14 @@ import {
   crearBrokerPulsar,
   crearLogger,
   crearPersistenciaPostgres,
+  crearRegistroMetricas,
+  disponibleSi,
+  exponerMetricas,
   iniciarServidorSalud,
   leerConfiguracionOSalir,
+  registrarMetricasRelay,
+  registrarOutbox,
+  saludDelBroker,
 } from '@aeropartners/adaptadores';
 import { crearServicioRelay } from './app.js';
 import { EsquemaConfiguracionRelay } from './config.js';
@@ -55,10 +61,15 @@ const servicio = crearServicioRelay({
     ),
 });
 
+const metricas = crearRegistroMetricas({ servicio: 'aeropartners-pagos-outbox' });
+registrarOutbox(metricas, persistencia.pool);
+registrarMetricasRelay(metricas, { relay: servicio.contadores, broker: 'contadores' in broker ? broker.contadores : undefined });
+
 const salud = await iniciarServidorSalud({
   servicio: 'aeropartners-pagos-outbox',
   puerto: config.PUERTO_SALUD,
-  comprobarDisponible: () => persistencia.comprobarSalud(),
+  comprobarDisponible: disponibleSi(() => persistencia.comprobarSalud(), saludDelBroker(broker)),
+  metricas: () => exponerMetricas(metricas),
   // Duplicados absorbidos en la etapa outbox → broker: republicaciones descartadas por (productor, secuencia).
   contadores: () => ({
     ...servicio.contadores(),

@@ -38,6 +38,11 @@ export async function crearBrokerEmbebido(opciones: OpcionesBrokerEmbebido): Pro
     keepAlive: true,
   });
   pool.on('error', (e) => alError(new Error('Broker embebido: error en una conexión ociosa del pool', { cause: e })));
+  // También en las conexiones prestadas (pg-pool solo escucha en las ociosas): un corte de PostgreSQL
+  // entre dos sentencias no debe tumbar el proceso; la sentencia falla y el pool descarta la conexión.
+  pool.on('connect', (cliente) =>
+    cliente.on('error', (e) => alError(new Error('Broker embebido: se cortó una conexión en uso', { cause: e }))),
+  );
   try {
     return await PostgresBroker.crear({ ...opciones, pool, alError, cerrarPool: true });
   } catch (e) {

@@ -187,6 +187,23 @@ export class PostgresBroker implements Broker {
     return Number(rows[0]?.['n'] ?? 0);
   }
 
+  /** Disponibilidad (para `/health/ready`): abierto y su esquema responde en menos de `tiempoMs`. */
+  async comprobarSalud(tiempoMs = 2000): Promise<boolean> {
+    if (this.cerrado) return false;
+    let temporizador: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const limite = new Promise<never>((_, rechazar) => {
+        temporizador = setTimeout(() => rechazar(new Error('tiempo agotado')), tiempoMs);
+      });
+      await Promise.race([this.opciones.pool.query('SELECT 1 FROM broker.suscripciones LIMIT 1'), limite]);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(temporizador);
+    }
+  }
+
   /** Cierra las suscripciones (devolviendo lo que tenían), los publicadores, la escucha y, si es suyo, el pool. */
   cerrar(): Promise<void> {
     this.cierre ??= this.cerrarUnaVez();

@@ -8,11 +8,13 @@ export interface OpcionesServidorSalud {
   readonly comprobarDisponible: () => Promise<boolean>;
   /** Contadores que se muestran en /health (duplicados absorbidos, publicados…). */
   readonly contadores?: () => Record<string, number>;
+  /** Texto de exposición Prometheus para `GET /metrics` (ver `exponerMetricas`); sin él, 404. */
+  readonly metricas?: () => Promise<{ readonly tipo: string; readonly cuerpo: string }>;
 }
 
 /**
  * Servidor HTTP mínimo de salud para los procesos sin API (relay, consumidor):
- * `GET /health` (vida, con contadores) y `GET /health/ready` (200 o 503).
+ * `GET /health` (vida, con contadores), `GET /health/ready` (200 o 503) y `GET /metrics` (Prometheus).
  */
 export function iniciarServidorSalud(opciones: OpcionesServidorSalud): Promise<{ servidor: Server; puerto: number; cerrar(): Promise<void> }> {
   const servidor = createServer((peticion, respuesta) => {
@@ -32,6 +34,16 @@ export function iniciarServidorSalud(opciones: OpcionesServidorSalud): Promise<{
             ? enviar(200, { status: 'ready', service: opciones.servicio })
             : enviar(503, { title: 'Servicio no disponible', status: 503, detail: 'La base de datos o el broker no responden.' }, 'application/problem+json'),
         () => enviar(503, { title: 'Servicio no disponible', status: 503 }, 'application/problem+json'),
+      );
+      return undefined;
+    }
+    if (ruta === '/metrics' && opciones.metricas) {
+      opciones.metricas().then(
+        ({ tipo, cuerpo }) => {
+          respuesta.writeHead(200, { 'content-type': tipo, 'cache-control': 'no-store' });
+          respuesta.end(cuerpo);
+        },
+        () => enviar(500, { title: 'Error interno', status: 500, detail: 'No se pudieron recoger las métricas.' }, 'application/problem+json'),
       );
       return undefined;
     }

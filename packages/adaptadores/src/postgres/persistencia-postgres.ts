@@ -58,6 +58,11 @@ export function crearPersistenciaPostgres(opciones: OpcionesPersistenciaPostgres
   });
   const alError = opciones.alErrorDeConexion ?? (() => undefined);
   pool.on('error', alError);
+  // `pg-pool` solo escucha 'error' en las conexiones ociosas: si PostgreSQL corta una conexión prestada
+  // (un reinicio, `pg_terminate_backend`) entre dos sentencias de una transacción, el 'error' sin oyente
+  // tumbaba el proceso. Con este oyente la sentencia en curso falla (y se reintenta o se reentrega) y el
+  // pool descarta la conexión rota al devolverla.
+  pool.on('connect', (cliente) => cliente.on('error', alError));
   const db = new Kysely<BaseDeDatos>({ dialect: new PostgresDialect({ pool }) });
   const repositorio = new KyselyRepositorioPagos(db, pool, {
     ...opciones,

@@ -322,6 +322,15 @@ export class PulsarBroker implements Broker {
     return productor;
   }
 
+  /**
+   * Disponibilidad (para `/health/ready`): el broker está abierto y cada suscripción tiene su consumidor
+   * conectado. El cliente de Pulsar no expone su propia conexión; un productor desconectado se nota al
+   * publicar (el relay reintenta con las mismas secuencias).
+   */
+  async comprobarSalud(): Promise<boolean> {
+    return !this.cerrado && [...this.suscripciones].every((s) => s.conectada());
+  }
+
   /** Cierra en el orden que pide el cliente: consumidores, después productores, por último el cliente. */
   cerrar(): Promise<void> {
     this.cierre ??= (async () => {

@@ -42,6 +42,11 @@ export class PulsarSuscripcion implements Suscripcion {
     return this.dependencias.opciones.suscripcion;
   }
 
+  /** ¿Abierta y con el consumidor conectado al broker? (para `/health/ready`). */
+  conectada(): boolean {
+    return !this.cerrada && this.dependencias.consumidor.isConnected();
+  }
+
   async recibir(): Promise<MensajeEntrante | null> {
     if (this.cerrada) return null;
     let nativo: MensajePulsar | null;

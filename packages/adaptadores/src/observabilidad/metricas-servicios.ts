@@ -1,0 +1,80 @@
+import type { Registry } from 'prom-client';
+import { contadorLeido, PREFIJO_METRICAS, registrarDuplicados } from './metricas.js';
+
+/**
+ * Las métricas de los procesos sin API, leídas al raspar de los contadores que ya llevan (sin duplicar
+ * la cuenta): así `main.ts` las conecta con una línea.
+ */
+
+const simple = (registro: Registry, nombre: string, ayuda: string, leer: () => number) =>
+  contadorLeido(registro, `${PREFIJO_METRICAS}${nombre}`, ayuda, [], () => [[{}, leer()]]);
+
+export interface FuentesMetricasRelay {
+  readonly relay: () => { readonly publicados: number; readonly lotes: number; readonly fallos: number; readonly republicados: number };
+  /** Contadores del broker embebido; sin ellos (Pulsar), la deduplicación del broker se estima con `republicados`. */
+  readonly broker?: { readonly descartadosPorDuplicado: number; readonly duplicadosInyectados: number } | undefined;
+}
+
+/** Relay del outbox: publicados (su tasa, con `rate()`), lotes, fallos, republicados y duplicados de la etapa broker. */
+export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetricasRelay): void {
+  simple(registro, 'relay_publicados_total', 'Eventos del outbox publicados en el broker por este relay.', () => fuentes.relay().publicados);
+  simple(registro, 'relay_lotes_total', 'Lotes publicados y marcados por este relay.', () => fuentes.relay().lotes);
+  simple(registro, 'relay_fallos_total', 'Publicaciones fallidas (se reintentan con las mismas secuencias).', () => fuentes.relay().fallos);
+  simple(
+    registro,
+    'relay_republicados_total',
+    'Eventos que una vida anterior del relay publicó sin marcar y este volvió a publicar (el broker los deduplica).',
+    () => fuentes.relay().republicados,
+  );
+  const broker = fuentes.broker;
+  if (broker) {
+    simple(
+      registro,
+      'broker_duplicados_inyectados_total',
+      'Copias extra encoladas por la inyección de fallos BROKER_DUPLICAR_ENTREGAS (broker embebido).',
+      () => broker.duplicadosInyectados,
+    );
+  }
+  registrarDuplicados(registro, { broker: () => (broker ? broker.descartadosPorDuplicado : fuentes.relay().republicados) });
+}
+
+export interface FuentesMetricasConsumidor {
+  readonly consumidor: () => {
+    readonly recibidos: number;
+    readonly duplicados: number;
+    readonly muertos: number;
+    readonly rechazados: number;
+    readonly reintentosPasarela: number;
+    readonly errores: number;
+  };
+  /** Repeticiones que la pasarela absorbió por su clave de idempotencia (la simulada las cuenta; Stripe no). */
+  readonly repeticionesPasarela?: (() => number) | undefined;
+}
+
+/** Consumidor: recibidos, mensajes muertos, rechazos, reintentos de la pasarela, errores y duplicados (inbox, pasarela). */
+export function registrarMetricasConsumidor(registro: Registry, fuentes: FuentesMetricasConsumidor): void {
+  simple(registro, 'consumidor_recibidos_total', 'Mensajes tomados del broker por este consumidor.', () => fuentes.consumidor().recibidos);
+  simple(
+    registro,
+    'mensajes_muertos_total',
+    'Mensajes mandados a la cola de mensajes muertos (sobre inválido o pago inexistente).',
+    () => fuentes.consumidor().muertos,
+  );
+  simple(
+    registro,
+    'consumidor_rechazados_total',
+    'Mensajes devueltos al broker (nack) tras un fallo de infraestructura, o detrás de uno que lo fue.',
+    () => fuentes.consumidor().rechazados,
+  );
+  simple(
+    registro,
+    'pasarela_reintentos_total',
+    'Fallos transitorios de la pasarela reintentados con la misma clave de idempotencia.',
+    () => fuentes.consumidor().reintentosPasarela,
+  );
+  simple(registro, 'consumidor_errores_total', 'Fallos de infraestructura al recibir, manejar, confirmar o rechazar.', () => fuentes.consumidor().errores);
+  registrarDuplicados(registro, {
+    inbox: () => fuentes.consumidor().duplicados,
+    ...(fuentes.repeticionesPasarela && { pasarela: fuentes.repeticionesPasarela }),
+  });
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { leerConfiguracionRelay } from './config.js';
+
+const URL_PG = 'postgres://u:p@localhost:5432/pagos';
+
+describe('configuración del relay', () => {
+  it('con solo DATABASE_URL toma los valores por defecto', () => {
+    const r = leerConfiguracionRelay({ DATABASE_URL: URL_PG });
+    expect(r).toMatchObject({
+      ok: true,
+      config: { BROKER_TOPICO: 'pagos', RELAY_PRODUCTOR: 'relay-outbox-0', RELAY_LOTE: 500, BROKER_DUPLICAR_ENTREGAS: false, RELAY_MORIR_TRAS_PUBLICAR: 0 },
+    });
+  });
+
+  it('acepta un tópico completo de Pulsar y una URL de Pulsar', () => {
+    const r = leerConfiguracionRelay({ DATABASE_URL: URL_PG, PULSAR_URL: 'pulsar://pulsar:6650', BROKER_TOPICO: 'persistent://public/default/pagos' });
+    expect(r.ok).toBe(true);
+  });
+
+  it.each([
+    [{}, 'falta DATABASE_URL'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: URL_PG, RELAY_LOTE: '0' }, 'RELAY_LOTE'],
+    [{ DATABASE_URL: URL_PG, RELAY_LOTE: 'muchos' }, 'RELAY_LOTE'],
+    [{ DATABASE_URL: URL_PG, PULSAR_URL: 'http://pulsar' }, 'PULSAR_URL'],
+    [{ DATABASE_URL: URL_PG, BROKER_DUPLICAR_ENTREGAS: 'quizá' }, 'BROKER_DUPLICAR_ENTREGAS'],
+    [{ DATABASE_URL: URL_PG, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+  ])('un valor inválido da UNA línea que nombra la variable: %j', (entorno, nombre) => {
+    const r = leerConfiguracionRelay(entorno);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.mensaje).toContain(nombre);
+    expect(r.mensaje.split('\n')).toHaveLength(1);
+  });
+});
