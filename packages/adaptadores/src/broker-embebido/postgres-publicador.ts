@@ -46,7 +46,21 @@ export class PostgresPublicador implements Publicador {
     return valor === null || valor === undefined ? null : Number(valor);
   }
 
-  async publicar(mensajes: readonly MensajeSaliente[]): Promise<void> {
+  /** Cola de publicaciones de esta instancia: las llamadas concurrentes salen en el orden en que se hicieron. */
+  private cola: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Publica un lote. Las llamadas concurrentes a la misma instancia se encadenan en orden (como hace el
+   * adaptador de Pulsar): si un lote con secuencias mayores adelantara a otro anterior, la deduplicación
+   * descartaría el anterior en silencio.
+   */
+  publicar(mensajes: readonly MensajeSaliente[]): Promise<void> {
+    const turno = this.cola.then(() => this.publicarAhora(mensajes));
+    this.cola = turno.catch(() => undefined);
+    return turno;
+  }
+
+  private async publicarAhora(mensajes: readonly MensajeSaliente[]): Promise<void> {
     if (this.cerrado) throw new Error(`El publicador ${this.nombreProductor} está cerrado`);
     if (mensajes.length === 0) return;
     const secuencias: string[] = [];
