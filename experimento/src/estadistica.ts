@@ -1,0 +1,64 @@
+/** Percentil (método del rango más cercano) de una lista de números; `undefined` si está vacía. */
+export function percentil(valores: readonly number[], p: number): number | undefined {
+  if (valores.length === 0) return undefined;
+  const ordenados = [...valores].sort((a, b) => a - b);
+  const rango = Math.min(ordenados.length, Math.max(1, Math.ceil((p / 100) * ordenados.length)));
+  return ordenados[rango - 1];
+}
+
+export interface Cubeta {
+  /** Segundo (desde el inicio del experimento) en que empieza la cubeta. */
+  readonly segundo: number;
+  readonly respuestas: number;
+  readonly p50: number | undefined;
+  readonly p95: number | undefined;
+  readonly p99: number | undefined;
+}
+
+/**
+ * Agrupa muestras `(instante en ms desde el inicio, latencia en ms)` en cubetas de `anchoS` segundos:
+ * respuestas por segundo y percentiles de latencia de cada cubeta, sin huecos.
+ */
+export function cubetas(muestras: readonly (readonly [number, number])[], anchoS: number): Cubeta[] {
+  const grupos = new Map<number, number[]>();
+  let ultima = -1;
+  for (const [instante, latencia] of muestras) {
+    const k = Math.floor(instante / 1000 / anchoS);
+    ultima = Math.max(ultima, k);
+    const g = grupos.get(k);
+    if (g) g.push(latencia);
+    else grupos.set(k, [latencia]);
+  }
+  const salida: Cubeta[] = [];
+  for (let k = 0; k <= ultima; k += 1) {
+    const g = grupos.get(k) ?? [];
+    salida.push({
+      segundo: k * anchoS,
+      respuestas: g.length / anchoS,
+      p50: percentil(g, 50),
+      p95: percentil(g, 95),
+      p99: percentil(g, 99),
+    });
+  }
+  return salida;
+}
+
+/**
+ * Suma de un contador que vuelve a 0 cuando el proceso muere y el supervisor lo relanza. Cada muestra
+ * lleva la «vida» (el pid) del proceso que la dio: dentro de una vida el contador crece; en una vida
+ * nueva se suma entero. Lo que una vida contó tras su última muestra se pierde: el total es una cota inferior.
+ */
+export function acumularContador(muestras: readonly { readonly vida: number; readonly valor: number }[]): number {
+  let total = 0;
+  let vida: number | undefined;
+  let anterior = 0;
+  for (const m of muestras) {
+    if (m.vida !== vida) {
+      vida = m.vida;
+      anterior = 0;
+    }
+    total += Math.max(0, m.valor - anterior);
+    anterior = Math.max(anterior, m.valor);
+  }
+  return total;
+}

@@ -1,0 +1,106 @@
+import pg from 'pg';
+import type { TopologiaLocal } from './topologia-local.js';
+
+/**
+ * Muestras periódicas mientras corre el experimento: estados de los pagos de la corrida, outbox
+ * pendiente y cola del broker (de la base) y contadores de /health del relay y del consumidor (con el
+ * pid de cada muestra, porque un proceso relanzado empieza de cero).
+ */
+
+export interface MuestraEstados {
+  readonly segundo: number;
+  readonly PENDIENTE: number;
+  readonly PROCESANDO: number;
+  readonly EXITOSO: number;
+  readonly FALLIDO: number;
+  readonly outboxPendiente: number;
+  readonly cola: number;
+}
+
+export interface MuestraContadores {
+  readonly segundo: number;
+  readonly servicio: 'outbox' | 'consumer';
+  readonly pid: number;
+  readonly contadores: Record<string, number>;
+}
+
+export interface Muestreo {
+  readonly estados: MuestraEstados[];
+  readonly contadores: MuestraContadores[];
+  /** Consultas a la base que fallaron (p. ej. durante el reinicio de PostgreSQL). */
+  fallosBase: number;
+  ultimo(): MuestraEstados | undefined;
+  parar(): Promise<void>;
+}
+
+export function crearPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 5000, application_name: 'experimento' });
+  pool.on('error', () => undefined); // conexiones ociosas cortadas por un reinicio de PostgreSQL: se reabren solas
+  return pool;
+}
+
+export function iniciarMuestreo(o: {
+  readonly pool: pg.Pool | undefined;
+  readonly topologia: TopologiaLocal | undefined;
+  readonly idSocio: string;
+  readonly prefijo: string;
+  readonly t0: number;
+}): Muestreo {
+  const estados: MuestraEstados[] = [];
+  const contadores: MuestraContadores[] = [];
+  let activo = true;
+  const segundo = () => Math.round((performance.now() - o.t0) / 100) / 10;
+  const m: Muestreo = {
+    estados,
+    contadores,
+    fallosBase: 0,
+    ultimo: () => estados.at(-1),
+    parar: async () => {
+      activo = false;
+      await Promise.all(bucles);
+    },
+  };
+  const muestrearBase = async () => {
+    if (!o.pool) return;
+    try {
+      const { rows } = await o.pool.query<{ estado: string; n: number }>(
+        `SELECT estado, count(*)::int AS n FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2) GROUP BY estado`,
+        [o.idSocio, o.prefijo],
+      );
+      const { rows: extra } = await o.pool.query<{ outbox: number; cola: number }>(
+        `SELECT (SELECT count(*)::int FROM outbox WHERE fecha_publicacion IS NULL) AS outbox,
+                CASE WHEN to_regclass('broker.mensajes') IS NULL THEN 0 ELSE (SELECT count(*)::int FROM broker.mensajes) END AS cola`,
+      );
+      const e = Object.fromEntries(rows.map((f) => [f.estado, f.n]));
+      estados.push({
+        segundo: segundo(),
+        PENDIENTE: e['PENDIENTE'] ?? 0,
+        PROCESANDO: e['PROCESANDO'] ?? 0,
+        EXITOSO: e['EXITOSO'] ?? 0,
+        FALLIDO: e['FALLIDO'] ?? 0,
+        outboxPendiente: extra[0]?.outbox ?? 0,
+        cola: extra[0]?.cola ?? 0,
+      });
+    } catch {
+      m.fallosBase += 1;
+    }
+  };
+  const muestrearSalud = async () => {
+    if (!o.topologia) return;
+    for (const servicio of ['outbox', 'consumer'] as const) {
+      const c = await o.topologia.contadores(servicio).catch(() => undefined);
+      if (c) contadores.push({ segundo: segundo(), servicio, pid: c.pid, contadores: c.contadores });
+    }
+  };
+  const bucle = async (cada: number, f: () => Promise<void>) => {
+    while (activo) {
+      const inicio = performance.now();
+      await f();
+      const resto = cada - (performance.now() - inicio);
+      if (resto > 0 && activo) await new Promise((r) => setTimeout(r, resto));
+    }
+    await f(); // una última muestra al parar
+  };
+  const bucles = [bucle(2000, muestrearBase), bucle(1000, muestrearSalud)];
+  return m;
+}

@@ -1,0 +1,213 @@
+/**
+ * Opciones del experimento: flags `--nombre valor` (o `--nombre=valor`), con la variable de entorno
+ * `EXPERIMENTO_NOMBRE` como alternativa y un valor por defecto sensato. Un valor inválido es UN error en
+ * español que nombra el flag.
+ */
+
+export interface Rampa {
+  /** Ritmo inicial, en peticiones/s. */
+  readonly inicio: number;
+  /** Lo que sube el ritmo en cada escalón. */
+  readonly paso: number;
+  /** Duración de cada escalón, en segundos. */
+  readonly escalonS: number;
+}
+
+export interface Opciones {
+  /** API de un despliegue cualquiera; sin ella, la topología local de `pnpm start` (arrancándola si hace falta). */
+  readonly url: string | undefined;
+  /** Base de datos del despliegue remoto, para el veredicto desde dentro (sin ella, solo desde fuera). */
+  readonly databaseUrl: string | undefined;
+  readonly socios: number;
+  readonly pagosPorSocio: number;
+  /** Peticiones/s objetivo (0 = tan rápido como permita la concurrencia). Se ignora con `rampa`. */
+  readonly ritmo: number;
+  readonly rampa: Rampa | undefined;
+  /** Peticiones en vuelo como máximo. */
+  readonly concurrencia: number;
+  /** Fracciones de los pagos que reciben cada fallo de red. */
+  readonly dobles: number;
+  readonly triples: number;
+  readonly timeouts: number;
+  readonly tardias: number;
+  readonly conflictos: number;
+  /** Ventana de desorden: cada socio envía sus pagos barajados en bloques de este tamaño. */
+  readonly desorden: number;
+  readonly matarConsumidor: number;
+  readonly matarRelay: number;
+  readonly reiniciarPostgres: number;
+  /** Mensajes venenosos publicados a propósito en el broker embebido (deben acabar en mensajes muertos). */
+  readonly venenos: number;
+  /** El broker embebido encola dos veces cada mensaje (duplicados entre el broker y el consumidor). */
+  readonly duplicarEntregas: boolean;
+  /** Tiempo máximo de creación → estado final de cada pago, en segundos. */
+  readonly plazoS: number;
+  /** Espera máxima a que el pipeline se vacíe tras la carga, en segundos. */
+  readonly drenajeS: number;
+  readonly semilla: number;
+  readonly salida: string;
+  readonly perfilPasarela: string;
+  readonly consumidorEnVuelo: number;
+  readonly nivelLog: string;
+  readonly ayuda: boolean;
+  /** Solo rehace `informe.html` a partir de este `informe.json` (sin correr nada). */
+  readonly rehacer: string | undefined;
+}
+
+type Lector = (texto: string, flag: string) => unknown;
+
+const entero =
+  (min: number, max: number): Lector =>
+  (texto, flag) => {
+    if (!/^\d+$/.test(texto) || Number(texto) < min || Number(texto) > max) {
+      throw new Error(`--${flag} debe ser un entero entre ${min} y ${max} (recibido "${texto}")`);
+    }
+    return Number(texto);
+  };
+
+const fraccion: Lector = (texto, flag) => {
+  const n = Number(texto);
+  if (texto.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    throw new Error(`--${flag} debe ser una fracción entre 0 y 1 (recibido "${texto}")`);
+  }
+  return n;
+};
+
+const booleano: Lector = (texto, flag) => {
+  if (['1', 'true', 'si', 'sí'].includes(texto)) return true;
+  if (['0', 'false', 'no'].includes(texto)) return false;
+  throw new Error(`--${flag} debe ser sí o no (1/0, true/false) (recibido "${texto}")`);
+};
+
+const url: Lector = (texto, flag) => {
+  try {
+    const u = new URL(texto);
+    if (!/^(https?|postgres(ql)?):$/.test(u.protocol)) throw new Error();
+    return texto.replace(/\/+$/, '');
+  } catch {
+    throw new Error(`--${flag} debe ser una URL válida (recibido "${texto}")`);
+  }
+};
+
+const texto: Lector = (t, flag) => {
+  if (t.trim() === '') throw new Error(`--${flag} no puede estar vacío`);
+  return t;
+};
+
+const rampa: Lector = (t, flag) => {
+  const partes = t.split(':').map(Number);
+  if (partes.length !== 3 || partes.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new Error(`--${flag} debe ser inicio:paso:segundos con enteros positivos, p. ej. 100:100:10 (recibido "${t}")`);
+  }
+  const [inicio, paso, escalonS] = partes as [number, number, number];
+  return { inicio, paso, escalonS } satisfies Rampa;
+};
+
+interface Definicion {
+  readonly clave: keyof Opciones;
+  readonly lector: Lector;
+  readonly porDefecto: unknown;
+  readonly ayuda: string;
+}
+
+/** Flag → definición. El orden es el de la ayuda. */
+export const DEFINICIONES: Readonly<Record<string, Definicion>> = {
+  url: { clave: 'url', lector: url, porDefecto: undefined, ayuda: 'API de un despliegue (solo HTTP: sin fallos de procesos). Sin ella: topología local de `pnpm start`.' },
+  'database-url': { clave: 'databaseUrl', lector: url, porDefecto: undefined, ayuda: 'PostgreSQL del despliegue de --url, para el veredicto desde dentro.' },
+  socios: { clave: 'socios', lector: entero(1, 1000), porDefecto: 4, ayuda: 'Socios simulados (prefijos de referencia distintos).' },
+  pagos: { clave: 'pagosPorSocio', lector: entero(1, 10_000_000), porDefecto: 32_000, ayuda: 'Pagos distintos en total (se reparten entre los socios).' },
+  'pagos-por-socio': { clave: 'pagosPorSocio', lector: entero(1, 10_000_000), porDefecto: undefined, ayuda: 'Pagos distintos por socio (en vez de --pagos).' },
+  ritmo: { clave: 'ritmo', lector: entero(0, 1_000_000), porDefecto: 400, ayuda: 'Peticiones/s objetivo (0 = sin límite, solo la concurrencia).' },
+  rampa: { clave: 'rampa', lector: rampa, porDefecto: undefined, ayuda: 'inicio:paso:segundos — sube el ritmo hasta saturar el servicio y se queda en el máximo sostenido.' },
+  concurrencia: { clave: 'concurrencia', lector: entero(1, 10_000), porDefecto: 128, ayuda: 'Peticiones en vuelo como máximo.' },
+  dobles: { clave: 'dobles', lector: fraccion, porDefecto: 0.2, ayuda: 'Fracción de pagos enviados dos veces a la vez.' },
+  triples: { clave: 'triples', lector: fraccion, porDefecto: 0.1, ayuda: 'Fracción de pagos enviados tres veces a la vez.' },
+  timeouts: { clave: 'timeouts', lector: fraccion, porDefecto: 0.1, ayuda: 'Fracción de pagos cuya respuesta se pierde (timeout del cliente tras el éxito) y se reintentan.' },
+  tardias: { clave: 'tardias', lector: fraccion, porDefecto: 0.1, ayuda: 'Fracción de pagos reenviados cuando ya terminaron.' },
+  conflictos: { clave: 'conflictos', lector: fraccion, porDefecto: 0.02, ayuda: 'Fracción de pagos reenviados con la misma referencia y otro cuerpo (deben dar 422).' },
+  desorden: { clave: 'desorden', lector: entero(1, 1_000_000), porDefecto: 64, ayuda: 'Ventana de desorden de cada socio (1 = en orden).' },
+  'matar-consumidor': { clave: 'matarConsumidor', lector: entero(0, 1000), porDefecto: 3, ayuda: 'SIGKILL al consumidor (en momentos al azar).' },
+  'matar-relay': { clave: 'matarRelay', lector: entero(0, 1000), porDefecto: 2, ayuda: 'SIGKILL al relay del outbox.' },
+  'reiniciar-postgres': { clave: 'reiniciarPostgres', lector: entero(0, 100), porDefecto: 1, ayuda: 'Reinicios de PostgreSQL a mitad de la carga.' },
+  venenos: { clave: 'venenos', lector: entero(0, 1000), porDefecto: 2, ayuda: 'Mensajes venenosos inyectados en el broker embebido (deben acabar en mensajes muertos).' },
+  'duplicar-entregas': { clave: 'duplicarEntregas', lector: booleano, porDefecto: true, ayuda: 'El broker embebido entrega dos veces cada mensaje (solo si el experimento arranca la topología).' },
+  'plazo-s': { clave: 'plazoS', lector: entero(1, 86_400), porDefecto: 900, ayuda: 'Plazo declarado: segundos máximos de creación a estado final por pago.' },
+  'drenaje-s': { clave: 'drenajeS', lector: entero(1, 86_400), porDefecto: 1200, ayuda: 'Espera máxima a que el pipeline se vacíe tras la carga.' },
+  semilla: { clave: 'semilla', lector: entero(0, 2 ** 31), porDefecto: 20_260_301, ayuda: 'Semilla del plan de carga y de fallos.' },
+  salida: { clave: 'salida', lector: texto, porDefecto: '.data/experimento', ayuda: 'Carpeta de los informes (JSON y HTML).' },
+  'perfil-pasarela': { clave: 'perfilPasarela', lector: texto, porDefecto: 'local', ayuda: 'PASARELA_PERFIL del consumidor (si el experimento arranca la topología).' },
+  'consumidor-en-vuelo': { clave: 'consumidorEnVuelo', lector: entero(1, 10_000), porDefecto: 256, ayuda: 'CONSUMIDOR_EN_VUELO (si el experimento arranca la topología).' },
+  'nivel-log': { clave: 'nivelLog', lector: texto, porDefecto: 'warn', ayuda: 'LOG_LEVEL de los servicios (si el experimento arranca la topología).' },
+  rehacer: { clave: 'rehacer', lector: texto, porDefecto: undefined, ayuda: 'Solo rehace el informe.html de un informe.json ya escrito (sin correr nada).' },
+  ayuda: { clave: 'ayuda', lector: booleano, porDefecto: false, ayuda: 'Muestra esta ayuda.' },
+};
+
+const envDe = (flag: string) => `EXPERIMENTO_${flag.toUpperCase().replace(/-/g, '_')}`;
+
+export type LecturaOpciones = { readonly ok: true; readonly opciones: Opciones } | { readonly ok: false; readonly mensaje: string };
+
+export function leerOpciones(argv: readonly string[], entorno: Readonly<Record<string, string | undefined>>): LecturaOpciones {
+  try {
+    const dados = new Map<string, string>();
+    for (const [flag] of Object.entries(DEFINICIONES)) {
+      const valor = entorno[envDe(flag)];
+      if (valor !== undefined && valor !== '') dados.set(flag, valor);
+    }
+    const args = argv.filter((a) => a !== '--');
+    for (let i = 0; i < args.length; i += 1) {
+      const arg = args[i] as string;
+      const m = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
+      if (!m) throw new Error(`argumento no reconocido: "${arg}" (use --ayuda)`);
+      const flag = m[1] as string;
+      if (!(flag in DEFINICIONES)) throw new Error(`flag desconocido: --${flag} (use --ayuda)`);
+      let valor = m[2];
+      if (valor === undefined) {
+        const siguiente = args[i + 1];
+        if (DEFINICIONES[flag]?.lector === booleano && (siguiente === undefined || siguiente.startsWith('--'))) valor = 'true';
+        else if (siguiente === undefined) throw new Error(`--${flag} necesita un valor`);
+        else {
+          valor = siguiente;
+          i += 1;
+        }
+      }
+      dados.set(flag, valor);
+    }
+    const salida: Record<string, unknown> = {};
+    for (const [flag, def] of Object.entries(DEFINICIONES)) {
+      if (def.porDefecto !== undefined && salida[def.clave] === undefined) salida[def.clave] = def.porDefecto;
+    }
+    for (const [flag, valor] of dados) {
+      if (flag === 'pagos' || flag === 'pagos-por-socio') continue;
+      const def = DEFINICIONES[flag] as Definicion;
+      salida[def.clave] = def.lector(valor, flag);
+    }
+    const socios = salida['socios'] as number;
+    if (dados.has('pagos-por-socio')) {
+      salida['pagosPorSocio'] = entero(1, 10_000_000)(dados.get('pagos-por-socio') as string, 'pagos-por-socio');
+    } else {
+      const total = dados.has('pagos') ? (entero(1, 10_000_000)(dados.get('pagos') as string, 'pagos') as number) : 32_000;
+      salida['pagosPorSocio'] = Math.max(1, Math.ceil(total / socios));
+    }
+    const opciones = salida as unknown as Opciones;
+    if (opciones.databaseUrl && !opciones.url) throw new Error('--database-url solo tiene sentido con --url');
+    return { ok: true, opciones };
+  } catch (error) {
+    return { ok: false, mensaje: `Opción no válida: ${error instanceof Error ? error.message : String(error)}.` };
+  }
+}
+
+export function textoAyuda(): string {
+  const lineas = [
+    'Uso: pnpm experimento -- [opciones]',
+    '',
+    'Escenario de calidad n.º 3: socios que envían pagos por una red que duplica y desordena, con caídas de',
+    'procesos y de la base de datos; al final, veredicto de «cada pago surte efecto exactamente una vez».',
+    'Cada opción admite también la variable de entorno EXPERIMENTO_<NOMBRE> (p. ej. EXPERIMENTO_RITMO=800).',
+    '',
+  ];
+  for (const [flag, def] of Object.entries(DEFINICIONES)) {
+    const defecto = def.porDefecto === undefined ? '' : ` (por defecto: ${String(def.porDefecto)})`;
+    lineas.push(`  --${flag.padEnd(20)} ${def.ayuda}${defecto}`);
+  }
+  return lineas.join('\n');
+}

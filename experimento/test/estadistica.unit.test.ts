@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { acumularContador, cubetas, percentil } from '../src/estadistica.js';
+
+describe('estadística', () => {
+  it('percentil por rango más cercano', () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentil(v, 50)).toBe(50);
+    expect(percentil(v, 99)).toBe(99);
+    expect(percentil(v, 100)).toBe(100);
+    expect(percentil([], 50)).toBeUndefined();
+  });
+
+  it('cubetas por segundo, sin huecos', () => {
+    const c = cubetas([[100, 5], [900, 7], [2500, 9]], 1);
+    expect(c.map((x) => [x.segundo, x.respuestas, x.p50])).toEqual([[0, 2, 5], [1, 0, undefined], [2, 1, 9]]);
+  });
+
+  it('acumula un contador a través de las vidas de un proceso relanzado (cota inferior)', () => {
+    const muestras = [
+      { vida: 10, valor: 0 },
+      { vida: 10, valor: 5 },
+      { vida: 10, valor: 8 },
+      // matado: la vida 11 empieza de cero (y ya contó 3 antes de la primera muestra)
+      { vida: 11, valor: 3 },
+      { vida: 11, valor: 10 },
+      // una vida nueva que en su primera muestra ya supera a la anterior también se suma entera
+      { vida: 12, valor: 12 },
+    ];
+    expect(acumularContador(muestras)).toBe(8 + 10 + 12);
+  });
+});

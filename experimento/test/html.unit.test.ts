@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { paginaHtml } from '../src/html.js';
+import { tablaTexto } from '../src/informe.js';
+import { juzgarFuera } from '../src/veredicto.js';
+import { informeDeEjemplo } from './informe-de-ejemplo.js';
+
+describe('informe', () => {
+  it('la página es autocontenida: SVG en línea, sin scripts ni recursos externos', () => {
+    const html = paginaHtml(informeDeEjemplo());
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html).not.toMatch(/<script|<link|<img|src=|@import|url\(/i);
+    expect(html.match(/https?:\/\//g)?.every((u) => u === 'http://')).toBe(true); // solo el xmlns de SVG
+    expect(html).toContain('xmlns="http://www.w3.org/2000/svg"');
+  });
+
+  it('tiene las cinco partes del experimento, las marcas de los fallos y escapa el texto', () => {
+    const html = paginaHtml(informeDeEjemplo());
+    for (const t of ['Hipótesis', 'Montaje', 'Medidas', 'Resultado', 'Conclusión']) expect(html).toContain(t);
+    expect(html).toContain('Experimento &lt;de ejemplo&gt;');
+    expect(html).toContain('matar-consumidor (t=20 s)');
+    expect(html).toContain('reiniciar-postgres (t=50 s)');
+    expect(html).toContain('class="resultado APROBADO"');
+  });
+
+  it('una corrida suspendida nombra las violaciones y sus ids, en la página y en la tabla de texto', () => {
+    const inf = informeDeEjemplo(true);
+    expect(paginaHtml(inf)).toContain('0190a1b2-0000-7000-8000-000000000001');
+    const texto = tablaTexto(inf);
+    expect(texto).toMatch(/SUSPENDIDO/);
+    expect(texto).toMatch(/VIOLACIÓN cargo-unico \(1\)/);
+    expect(texto).toContain('0190a1b2-0000-7000-8000-000000000001');
+  });
+});
+
+describe('veredicto solo desde fuera (despliegue remoto sin base)', () => {
+  it('señala referencias no aceptadas, ids contradictorios, conflictos aceptados y réplicas no reconocidas', () => {
+    const v = juzgarFuera(
+      new Map([
+        ['a', { ids: new Set(['1']), aceptada: true, estadoConflicto: 422, tardia: { estado: 200, replay: true, idPago: '1' } }],
+        ['b', { ids: new Set(['2', '3']), aceptada: true }],
+        ['c', { ids: new Set<string>(), aceptada: false }],
+        ['d', { ids: new Set(['4']), aceptada: true, estadoConflicto: 200, tardia: { estado: 200, replay: false, idPago: '4' } }],
+      ]),
+    );
+    expect(v.aprobado).toBe(false);
+    expect(Object.fromEntries(v.violaciones.map((x) => [x.regla, x.ids]))).toEqual({
+      'respuestas-coherentes': ['b: respuestas 2, 3'],
+      'pago-no-aceptado': ['c'],
+      'conflicto-rechazado': ['d: 200'],
+      'replica-tardia-reconocida': ['d: 200 4'],
+    });
+    expect(v.reglas.find((r) => r.regla === 'cargo-unico')?.violaciones).toBeUndefined();
+  });
+});
