@@ -14,7 +14,19 @@ import { AgrupadorPorLotes, type Pendiente } from './agrupador-por-lotes.js';
 import type { BaseDeDatos } from './esquema.js';
 import { filaAPago, type FilaPago } from './fila-pago.js';
 import type { ConsultaPostgres, PoolPostgres } from './pool-postgres.js';
-import { SQL_CREAR_LOTE, SQL_GUARDAR, SQL_PAGOS_POR_CLAVE, parametrosEventos } from './sentencias-escritura.js';
+import {
+  SQL_CREAR_LOTE,
+  SQL_GUARDAR_LOTE,
+  SQL_PAGOS_POR_CLAVE,
+  SQL_PAGOS_POR_ID,
+  comprobarEventos,
+  conReintentos,
+  esErrorDeDatos,
+  parametrosEventos,
+  parametrosTransiciones,
+  rondasSinRepetir,
+  type Transicion,
+} from './sentencias-escritura.js';
 
 export interface OpcionesRepositorioPagos {
   /** Sentencias de creación en vuelo a la vez (≈ tamaño del pool). Por defecto 8. */
@@ -26,6 +38,11 @@ export interface OpcionesRepositorioPagos {
    * defecto `true`; desactívelo detrás de un PgBouncer en modo transacción antiguo (< 1.21).
    */
   readonly sentenciasPreparadas?: boolean;
+  /**
+   * Sentencias de `guardar` (y de lectura de `obtener`) agrupadas en vuelo a la vez. Por defecto 4:
+   * con pocos huecos, las llamadas concurrentes se juntan en lotes grandes.
+   */
+  readonly enVueloMaximoTransiciones?: number;
 }
 
 /** Contadores de la agrupación de creaciones, para observar el «group commit» en marcha. */
@@ -60,20 +77,7 @@ interface SolicitudCreacion {
 
 type PendienteCreacion = Pendiente<SolicitudCreacion, ResultadoCreacion>;
 
-/** Errores de PostgreSQL que merecen repetir la sentencia entera (no escribió nada). */
-const REINTENTABLES = new Set(['40P01', '40001']);
-
-function codigoPg(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
-}
-
-/** Clase 22 (dato inválido) o 23 (restricción): culpa de una solicitud concreta, no del servidor. */
-function esErrorDeDatos(error: unknown): boolean {
-  const codigo = codigoPg(error);
-  return codigo !== undefined && (codigo.startsWith('22') || codigo.startsWith('23'));
-}
+type PendienteGuardar = Pendiente<Transicion, boolean>;
 
 function llave(idSocio: string, clave: string): string {
   // PostgreSQL no admite U+0000 en `text`: separador sin ambigüedad.
@@ -86,14 +90,18 @@ function llave(idSocio: string, clave: string): string {
  * `crear` agrupa las llamadas concurrentes («group commit»): cada lote es UNA sentencia con CTE que
  * inserta pagos, outbox e historial (un viaje y un commit para todo el lote) y cada llamada se
  * responde solo cuando su sentencia confirmó. La clave `(id_socio, clave_idempotencia)` decide las
- * carreras, dentro del lote y entre procesos. `guardar` es también una sola sentencia con control
- * optimista de versión. Las lecturas usan Kysely.
+ * carreras, dentro del lote y entre procesos. `guardar` agrupa igual: un lote es UNA sentencia
+ * `UPDATE … FROM unnest(…)` con control optimista de versión por fila (dos cambios del mismo pago nunca
+ * van en la misma sentencia: el segundo sale en la siguiente), y `obtener` agrupa las lecturas en un
+ * `WHERE id = ANY(…)`. El resto de lecturas usan Kysely.
  */
 export class KyselyRepositorioPagos implements RepositorioPagos {
   readonly #db: Kysely<BaseDeDatos>;
   readonly #pool: PoolPostgres;
   readonly #preparadas: boolean;
   readonly #agrupador: AgrupadorPorLotes<SolicitudCreacion, ResultadoCreacion>;
+  readonly #agrupadorGuardar: AgrupadorPorLotes<Transicion, boolean>;
+  readonly #agrupadorObtener: AgrupadorPorLotes<string, FilaPago | null>;
   readonly #seguimientos = new Set<Promise<void>>();
   #sentencias = 0;
   #pagosCreados = 0;
@@ -111,6 +119,9 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
       { enVueloMaximo: opciones.enVueloMaximo ?? 8, loteMaximo: opciones.loteMaximo ?? 500 },
       (lote) => this.#crearLote(lote),
     );
+    const transiciones = { enVueloMaximo: opciones.enVueloMaximoTransiciones ?? 4, loteMaximo: opciones.loteMaximo ?? 500 };
+    this.#agrupadorGuardar = new AgrupadorPorLotes(transiciones, (lote) => this.#guardarLote(lote));
+    this.#agrupadorObtener = new AgrupadorPorLotes(transiciones, (lote) => this.#obtenerLote(lote));
   }
 
   crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion> {
@@ -120,7 +131,7 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
 
   async obtener(idPago: string): Promise<Pago | null> {
     if (!esUuid(idPago)) return null;
-    const fila = await this.#db.selectFrom('pagos').selectAll().where('id', '=', idPago).executeTakeFirst();
+    const fila = await this.#agrupadorObtener.enviar(idPago.toLowerCase());
     return fila ? filaAPago(fila) : null;
   }
 
@@ -131,19 +142,9 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   ): Promise<Resultado<Pago, ConflictoDeVersion>> {
     const conflicto = Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada } as const);
     if (!esUuid(cambio.pago.id)) return conflicto;
-    const p = cambio.pago;
-    const { rows } = await this.#consultar<{ actualizados: number }>('aeropartners_guardar_pago_v1', SQL_GUARDAR, [
-      ...parametrosEventos([{ cambio, traza }]),
-      p.id,
-      versionEsperada,
-      p.estado,
-      p.version,
-      p.fechaActualizacion,
-      p.fechaProcesamiento,
-      p.referenciaTransaccion,
-      p.mensajeError,
-    ]);
-    return rows[0]?.actualizados === 1 ? Resultado.ok(p) : conflicto;
+    comprobarEventos(cambio);
+    const actualizado = await this.#agrupadorGuardar.enviar({ cambio, versionEsperada, traza });
+    return actualizado ? Resultado.ok(cambio.pago) : conflicto;
   }
 
   metricas(): MetricasCreacion {
@@ -166,7 +167,7 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   /** Espera a que se respondan todas las creaciones en curso (para cerrar sin cortar a nadie). */
   async vaciar(): Promise<void> {
     for (;;) {
-      await this.#agrupador.vaciar();
+      await Promise.all([this.#agrupador.vaciar(), this.#agrupadorGuardar.vaciar(), this.#agrupadorObtener.vaciar()]);
       if (this.#seguimientos.size > 0) {
         await Promise.allSettled([...this.#seguimientos]);
         continue;
@@ -179,6 +180,44 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   #consultar<F>(nombre: string, text: string, values: readonly unknown[]) {
     const consulta: ConsultaPostgres = this.#preparadas ? { name: nombre, text, values } : { text, values };
     return this.#pool.query<F>(consulta);
+  }
+
+  async #obtenerLote(lote: readonly Pendiente<string, FilaPago | null>[]): Promise<void> {
+    const ids = [...new Set(lote.map((p) => p.entrada))];
+    const { rows } = await this.#consultar<FilaPago>('aeropartners_pagos_por_id_v1', SQL_PAGOS_POR_ID, [ids]);
+    const porId = new Map(rows.map((f) => [f.id.toLowerCase(), f]));
+    for (const p of lote) p.resolver(porId.get(p.entrada) ?? null);
+  }
+
+  /** Un lote de `guardar`: rondas sin pagos repetidos, una sentencia por ronda, en orden. */
+  async #guardarLote(lote: readonly PendienteGuardar[]): Promise<void> {
+    for (const ronda of rondasSinRepetir(lote, (p) => [p.entrada.cambio.pago.id.toLowerCase()])) {
+      await this.#guardarRonda(ronda);
+    }
+  }
+
+  async #guardarRonda(ronda: readonly PendienteGuardar[]): Promise<void> {
+    let actualizados: Set<string>;
+    try {
+      const parametros = parametrosTransiciones(ronda.map((p) => p.entrada));
+      const { rows } = await conReintentos(() =>
+        this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v1', SQL_GUARDAR_LOTE, parametros),
+      );
+      actualizados = new Set(rows.map((r) => r.id.toLowerCase()));
+    } catch (causa) {
+      // Un dato que PostgreSQL rechaza no tumba a las demás: cada una en su propia sentencia.
+      if (ronda.length > 1 && esErrorDeDatos(causa)) {
+        await Promise.all(ronda.map((p) => this.#guardarRonda([p])));
+        return;
+      }
+      const error = new Error(
+        `No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`,
+        { cause: causa },
+      );
+      for (const p of ronda) p.rechazar(error);
+      return;
+    }
+    for (const p of ronda) p.resolver(actualizados.has(p.entrada.cambio.pago.id.toLowerCase()));
   }
 
   /** Ejecuta un lote; al volver, el hueco del agrupador queda libre (el seguimiento sigue aparte). */
@@ -233,20 +272,15 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   }
 
   async #ejecutarLote(parametros: readonly unknown[]): Promise<(FilaPago & { nuevo: boolean })[]> {
-    for (let intento = 1; ; intento += 1) {
+    return conReintentos(async () => {
       this.#sentencias += 1;
-      try {
-        const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>(
-          'aeropartners_crear_pagos_v1',
-          SQL_CREAR_LOTE,
-          parametros,
-        );
-        return rows;
-      } catch (error) {
-        if (intento < 3 && REINTENTABLES.has(codigoPg(error) ?? '')) continue;
-        throw error;
-      }
-    }
+      const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>(
+        'aeropartners_crear_pagos_v1',
+        SQL_CREAR_LOTE,
+        parametros,
+      );
+      return rows;
+    });
   }
 
   /** Cada solicitud en su propia sentencia: un dato que PostgreSQL rechaza no tumba a las demás. */

@@ -142,3 +142,181 @@ WITH ${EVENTOS},
     RETURNING 1
   ),${insertarEventos('actualizado')}
 SELECT (SELECT count(*)::int FROM actualizado) AS actualizados, (SELECT count(*)::int FROM anotado) AS anotados`;
+
+/**
+ * Las columnas de una transición por fila ($10…$17), comunes a `SQL_GUARDAR_LOTE` y
+ * `SQL_GUARDAR_Y_ANOTAR_LOTE`.
+ */
+const CAMBIOS = `$10::uuid[], $11::int4[], $12::text[], $13::int4[], $14::timestamptz[], $15::timestamptz[],
+                         $16::text[], $17::text[]`;
+const COLUMNAS_CAMBIOS = `id, version_esperada, estado, version, fecha_actualizacion, fecha_procesamiento,
+           referencia_transaccion, mensaje_error`;
+const SET_CAMBIOS = `estado = c.estado, version = c.version, fecha_actualizacion = c.fecha_actualizacion,
+        fecha_procesamiento = c.fecha_procesamiento, referencia_transaccion = c.referencia_transaccion,
+        mensaje_error = c.mensaje_error`;
+
+/**
+ * `SQL_GUARDAR` para un lote de transiciones de pagos DISTINTOS (un id como mucho una vez: si no,
+ * `UPDATE … FROM` aplicaría solo una de ellas sin decir cuál). Cada fila se actualiza solo si su
+ * versión sigue siendo la esperada; outbox e historial se insertan solo para los ids actualizados,
+ * que son los que devuelve la sentencia.
+ */
+export const SQL_GUARDAR_LOTE = `
+WITH ${EVENTOS},
+  cambios AS (
+    SELECT * FROM unnest(${CAMBIOS})
+      AS c(${COLUMNAS_CAMBIOS})
+  ),
+  actualizado AS (
+    UPDATE pagos p
+    SET ${SET_CAMBIOS}
+    FROM cambios c
+    WHERE p.id = c.id AND p.version = c.version_esperada
+    RETURNING p.id
+  ),${insertarEventos('actualizado')}
+SELECT id FROM actualizado`;
+
+/**
+ * `SQL_GUARDAR_Y_ANOTAR` para un lote (pagos distintos y eventos de inbox distintos): cada fila se
+ * actualiza solo si su versión sigue siendo la esperada Y su evento no estaba ya en el inbox; inbox,
+ * outbox e historial se insertan solo para las filas actualizadas.
+ */
+export const SQL_GUARDAR_Y_ANOTAR_LOTE = `
+WITH ${EVENTOS},
+  cambios AS (
+    SELECT * FROM unnest(${CAMBIOS}, $18::text[], $19::uuid[], $20::uuid[], $21::text[], $22::int4[])
+      AS c(${COLUMNAS_CAMBIOS}, suscripcion, id_evento_inbox, id_pago_inbox, tipo_evento_inbox, version_inbox)
+  ),
+  actualizado AS (
+    UPDATE pagos p
+    SET ${SET_CAMBIOS}
+    FROM cambios c
+    WHERE p.id = c.id AND p.version = c.version_esperada
+      AND NOT EXISTS (SELECT 1 FROM inbox i WHERE i.suscripcion = c.suscripcion AND i.id_evento = c.id_evento_inbox)
+    RETURNING p.id
+  ),
+  anotado AS (
+    INSERT INTO inbox (suscripcion, id_evento, id_pago, tipo_evento, version)
+    SELECT c.suscripcion, c.id_evento_inbox, c.id_pago_inbox, c.tipo_evento_inbox, c.version_inbox
+    FROM cambios c JOIN actualizado a ON a.id = c.id
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  ),${insertarEventos('actualizado')}
+SELECT id FROM actualizado`;
+
+/**
+ * Anota un lote de eventos (claves distintas) en el inbox, en orden de clave (sin interbloqueos entre
+ * lotes concurrentes). Devuelve las claves realmente insertadas; las demás ya estaban.
+ */
+export const SQL_ANOTAR_LOTE = `
+INSERT INTO inbox (suscripcion, id_evento, id_pago, tipo_evento, version)
+SELECT * FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::text[], $5::int4[])
+  AS e(suscripcion, id_evento, id_pago, tipo_evento, version)
+ORDER BY suscripcion, id_evento
+ON CONFLICT DO NOTHING
+RETURNING suscripcion, id_evento::text AS id_evento`;
+
+/** Qué eventos de una lista de claves (suscripcion, id_evento) ya están en el inbox. */
+export const SQL_EN_INBOX = `
+SELECT suscripcion, id_evento::text AS id_evento FROM inbox
+WHERE (suscripcion, id_evento) IN (SELECT * FROM unnest($1::text[], $2::uuid[]))`;
+
+/** Pagos por id (lecturas agrupadas de `obtener`). */
+export const SQL_PAGOS_POR_ID = `SELECT ${COLUMNAS_PAGO} FROM pagos WHERE id = ANY($1::uuid[])`;
+
+/** Una transición pendiente de guardar (con control optimista de versión). */
+export interface Transicion {
+  readonly cambio: CambioPago;
+  readonly versionEsperada: number;
+  readonly traza: Trazabilidad;
+}
+
+/** Lanza si algún evento del cambio no es de su pago (lo mismo que haría `parametrosEventos`). */
+export function comprobarEventos(cambio: CambioPago): void {
+  for (const evento of cambio.eventos) {
+    if (evento.idPago !== cambio.pago.id) {
+      throw new Error(`El evento ${evento.idEvento} es del pago ${evento.idPago}, no de ${cambio.pago.id}`);
+    }
+  }
+}
+
+/** Los parámetros $1…$17 de `SQL_GUARDAR_LOTE` / `SQL_GUARDAR_Y_ANOTAR_LOTE`. */
+export function parametrosTransiciones(transiciones: readonly Transicion[]): unknown[] {
+  const id: string[] = [];
+  const versionEsperada: number[] = [];
+  const estado: string[] = [];
+  const version: number[] = [];
+  const actualizacion: Date[] = [];
+  const procesamiento: (Date | null)[] = [];
+  const referencia: (string | null)[] = [];
+  const mensaje: (string | null)[] = [];
+  for (const { cambio, versionEsperada: esperada } of transiciones) {
+    const p = cambio.pago;
+    id.push(p.id);
+    versionEsperada.push(esperada);
+    estado.push(p.estado);
+    version.push(p.version);
+    actualizacion.push(p.fechaActualizacion);
+    procesamiento.push(p.fechaProcesamiento);
+    referencia.push(p.referenciaTransaccion);
+    mensaje.push(p.mensajeError);
+  }
+  return [
+    ...parametrosEventos(transiciones),
+    id,
+    versionEsperada,
+    estado,
+    version,
+    actualizacion,
+    procesamiento,
+    referencia,
+    mensaje,
+  ];
+}
+
+/**
+ * Reparte un lote en rondas en las que ninguna llave se repite, respetando el orden de llegada de
+ * cada llave: la segunda solicitud para una llave va en la ronda siguiente a la de la primera.
+ */
+export function rondasSinRepetir<T>(lote: readonly T[], llaves: (elemento: T) => readonly string[]): T[][] {
+  const rondas: T[][] = [];
+  const ultimaRonda = new Map<string, number>();
+  for (const elemento of lote) {
+    const claves = llaves(elemento);
+    let ronda = 0;
+    for (const k of claves) {
+      const previa = ultimaRonda.get(k);
+      if (previa !== undefined && previa + 1 > ronda) ronda = previa + 1;
+    }
+    for (const k of claves) ultimaRonda.set(k, ronda);
+    (rondas[ronda] ??= []).push(elemento);
+  }
+  return rondas;
+}
+
+/** Errores de PostgreSQL que merecen repetir la sentencia entera (no escribió nada). */
+const REINTENTABLES = new Set(['40P01', '40001']);
+
+export function codigoPg(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
+}
+
+/** Clase 22 (dato inválido) o 23 (restricción): culpa de una solicitud concreta, no del servidor. */
+export function esErrorDeDatos(error: unknown): boolean {
+  const codigo = codigoPg(error);
+  return codigo !== undefined && (codigo.startsWith('22') || codigo.startsWith('23'));
+}
+
+/** Repite `ejecutar` ante un interbloqueo o fallo de serialización (hasta 3 intentos). */
+export async function conReintentos<T>(ejecutar: () => Promise<T>): Promise<T> {
+  for (let intento = 1; ; intento += 1) {
+    try {
+      return await ejecutar();
+    } catch (error) {
+      if (intento < 3 && REINTENTABLES.has(codigoPg(error) ?? '')) continue;
+      throw error;
+    }
+  }
+}
