@@ -109,14 +109,28 @@ SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2`;
  * Un candidato que ya se entregó `maximoEntregas` veces sin confirmarse (su consumidor cayó cada vez)
  * no se entrega otra vez: pasa a mensajes muertos en la misma sentencia.
  *
+ * Ventana: solo se miran los `$6` mensajes más antiguos de la suscripción, recorridos por el índice
+ * `(id_suscripcion, id)` en orden (CTE materializada con su propio LIMIT). Sin ella, con las
+ * estadísticas de una tabla de cola (vacía al crearse, con mucha rotación) el plan genérico de la
+ * sentencia preparada leía TODA la cola pendiente y la ordenaba en cada reclamo: coste proporcional al
+ * atraso, segundos por reclamo con decenas de miles de mensajes. Con la ventana el coste por reclamo
+ * está acotado. Lo que queda fuera de la ventana espera a que avance la cabeza (orden FIFO); la ventana
+ * es mucho mayor que lo que puede haber en vuelo (prefetch + lote), así que no se atasca.
+ *
  * Parámetros: $1 id de suscripción, $2 tamaño del lote, $3 consumidor (uuid), $4 lease en ms,
- * $5 máximo de entregas.
+ * $5 máximo de entregas, $6 tamaño de la ventana.
  * Devuelve las filas reclamadas (`muerto = false`) y las que pasaron a muertos (`muerto = true`).
  */
 export const SQL_RECLAMAR = `
-WITH candidatos AS (
+WITH ventana AS MATERIALIZED (
+  SELECT v.id FROM broker.mensajes v
+  WHERE v.id_suscripcion = $1
+  ORDER BY v.id
+  LIMIT $6
+),
+candidatos AS (
   SELECT m.id, m.entregas
-  FROM broker.mensajes m
+  FROM ventana w JOIN broker.mensajes m ON m.id = w.id
   WHERE m.id_suscripcion = $1
     AND m.visible_desde <= now()
     AND NOT EXISTS (
@@ -162,8 +176,10 @@ export function parametrosReclamar(p: {
   readonly consumidor: string;
   readonly leaseMs: number;
   readonly maximoEntregas: number;
+  readonly ventana?: number;
 }): unknown[] {
-  return [p.idSuscripcion, p.lote, p.consumidor, p.leaseMs, p.maximoEntregas];
+  const ventana = p.ventana ?? Math.max(5000, p.lote * 20);
+  return [p.idSuscripcion, p.lote, p.consumidor, p.leaseMs, p.maximoEntregas, ventana];
 }
 
 /** Confirma un lote: borra las filas que siguen siendo de este consumidor. $1 ids bigint[], $2 consumidor. */
