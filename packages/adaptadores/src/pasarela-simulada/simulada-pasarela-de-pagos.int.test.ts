@@ -221,6 +221,31 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(sumar(a.contadores(), b.contadores()).cargosNuevos).toBe(1);
   });
 
+  it('agrupa: 200 cobros simultáneos con claves distintas y 20 con una clave compartida → 201 filas, una decisión', async () => {
+    const idsPago: string[] = [];
+    const distintas = Array.from({ length: 200 }, () => {
+      const s = solicitud();
+      idsPago.push(s.idPago);
+      return s;
+    });
+    const compartida = solicitud();
+    idsPago.push(compartida.idPago);
+    const pasarela = crearPasarelaSimulada({ pool: nuevoPool(), latenciaMaxMs: 0, tasaRechazo: 0.3, tasaTransitorio: 0 });
+    const todas = [...distintas, ...Array.from({ length: 20 }, () => compartida)];
+    const resultados = await Promise.all(todas.map((s) => pasarela.cobrar(s)));
+
+    const { rows } = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM pasarela_simulada.cargos WHERE id_pago = ANY($1::uuid[])',
+      [idsPago],
+    );
+    expect(rows[0]!.n).toBe(201);
+    expect(await cargosDe(db, compartida.idPago)).toHaveLength(1);
+    expect(new Set(resultados.slice(200).map((r) => JSON.stringify(r))).size).toBe(1);
+    const c = pasarela.contadores();
+    expect(c).toMatchObject({ llamadas: 220, repeticionesAbsorbidas: 19, transitorios: 0, clavesReutilizadas: 0 });
+    expect(c.cargosNuevos + c.rechazosNuevos).toBe(201);
+  });
+
   it('tras una caída, otro proceso con la misma clave devuelve lo guardado y no cobra otra vez', async () => {
     const s = solicitud();
     const poolA = nuevoPool();
