@@ -1,3 +1,10 @@
+import {
+  NIVELES_LOG_CONFIG,
+  conDescripcion,
+  enteroEnv,
+  leerConfiguracion as leerConfiguracionComun,
+  type LecturaConfiguracion as LecturaConfiguracionComun,
+} from '@aeropartners/adaptadores';
 import * as v from 'valibot';
 
 /**
@@ -5,19 +12,9 @@ import * as v from 'valibot';
  * es la fuente de la tabla de configuración del README: cada variable lleva su descripción.
  */
 
-const NIVELES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const entero = (nombre: string, minimo: number, maximo: number) =>
-  v.pipe(
-    v.string(),
-    v.regex(/^\d+$/, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
-    v.transform(Number),
-    v.number(),
-    v.minValue(minimo, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
-    v.maxValue(maximo, `${nombre} debe ser un entero entre ${minimo} y ${maximo}`),
-  );
-
-const conDescripcion = <T extends v.GenericSchema>(esquema: T, descripcion: string) => v.pipe(esquema, v.description(descripcion));
+// Piezas comunes a los tres servicios (mismo formato de error: una línea que nombra la variable).
+const entero = enteroEnv;
+const NIVELES = NIVELES_LOG_CONFIG;
 
 export const EsquemaConfiguracion = v.object({
   PORT: conDescripcion(v.optional(entero('PORT', 0, 65535), '8000'), 'Puerto HTTP de la API.'),
@@ -67,24 +64,9 @@ export const EsquemaConfiguracion = v.object({
 
 export type Configuracion = v.InferOutput<typeof EsquemaConfiguracion>;
 
-export type LecturaConfiguracion = { readonly ok: true; readonly config: Configuracion } | { readonly ok: false; readonly mensaje: string };
+export type LecturaConfiguracion = LecturaConfiguracionComun<Configuracion>;
 
 /** Valida el entorno. Un valor vacío cuenta como ausente. El error es UNA línea que nombra la variable. */
 export function leerConfiguracion(entorno: Readonly<Record<string, string | undefined>>): LecturaConfiguracion {
-  const valores: Record<string, string> = {};
-  for (const nombre of Object.keys(EsquemaConfiguracion.entries)) {
-    const valor = entorno[nombre];
-    if (valor !== undefined && valor.trim() !== '') valores[nombre] = valor.trim();
-  }
-  const resultado = v.safeParse(EsquemaConfiguracion, valores, { abortEarly: true });
-  if (resultado.success) return { ok: true, config: resultado.output };
-  const [issue] = resultado.issues;
-  const variable = v.getDotPath(issue) ?? 'entorno';
-  const mensaje =
-    issue.input === undefined
-      ? `falta ${variable}, que es obligatoria`
-      : issue.message.includes(variable)
-        ? issue.message
-        : `${variable}: ${issue.message}`;
-  return { ok: false, mensaje: `Configuración no válida: ${mensaje}.` };
+  return leerConfiguracionComun(EsquemaConfiguracion, entorno);
 }
