@@ -9,7 +9,7 @@ import {
   SQL_GUARDAR_Y_ANOTAR_LOTE,
   comprobarEventos,
   conReintentos,
-  esErrorDeDatos,
+  ejecutarRonda,
   parametrosTransiciones,
   rondasSinRepetir,
   type Transicion,
@@ -115,31 +115,27 @@ export class KyselyInboxPagos implements InboxPagos {
   }
 
   async #anotarUnicas(unicas: readonly PendienteAnotar[]): Promise<void> {
-    let anotadas: Set<string>;
-    try {
+    const parametros = () => {
       const a = unicas.map((p) => p.entrada);
-      const parametros = [
-        a.map((x) => x.suscripcion),
-        a.map((x) => x.idEvento),
-        a.map((x) => x.idPago),
-        a.map((x) => x.tipoEvento),
-        a.map((x) => x.version),
+      return [
+      a.map((x) => x.suscripcion),
+      a.map((x) => x.idEvento),
+      a.map((x) => x.idPago),
+      a.map((x) => x.tipoEvento),
+      a.map((x) => x.version),
       ];
-      const { rows } = await conReintentos(() =>
-        this.#consultar<{ suscripcion: string; id_evento: string }>('inbox_anotar_lote_v1', SQL_ANOTAR_LOTE, parametros),
-      );
-      anotadas = new Set(rows.map((r) => llaveInbox(r.suscripcion, r.id_evento)));
-    } catch (causa) {
-      if (unicas.length > 1 && esErrorDeDatos(causa)) {
-        await Promise.all(unicas.map((p) => this.#anotarUnicas([p])));
-        return;
-      }
-      const error = new Error(`No se pudo anotar en el inbox: falló la sentencia del lote (${unicas.length} solicitud(es))`, {
-        cause: causa,
-      });
-      for (const p of unicas) p.rechazar(error);
-      return;
-    }
+    };
+    const filas = await ejecutarRonda(
+      unicas,
+      () =>
+        conReintentos(() =>
+          this.#consultar<{ suscripcion: string; id_evento: string }>('inbox_anotar_lote_v1', SQL_ANOTAR_LOTE, parametros()),
+        ),
+      (p) => this.#anotarUnicas([p]),
+      (causa) => new Error(`No se pudo anotar en el inbox: falló la sentencia del lote (${unicas.length} solicitud(es))`, { cause: causa }),
+    );
+    if (!filas) return;
+    const anotadas = new Set(filas.rows.map((r) => llaveInbox(r.suscripcion, r.id_evento)));
     for (const p of unicas) {
       p.resolver(anotadas.has(llaveInbox(p.entrada.suscripcion, p.entrada.idEvento)) ? 'anotado' : 'duplicado');
     }
@@ -155,33 +151,26 @@ export class KyselyInboxPagos implements InboxPagos {
   }
 
   async #guardarRonda(ronda: readonly PendienteGuardarYAnotar[]): Promise<void> {
-    let actualizados: Set<string>;
-    try {
+    const parametros = () => {
       const a = ronda.map((p) => p.entrada.anotacion);
-      const parametros = [
-        ...parametrosTransiciones(ronda.map((p) => p.entrada)),
-        a.map((x) => x.suscripcion),
-        a.map((x) => x.idEvento),
-        a.map((x) => x.idPago),
-        a.map((x) => x.tipoEvento),
-        a.map((x) => x.version),
+      return [
+      ...parametrosTransiciones(ronda.map((p) => p.entrada)),
+      a.map((x) => x.suscripcion),
+      a.map((x) => x.idEvento),
+      a.map((x) => x.idPago),
+      a.map((x) => x.tipoEvento),
+      a.map((x) => x.version),
       ];
-      const { rows } = await conReintentos(() =>
-        this.#consultar<{ id: string }>('inbox_guardar_y_anotar_lote_v1', SQL_GUARDAR_Y_ANOTAR_LOTE, parametros),
-      );
-      actualizados = new Set(rows.map((r) => r.id.toLowerCase()));
-    } catch (causa) {
-      if (ronda.length > 1 && esErrorDeDatos(causa)) {
-        await Promise.all(ronda.map((p) => this.#guardarRonda([p])));
-        return;
-      }
-      const error = new Error(
-        `No se pudo guardar y anotar: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`,
-        { cause: causa },
-      );
-      for (const p of ronda) p.rechazar(error);
-      return;
-    }
+    };
+    const filas = await ejecutarRonda(
+      ronda,
+      () => conReintentos(() => this.#consultar<{ id: string }>('inbox_guardar_y_anotar_lote_v1', SQL_GUARDAR_Y_ANOTAR_LOTE, parametros())),
+      (p) => this.#guardarRonda([p]),
+      (causa) =>
+        new Error(`No se pudo guardar y anotar: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),
+    );
+    if (!filas) return;
+    const actualizados = new Set(filas.rows.map((r) => r.id.toLowerCase()));
     const sinAplicar: PendienteGuardarYAnotar[] = [];
     for (const p of ronda) {
       if (actualizados.has(p.entrada.cambio.pago.id.toLowerCase())) p.resolver('aplicado');

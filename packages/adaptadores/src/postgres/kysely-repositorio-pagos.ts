@@ -21,6 +21,7 @@ import {
   SQL_PAGOS_POR_ID,
   comprobarEventos,
   conReintentos,
+  ejecutarRonda,
   esErrorDeDatos,
   parametrosEventos,
   parametrosTransiciones,
@@ -197,26 +198,18 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   }
 
   async #guardarRonda(ronda: readonly PendienteGuardar[]): Promise<void> {
-    let actualizados: Set<string>;
-    try {
-      const parametros = parametrosTransiciones(ronda.map((p) => p.entrada));
-      const { rows } = await conReintentos(() =>
-        this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v1', SQL_GUARDAR_LOTE, parametros),
-      );
-      actualizados = new Set(rows.map((r) => r.id.toLowerCase()));
-    } catch (causa) {
-      // Un dato que PostgreSQL rechaza no tumba a las demás: cada una en su propia sentencia.
-      if (ronda.length > 1 && esErrorDeDatos(causa)) {
-        await Promise.all(ronda.map((p) => this.#guardarRonda([p])));
-        return;
-      }
-      const error = new Error(
-        `No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`,
-        { cause: causa },
-      );
-      for (const p of ronda) p.rechazar(error);
-      return;
-    }
+    // Un dato que PostgreSQL rechaza no tumba a las demás: cada una en su propia sentencia.
+    const filas = await ejecutarRonda(
+      ronda,
+      () =>
+        conReintentos(() =>
+          this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v1', SQL_GUARDAR_LOTE, parametrosTransiciones(ronda.map((p) => p.entrada))),
+        ),
+      (p) => this.#guardarRonda([p]),
+      (causa) => new Error(`No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),
+    );
+    if (!filas) return;
+    const actualizados = new Set(filas.rows.map((r) => r.id.toLowerCase()));
     for (const p of ronda) p.resolver(actualizados.has(p.entrada.cambio.pago.id.toLowerCase()));
   }
 

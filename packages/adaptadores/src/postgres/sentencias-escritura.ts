@@ -309,6 +309,31 @@ export function esErrorDeDatos(error: unknown): boolean {
   return codigo !== undefined && (codigo.startsWith('22') || codigo.startsWith('23'));
 }
 
+/**
+ * Ejecuta la sentencia de una ronda de solicitudes agrupadas. Si PostgreSQL rechaza un dato (clases
+ * 22/23) y la ronda tiene más de una solicitud, la reparte en solicitudes sueltas (`porSeparado`) para
+ * que solo falle la culpable; ante cualquier otro fallo rechaza a todas con `error(causa)`. Devuelve el
+ * resultado de la sentencia, o `undefined` si la ronda ya quedó resuelta de una de esas dos maneras.
+ */
+export async function ejecutarRonda<P extends { rechazar(error: Error): void }, R>(
+  ronda: readonly P[],
+  ejecutar: () => Promise<R>,
+  porSeparado: (solicitud: P) => Promise<void>,
+  error: (causa: unknown) => Error,
+): Promise<R | undefined> {
+  try {
+    return await ejecutar();
+  } catch (causa) {
+    if (ronda.length > 1 && esErrorDeDatos(causa)) {
+      await Promise.all(ronda.map(porSeparado));
+      return undefined;
+    }
+    const e = error(causa);
+    for (const p of ronda) p.rechazar(e);
+    return undefined;
+  }
+}
+
 /** Repite `ejecutar` ante un interbloqueo o fallo de serialización (hasta 3 intentos). */
 export async function conReintentos<T>(ejecutar: () => Promise<T>): Promise<T> {
   for (let intento = 1; ; intento += 1) {
