@@ -91,7 +91,7 @@ try {
   decir(`  entrada (réplicas HTTP)          ${envio.replays}`);
   decir(`  broker (productor, secuencia)    ${r.broker_descartados_por_duplicado ?? 'n/d'}`);
   decir(`  inbox del consumidor             ${c.duplicados ?? 'n/d'}`);
-  decir(`  pasarela (clave = id del pago)   ${c.repeticionesPasarela ?? c.pasarela_repeticiones ?? 'n/d'}`);
+  decir(`  pasarela (clave = id del pago)   ${c.pasarela_repeticionesAbsorbidas ?? 'n/d'}`);
   decir(`cargos en el libro de la pasarela  ${cargos[0].cargos} exitosos sobre ${cargos[0].pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
   decir(`outbox sin publicar al final       ${pendientes[0].n}`);
 
