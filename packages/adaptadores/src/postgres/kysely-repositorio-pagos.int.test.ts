@@ -133,8 +133,10 @@ describe('KyselyRepositorioPagos: creación agrupada («group commit»)', () => 
 
   it('un lote que falla en PostgreSQL rechaza a todos sus llamantes con la causa y no escribe nada', async () => {
     const p = await nuevaPersistencia();
+    const conLockTimeout = new URL(p.url);
+    conLockTimeout.searchParams.set('options', '-c lock_timeout=300');
     const conTiempoDeEspera = crearPersistenciaPostgres({
-      url: `${p.url}?options=${encodeURIComponent('-c lock_timeout=300')}`,
+      url: conLockTimeout.toString(),
       tamanoPool: 2,
     });
     pendientesDeCierre.unshift(() => conTiempoDeEspera.cerrar());
