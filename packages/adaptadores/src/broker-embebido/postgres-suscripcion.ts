@@ -189,14 +189,16 @@ export class PostgresSuscripcion implements Suscripcion {
       const antes = Date.now();
       let filas: Record<string, unknown>[];
       try {
+        // Sin nombre a propósito: se planifica en cada reclamo con el tamaño actual de la cola (ver SQL_RECLAMAR).
         const r = await this.config.pool.query(
-          preparada('broker_reclamar', SQL_RECLAMAR, parametrosReclamar({
+          SQL_RECLAMAR,
+          parametrosReclamar({
             idSuscripcion: this.config.idSuscripcion,
             lote: cuantos,
             consumidor: this.consumidor,
             leaseMs: this.config.leaseMs,
             maximoEntregas: this.config.opciones.maximoEntregas,
-          })),
+          }),
         );
         filas = r.rows;
       } catch (e) {

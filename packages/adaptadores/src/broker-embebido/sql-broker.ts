@@ -109,6 +109,15 @@ SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2`;
  * Un candidato que ya se entregó `maximoEntregas` veces sin confirmarse (su consumidor cayó cada vez)
  * no se entrega otra vez: pasa a mensajes muertos en la misma sentencia.
  *
+ * Plan: esta sentencia NO se prepara con nombre; se planifica en cada reclamo (coste ≈ 0,3 ms por lote)
+ * con el tamaño actual de la cola. Una tabla de cola está vacía al arrancar, y un plan genérico
+ * cacheado entonces (estimación: 1 fila) se quedaba para siempre en la conexión: medido en
+ * `pnpm bench:e2e`, unía cada fila de la ventana con un recorrido de TODA la suscripción (y el
+ * NOT EXISTS igual), 300–650 ms por reclamo con unos miles de mensajes en cola; planificado con el
+ * tamaño real usa las búsquedas por clave primaria y por (suscripción, clave, id). Por eso tampoco se
+ * repite `m.id_suscripcion = $1` en `candidatos`: la ventana ya filtra por suscripción y esa condición
+ * solo abría la puerta a recorrer el índice de la suscripción en vez de buscar por id.
+ *
  * Ventana: solo se miran los `$6` mensajes más antiguos de la suscripción, recorridos por el índice
  * `(id_suscripcion, id)` en orden (CTE materializada con su propio LIMIT). Sin ella, con las
  * estadísticas de una tabla de cola (vacía al crearse, con mucha rotación) el plan genérico de la
@@ -131,8 +140,7 @@ WITH ventana AS MATERIALIZED (
 candidatos AS (
   SELECT m.id, m.entregas
   FROM ventana w JOIN broker.mensajes m ON m.id = w.id
-  WHERE m.id_suscripcion = $1
-    AND m.visible_desde <= now()
+  WHERE m.visible_desde <= now()
     AND NOT EXISTS (
       SELECT 1 FROM broker.mensajes anterior
       WHERE anterior.id_suscripcion = m.id_suscripcion AND anterior.clave = m.clave AND anterior.id < m.id
