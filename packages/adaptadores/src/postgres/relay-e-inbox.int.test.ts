@@ -1,5 +1,6 @@
 import { crearRelay } from '@aeropartners/aplicacion';
 import { Dinero, crearPago, iniciarProcesamiento, registrarExito, type CambioPago } from '@aeropartners/dominio';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js';
 import { uuidv7 } from '../ids/uuidv7.js';
@@ -157,5 +158,44 @@ describe('LiderRelay', () => {
     // Sin líder que lo bloquee, el tercero puede haberlo conseguido antes del aborto; si no, devuelve null.
     const t = await tercero;
     await t?.cerrar();
+  });
+});
+
+describe('aviso outbox_nuevo', () => {
+  it('solo notifica cuando la sentencia insertó filas en el outbox (pasar a PROCESANDO no despierta al relay)', async () => {
+    const p = await preparar();
+    const oyente = new pg.Client({ connectionString: p.url });
+    await oyente.connect();
+    cierres.push(() => oyente.end());
+    const recibidos: string[] = [];
+    const esperas = new Map<string, () => void>();
+    oyente.on('notification', (n) => {
+      recibidos.push(n.payload ?? '');
+      esperas.get(n.payload ?? '')?.();
+    });
+    await oyente.query('LISTEN outbox_nuevo');
+    const llega = (carga: string) => new Promise<void>((r) => esperas.set(carga, r));
+    // Los avisos llegan en orden de commit: un centinela enviado después prueba que antes no llegó nada.
+    const centinela = async (carga: string) => {
+      const espera = llega(carga);
+      await p.pool.query(`SELECT pg_notify('outbox_nuevo', $1)`, [carga]);
+      await espera;
+    };
+
+    const [creado] = await crearPagos(p, 1);
+    await centinela('tras-crear');
+    expect(recibidos).toEqual(['', 'tras-crear']); // crear inserta PagoPendiente en el outbox: aviso
+
+    const procesando = iniciarProcesamiento(creado!.pago, ctx());
+    if (!procesando.ok) throw new Error('transición imposible');
+    expect((await p.repositorio.guardar(procesando.valor, creado!.pago.version, traza)).ok).toBe(true);
+    await centinela('tras-procesando');
+    expect(recibidos).toEqual(['', 'tras-crear', 'tras-procesando']); // PagoProcesando no se publica: sin aviso
+
+    const exito = registrarExito(procesando.valor.pago, 'tr_1', ctx());
+    if (!exito.ok) throw new Error('transición imposible');
+    expect((await p.repositorio.guardar(exito.valor, procesando.valor.pago.version, traza)).ok).toBe(true);
+    await centinela('tras-exito');
+    expect(recibidos).toEqual(['', 'tras-crear', 'tras-procesando', '', 'tras-exito']);
   });
 });
