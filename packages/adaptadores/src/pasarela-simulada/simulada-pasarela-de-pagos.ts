@@ -44,7 +44,7 @@ export interface ConfiguracionPasarelaSimulada extends Partial<PerfilPasarelaSim
   /**
    * Sentencias agrupadas en vuelo a la vez contra el libro (por operación: búsqueda y registro). Las
    * llamadas concurrentes que llegan con todos los huecos ocupados salen juntas en una sola sentencia.
-   * Por defecto 4.
+   * Por defecto 1: lotes más grandes y menos sentencias (la latencia simulada del cobro va fuera del lote).
    */
   readonly enVueloMaximo?: number;
   /** Claves como máximo por sentencia agrupada. Por defecto 500. */
@@ -158,7 +158,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     this.#forzado = opciones.desenlaceForzado;
     this.#esperar = opciones.esperar ?? dormir;
     this.#db = kyselyDelLibro('db' in opciones ? opciones.db : opciones.pool);
-    const agrupacion = { enVueloMaximo: opciones.enVueloMaximo ?? 4, loteMaximo: opciones.loteMaximo ?? 500 };
+    const agrupacion = { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 };
     this.#agrupadorBuscar = new AgrupadorPorLotes(agrupacion, (lote) => this.#buscarLote(lote));
     this.#agrupadorRegistrar = new AgrupadorPorLotes(agrupacion, (lote) => this.#registrarLote(lote));
   }

@@ -18,7 +18,7 @@ import {
 const SQL_YA_PROCESADO = `SELECT 1 FROM inbox WHERE suscripcion = $1 AND id_evento = $2::uuid`;
 
 export interface OpcionesInboxPagos {
-  /** Sentencias agrupadas en vuelo a la vez (por operación). Por defecto 4. */
+  /** Sentencias agrupadas en vuelo a la vez (por operación). Por defecto 1 (ver `enVueloMaximoTransiciones` del repositorio). */
   readonly enVueloMaximo?: number;
   /** Solicitudes como máximo por sentencia. Por defecto 500. */
   readonly loteMaximo?: number;
@@ -61,7 +61,7 @@ export class KyselyInboxPagos implements InboxPagos {
   constructor(pool: PoolPostgres, opciones: OpcionesInboxPagos = {}) {
     this.#pool = pool;
     this.#preparadas = opciones.sentenciasPreparadas ?? true;
-    const agrupacion = { enVueloMaximo: opciones.enVueloMaximo ?? 4, loteMaximo: opciones.loteMaximo ?? 500 };
+    const agrupacion = { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 };
     this.#agrupadorGuardar = new AgrupadorPorLotes(agrupacion, (lote) => this.#guardarLote(lote));
     this.#agrupadorAnotar = new AgrupadorPorLotes(agrupacion, (lote) => this.#anotarLote(lote));
   }
