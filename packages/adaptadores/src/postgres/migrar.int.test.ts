@@ -129,6 +129,31 @@ describe('esquema', () => {
       .execute();
   });
 
+  it('historial_pagos: un solo índice, la clave primaria (id_pago, version), que rechaza una versión repetida', async () => {
+    const db = await base();
+    const { rows } = await sql<{ nombre: string; definicion: string; primaria: boolean }>`
+      SELECT c.relname AS nombre, pg_get_indexdef(i.indexrelid) AS definicion, i.indisprimary AS primaria
+      FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = 'historial_pagos'::regclass`.execute(db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ nombre: 'historial_pagos_pkey', primaria: true });
+    expect(rows[0]!.definicion).toContain('(id_pago, version)');
+    const fila = {
+      id_pago: '0190f3a2-0000-7000-8000-000000000001',
+      version: 1,
+      estado: 'PENDIENTE',
+      tipo_evento: 'PagoPendiente',
+      id_evento: '0190f3a2-0000-7000-8000-000000000002',
+      ocurrido_en: new Date(),
+      id_correlacion: 'c',
+    };
+    await db.insertInto('historial_pagos').values(fila).execute();
+    await expect(db.insertInto('historial_pagos').values(fila).execute()).rejects.toMatchObject({
+      code: '23505',
+      constraint: 'historial_pagos_pkey',
+    });
+  });
+
   it('outbox: identidad, valores por defecto e índice parcial de pendientes', async () => {
     const db = await base();
     const { rows } = await sql<{ indice: string }>`
