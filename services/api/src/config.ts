@@ -31,10 +31,11 @@ export const EsquemaConfiguracion = v.object({
   ),
   PG_POOL_SIZE: conDescripcion(v.optional(entero('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL.'),
   PG_CREACIONES_EN_VUELO: conDescripcion(
-    v.optional(entero('PG_CREACIONES_EN_VUELO', 1, 1000), '2'),
+    v.optional(entero('PG_CREACIONES_EN_VUELO', 1, 1000), '1'),
     'Sentencias de creación de pagos en vuelo a la vez («group commit»: las peticiones que llegan mientras están ocupadas ' +
-      'esperan y salen juntas en la siguiente, con un solo commit). Pocas dan lotes grandes y menos commits: en 2 núcleos, ' +
-      '1–2 rinden más que 4 u 8 (ver bench/README.md). No puede superar PG_POOL_SIZE (se recorta).',
+      'esperan y salen juntas en la siguiente, con un solo commit). Pocas dan lotes grandes y menos CPU de PostgreSQL por pago: ' +
+      'en 2 núcleos, 1 rinde más que 2, 4 u 8, sola y con todo el pipeline (ver bench/README.md). Con más núcleos puede ' +
+      'convenir 2–4. No puede superar PG_POOL_SIZE (se recorta).',
   ),
   IDEMPOTENCIA_CACHE_ENTRADAS: conDescripcion(
     v.optional(entero('IDEMPOTENCIA_CACHE_ENTRADAS', 0, 10_000_000), '10000'),

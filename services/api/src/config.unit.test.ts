@@ -12,7 +12,7 @@ describe('leerConfiguracion', () => {
         HOST: '0.0.0.0',
         DATABASE_URL: URL_PG,
         PG_POOL_SIZE: 20,
-        PG_CREACIONES_EN_VUELO: 2,
+        PG_CREACIONES_EN_VUELO: 1,
         IDEMPOTENCIA_CACHE_ENTRADAS: 10_000,
         LOG_LEVEL: 'info',
         ID_SOCIO_POR_DEFECTO: 'aeropartners',
