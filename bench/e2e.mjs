@@ -7,10 +7,18 @@
 //            consumidor (ley de Little: λ = L / W), frente al ritmo en serie de la semilla (1 / W).
 // Variables: BENCH_E2E_PAGOS (20000), BENCH_E2E_CONCURRENCIA (50), BENCH_E2E_REPLICAS (0.1),
 //            BENCH_E2E_EN_VUELO (256), BENCH_E2E_LIMITES ("16,64,256"), BENCH_E2E_SOLO_A (1 = sin parte B).
+// La parte A imprime también la CPU por pago de cada proceso (generador, api, relay, consumidor y
+// PostgreSQL con todos sus procesos, leída de /proc): con 2 núcleos, el techo es 2 s / esa suma.
+// Diagnóstico (cambian lo medido; no para las cifras):
+//   BENCH_E2E_SQL=1            pg_stat_statements: sentencias con más tiempo y CPU de PostgreSQL por cliente
+//   BENCH_E2E_FLAGS_PG="a=b …" ajustes extra del servidor (p. ej. auto_explain)
+//   BENCH_E2E_REGISTRO_PG=F    la salida del servidor, a un archivo
+//   BENCH_NODE_ARGS="…"        flags de node para los servicios (p. ej. --cpu-prof --cpu-prof-dir=D)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
 import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, puertoLibre, adaptadores } from './lib/topologia.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -60,18 +68,29 @@ async function medir(cliente, desde) {
   return rows[0];
 }
 
-const postgres = await iniciarPostgres();
+// BENCH_E2E_SQL=1: carga pg_stat_statements e imprime al final de la parte A las sentencias que más
+// tiempo de servidor se llevan (diagnóstico de dónde va la CPU de PostgreSQL).
+const PERFIL_SQL = process.env.BENCH_E2E_SQL === '1';
+const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '').split(' ').filter(Boolean).flatMap((f) => ['-c', f]);
+const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])] });
 await adaptadores.migrarUrl(postgres.url);
 const cliente = new pg.Client({ connectionString: postgres.url });
 await cliente.connect();
+if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version };
 try {
   // ---------------- Parte A ----------------
   decir(`Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia, consumidor con ${EN_VUELO} en vuelo…`);
   const topo = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'sin-latencia', CONSUMIDOR_EN_VUELO: String(EN_VUELO) });
+  const raices = () => ({ api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, postgres: postgres.pid() });
+  const cpuAntes = cpuPorArbol(raices());
   const desde = new Date();
   const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
   await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
+  const cpu = restarCpu(cpuPorArbol(raices()), cpuAntes);
+  const cpuPostgres = PERFIL_SQL
+    ? await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid })
+    : null;
   const a = await medir(cliente, desde);
   const saludRelay = await topo.outbox.salud();
   const saludConsumidor = await topo.consumer.salud();
@@ -80,7 +99,7 @@ try {
   );
   const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
   await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
-  informe.parteA = { envio, medida: a, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
+  informe.parteA = { envio, medida: a, cpu, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
   const c = saludConsumidor?.contadores ?? {};
   const r = saludRelay?.contadores ?? {};
   decir('');
@@ -94,6 +113,26 @@ try {
   decir(`  pasarela (clave = id del pago)   ${c.pasarela_repeticionesAbsorbidas ?? 'n/d'}`);
   decir(`cargos en el libro de la pasarela  ${cargos[0].cargos} exitosos sobre ${cargos[0].pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
   decir(`outbox sin publicar al final       ${pendientes[0].n}`);
+  if (PERFIL_SQL) {
+    const { rows: sentencias } = await cliente.query(
+      `SELECT calls, rows, total_exec_time, total_plan_time, plans,
+              CASE WHEN query LIKE '%INSERT INTO pagos%' THEN '[crear pagos] '
+                   WHEN query LIKE '%UPDATE pagos%INSERT INTO inbox%' THEN '[guardar y anotar] '
+                   WHEN query LIKE '%UPDATE pagos%' THEN '[guardar] ' ELSE '' END
+              || left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS q
+       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
+    );
+    decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
+    for (const f of sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
+    decir(`CPU de PostgreSQL por cliente (ms por pago, desde el arranque): ${Object.entries(cpuPostgres).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}`);
+  }
+  if (cpu) {
+    // CPU por pago terminado y proceso: con 2 núcleos, el techo del pipeline es ~2 s de CPU / suma de estos.
+    const porPago = { generador: envio.cpuSegundos, ...cpu };
+    const total = Object.values(porPago).reduce((x, y) => x + y, 0);
+    decir(`CPU por pago terminado (ms)       ${Object.entries(porPago).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')} · total ${((total * 1000) / a.n).toFixed(2)}`);
+    decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * a.n) / total).toFixed(0)} pagos/s`);
+  }
 
   // ---------------- Parte B ----------------
   if (process.env.BENCH_E2E_SOLO_A !== '1') {

@@ -1,6 +1,6 @@
 // Topología local para los benchmarks: PostgreSQL embebido nuevo + api + outbox + consumer como procesos.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
@@ -22,14 +22,23 @@ export function puertoLibre() {
   });
 }
 
-export async function iniciarPostgres() {
+/** `registro`: archivo al que se añade la salida del servidor (p. ej. con auto_explain). */
+export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
   const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-pg-'));
   chmodSync(directorio, 0o755); // como root, PostgreSQL corre como el usuario «postgres»
   const puerto = await puertoLibre();
-  const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto });
+  const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto, flagsPostgres, onLog: registro ? (m) => appendFileSync(registro, m) : undefined });
   for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(senal);
   return {
     url: postgres.url,
+    /** pid del proceso principal de PostgreSQL (primera línea de postmaster.pid); sus hijos son los backends. */
+    pid() {
+      try {
+        return Number(readFileSync(path.join(directorio, 'datos', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      } catch {
+        return 0;
+      }
+    },
     async detener() {
       await postgres.detener();
       rmSync(directorio, { recursive: true, force: true });
@@ -50,7 +59,9 @@ async function esperarSalud(url, limiteMs, proceso) {
 
 /** Arranca un servicio construido (`services/<nombre>/dist/main.js`) y espera a su /health. */
 export async function arrancarServicio(nombre, env) {
-  const proceso = spawn(process.execPath, [path.join(raiz, `services/${nombre}/dist/main.js`)], {
+  // BENCH_NODE_ARGS: flags extra de node para los servicios (p. ej. `--cpu-prof --cpu-prof-dir=/tmp/perfiles`).
+  const flagsNode = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proceso = spawn(process.execPath, [...flagsNode, path.join(raiz, `services/${nombre}/dist/main.js`)], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
