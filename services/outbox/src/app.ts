@@ -15,6 +15,8 @@ export interface DependenciasRelay {
   readonly logger: Logger;
   readonly tamanoLote: number;
   readonly intervaloSondeoMs: number;
+  /** Ver `OpcionesRelay.esperaAcumularMs`. */
+  readonly esperaAcumularMs?: number;
   readonly backoffBaseMs: number;
   readonly backoffMaximoMs: number;
   /** Inyección de fallos: se llama entre publicar y marcar cada lote (ver RELAY_MORIR_TRAS_PUBLICAR). */
@@ -62,6 +64,7 @@ export function crearServicioRelay(deps: DependenciasRelay) {
       tamanoLote: deps.tamanoLote,
       esperarAviso: (ms) => lider.esperarAviso(ms),
       intervaloSondeoMs: deps.intervaloSondeoMs,
+      ...(deps.esperaAcumularMs === undefined ? {} : { esperaAcumularMs: deps.esperaAcumularMs }),
       backoffBaseMs: deps.backoffBaseMs,
       backoffMaximoMs: deps.backoffMaximoMs,
       dormir: (ms) =>

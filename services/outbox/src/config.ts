@@ -36,6 +36,11 @@ export const EsquemaConfiguracionRelay = v.object({
     'Clave del cerrojo consultivo: un solo relay activo por clave; los demás esperan en reserva.',
   ),
   RELAY_LOTE: conDescripcion(v.optional(enteroEnv('RELAY_LOTE', 1, 10_000), '500'), 'Filas por lote publicado.'),
+  RELAY_ACUMULAR_MS: conDescripcion(
+    v.optional(enteroEnv('RELAY_ACUMULAR_MS', 0, 10_000), '20'),
+    'Tras publicar un lote incompleto, espera antes de reclamar el siguiente para que se acumulen filas (como linger.ms ' +
+      'de Kafka): menos sentencias por evento a cambio de esa latencia. 0 = reclamar enseguida.',
+  ),
   RELAY_SONDEO_MS: conDescripcion(
     v.optional(enteroEnv('RELAY_SONDEO_MS', 10, 60_000), '500'),
     'Sondeo de respaldo cuando no llega ningún aviso LISTEN/NOTIFY.',

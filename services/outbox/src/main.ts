@@ -27,6 +27,7 @@ const broker = config.PULSAR_URL
       topico: config.BROKER_TOPICO,
       suscripciones: config.BROKER_SUSCRIPCIONES.split(','),
       duplicarEntregas: config.BROKER_DUPLICAR_ENTREGAS,
+      nombreAplicacion: 'aeropartners-outbox:broker',
     });
 const publicador = await broker.crearPublicador(config.RELAY_PRODUCTOR);
 
@@ -36,6 +37,7 @@ const servicio = crearServicioRelay({
   logger,
   tamanoLote: config.RELAY_LOTE,
   intervaloSondeoMs: config.RELAY_SONDEO_MS,
+  esperaAcumularMs: config.RELAY_ACUMULAR_MS,
   backoffBaseMs: config.RELAY_BACKOFF_BASE_MS,
   backoffMaximoMs: config.RELAY_BACKOFF_MAX_MS,
   antesDeMarcar: (filas, lote) => {

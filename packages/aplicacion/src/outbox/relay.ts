@@ -9,6 +9,12 @@ export interface OpcionesRelay {
   /** Espera un aviso de filas nuevas (LISTEN/NOTIFY) o, como mucho, `ms` (sondeo de respaldo). */
   readonly esperarAviso: (ms: number) => Promise<void>;
   readonly intervaloSondeoMs: number;
+  /**
+   * Tras publicar un lote incompleto (menos de `tamanoLote` filas), espera esto antes de reclamar el
+   * siguiente, para que se acumulen filas (como `linger.ms` de Kafka): menos sentencias por fila a
+   * cambio de esa latencia. 0 (por defecto) = reclamar enseguida.
+   */
+  readonly esperaAcumularMs?: number;
   /** Backoff tras un fallo de publicación: base × 2^(fallos−1), con tope. */
   readonly backoffBaseMs: number;
   readonly backoffMaximoMs: number;
@@ -89,9 +95,12 @@ export function crearRelay(opciones: OpcionesRelay) {
    * manos (publicar + marcar) y sale.
    */
   async function ejecutar(parar: { readonly pedido: boolean }): Promise<void> {
+    const acumular = opciones.esperaAcumularMs ?? 0;
     while (!parar.pedido) {
       const publicadas = await publicarUnLote();
-      if (publicadas === 0 && fallosSeguidos === 0 && !parar.pedido) await opciones.esperarAviso(opciones.intervaloSondeoMs);
+      if (parar.pedido) break;
+      if (publicadas === 0 && fallosSeguidos === 0) await opciones.esperarAviso(opciones.intervaloSondeoMs);
+      else if (publicadas > 0 && publicadas < opciones.tamanoLote && acumular > 0) await dormir(acumular);
     }
   }
 

@@ -121,4 +121,32 @@ describe('relay del outbox', () => {
     expect(filas.every((f) => f.publicada)).toBe(true);
     expect(avisos).toBe(1);
   });
+
+  it('con esperaAcumularMs, tras un lote incompleto espera antes de reclamar otro; tras uno lleno o vacío, no', async () => {
+    const { filas, almacen } = almacenEnMemoria(25);
+    const { aceptados, publicador } = publicadorConDedup();
+    const parada = { pedido: false };
+    const esperas: string[] = [];
+    const relay = crearRelay({
+      almacen,
+      publicador,
+      tamanoLote: 10,
+      esperaAcumularMs: 20,
+      esperarAviso: async () => {
+        esperas.push('aviso');
+        parada.pedido = true;
+      },
+      intervaloSondeoMs: 1,
+      backoffBaseMs: 1,
+      backoffMaximoMs: 1,
+      dormir: async (ms) => {
+        esperas.push(`dormir ${ms}`);
+      },
+    });
+    await relay.ejecutar(parada);
+    // Lotes de 10, 10 (llenos: sin espera), 5 (incompleto: acumula 20 ms), 0 (vacío: espera un aviso).
+    expect(esperas).toEqual(['dormir 20', 'aviso']);
+    expect(filas.every((f) => f.publicada)).toBe(true);
+    expect(aceptados).toHaveLength(25);
+  });
 });
