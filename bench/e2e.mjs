@@ -88,9 +88,7 @@ try {
   const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
   await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
   const cpu = restarCpu(cpuPorArbol(raices()), cpuAntes);
-  const cpuPostgres = PERFIL_SQL
-    ? await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid })
-    : null;
+  const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid });
   const a = await medir(cliente, desde);
   const saludRelay = await topo.outbox.salud();
   const saludConsumidor = await topo.consumer.salud();
@@ -99,7 +97,7 @@ try {
   );
   const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
   await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
-  informe.parteA = { envio, medida: a, cpu, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
+  informe.parteA = { envio, medida: a, cpu, cpuPostgres, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
   const c = saludConsumidor?.contadores ?? {};
   const r = saludRelay?.contadores ?? {};
   decir('');
@@ -124,13 +122,14 @@ try {
     );
     decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
     for (const f of sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
-    decir(`CPU de PostgreSQL por cliente (ms por pago, desde el arranque): ${Object.entries(cpuPostgres).sort((x, y) => y[1] - x[1]).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}`);
   }
   if (cpu) {
     // CPU por pago terminado y proceso: con 2 núcleos, el techo del pipeline es ~2 s de CPU / suma de estos.
     const porPago = { generador: envio.cpuSegundos, ...cpu };
     const total = Object.values(porPago).reduce((x, y) => x + y, 0);
     decir(`CPU por pago terminado (ms)       ${Object.entries(porPago).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')} · total ${((total * 1000) / a.n).toFixed(2)}`);
+    const cpuPg = Object.entries(cpuPostgres).filter(([, v]) => v > 0.005 * a.n / 1000).sort((x, y) => y[1] - x[1]);
+    decir(`  de ella, PostgreSQL por origen    ${cpuPg.map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
     decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * a.n) / total).toFixed(0)} pagos/s`);
   }
 

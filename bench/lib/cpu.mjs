@@ -104,16 +104,19 @@ function puertosDe(pid) {
 
 /**
  * Reparte la CPU de PostgreSQL (segundos desde el arranque de cada proceso) entre los procesos
- * cliente dueños de cada conexión (por puerto TCP) y los procesos de fondo del servidor.
+ * cliente dueños de cada conexión (por puerto TCP, o por `application_name` en el socket Unix) y los
+ * procesos de fondo del servidor.
  */
 export async function cpuPostgresPorCliente(clientePg, pidPostgres, servicios) {
-  const { rows } = await clientePg.query('SELECT pid, backend_type, client_port FROM pg_stat_activity');
+  const { rows } = await clientePg.query('SELECT pid, backend_type, client_port, application_name FROM pg_stat_activity');
   const duenoDePuerto = new Map();
   for (const [nombre, pid] of Object.entries(servicios)) for (const p of puertosDe(pid)) duenoDePuerto.set(p, nombre);
   const resultado = {};
   const sumar = (clave, ticks) => (resultado[clave] = (resultado[clave] ?? 0) + ticks / TICKS_POR_SEGUNDO);
   for (const fila of rows) {
-    const clave = fila.backend_type === 'client backend' ? `backend ${duenoDePuerto.get(fila.client_port) ?? 'otro'}` : fila.backend_type;
+    // Por TCP, el dueño del puerto; por socket Unix (client_port -1 o nulo), el application_name.
+    const cliente = duenoDePuerto.get(fila.client_port) ?? (fila.application_name || 'otro');
+    const clave = fila.backend_type === 'client backend' ? `backend ${cliente}` : fila.backend_type;
     sumar(clave, ticksDe(fila.pid).propios);
   }
   const maestro = ticksDe(pidPostgres);

@@ -23,6 +23,7 @@ export function crearBroker(config: Configuracion, alError: (error: Error) => vo
     topico: config.BROKER_TOPICO,
     suscripciones: [config.CONSUMIDOR_SUSCRIPCION],
     duplicarEntregas: config.BROKER_DUPLICAR_ENTREGAS,
+    nombreAplicacion: 'aeropartners-consumer:broker',
     alError,
   });
 }

@@ -9,6 +9,8 @@ export type OpcionesBrokerEmbebido = Omit<OpcionesPostgresBroker, 'pool' | 'cerr
         readonly url: string;
         /** Conexiones del pool propio (una más queda fija para LISTEN). Por defecto 6. */
         readonly tamanoPool?: number;
+        /** `application_name` de sus conexiones (se ve en `pg_stat_activity`). Por defecto `broker-embebido:<tópico>`. */
+        readonly nombreAplicacion?: string;
         readonly pool?: never;
       }
     | {
@@ -33,7 +35,7 @@ export async function crearBrokerEmbebido(opciones: OpcionesBrokerEmbebido): Pro
   const pool = new pg.Pool({
     connectionString: opciones.url,
     max: (opciones.tamanoPool ?? 6) + 1,
-    application_name: `broker-embebido:${opciones.topico}`,
+    application_name: opciones.nombreAplicacion ?? `broker-embebido:${opciones.topico}`,
     idleTimeoutMillis: 30_000,
     keepAlive: true,
   });
