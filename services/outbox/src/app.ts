@@ -67,10 +67,20 @@ export function crearServicioRelay(deps: DependenciasRelay) {
       ...(deps.esperaAcumularMs === undefined ? {} : { esperaAcumularMs: deps.esperaAcumularMs }),
       backoffBaseMs: deps.backoffBaseMs,
       backoffMaximoMs: deps.backoffMaximoMs,
+      // El oyente de 'abort' se retira al vencer el plazo: con RELAY_ACUMULAR_MS se duerme muchas veces
+      // por segundo, y dejarlo colgado acumulaba oyentes sin límite.
       dormir: (ms) =>
         new Promise<void>((resolver) => {
-          const t = setTimeout(resolver, ms);
-          abortar.signal.addEventListener('abort', () => (clearTimeout(t), resolver()), { once: true });
+          if (abortar.signal.aborted) return resolver();
+          const alAbortar = () => {
+            clearTimeout(t);
+            resolver();
+          };
+          const t = setTimeout(() => {
+            abortar.signal.removeEventListener('abort', alAbortar);
+            resolver();
+          }, ms);
+          abortar.signal.addEventListener('abort', alAbortar, { once: true });
         }),
       alPublicar: registrar,
       antesDeMarcar: (filas) => deps.antesDeMarcar?.(filas, contadores.lotes + 1),

@@ -65,6 +65,35 @@ describe('servicio del relay', () => {
     expect(publicados.every((l) => typeof l['id_evento'] === 'string' && typeof l['id_pago'] === 'string')).toBe(true);
   });
 
+  it('con RELAY_ACUMULAR_MS duerme tras cada lote incompleto sin acumular oyentes de la señal de parada', async () => {
+    const { filas, almacen } = almacenEnMemoria(30);
+    const deUnaEnUna: AlmacenOutbox = { ...almacen, reclamar: (p) => almacen.reclamar(p, 1) };
+    const avisos: Error[] = [];
+    const alAviso = (aviso: Error) => void avisos.push(aviso);
+    process.on('warning', alAviso);
+    try {
+      const servicio = crearServicioRelay({
+        almacen: deUnaEnUna,
+        publicador: await new BrokerEnMemoria().crearPublicador('relay-test'),
+        esperarLiderazgo: async () => liderInmediato(),
+        logger: loggerEnMemoria().logger,
+        tamanoLote: 100,
+        esperaAcumularMs: 1,
+        intervaloSondeoMs: 5,
+        backoffBaseMs: 1,
+        backoffMaximoMs: 1,
+      });
+      const ejecucion = servicio.ejecutar();
+      while (filas.some((f) => !f.publicada)) await new Promise((r) => setTimeout(r, 5));
+      await servicio.detener(ejecucion);
+      await new Promise((r) => setTimeout(r, 10)); // los avisos de proceso se emiten en un tick posterior
+      expect(servicio.contadores()).toMatchObject({ publicados: 30, lotes: 30 });
+      expect(avisos.filter((a) => a.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', alAviso);
+    }
+  });
+
   it('una caída entre publicar y marcar: la siguiente vida republica el lote con las mismas secuencias y lo cuenta', async () => {
     const { filas, almacen } = almacenEnMemoria(10);
     const broker = new BrokerEnMemoria();

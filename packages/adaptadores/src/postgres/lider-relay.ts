@@ -49,12 +49,17 @@ export class LiderRelay {
         alEsperar?.();
         avisado = true;
       }
+      // El oyente de 'abort' se retira al vencer el plazo: un relay en reserva espera así indefinidamente.
       await new Promise<void>((resolver) => {
-        const t = setTimeout(resolver, opciones.intervaloEsperaMs);
-        senal.addEventListener('abort', () => {
+        const alAbortar = () => {
           clearTimeout(t);
           resolver();
-        }, { once: true });
+        };
+        const t = setTimeout(() => {
+          senal.removeEventListener('abort', alAbortar);
+          resolver();
+        }, opciones.intervaloEsperaMs);
+        senal.addEventListener('abort', alAbortar, { once: true });
       });
     }
     await lider.cerrar();

@@ -161,6 +161,29 @@ describe('LiderRelay', () => {
   });
 });
 
+describe('LiderRelay en reserva', () => {
+  it('esperando el cerrojo muchas vueltas no acumula oyentes de la señal de aborto', async () => {
+    const p = await preparar();
+    const opciones = { url: p.url, claveCerrojo: 4343, canal: 'outbox_nuevo', intervaloEsperaMs: 2, alPerder: () => {} };
+    const lider = await LiderRelay.esperar(opciones, new AbortController().signal);
+    const avisos: Error[] = [];
+    const alAviso = (aviso: Error) => void avisos.push(aviso);
+    process.on('warning', alAviso);
+    try {
+      const abortado = new AbortController();
+      const reserva = LiderRelay.esperar(opciones, abortado.signal);
+      await new Promise((r) => setTimeout(r, 300)); // decenas de vueltas de 2 ms
+      abortado.abort();
+      expect(await reserva).toBeNull();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(avisos.filter((a) => a.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', alAviso);
+      await lider!.cerrar();
+    }
+  });
+});
+
 describe('aviso outbox_nuevo', () => {
   it('solo notifica cuando la sentencia insertó filas en el outbox (pasar a PROCESANDO no despierta al relay)', async () => {
     const p = await preparar();
