@@ -78,6 +78,27 @@ const migraciones: Record<string, Migration> = {
       await sql`CREATE INDEX muertos_suscripcion ON broker.muertos (id_suscripcion, muerto_en)`.execute(db);
     },
   },
+  /**
+   * Sin claves foráneas de `mensajes` y `muertos` hacia `suscripciones`: la comprobación de una FK es
+   * un `SELECT … FOR KEY SHARE` sobre la fila de la suscripción POR CADA mensaje encolado (40 000 en un
+   * `bench:e2e` de 20 000 pagos), y todas las transacciones bloquean la misma fila (multixacts). Las
+   * suscripciones no se borran nunca; el encolado las toma de la propia tabla (`CROSS JOIN
+   * broker.suscripciones`), así que la referencia es válida por construcción.
+   */
+  '2026_11_30_0002_sin_fk_a_suscripciones': {
+    async up(db) {
+      await sql`ALTER TABLE broker.mensajes DROP CONSTRAINT IF EXISTS mensajes_id_suscripcion_fkey`.execute(db);
+      await sql`ALTER TABLE broker.muertos DROP CONSTRAINT IF EXISTS muertos_id_suscripcion_fkey`.execute(db);
+    },
+    async down(db) {
+      await sql`
+        ALTER TABLE broker.mensajes ADD CONSTRAINT mensajes_id_suscripcion_fkey
+        FOREIGN KEY (id_suscripcion) REFERENCES broker.suscripciones (id)`.execute(db);
+      await sql`
+        ALTER TABLE broker.muertos ADD CONSTRAINT muertos_id_suscripcion_fkey
+        FOREIGN KEY (id_suscripcion) REFERENCES broker.suscripciones (id)`.execute(db);
+    },
+  },
 };
 
 /** Clave del cerrojo de sesión que serializa las migraciones del broker entre procesos. */

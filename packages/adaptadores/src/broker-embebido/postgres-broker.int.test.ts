@@ -266,4 +266,13 @@ describe('PostgresBroker', () => {
     expect((await recibirAntesDe(s, 15_000)).secuencia).toBe(1);
     await Promise.all([uno.cerrar(), dos.cerrar()]);
   });
+
+  it('mensajes y muertos no tienen claves foráneas (cada una costaría un FOR KEY SHARE por mensaje)', async () => {
+    await (await brokerDePrueba()).cerrar(); // migra
+    const { rows } = await pool.query<{ tabla: string; restriccion: string }>(
+      `SELECT conrelid::regclass::text AS tabla, conname AS restriccion FROM pg_constraint
+       WHERE contype = 'f' AND connamespace = 'broker'::regnamespace`,
+    );
+    expect(rows).toEqual([]);
+  });
 });
