@@ -6,7 +6,9 @@
 //   Parte B: perfil de la semilla (2–8 s por cobro): el rendimiento crece con el límite en vuelo del
 //            consumidor (ley de Little: λ = L / W), frente al ritmo en serie de la semilla (1 / W).
 // Variables: BENCH_E2E_PAGOS (20000), BENCH_E2E_CONCURRENCIA (50), BENCH_E2E_REPLICAS (0.1),
-//            BENCH_E2E_EN_VUELO (256), BENCH_E2E_LIMITES ("16,64,256"), BENCH_E2E_SOLO_A (1 = sin parte B).
+//            BENCH_E2E_EN_VUELO (256), BENCH_E2E_LIMITES ("16,64,256"), BENCH_E2E_SOLO_A (1 = sin parte B),
+//            BENCH_E2E_REPETICIONES (3: pasadas de la parte A, cada una sobre un PostgreSQL nuevo; se
+//            imprime la mediana y el detalle de la pasada central: la máquina es compartida y ruidosa).
 // La parte A imprime también la CPU por pago de cada proceso (generador, api, relay, consumidor y
 // PostgreSQL con todos sus procesos, leída de /proc): con 2 núcleos, el techo es 2 s / esa suma.
 // Diagnóstico (cambian lo medido; no para las cifras):
@@ -27,6 +29,7 @@ const CONCURRENCIA = Number(process.env.BENCH_E2E_CONCURRENCIA ?? 50);
 const REPLICAS = Number(process.env.BENCH_E2E_REPLICAS ?? 0.1);
 const EN_VUELO = Number(process.env.BENCH_E2E_EN_VUELO ?? 256);
 const LIMITES = (process.env.BENCH_E2E_LIMITES ?? '16,64,256').split(',').map(Number);
+const REPETICIONES = Number(process.env.BENCH_E2E_REPETICIONES ?? 3);
 
 const decir = (texto) => process.stdout.write(`${texto}\n`);
 
@@ -72,72 +75,137 @@ async function medir(cliente, desde) {
 // tiempo de servidor se llevan (diagnóstico de dónde va la CPU de PostgreSQL).
 const PERFIL_SQL = process.env.BENCH_E2E_SQL === '1';
 const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '').split(' ').filter(Boolean).flatMap((f) => ['-c', f]);
-const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])] });
-await adaptadores.migrarUrl(postgres.url);
-const cliente = new pg.Client({ connectionString: postgres.url });
-await cliente.connect();
-if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version };
-try {
-  // ---------------- Parte A ----------------
-  decir(`Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia, consumidor con ${EN_VUELO} en vuelo…`);
-  const topo = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'sin-latencia', CONSUMIDOR_EN_VUELO: String(EN_VUELO) });
-  const raices = () => ({ api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, postgres: postgres.pid() });
-  const cpuAntes = cpuPorArbol(raices());
-  const desde = new Date();
-  const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
-  await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
-  const cpu = restarCpu(cpuPorArbol(raices()), cpuAntes);
-  const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid });
-  const a = await medir(cliente, desde);
-  const saludRelay = await topo.outbox.salud();
-  const saludConsumidor = await topo.consumer.salud();
-  const { rows: cargos } = await cliente.query(
-    "SELECT count(*) FILTER (WHERE resultado = 'exitoso')::int AS cargos, count(DISTINCT id_pago)::int AS pagos FROM pasarela_simulada.cargos",
-  );
-  const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
-  await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
-  informe.parteA = { envio, medida: a, cpu, cpuPostgres, saludRelay, saludConsumidor, cargos: cargos[0], outboxPendiente: pendientes[0].n };
-  const c = saludConsumidor?.contadores ?? {};
-  const r = saludRelay?.contadores ?? {};
-  decir('');
+const FLAGS_PG = [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])];
+
+/** Un PostgreSQL embebido nuevo y migrado, con un cliente para medir. */
+async function nuevoPostgres() {
+  const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: FLAGS_PG });
+  await adaptadores.migrarUrl(postgres.url);
+  const cliente = new pg.Client({ connectionString: postgres.url });
+  await cliente.connect();
+  if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  return {
+    postgres,
+    cliente,
+    async cerrar() {
+      await cliente.end();
+      await postgres.detener();
+    },
+  };
+}
+
+/** Una pasada de la parte A sobre un PostgreSQL nuevo: mide y devuelve todo (no imprime). */
+async function pasadaParteA() {
+  const { postgres, cliente, cerrar } = await nuevoPostgres();
+  try {
+    const topo = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'sin-latencia', CONSUMIDOR_EN_VUELO: String(EN_VUELO) });
+    const raices = () => ({ api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, postgres: postgres.pid() });
+    const cpuAntes = cpuPorArbol(raices());
+    const cargaInicial = os.loadavg()[0];
+    const desde = new Date();
+    const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
+    await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
+    const cpu = restarCpu(cpuPorArbol(raices()), cpuAntes);
+    const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid });
+    const medida = await medir(cliente, desde);
+    const saludRelay = await topo.outbox.salud();
+    const saludConsumidor = await topo.consumer.salud();
+    const { rows: cargos } = await cliente.query(
+      "SELECT count(*) FILTER (WHERE resultado = 'exitoso')::int AS cargos, count(DISTINCT id_pago)::int AS pagos FROM pasarela_simulada.cargos",
+    );
+    const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
+    let sentencias = [];
+    if (PERFIL_SQL) {
+      sentencias = (
+        await cliente.query(
+          `SELECT calls, rows, total_exec_time, total_plan_time, plans,
+                  CASE WHEN query LIKE '%INSERT INTO pagos%' THEN '[crear pagos] '
+                       WHEN query LIKE '%UPDATE pagos%INSERT INTO inbox%' THEN '[guardar y anotar] '
+                       WHEN query LIKE '%UPDATE pagos%' THEN '[guardar] ' ELSE '' END
+                  || left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS q
+           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
+        )
+      ).rows;
+    }
+    await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
+    const porPago = { generador: envio.cpuSegundos, ...(cpu ?? {}) };
+    const cpuTotal = Object.values(porPago).reduce((x, y) => x + y, 0);
+    return {
+      envio,
+      medida,
+      terminadosPorSegundo: medida.n / medida.segundos,
+      cargaInicial,
+      cpu: porPago,
+      cpuTotalMsPorPago: (cpuTotal * 1000) / medida.n,
+      cpuPostgres,
+      sentencias,
+      saludRelay,
+      saludConsumidor,
+      cargos: cargos[0],
+      outboxPendiente: pendientes[0].n,
+    };
+  } finally {
+    await cerrar();
+  }
+}
+
+function imprimirPasada(x) {
+  const { envio, medida: a, cargos, outboxPendiente } = x;
+  const c = x.saludConsumidor?.contadores ?? {};
+  const r = x.saludRelay?.contadores ?? {};
   decir(`aceptados/s (API)                 ${envio.porSegundo.toFixed(0)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
-  decir(`terminados/s (estado final)       ${(a.n / a.segundos).toFixed(0)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
+  decir(`terminados/s (estado final)       ${x.terminadosPorSegundo.toFixed(0)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
   decir(`aceptación → final                p50 ${Number(a.p50).toFixed(0)} ms · p99 ${Number(a.p99).toFixed(0)} ms`);
   decir('duplicados absorbidos por etapa:');
   decir(`  entrada (réplicas HTTP)          ${envio.replays}`);
   decir(`  broker (productor, secuencia)    ${r.broker_descartados_por_duplicado ?? 'n/d'}`);
   decir(`  inbox del consumidor             ${c.duplicados ?? 'n/d'}`);
   decir(`  pasarela (clave = id del pago)   ${c.pasarela_repeticionesAbsorbidas ?? 'n/d'}`);
-  decir(`cargos en el libro de la pasarela  ${cargos[0].cargos} exitosos sobre ${cargos[0].pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
-  decir(`outbox sin publicar al final       ${pendientes[0].n}`);
-  if (PERFIL_SQL) {
-    const { rows: sentencias } = await cliente.query(
-      `SELECT calls, rows, total_exec_time, total_plan_time, plans,
-              CASE WHEN query LIKE '%INSERT INTO pagos%' THEN '[crear pagos] '
-                   WHEN query LIKE '%UPDATE pagos%INSERT INTO inbox%' THEN '[guardar y anotar] '
-                   WHEN query LIKE '%UPDATE pagos%' THEN '[guardar] ' ELSE '' END
-              || left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS q
-       FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
-    );
+  decir(`cargos en el libro de la pasarela  ${cargos.cargos} exitosos sobre ${cargos.pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
+  decir(`outbox sin publicar al final       ${outboxPendiente}`);
+  if (x.sentencias.length > 0) {
     decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
-    for (const f of sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
+    for (const f of x.sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
   }
-  if (cpu) {
-    // CPU por pago terminado y proceso: con 2 núcleos, el techo del pipeline es ~2 s de CPU / suma de estos.
-    const porPago = { generador: envio.cpuSegundos, ...cpu };
-    const total = Object.values(porPago).reduce((x, y) => x + y, 0);
-    decir(`CPU por pago terminado (ms)       ${Object.entries(porPago).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')} · total ${((total * 1000) / a.n).toFixed(2)}`);
-    const cpuPg = Object.entries(cpuPostgres).filter(([, v]) => v > 0.005 * a.n / 1000).sort((x, y) => y[1] - x[1]);
-    decir(`  de ella, PostgreSQL por origen    ${cpuPg.map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
-    decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * a.n) / total).toFixed(0)} pagos/s`);
-  }
+  // CPU por pago terminado y proceso: con 2 núcleos, el techo del pipeline es ~2 s de CPU / suma de estos.
+  decir(`CPU por pago terminado (ms)       ${Object.entries(x.cpu).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')} · total ${x.cpuTotalMsPorPago.toFixed(2)}`);
+  const cpuPg = Object.entries(x.cpuPostgres).filter(([, v]) => v > (0.005 * a.n) / 1000).sort((p, q) => q[1] - p[1]);
+  decir(`  de ella, PostgreSQL por origen    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
+  decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * 1000) / x.cpuTotalMsPorPago).toFixed(0)} pagos/s`);
+}
 
-  // ---------------- Parte B ----------------
-  if (process.env.BENCH_E2E_SOLO_A !== '1') {
-    decir('');
-    decir('Parte B: perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L');
-    informe.parteB = [];
+const mediana = (xs) => {
+  const o = [...xs].sort((p, q) => p - q);
+  return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2;
+};
+
+const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version, repeticiones: REPETICIONES };
+
+// ---------------- Parte A ----------------
+decir(`Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia, consumidor con ${EN_VUELO} en vuelo; ${REPETICIONES} pasada(s), cada una sobre un PostgreSQL nuevo…`);
+const pasadas = [];
+for (let i = 1; i <= REPETICIONES; i += 1) {
+  const x = await pasadaParteA();
+  pasadas.push(x);
+  decir(`  pasada ${i}: ${x.terminadosPorSegundo.toFixed(0)} terminados/s · aceptados ${x.envio.porSegundo.toFixed(0)}/s · p50 ${Number(x.medida.p50).toFixed(0)} ms · CPU ${x.cpuTotalMsPorPago.toFixed(2)} ms/pago · carga al empezar ${x.cargaInicial.toFixed(1)}`);
+}
+const ordenadas = [...pasadas].sort((p, q) => p.terminadosPorSegundo - q.terminadosPorSegundo);
+const central = ordenadas[Math.floor((ordenadas.length - 1) / 2)];
+informe.parteA = { pasadas, medianaTerminadosPorSegundo: mediana(pasadas.map((x) => x.terminadosPorSegundo)) };
+decir('');
+if (REPETICIONES > 1) {
+  decir(`terminados/s, mediana de ${REPETICIONES} pasadas  ${informe.parteA.medianaTerminadosPorSegundo.toFixed(0)}   (mín ${ordenadas[0].terminadosPorSegundo.toFixed(0)}, máx ${ordenadas.at(-1).terminadosPorSegundo.toFixed(0)}; la máquina es compartida)`);
+  decir(`detalle de la pasada central:`);
+}
+imprimirPasada(central);
+
+// ---------------- Parte B ----------------
+if (process.env.BENCH_E2E_SOLO_A !== '1') {
+  decir('');
+  decir('Parte B: perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L');
+  informe.parteB = [];
+  const { postgres, cliente, cerrar } = await nuevoPostgres();
+  try {
     for (const limite of LIMITES) {
       const n = Math.max(40, limite * 3);
       const topoB = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'semilla', CONSUMIDOR_EN_VUELO: String(limite) });
@@ -151,10 +219,9 @@ try {
       decir(`  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`);
     }
     decir('  semilla (un cobro a la vez, síncrono): 1/W = 0.2 pagos/s');
+  } finally {
+    await cerrar();
   }
-} finally {
-  await cliente.end();
-  await postgres.detener();
 }
 mkdirSync(path.join(aqui, 'resultados'), { recursive: true });
 const archivo = path.join(aqui, 'resultados', `e2e-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
