@@ -1,5 +1,6 @@
 import { crearRelay, type AlmacenOutbox, type FilaOutbox, type Publicador } from '@aeropartners/aplicacion';
 import type { Logger } from '@aeropartners/adaptadores';
+import { setTimeout as esperar } from 'node:timers/promises';
 
 /** Lo que el relay necesita de su liderazgo: esperar avisos y soltar el cerrojo. */
 export interface Liderazgo {
@@ -67,21 +68,9 @@ export function crearServicioRelay(deps: DependenciasRelay) {
       ...(deps.esperaAcumularMs === undefined ? {} : { esperaAcumularMs: deps.esperaAcumularMs }),
       backoffBaseMs: deps.backoffBaseMs,
       backoffMaximoMs: deps.backoffMaximoMs,
-      // El oyente de 'abort' se retira al vencer el plazo: con RELAY_ACUMULAR_MS se duerme muchas veces
-      // por segundo, y dejarlo colgado acumulaba oyentes sin límite.
-      dormir: (ms) =>
-        new Promise<void>((resolver) => {
-          if (abortar.signal.aborted) return resolver();
-          const alAbortar = () => {
-            clearTimeout(t);
-            resolver();
-          };
-          const t = setTimeout(() => {
-            abortar.signal.removeEventListener('abort', alAbortar);
-            resolver();
-          }, ms);
-          abortar.signal.addEventListener('abort', alAbortar, { once: true });
-        }),
+      // `timers/promises` retira su oyente de 'abort' al vencer el plazo (se duerme muchas veces por
+      // segundo con RELAY_ACUMULAR_MS); la parada corta la espera.
+      dormir: (ms) => esperar(ms, undefined, { signal: abortar.signal }).catch(soloAborto),
       alPublicar: registrar,
       antesDeMarcar: (filas) => deps.antesDeMarcar?.(filas, contadores.lotes + 1),
       alFallar: (filas, error, esperaMs) => {
@@ -104,4 +93,9 @@ export function crearServicioRelay(deps: DependenciasRelay) {
   }
 
   return { ejecutar, detener, contadores: (): Readonly<ContadoresRelay> => ({ ...contadores }) };
+}
+
+/** Una espera cortada por la parada termina sin error; cualquier otro fallo sigue su curso. */
+function soloAborto(error: unknown): void {
+  if (!(error instanceof Error && error.name === 'AbortError')) throw error;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as esperar } from 'node:timers/promises';
 import pg from 'pg';
 
 export interface OpcionesLiderRelay {
@@ -49,17 +50,10 @@ export class LiderRelay {
         alEsperar?.();
         avisado = true;
       }
-      // El oyente de 'abort' se retira al vencer el plazo: un relay en reserva espera así indefinidamente.
-      await new Promise<void>((resolver) => {
-        const alAbortar = () => {
-          clearTimeout(t);
-          resolver();
-        };
-        const t = setTimeout(() => {
-          senal.removeEventListener('abort', alAbortar);
-          resolver();
-        }, opciones.intervaloEsperaMs);
-        senal.addEventListener('abort', alAbortar, { once: true });
+      // `timers/promises` retira su oyente de 'abort' al vencer el plazo: un relay en reserva espera así
+      // indefinidamente sin acumular oyentes. El aborto corta la espera y el bucle sale.
+      await esperar(opciones.intervaloEsperaMs, undefined, { signal: senal }).catch((error: unknown) => {
+        if (!(error instanceof Error && error.name === 'AbortError')) throw error;
       });
     }
     await lider.cerrar();
