@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
+import { mediana } from './lib/estadistica.mjs';
 import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, puertoLibre, adaptadores } from './lib/topologia.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -173,11 +174,6 @@ function imprimirPasada(x) {
   decir(`  de ella, PostgreSQL por origen    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
   decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * 1000) / x.cpuTotalMsPorPago).toFixed(0)} pagos/s`);
 }
-
-const mediana = (xs) => {
-  const o = [...xs].sort((p, q) => p - q);
-  return o.length % 2 ? o[(o.length - 1) / 2] : (o[o.length / 2 - 1] + o[o.length / 2]) / 2;
-};
 
 const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version, repeticiones: REPETICIONES };
 

@@ -22,12 +22,13 @@
 // intercaladas N veces y se informa la mediana de cada una), BENCH_API_ENV (variables extra para la
 // API, p. ej. "PG_POOL_SIZE=8").
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -69,40 +70,10 @@ function puertoLibre() {
   });
 }
 
-// ---- CPU por proceso (/proc), para explicar dónde se va el tiempo en 2 núcleos ----
+// ---- CPU por proceso (/proc, `lib/cpu.mjs`), para explicar dónde se va el tiempo en 2 núcleos ----
 const TICS = 100; // CLK_TCK en Linux
-function cpuDe(pid) {
-  try {
-    const estado = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const campos = estado.slice(estado.lastIndexOf(')') + 2).split(' ');
-    return (Number(campos[11]) + Number(campos[12])) / TICS; // utime + stime (s)
-  } catch {
-    return 0;
-  }
-}
-function hijosDe(pid) {
-  const hijos = [];
-  for (const entrada of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entrada)) continue;
-    try {
-      const estado = readFileSync(`/proc/${entrada}/stat`, 'utf8');
-      const ppid = Number(estado.slice(estado.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) hijos.push(Number(entrada));
-    } catch {}
-  }
-  return hijos;
-}
-/** CPU acumulada de PostgreSQL: el postmaster y sus hijos vivos, más la de los hijos ya terminados (cutime+cstime). */
-function cpuPostgres(pidPostmaster) {
-  let total = cpuDe(pidPostmaster);
-  try {
-    const estado = readFileSync(`/proc/${pidPostmaster}/stat`, 'utf8');
-    const campos = estado.slice(estado.lastIndexOf(')') + 2).split(' ');
-    total += (Number(campos[13]) + Number(campos[14])) / TICS;
-  } catch {}
-  for (const hijo of hijosDe(pidPostmaster)) total += cpuDe(hijo);
-  return total;
-}
+/** Segundos de CPU del árbol de procesos de `pid` (0 fuera de Linux). */
+const cpuDe = (pid) => cpuPorArbol({ pid })?.pid ?? 0;
 const cargaMedia = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const cpuTotalSistema = () => {
   const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
@@ -251,11 +222,11 @@ async function esperarSinConexiones(baseDeDatos) {
  * carga media. `cuerpo` recibe la base de datos y devuelve `{ resultado, pidServidor? }`.
  */
 async function medirFase(fase, baseDeDatos, cuerpo) {
-  const antes = { pg: cpuPostgres(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const antes = { pg: cpuDe(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
   const carga = cargaMedia();
   const { resultado, cpuServidor } = await cuerpo(baseDeDatos);
   await esperarSinConexiones(baseDeDatos);
-  const despues = { pg: cpuPostgres(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const despues = { pg: cpuDe(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
   const peticionesTotales = resultado.peticionesTotales;
   const duracion = resultado.duracionTotal;
   return {

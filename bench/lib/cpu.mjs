@@ -5,32 +5,41 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const TICKS_POR_SEGUNDO = 100; // USER_HZ en Linux
 
+/** `/proc/<pid>/stat`: ppid y ticks propios (utime + stime) y de hijos terminados (cutime + cstime); null si ya no existe. */
+function leerStat(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const campos = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // campos[0] = estado (campo 3)
+    return {
+      ppid: Number(campos[1]),
+      propios: Number(campos[11]) + Number(campos[12]),
+      hijos: Number(campos[13]) + Number(campos[14]),
+    };
+  } catch {
+    return null;
+  }
+}
+
 function leerProcesos() {
-  const procesos = new Map();
   let entradas;
   try {
     entradas = readdirSync('/proc');
   } catch {
     return null;
   }
+  const procesos = new Map();
   for (const entrada of entradas) {
     if (!/^\d+$/.test(entrada)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entrada}/stat`, 'utf8');
-      const campos = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      // campos[0] = estado (campo 3); ppid = campo 4; utime..cstime = campos 14..17
-      procesos.set(Number(entrada), {
-        ppid: Number(campos[1]),
-        ticks: Number(campos[11]) + Number(campos[12]) + Number(campos[13]) + Number(campos[14]),
-      });
-    } catch {
-      // el proceso terminó mientras se leía
-    }
+    const stat = leerStat(Number(entrada));
+    if (stat) procesos.set(Number(entrada), { ppid: stat.ppid, ticks: stat.propios + stat.hijos });
   }
   return procesos;
 }
 
-/** Segundos de CPU de cada árbol cuya raíz es uno de los pids dados: { nombre: segundos }. */
+/**
+ * Segundos de CPU de cada árbol cuya raíz es uno de los pids dados: { nombre: segundos }. Con PostgreSQL
+ * como raíz: el postmaster, sus procesos vivos y lo acumulado por los ya terminados.
+ */
 export function cpuPorArbol(raices) {
   const procesos = leerProcesos();
   if (!procesos) return null;
@@ -57,16 +66,6 @@ export function cpuPorArbol(raices) {
 export function restarCpu(despues, antes) {
   if (!despues || !antes) return null;
   return Object.fromEntries(Object.entries(despues).map(([k, v]) => [k, v - (antes[k] ?? 0)]));
-}
-
-function ticksDe(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const campos = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { propios: Number(campos[11]) + Number(campos[12]), hijos: Number(campos[13]) + Number(campos[14]) };
-  } catch {
-    return { propios: 0, hijos: 0 };
-  }
 }
 
 /** Puertos TCP locales de los sockets abiertos por un proceso (vía /proc/<pid>/fd y /proc/net/tcp*). */
@@ -117,10 +116,10 @@ export async function cpuPostgresPorCliente(clientePg, pidPostgres, servicios) {
     // Por TCP, el dueño del puerto; por socket Unix (client_port -1 o nulo), el application_name.
     const cliente = duenoDePuerto.get(fila.client_port) ?? (fila.application_name || 'otro');
     const clave = fila.backend_type === 'client backend' ? `backend ${cliente}` : fila.backend_type;
-    sumar(clave, ticksDe(fila.pid).propios);
+    sumar(clave, leerStat(fila.pid)?.propios ?? 0);
   }
-  const maestro = ticksDe(pidPostgres);
-  sumar('postmaster', maestro.propios);
-  sumar('procesos ya terminados (autovacuum…)', maestro.hijos);
+  const maestro = leerStat(pidPostgres);
+  sumar('postmaster', maestro?.propios ?? 0);
+  sumar('procesos ya terminados (autovacuum…)', maestro?.hijos ?? 0);
   return resultado;
 }
