@@ -70,6 +70,7 @@ export * from './pulsar/index-pulsar.js';
 export * from './pasarela-simulada/index-pasarela-simulada.js';
 export { KyselyAlmacenOutbox } from './postgres/kysely-almacen-outbox.js';
 export { KyselyInboxPagos, type OpcionesInboxPagos } from './postgres/kysely-inbox-pagos.js';
+export { PostgresTurnosCobro, type OpcionesTurnosCobro } from './postgres/postgres-turnos-cobro.js';
 export { SQL_GUARDAR_Y_ANOTAR } from './postgres/sentencias-escritura.js';
 export { LiderRelay, type OpcionesLiderRelay } from './postgres/lider-relay.js';
 export * from './config/configuracion.js';

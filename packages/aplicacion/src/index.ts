@@ -44,5 +44,5 @@ export type {
 } from './mensajeria/puertos-broker.js';
 export type { AlmacenOutbox, FilaOutbox } from './outbox/puertos-outbox.js';
 export { crearRelay, filaAMensaje, type OpcionesRelay, type Relay } from './outbox/relay.js';
-export type { AnotacionInbox, InboxPagos } from './consumidor/puertos-consumidor.js';
+export type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './consumidor/puertos-consumidor.js';
 export { crearManejadorEventos, type DesenlaceEvento, type ManejadorEventos, type OpcionesManejador } from './consumidor/manejar-evento.js';

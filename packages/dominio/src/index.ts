@@ -32,7 +32,9 @@ export {
 } from './pago.js';
 export type {
   ClaveIdempotencia,
+  ConsultaCobro,
   ConflictoDeVersion,
+  EstadoCobro,
   PasarelaDePagos,
   RepositorioPagos,
   Reloj,

@@ -56,15 +56,49 @@ export interface SolicitudCobro {
   readonly traza: Trazabilidad;
 }
 
-/** Desenlace de un cobro: éxito, rechazo definitivo o fallo transitorio que merece reintento. */
+/**
+ * Desenlace de un intento de cobro, en las tres clases que distingue un proveedor de pagos:
+ * - `exitoso`: el dinero se movió; trae la referencia de la transacción;
+ * - `rechazado`: el dinero NO se movió ni se moverá con esta solicitud (rechazo definitivo). Es lo único
+ *   que puede acabar en FALLIDO;
+ * - `incierto`: la respuesta no dice si el dinero se movió (tiempo agotado, conexión cortada, 5xx,
+ *   «petición en curso», conflicto de idempotencia). El pago sigue en PROCESANDO y el desenlace se
+ *   averigua preguntando a la pasarela por el pago ({@link PasarelaDePagos.consultar}), nunca rindiéndose.
+ */
 export type ResultadoPago =
   | { readonly tipo: 'exitoso'; readonly referenciaTransaccion: string }
   | { readonly tipo: 'rechazado'; readonly mensaje: string }
-  | { readonly tipo: 'transitorio'; readonly mensaje: string };
+  | { readonly tipo: 'incierto'; readonly mensaje: string };
 
-/** Puerto de la pasarela de pagos (Stripe, simulada…). */
+/** Pregunta a la pasarela qué pasó con los cobros de un pago. */
+export interface ConsultaCobro {
+  readonly idPago: string;
+  /** La clave de idempotencia con la que se intentó cobrar (el id del pago). */
+  readonly claveIdempotencia: string;
+  readonly traza: Trazabilidad;
+}
+
+/**
+ * Lo que la pasarela sabe de un pago cuando se le pregunta:
+ * - `exitoso` / `rechazado`: el desenlace que registró (el mismo que devolvería repetir el cobro);
+ * - `sinCobro`: no tiene rastro de ningún cobro de ese pago: el dinero no se movió y se puede intentar;
+ * - `incierto`: no se pudo saber (la pasarela no respondió, o el cobro sigue en curso).
+ */
+export type EstadoCobro =
+  | { readonly tipo: 'exitoso'; readonly referenciaTransaccion: string }
+  | { readonly tipo: 'rechazado'; readonly mensaje: string }
+  | { readonly tipo: 'sinCobro' }
+  | { readonly tipo: 'incierto'; readonly mensaje: string };
+
+/**
+ * Puerto de la pasarela de pagos (Stripe, simulada…). Cobrar con la misma clave de idempotencia nunca
+ * mueve el dinero dos veces mientras el proveedor recuerde la clave; como los proveedores olvidan las
+ * claves (Stripe, a las 24 h), quien reintenta el cobro de un pago que ya se intentó pregunta antes con
+ * `consultar`: la clave es la segunda línea de defensa, no la primera.
+ */
 export interface PasarelaDePagos {
   cobrar(solicitud: SolicitudCobro): Promise<ResultadoPago>;
+  consultar(consulta: ConsultaCobro): Promise<EstadoCobro>;
 }
 
 /** Fuente de la hora, para que las reglas sean deterministas en los tests. */

@@ -3,7 +3,7 @@ import type { EventoPago, Trazabilidad } from '@aeropartners/dominio';
 import { camposDeMensaje, leerSobre } from './sobre.js';
 
 /** El manejador de eventos de aplicacion (`crearManejadorEventos`), o cualquier función con su forma. */
-export type ManejarEvento = (evento: EventoPago, traza: Trazabilidad) => Promise<DesenlaceEvento>;
+export type ManejarEvento = (evento: EventoPago, traza: Trazabilidad, senal?: AbortSignal) => Promise<DesenlaceEvento>;
 export type AlReintentarPasarela = NonNullable<OpcionesManejador['alReintentar']>;
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
@@ -239,7 +239,7 @@ export function crearConsumidor(deps: DependenciasConsumidor): Consumidor {
     let desenlace: DesenlaceEvento;
     enCurso.set(evento.idEvento, campos);
     try {
-      desenlace = await manejar(evento, traza);
+      desenlace = await manejar(evento, traza, mensaje.senal);
     } catch (error) {
       c.errores += 1;
       c.rechazados += 1;
@@ -282,6 +282,19 @@ export function crearConsumidor(deps: DependenciasConsumidor): Consumidor {
         c.obsoletos += 1;
         detalle = { estado: desenlace.estadoActual, version_pago: desenlace.versionActual };
         break;
+      case 'incierto':
+        c.rechazados += 1;
+        logger.warn({ ...campos, desenlace: 'incierto', motivo: desenlace.mensaje, intentos_pasarela: desenlace.intentosPasarela }, 'desenlace incierto de la pasarela: el pago sigue en PROCESANDO y se reintentará');
+        await rechazar(mensaje, campos);
+        return 'rechazado';
+      case 'ocupado':
+        c.rechazados += 1;
+        logger.info({ ...campos, desenlace: 'ocupado', reintentar_en_ms: desenlace.reintentarEnMs }, 'otro consumidor tiene el turno de cobro del pago: se reintentará');
+        await rechazar(mensaje, campos, desenlace.reintentarEnMs);
+        return 'rechazado';
+      case 'abandonado':
+        logger.warn({ ...campos, desenlace: 'abandonado', motivo: desenlace.motivo }, 'mensaje abandonado: ya no es de este consumidor');
+        return 'rechazado';
       default: {
         const imposible: never = desenlace;
         throw new Error(`Desenlace desconocido: ${JSON.stringify(imposible)}`);
@@ -302,9 +315,9 @@ export function crearConsumidor(deps: DependenciasConsumidor): Consumidor {
     }
   }
 
-  async function rechazar(mensaje: MensajeEntrante, campos: Campos): Promise<void> {
+  async function rechazar(mensaje: MensajeEntrante, campos: Campos, retrasoMs?: number): Promise<void> {
     try {
-      await suscripcion.rechazar(mensaje);
+      await suscripcion.rechazar(mensaje, retrasoMs);
     } catch (error) {
       c.errores += 1;
       logger.error({ ...campos, err: error }, 'no se pudo rechazar el mensaje: el broker lo reentregará al vencer su plazo');

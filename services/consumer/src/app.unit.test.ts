@@ -116,6 +116,9 @@ async function escenario(
             repositorio: repo,
             inbox: repo,
             pasarela: o.pasarela ?? pasarela,
+            turnos: repo,
+            titular: 'consumidor-prueba',
+            duracionTurnoMs: 15_000,
             reloj,
             nuevoId,
             intentosPasarela: 3,
@@ -162,7 +165,7 @@ describe('consumidor: flujo normal', () => {
     const e = await escenario({ pasarela: new PasarelaEnMemoria() });
     const consumidor = await e.consumidor();
     const [id] = await e.crearYPublicar(1);
-    e.pasarela.programar(id!, 'transitorio', 'exitoso');
+    e.pasarela.programar(id!, 'incierto', 'exitoso');
     await esperarHasta(() => finales(e.repo, [id!]));
     await esperarHasta(() => e.registro.lineas.some((l) => l.nivel === 'info'));
     const info = e.registro.lineas.find((l) => l.nivel === 'info')!;

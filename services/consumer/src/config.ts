@@ -108,11 +108,15 @@ export const EsquemaConfiguracion = v.object({
   ),
   PASARELA_INTENTOS: conDescripcion(
     v.optional(enteroEnv('PASARELA_INTENTOS', 1, 50), '4'),
-    'Intentos de cobro ante fallos transitorios de la pasarela antes de dar el pago por FALLIDO.',
+    'Intentos de la pasarela (cobrar o preguntar por el pago) en una misma entrega mientras su respuesta sea incierta (tiempo agotado, 5xx, «en curso»). Agotados, el pago sigue en PROCESANDO y el evento se reentrega más tarde: una respuesta incierta nunca deja un pago FALLIDO.',
   ),
   PASARELA_BACKOFF_MS: conDescripcion(
     v.optional(enteroEnv('PASARELA_BACKOFF_MS', 0, 60_000), '200'),
-    'Espera antes del primer reintento transitorio de la pasarela, en ms (se duplica en cada intento).',
+    'Espera tras la primera respuesta incierta de la pasarela, en ms (se duplica en cada intento).',
+  ),
+  CONSUMIDOR_TURNO_COBRO_MS: conDescripcion(
+    v.optional(enteroEnv('CONSUMIDOR_TURNO_COBRO_MS', 1_000, 3_600_000), '15000'),
+    'Vigencia del turno de cobro de un pago (solo un consumidor a la vez ejecuta su paso de pasarela); se renueva cada tercio mientras dura el paso. Si el consumidor muere, otro puede tomarlo cuando vence.',
   ),
   STRIPE_API_KEY: conDescripcion(
     v.optional(v.pipe(v.string(), v.regex(/^(?:sk|rk)_\S+$/, 'STRIPE_API_KEY debe ser una clave secreta de Stripe (sk_… o rk_…)'))),

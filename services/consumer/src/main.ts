@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import {
   KyselyInboxPagos,
+  PostgresTurnosCobro,
   crearLogger,
   crearPersistenciaPostgres,
   crearRegistroMetricas,
@@ -51,6 +53,9 @@ const arranque = await (async () => {
         repositorio: persistencia.repositorio,
         inbox,
         pasarela: medirPasarela(metricas, pasarela),
+        turnos: new PostgresTurnosCobro(persistencia.pool),
+        titular: randomUUID(),
+        duracionTurnoMs: config.CONSUMIDOR_TURNO_COBRO_MS,
         reloj: { ahora: () => new Date() },
         nuevoId: uuidv7,
         intentosPasarela: config.PASARELA_INTENTOS,

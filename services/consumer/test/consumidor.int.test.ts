@@ -1,6 +1,7 @@
 import {
   KyselyAlmacenOutbox,
   KyselyInboxPagos,
+  PostgresTurnosCobro,
   contarCargosPorPago,
   crearBrokerEmbebido,
   crearPasarelaSimulada,
@@ -82,6 +83,9 @@ async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; re
         repositorio: persistencia.repositorio,
         inbox,
         pasarela,
+        turnos: new PostgresTurnosCobro(persistencia.pool),
+        titular: crypto.randomUUID(),
+        duracionTurnoMs: 15_000,
         reloj: { ahora: () => new Date() },
         nuevoId: uuidv7,
         intentosPasarela: 4,

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PasarelaDePagos, ResultadoPago } from '@aeropartners/dominio';
+import type { EstadoCobro, PasarelaDePagos, ResultadoPago } from '@aeropartners/dominio';
 
 /**
  * Métricas Prometheus de los servicios (prom-client), todas con el prefijo `aeropartners_pagos_` y la
@@ -181,12 +181,12 @@ export function medirManejador<A extends unknown[], R extends { readonly tipo: s
 
 /**
  * Decora una pasarela: `aeropartners_pagos_pasarela_llamadas_total{resultado}` y
- * `aeropartners_pagos_pasarela_duracion_segundos{resultado}` (exitoso, rechazado, transitorio, error).
+ * `aeropartners_pagos_pasarela_duracion_segundos{resultado}` (exitoso, rechazado, incierto, error).
  */
 export function medirPasarela(registro: Registry, pasarela: PasarelaDePagos): PasarelaDePagos {
   const llamadas = new Counter({
     name: `${PREFIJO_METRICAS}pasarela_llamadas_total`,
-    help: 'Llamadas a la pasarela de pagos, por resultado (exitoso, rechazado, transitorio, error).',
+    help: 'Llamadas a la pasarela de pagos, por resultado (exitoso, rechazado, incierto, error).',
     labelNames: ['resultado'] as const,
     registers: [registro],
   });
@@ -195,6 +195,12 @@ export function medirPasarela(registro: Registry, pasarela: PasarelaDePagos): Pa
     help: 'Latencia de las llamadas a la pasarela de pagos, por resultado.',
     labelNames: ['resultado'] as const,
     buckets: CUBETAS_SEGUNDOS,
+    registers: [registro],
+  });
+  const consultas = new Counter({
+    name: `${PREFIJO_METRICAS}pasarela_consultas_total`,
+    help: 'Consultas a la pasarela por el desenlace de un pago tras una respuesta incierta, por resultado (exitoso, rechazado, sinCobro, incierto, error).',
+    labelNames: ['resultado'] as const,
     registers: [registro],
   });
   return {
@@ -208,6 +214,16 @@ export function medirPasarela(registro: Registry, pasarela: PasarelaDePagos): Pa
       } finally {
         fin({ resultado });
         llamadas.inc({ resultado });
+      }
+    },
+    async consultar(consulta) {
+      let resultado: EstadoCobro['tipo'] | 'error' = 'error';
+      try {
+        const r = await pasarela.consultar(consulta);
+        resultado = r.tipo;
+        return r;
+      } finally {
+        consultas.inc({ resultado });
       }
     },
   };

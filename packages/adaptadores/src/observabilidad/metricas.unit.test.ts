@@ -54,6 +54,7 @@ describe('métricas', () => {
         if (falla) throw new Error('caída');
         return { tipo: 'exitoso', referenciaTransaccion: 'ch_1' };
       },
+      consultar: async () => ({ tipo: 'sinCobro' }),
     });
     const manejar = medirManejador(r, async (x: number) => ({ tipo: x > 0 ? 'procesado' : 'duplicado' }));
     const solicitud = {} as Parameters<typeof pasarela.cobrar>[0];

@@ -56,7 +56,7 @@ function fabricaSimulada(configuracion: ConfiguracionPasarelaSimulada, fuente: '
       ...configuracion,
       desenlaceForzado: (s) => {
         const forzado = forzados.get(s.idPago);
-        if (forzado === 'transitorio') forzados.delete(s.idPago); // un solo intento
+        if (forzado === 'incierto') forzados.delete(s.idPago); // un solo intento
         return forzado;
       },
     });
@@ -100,7 +100,7 @@ async function cobrarHastaDefinitivo(pasarela: SimuladaPasarelaDePagos, s: Solic
   for (let i = 0; i < 100; i += 1) {
     const r = await pasarela.cobrar(s);
     tipos?.push(r.tipo);
-    if (r.tipo !== 'transitorio') return r;
+    if (r.tipo !== 'incierto') return r;
   }
   throw new Error('demasiados transitorios');
 }
@@ -284,7 +284,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(otraSemilla).not.toEqual(primera);
     // Hubo de todo, y el desenlace definitivo es el de (semilla, clave), sin importar los transitorios.
     const tipos = primera.flatMap((r) => r.tipos);
-    expect(tipos).toContain('transitorio');
+    expect(tipos).toContain('incierto');
     expect(tipos).toContain('rechazado');
     expect(tipos).toContain('exitoso');
     for (const [i, p] of pagos.entries()) {
@@ -303,7 +303,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     const primeros = await enLotes(pagos, 50, (p) => pasarela.cobrar(p));
     const finales = await enLotes(pagos, 50, (p) => cobrarHastaDefinitivo(pasarela, p));
 
-    const transitorios = primeros.filter((r) => r.tipo === 'transitorio').length / 2_000;
+    const transitorios = primeros.filter((r) => r.tipo === 'incierto').length / 2_000;
     const rechazos = finales.filter((r) => r.tipo === 'rechazado').length / 2_000;
     expect(transitorios).toBeGreaterThan(0.025); // esperado 0,05; σ ≈ 0,005
     expect(transitorios).toBeLessThan(0.075);
@@ -330,7 +330,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(Math.min(...esperas)).toBeGreaterThanOrEqual(2_000);
     expect(Math.max(...esperas)).toBeLessThanOrEqual(8_000);
     const mensajes = finales.flatMap((r) => (r.tipo === 'rechazado' ? [r.mensaje] : []));
-    expect(finales.filter((r) => r.tipo === 'transitorio')).toEqual([]);
+    expect(finales.filter((r) => r.tipo === 'incierto')).toEqual([]);
     expect(mensajes.length / 1_000).toBeGreaterThan(0.42); // esperado 0,5; σ ≈ 0,016
     expect(mensajes.length / 1_000).toBeLessThan(0.58);
     expect(new Set(mensajes)).toEqual(new Set(MENSAJES_RECHAZO_SEMILLA));
@@ -340,7 +340,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     const siempre = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaTransitorio: 1, tasaRechazo: 0 });
     const pagos = Array.from({ length: 30 }, () => solicitud());
     const resultados = await Promise.all(pagos.map((p) => siempre.cobrar(p)));
-    for (const r of resultados) expect(r).toMatchObject({ tipo: 'transitorio', mensaje: expect.stringContaining('se puede reintentar con la misma clave') });
+    for (const r of resultados) expect(r).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('se puede reintentar con la misma clave') });
     const { filas } = await db
       .selectFrom('pasarela_simulada.cargos')
       .select(sql<string>`count(*)`.as('filas'))

@@ -1,4 +1,11 @@
-import { Dinero, type PasarelaDePagos, type ResultadoPago, type SolicitudCobro } from '@aeropartners/dominio';
+import {
+  Dinero,
+  type ConsultaCobro,
+  type EstadoCobro,
+  type PasarelaDePagos,
+  type ResultadoPago,
+  type SolicitudCobro,
+} from '@aeropartners/dominio';
 import { sql, type Kysely } from 'kysely';
 import { AgrupadorPorLotes, type Pendiente } from '../postgres/agrupador-por-lotes.js';
 import type { PoolPostgres } from '../postgres/pool-postgres.js';
@@ -12,6 +19,7 @@ import {
 } from './decisiones-simuladas.js';
 import {
   aCargoSimulado,
+  cargosDe,
   kyselyDelLibro,
   type CargoSimulado,
   type EsquemaPasarelaSimulada,
@@ -182,9 +190,9 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     if (latencia > 0) await this.#esperar(latencia);
 
     const forzado = this.#forzado?.(solicitud, intento);
-    if (forzado === 'transitorio' || (forzado === undefined && esTransitorio(this.perfil, this.semilla, clave, intento))) {
+    if (forzado === 'incierto' || (forzado === undefined && esTransitorio(this.perfil, this.semilla, clave, intento))) {
       this.#contadores.transitorios += 1;
-      return { tipo: 'transitorio', mensaje: MENSAJE_TRANSITORIO };
+      return { tipo: 'incierto', mensaje: MENSAJE_TRANSITORIO };
     }
 
     const desenlace = desenlaceDefinitivo(this.perfil, this.semilla, clave, this.#mensajes, this.#prefijo, forzado);
@@ -204,6 +212,26 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
       );
     }
     return this.#repetir(solicitud, ganador, true);
+  }
+
+  /**
+   * Lo que el libro sabe del pago: su cobro (si lo hay, con cualquier clave), si no su rechazo, y si no
+   * `sinCobro`. Lo que el libro no pudo leer es `incierto`: preguntar no debe tumbar al consumidor.
+   */
+  async consultar(consulta: ConsultaCobro): Promise<EstadoCobro> {
+    let filas: readonly CargoSimulado[];
+    try {
+      filas = await cargosDe(this.#db, consulta.idPago);
+    } catch (causa) {
+      return { tipo: 'incierto', mensaje: envolver(`consultar el pago ${consulta.idPago}`, causa).message };
+    }
+    const cobro = filas.find((f) => f.resultado === 'exitoso') ?? filas[0];
+    if (cobro === undefined) return { tipo: 'sinCobro' };
+    if (cobro.resultado === 'exitoso' && cobro.referenciaTransaccion !== null) {
+      return { tipo: 'exitoso', referenciaTransaccion: cobro.referenciaTransaccion };
+    }
+    if (cobro.resultado === 'rechazado' && cobro.mensaje !== null) return { tipo: 'rechazado', mensaje: cobro.mensaje };
+    throw new Error(`Libro de la pasarela simulada corrupto: la clave ${cobro.claveIdempotencia} no tiene desenlace completo.`);
   }
 
   #buscar(clave: string): Promise<CargoSimulado | undefined> {

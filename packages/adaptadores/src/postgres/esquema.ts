@@ -30,6 +30,9 @@ export interface TablaPagos {
   fecha_procesamiento: Fecha | null;
   referencia_transaccion: string | null;
   mensaje_error: string | null;
+  /** Turno de cobro (lease): quién ejecuta el paso de la pasarela del pago y hasta cuándo. */
+  turno_titular: ColumnType<string | null, string | null | undefined, string | null>;
+  turno_hasta: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface TablaOutbox {

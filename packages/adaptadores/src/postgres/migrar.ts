@@ -3,6 +3,7 @@ import { esquemaInicial } from './migraciones/0001-esquema-inicial.js';
 import { relayEInbox } from './migraciones/0002-relay-e-inbox.js';
 import { avisoOutboxSoloConFilas } from './migraciones/0003-aviso-outbox-solo-con-filas.js';
 import { historialClavePagoVersion } from './migraciones/0004-historial-clave-pago-version.js';
+import { turnoCobro } from './migraciones/0005-turno-cobro.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -13,6 +14,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0002-relay-e-inbox': relayEInbox,
   '0003-aviso-outbox-solo-con-filas': avisoOutboxSoloConFilas,
   '0004-historial-clave-pago-version': historialClavePagoVersion,
+  '0005-turno-cobro': turnoCobro,
 });
 
 export interface ResultadoMigracion {

@@ -83,7 +83,7 @@ WITH ${EVENTOS},
   actualizado AS (
     UPDATE pagos
     SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
-        referencia_transaccion = $16, mensaje_error = $17
+        referencia_transaccion = $16, mensaje_error = $17, turno_titular = NULL, turno_hasta = NULL
     WHERE id = $10 AND version = $11
     RETURNING id
   ),${insertarEventos('actualizado')}
@@ -130,7 +130,7 @@ WITH ${EVENTOS},
   actualizado AS (
     UPDATE pagos
     SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
-        referencia_transaccion = $16, mensaje_error = $17
+        referencia_transaccion = $16, mensaje_error = $17, turno_titular = NULL, turno_hasta = NULL
     WHERE id = $10 AND version = $11
       AND NOT EXISTS (SELECT 1 FROM inbox WHERE suscripcion = $18 AND id_evento = $19::uuid)
     RETURNING id
@@ -151,9 +151,10 @@ const CAMBIOS = `$10::uuid[], $11::int4[], $12::text[], $13::int4[], $14::timest
                          $16::text[], $17::text[]`;
 const COLUMNAS_CAMBIOS = `id, version_esperada, estado, version, fecha_actualizacion, fecha_procesamiento,
            referencia_transaccion, mensaje_error`;
+// Toda transición borra el turno de cobro: el desenlace final lo suelta en la misma sentencia.
 const SET_CAMBIOS = `estado = c.estado, version = c.version, fecha_actualizacion = c.fecha_actualizacion,
         fecha_procesamiento = c.fecha_procesamiento, referencia_transaccion = c.referencia_transaccion,
-        mensaje_error = c.mensaje_error`;
+        mensaje_error = c.mensaje_error, turno_titular = NULL, turno_hasta = NULL`;
 
 /**
  * `SQL_GUARDAR` para un lote de transiciones de pagos DISTINTOS (un id como mucho una vez: si no,

@@ -8,7 +8,7 @@ function rechazado(mensaje: string): ResultadoPago {
 }
 
 function transitorio(mensaje: string): ResultadoPago {
-  return { tipo: 'transitorio', mensaje };
+  return { tipo: 'incierto', mensaje };
 }
 
 function detalle(error: InstanceType<typeof errors.StripeError>): string {

@@ -27,7 +27,7 @@ describe('traducirErrorStripe', () => {
     ['JSON inválido', new errors.StripeAPIError({ message: 'Invalid JSON received from the Stripe API' })],
     ['otro sin estado', new errors.StripeError({ message: '¿?' })],
   ])('%s → transitorio', (_, error) => {
-    expect(traducirErrorStripe(error, 'clave-1').tipo).toBe('transitorio');
+    expect(traducirErrorStripe(error, 'clave-1').tipo).toBe('incierto');
   });
 
   it('el mensaje del rechazo por idempotencia nombra la clave', () => {

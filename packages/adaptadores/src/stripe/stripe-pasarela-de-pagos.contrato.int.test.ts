@@ -44,7 +44,7 @@ function fabricaStripe(maxNetworkRetries: number) {
               },
             });
             return;
-          case 'transitorio':
+          case 'incierto':
             for (let i = 0; i <= maxNetworkRetries; i += 1) {
               servidor.programar({ tipo: 'error', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
             }

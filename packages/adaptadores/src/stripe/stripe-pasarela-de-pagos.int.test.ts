@@ -56,7 +56,7 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
       amount: 15075,
       currency: 'usd',
       destination: CUENTA_ANA,
-      transfer_group: null,
+      transfer_group: '0190f5a2-0000-7000-8000-000000000001',
       metadata: {
         id_pago: '0190f5a2-0000-7000-8000-000000000001',
         referencia_pago: 'REF-2026-0001',
@@ -71,9 +71,13 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
     });
   });
 
-  it('envía transfer_group cuando se configura', async () => {
-    await pasarela({ grupoTransferencia: (s) => `pago-${s.idPago}` }).cobrar(solicitud());
-    expect(stripe.transferencias[0]?.transfer_group).toBe('pago-0190f5a2-0000-7000-8000-000000000001');
+  it('envía transfer_group = id del pago, y consultar encuentra la transferencia por él', async () => {
+    const p = pasarela();
+    const s = solicitud();
+    expect(await p.consultar({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual({ tipo: 'sinCobro' });
+    const hecho = await p.cobrar(s);
+    expect(stripe.transferencias[0]?.transfer_group).toBe('0190f5a2-0000-7000-8000-000000000001');
+    expect(await p.consultar({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual(hecho);
   });
 
   it('cobrar dos veces con la misma clave devuelve la misma transferencia y transfiere una sola vez', async () => {
@@ -152,7 +156,7 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
   it('un 500 sin reintentos que queden es transitorio', async () => {
     stripe.programar({ tipo: 'error', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
     const resultado = await pasarela({ maxNetworkRetries: 0 }).cobrar(solicitud());
-    expect(resultado).toMatchObject({ tipo: 'transitorio', mensaje: expect.stringContaining('An unknown error occurred') });
+    expect(resultado).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('An unknown error occurred') });
     expect(stripe.transferencias).toHaveLength(0);
   });
 
@@ -163,7 +167,7 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
       error: { type: 'invalid_request_error', code: 'rate_limit', message: 'Too many requests hit the API too quickly.' },
     });
     const resultado = await pasarela().cobrar(solicitud());
-    expect(resultado).toMatchObject({ tipo: 'transitorio', mensaje: expect.stringContaining('Too many requests') });
+    expect(resultado).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('Too many requests') });
   });
 
   it('si Stripe tarda más que el timeout es transitorio, y reintentar con la misma clave no transfiere otra vez', async () => {
@@ -171,12 +175,12 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
 
     const resultado = await pasarela({ timeout: 100 }).cobrar(solicitud());
 
-    expect(resultado).toMatchObject({ tipo: 'transitorio', mensaje: expect.stringContaining('timeout') });
+    expect(resultado).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('timeout') });
     // Stripe sí ejecutó la transferencia; el cliente solo se quedó sin la respuesta.
     expect(stripe.transferencias).toHaveLength(1);
     // Mientras la primera petición sigue en curso, la misma clave recibe 409: transitorio, no rechazo.
     expect(await pasarela().cobrar(solicitud())).toMatchObject({
-      tipo: 'transitorio',
+      tipo: 'incierto',
       mensaje: expect.stringContaining('idempotency_key_in_use'),
     });
     await new Promise((r) => setTimeout(r, 600));

@@ -1,4 +1,4 @@
-import type { Moneda, PasarelaDePagos, ResultadoPago, SolicitudCobro } from '@aeropartners/dominio';
+import type { ConsultaCobro, EstadoCobro, Moneda, PasarelaDePagos, ResultadoPago, SolicitudCobro } from '@aeropartners/dominio';
 import Stripe from 'stripe';
 import { describirErrorCuenta, resolverCuentaAfiliado, type CuentasAfiliados } from './cuentas-afiliados.js';
 import { traducirErrorStripe } from './errores-stripe.js';
@@ -31,11 +31,6 @@ export interface OpcionesStripePasarelaDePagos {
   readonly host?: string;
   readonly port?: number;
   readonly protocol?: 'http' | 'https';
-  /**
-   * `transfer_group` de la transferencia, si se quiere agrupar con cargos. Debe ser determinista para
-   * un pago: forma parte de los parámetros que Stripe compara al repetir la clave de idempotencia.
-   */
-  readonly grupoTransferencia?: (solicitud: SolicitudCobro) => string | undefined;
 }
 
 const REINTENTOS_POR_DEFECTO = 2;
@@ -61,13 +56,11 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
   readonly #stripe: Stripe;
   readonly #cuentas: CuentasAfiliados;
   readonly #monedas: TablaMonedasStripe;
-  readonly #grupoTransferencia: ((solicitud: SolicitudCobro) => string | undefined) | undefined;
 
   constructor(opciones: OpcionesStripePasarelaDePagos) {
     if (opciones.apiKey.trim() === '') throw new Error('Falta la clave de API de Stripe.');
     this.#cuentas = opciones.cuentasAfiliados;
     this.#monedas = tablaMonedasStripe(opciones.monedas);
-    this.#grupoTransferencia = opciones.grupoTransferencia;
     this.#stripe = new Stripe(opciones.apiKey, {
       maxNetworkRetries: validarEntero(
         'maxNetworkRetries',
@@ -90,7 +83,6 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
     const cuenta = await resolverCuentaAfiliado(this.#cuentas, solicitud.idAfiliado);
     if (!cuenta.ok) return { tipo: 'rechazado', mensaje: describirErrorCuenta(cuenta.error) };
 
-    const grupo = this.#grupoTransferencia?.(solicitud);
     let transferencia: Stripe.Transfer;
     try {
       transferencia = await this.#stripe.transfers.create(
@@ -98,7 +90,9 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
           amount: monto.valor.amount,
           currency: monto.valor.currency,
           destination: cuenta.valor,
-          ...(grupo === undefined ? {} : { transfer_group: grupo }),
+          // El grupo es el id del pago: así `consultar` encuentra la transferencia aunque Stripe ya haya
+          // olvidado la clave de idempotencia (24 h).
+          transfer_group: solicitud.idPago,
           // Solo datos del pago: Stripe compara todos los parámetros al reutilizar una clave, así que
           // nada que cambie entre reintentos (id de correlación, traceparent) puede ir aquí.
           metadata: {
@@ -118,5 +112,23 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
       );
     }
     return { tipo: 'exitoso', referenciaTransaccion: transferencia.id };
+  }
+
+  /**
+   * Busca la transferencia del pago por su `transfer_group` (= id del pago). Stripe no guarda las
+   * transferencias que rechazó, así que sin transferencia la respuesta es `sinCobro`. Un fallo al
+   * preguntar es `incierto`.
+   */
+  async consultar(consulta: ConsultaCobro): Promise<EstadoCobro> {
+    let lista: Stripe.ApiList<Stripe.Transfer>;
+    try {
+      lista = await this.#stripe.transfers.list({ transfer_group: consulta.idPago, limit: 10 });
+    } catch (error) {
+      const detalle = error instanceof Error ? error.message : String(error);
+      return { tipo: 'incierto', mensaje: `No se pudo preguntar a Stripe por la transferencia del pago ${consulta.idPago}: ${detalle}` };
+    }
+    const propia = lista.data.find((t) => t.metadata?.['id_pago'] === consulta.idPago) ?? lista.data[0];
+    if (propia === undefined) return { tipo: 'sinCobro' };
+    return { tipo: 'exitoso', referenciaTransaccion: propia.id };
   }
 }

@@ -3,6 +3,7 @@ import {
   registrarExito,
   registrarFallo,
   type Contexto,
+  type EstadoCobro,
   type EventoPago,
   type PasarelaDePagos,
   type Pago,
@@ -12,72 +13,161 @@ import {
   type Trazabilidad,
 } from '@aeropartners/dominio';
 import type { GeneradorIds } from '../puertos.js';
-import type { AnotacionInbox, InboxPagos } from './puertos-consumidor.js';
+import type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './puertos-consumidor.js';
 
-/** Cómo terminó el manejo de un evento. `error` no se confirma al broker: se reentrega. */
+/** Cómo terminó el manejo de un evento. Lo que se hace con el mensaje lo decide `decidirMensaje`. */
 export type DesenlaceEvento =
   | { readonly tipo: 'procesado'; readonly pago: Pago; readonly intentosPasarela: number }
   | { readonly tipo: 'registrado' }
   | { readonly tipo: 'duplicado' }
   | { readonly tipo: 'obsoleto'; readonly estadoActual: string; readonly versionActual: number }
-  | { readonly tipo: 'pagoInexistente' };
+  | { readonly tipo: 'pagoInexistente' }
+  /** La pasarela no dijo si el dinero se movió: el pago sigue en PROCESANDO y se vuelve a preguntar más tarde. */
+  | { readonly tipo: 'incierto'; readonly mensaje: string; readonly intentosPasarela: number }
+  /** Otro consumidor tiene el turno de cobro del pago: volver a intentarlo cuando venza. */
+  | { readonly tipo: 'ocupado'; readonly reintentarEnMs: number }
+  /** El mensaje dejó de ser de este consumidor (lease perdido) o se perdió el turno: no se hizo nada más. */
+  | { readonly tipo: 'abandonado'; readonly motivo: string };
 
 export interface OpcionesManejador {
   readonly suscripcion: string;
   readonly repositorio: RepositorioPagos;
   readonly inbox: InboxPagos;
   readonly pasarela: PasarelaDePagos;
+  /** Turnos de cobro: un solo consumidor a la vez ejecuta el paso de la pasarela de un pago. */
+  readonly turnos: TurnosCobro;
+  /**
+   * Identidad de este consumidor como titular de turnos (única por proceso). Cada entrega toma el turno
+   * como `<titular>/<n>`: dos entregas del mismo pago tampoco se solapan dentro del proceso.
+   */
+  readonly titular: string;
+  /** Vigencia de un turno de cobro; se renueva cada tercio mientras el paso sigue en marcha. */
+  readonly duracionTurnoMs: number;
   readonly reloj: Reloj;
   readonly nuevoId: GeneradorIds;
-  /** Intentos ante fallos transitorios de la pasarela antes de declarar el pago FALLIDO. */
+  /**
+   * Intentos de la pasarela (cobrar o consultar) en una misma entrega mientras el desenlace sea incierto.
+   * Agotados, el pago sigue en PROCESANDO y el evento se reentrega más tarde: nunca se da por fallido.
+   */
   readonly intentosPasarela: number;
   readonly backoffPasarelaMs: number;
   readonly dormir?: (ms: number) => Promise<void>;
+  /** Se llama tras cada respuesta incierta de la pasarela (cobro o consulta) que se va a reintentar. */
   readonly alReintentar?: (evento: EventoPago, intento: number, mensaje: string) => void;
 }
 
 const dormirPorDefecto = (ms: number) => new Promise<void>((resolver) => setTimeout(resolver, ms));
 const MAXIMO_CONFLICTOS = 5;
 
+/** Un desenlace definitivo de la pasarela (lo único que puede cerrar un pago). */
+type Definitivo = Extract<ResultadoPago, { tipo: 'exitoso' | 'rechazado' }>;
+type PasoPasarela =
+  | { readonly tipo: 'definitivo'; readonly resultado: Definitivo; readonly intentos: number }
+  | { readonly tipo: 'incierto'; readonly mensaje: string; readonly intentos: number }
+  | { readonly tipo: 'abandonado'; readonly motivo: string };
+
 /**
  * Maneja un evento de pago recibido del broker, exactamente una vez por suscripción:
- * - `PagoPendiente`: en dos fases confirmadas alrededor de la llamada externa. (1) PENDIENTE →
- *   PROCESANDO; (2) cobro en la pasarela con clave de idempotencia = id del pago; (3) EXITOSO/FALLIDO
- *   con su evento en el outbox y el evento anotado en el inbox, en una sola transacción. Una reentrega
- *   que encuentra el pago en PROCESANDO vuelve a llamar a la pasarela con la misma clave y obtiene la
- *   misma respuesta.
+ *
+ * - `PagoPendiente`, en dos fases confirmadas alrededor de la llamada externa: (1) PENDIENTE →
+ *   PROCESANDO; (2) el paso de la pasarela, con el turno de cobro del pago tomado (nadie más lo ejecuta a
+ *   la vez) y clave de idempotencia = id del pago; (3) EXITOSO/FALLIDO con su evento en el outbox y el
+ *   evento anotado en el inbox, en una sola sentencia, que también suelta el turno.
+ * - Solo un rechazo definitivo acaba en FALLIDO. Un desenlace incierto (tiempo agotado, 5xx, «en curso»)
+ *   deja el pago en PROCESANDO: se pregunta a la pasarela qué pasó con ese pago (`consultar`) y, si no
+ *   tiene rastro de un cobro, se vuelve a cobrar con la misma clave. Si un pago ya estaba en PROCESANDO
+ *   al llegar el evento (otra entrega pudo cobrar), se pregunta ANTES de cobrar: las claves de
+ *   idempotencia caducan en el proveedor, y preguntar es la primera defensa contra un segundo cobro.
  * - Los demás eventos se anotan (trazabilidad).
+ *
  * Los eventos de un pago que llegan desordenados se juzgan por versión, no por orden de llegada.
+ * `senal` (del broker) se aborta si el mensaje deja de ser de este consumidor: no se empieza ningún paso
+ * de la pasarela más.
  */
 export function crearManejadorEventos(opciones: OpcionesManejador) {
   const dormir = opciones.dormir ?? dormirPorDefecto;
   const contexto = (): Contexto => ({ ahora: opciones.reloj.ahora(), nuevoId: opciones.nuevoId });
+  let entregas = 0;
 
-  async function cobrar(evento: EventoPago, pago: Pago, traza: Trazabilidad): Promise<{ resultado: ResultadoPago; intentos: number }> {
-    let ultimo: ResultadoPago = { tipo: 'transitorio', mensaje: 'sin intentos' };
+  /**
+   * El paso de la pasarela hasta un desenlace definitivo, o hasta agotar los intentos con respuestas
+   * inciertas. `preguntarAntes`: otra entrega pudo cobrar ya; se consulta antes de cobrar.
+   */
+  async function pasoPasarela(
+    evento: EventoPago,
+    pago: Pago,
+    traza: Trazabilidad,
+    preguntarAntes: boolean,
+    senal: AbortSignal,
+  ): Promise<PasoPasarela> {
+    let preguntar = preguntarAntes;
+    let ultimo = 'sin intentos';
     for (let intento = 1; intento <= opciones.intentosPasarela; intento += 1) {
-      ultimo = await opciones.pasarela.cobrar({
-        idPago: pago.id,
-        idAfiliado: pago.idAfiliado,
-        monto: pago.monto,
-        referenciaPago: pago.referenciaPago,
-        claveIdempotencia: pago.id,
-        traza,
-      });
-      if (ultimo.tipo !== 'transitorio') return { resultado: ultimo, intentos: intento };
-      opciones.alReintentar?.(evento, intento, ultimo.mensaje);
+      if (senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+      let respuesta: ResultadoPago | EstadoCobro = { tipo: 'sinCobro' };
+      if (preguntar) {
+        respuesta = await opciones.pasarela.consultar({ idPago: pago.id, claveIdempotencia: pago.id, traza });
+        if (respuesta.tipo === 'sinCobro' && senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+      }
+      if (respuesta.tipo === 'sinCobro') {
+        respuesta = await opciones.pasarela.cobrar({
+          idPago: pago.id,
+          idAfiliado: pago.idAfiliado,
+          monto: pago.monto,
+          referenciaPago: pago.referenciaPago,
+          claveIdempotencia: pago.id,
+          traza,
+        });
+      }
+      if (respuesta.tipo === 'exitoso' || respuesta.tipo === 'rechazado') {
+        return { tipo: 'definitivo', resultado: respuesta, intentos: intento };
+      }
+      // Incierto: el dinero pudo moverse. La próxima vuelta pregunta antes de volver a cobrar.
+      preguntar = true;
+      ultimo = respuesta.mensaje;
+      opciones.alReintentar?.(evento, intento, respuesta.mensaje);
       if (intento < opciones.intentosPasarela) await dormir(opciones.backoffPasarelaMs * 2 ** (intento - 1));
     }
-    return {
-      resultado: {
-        tipo: 'rechazado',
-        mensaje: `La pasarela no respondió tras ${opciones.intentosPasarela} intentos: ${ultimo.mensaje}`,
-      },
-      intentos: opciones.intentosPasarela,
-    };
+    return { tipo: 'incierto', mensaje: ultimo, intentos: opciones.intentosPasarela };
   }
 
-  async function manejarPendiente(evento: EventoPago, traza: Trazabilidad, anotacion: AnotacionInbox): Promise<DesenlaceEvento> {
+  /** Ejecuta `paso` con el turno de cobro del pago, renovándolo mientras dura; lo suelta si no acaba el pago. */
+  async function conTurno<T>(
+    idPago: string,
+    senalMensaje: AbortSignal,
+    paso: (senal: AbortSignal, titular: string) => Promise<T>,
+  ): Promise<{ readonly tomado: true; readonly valor: T } | Exclude<TurnoCobro, { tomado: true }>> {
+    entregas += 1;
+    const titular = `${opciones.titular}/${entregas}`;
+    const turno = await opciones.turnos.tomar(idPago, titular, opciones.duracionTurnoMs);
+    if (!turno.tomado) return turno;
+    const perdido = new AbortController();
+    const senal = AbortSignal.any([senalMensaje, perdido.signal]);
+    const renovacion = setInterval(() => {
+      opciones.turnos.tomar(idPago, titular, opciones.duracionTurnoMs).then(
+        (r) => {
+          if (!r.tomado) perdido.abort(new Error(`se perdió el turno de cobro del pago ${idPago}`));
+        },
+        () => undefined, // sin base no se renueva; si vence, otro lo tomará y esta entrega lo sabrá al renovar
+      );
+    }, Math.max(1, Math.floor(opciones.duracionTurnoMs / 3)));
+    try {
+      return { tomado: true, valor: await paso(senal, titular) };
+    } catch (error) {
+      // Un fallo de infraestructura a mitad del paso: el turno se suelta para que la reentrega no espere.
+      await opciones.turnos.soltar(idPago, titular).catch(() => undefined);
+      throw error;
+    } finally {
+      clearInterval(renovacion);
+    }
+  }
+
+  async function manejarPendiente(
+    evento: EventoPago,
+    traza: Trazabilidad,
+    anotacion: AnotacionInbox,
+    senal: AbortSignal,
+  ): Promise<DesenlaceEvento> {
     for (let vuelta = 0; vuelta < MAXIMO_CONFLICTOS; vuelta += 1) {
       let pago = await opciones.repositorio.obtener(evento.idPago);
       if (!pago) return { tipo: 'pagoInexistente' };
@@ -86,6 +176,9 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
         const r = await opciones.inbox.anotar(anotacion);
         return r === 'duplicado' ? { tipo: 'duplicado' } : { tipo: 'obsoleto', estadoActual: pago.estado, versionActual: pago.version };
       }
+      if (senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+      // Un pago que ya estaba en PROCESANDO pudo cobrarse en una entrega anterior: se pregunta primero.
+      const preguntarAntes = pago.estado === 'PROCESANDO';
       if (pago.estado === 'PENDIENTE') {
         const inicio = iniciarProcesamiento(pago, contexto());
         if (!inicio.ok) throw new Error(`Transición imposible para ${pago.id}: ${inicio.error.tipo}`);
@@ -93,22 +186,45 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
         if (!guardado.ok) continue; // otro lo movió: releer y decidir de nuevo
         pago = guardado.valor;
       }
-      // PROCESANDO: fase 2, la llamada externa, fuera de toda transacción.
-      const { resultado, intentos } = await cobrar(evento, pago, traza);
-      const cambio =
-        resultado.tipo === 'exitoso'
-          ? registrarExito(pago, resultado.referenciaTransaccion, contexto())
-          : registrarFallo(pago, resultado.mensaje, contexto());
-      if (!cambio.ok) throw new Error(`Desenlace imposible para ${pago.id}: ${cambio.error.tipo}`);
-      const r = await opciones.inbox.guardarYAnotar(cambio.valor, pago.version, traza, anotacion);
-      if (r === 'aplicado') return { tipo: 'procesado', pago: cambio.valor.pago, intentosPasarela: intentos };
-      if (r === 'duplicado') return { tipo: 'duplicado' };
-      // conflicto: otra entrega concurrente terminó el pago; la siguiente vuelta lo verá final.
+      const enProceso = pago;
+      // PROCESANDO: fase 2, la llamada externa, fuera de toda transacción y con el turno de cobro.
+      const conElTurno = await conTurno(enProceso.id, senal, async (senalPaso, titular) => {
+        const paso = await pasoPasarela(evento, enProceso, traza, preguntarAntes, senalPaso);
+        if (paso.tipo !== 'definitivo') {
+          await opciones.turnos.soltar(enProceso.id, titular);
+          return paso;
+        }
+        const cambio =
+          paso.resultado.tipo === 'exitoso'
+            ? registrarExito(enProceso, paso.resultado.referenciaTransaccion, contexto())
+            : registrarFallo(enProceso, paso.resultado.mensaje, contexto());
+        if (!cambio.ok) throw new Error(`Desenlace imposible para ${enProceso.id}: ${cambio.error.tipo}`);
+        const r = await opciones.inbox.guardarYAnotar(cambio.valor, enProceso.version, traza, anotacion);
+        return { tipo: r, pago: cambio.valor.pago, intentos: paso.intentos } as const;
+      });
+      if (!conElTurno.tomado) {
+        // Ya no está en PROCESANDO (otra entrega lo terminó): releer lo resuelve.
+        if (conElTurno.motivo === 'noProcesando') continue;
+        return { tipo: 'ocupado', reintentarEnMs: conElTurno.restanteMs };
+      }
+      const hecho = conElTurno.valor;
+      switch (hecho.tipo) {
+        case 'abandonado':
+          return hecho;
+        case 'incierto':
+          return { tipo: 'incierto', mensaje: hecho.mensaje, intentosPasarela: hecho.intentos };
+        case 'aplicado':
+          return { tipo: 'procesado', pago: hecho.pago, intentosPasarela: hecho.intentos };
+        case 'duplicado':
+          return { tipo: 'duplicado' };
+        case 'conflicto':
+          continue; // otra entrega terminó el pago; la siguiente vuelta lo verá final
+      }
     }
     throw new Error(`Demasiados conflictos de versión procesando el pago ${evento.idPago}`);
   }
 
-  return async function manejarEvento(evento: EventoPago, traza: Trazabilidad): Promise<DesenlaceEvento> {
+  return async function manejarEvento(evento: EventoPago, traza: Trazabilidad, senal?: AbortSignal): Promise<DesenlaceEvento> {
     const anotacion: AnotacionInbox = {
       suscripcion: opciones.suscripcion,
       idEvento: evento.idEvento,
@@ -120,7 +236,7 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
     // que lo marca duplicado) y los demás eventos se deduplican en el propio INSERT del inbox.
     switch (evento.tipo) {
       case 'PagoPendiente':
-        return manejarPendiente(evento, traza, anotacion);
+        return manejarPendiente(evento, traza, anotacion, senal ?? new AbortController().signal);
       case 'PagoProcesando':
       case 'PagoExitoso':
       case 'PagoFallido': {
@@ -133,6 +249,11 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
       }
     }
   };
+}
+
+function motivoDe(senal: AbortSignal): string {
+  const razon: unknown = senal.reason;
+  return razon instanceof Error ? razon.message : typeof razon === 'string' ? razon : 'el mensaje dejó de ser de este consumidor';
 }
 
 export type ManejadorEventos = ReturnType<typeof crearManejadorEventos>;

@@ -28,3 +28,26 @@ export interface InboxPagos {
     anotacion: AnotacionInbox,
   ): Promise<'aplicado' | 'duplicado' | 'conflicto'>;
 }
+
+/** Resultado de pedir el turno de cobro de un pago. */
+export type TurnoCobro =
+  | { readonly tomado: true }
+  /** Otro consumidor lo tiene vigente durante `restanteMs` más. */
+  | { readonly tomado: false; readonly motivo: 'ocupado'; readonly restanteMs: number }
+  /** El pago no existe o ya no está en PROCESANDO: no hay paso de la pasarela que dar. */
+  | { readonly tomado: false; readonly motivo: 'noProcesando' };
+
+/**
+ * Turno de cobro: un pago en PROCESANDO solo tiene un consumidor a la vez ejecutando el paso de la
+ * pasarela (cobrar o consultar). Es un lease con caducidad guardado con el pago: si su titular muere,
+ * vence solo y otro lo toma. El desenlace final del pago (EXITOSO/FALLIDO) lo suelta en la misma sentencia.
+ */
+export interface TurnosCobro {
+  /**
+   * Toma el turno del pago para `titular` durante `duracionMs`, o lo renueva si ya es suyo. Solo si el
+   * pago está en PROCESANDO y nadie más tiene un turno vigente.
+   */
+  tomar(idPago: string, titular: string, duracionMs: number): Promise<TurnoCobro>;
+  /** Suelta el turno si sigue siendo de `titular` (el paso terminó sin desenlace final). */
+  soltar(idPago: string, titular: string): Promise<void>;
+}

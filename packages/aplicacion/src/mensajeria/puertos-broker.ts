@@ -59,6 +59,12 @@ export interface MensajeEntrante {
   /** Nombre del productor y secuencia con que se publicó. */
   readonly productor: string;
   readonly secuencia: number;
+  /**
+   * Se aborta cuando el broker deja de considerar el mensaje de este consumidor (su lease venció y otro
+   * lo pudo reclamar, o la suscripción se cerró): quien lo maneja deja de trabajar en él y no lo confirma.
+   * Opcional: un broker que no puede saberlo (el cliente de Pulsar para Node) no la da.
+   */
+  readonly senal?: AbortSignal;
 }
 
 export interface OpcionesSuscripcion {

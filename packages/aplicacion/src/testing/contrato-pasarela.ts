@@ -59,7 +59,7 @@ export function comprobarFormaResultado(resultado: ResultadoPago): void {
       expect(resultado.referenciaTransaccion.trim(), 'referenciaTransaccion no puede estar vacía').not.toBe('');
       return;
     case 'rechazado':
-    case 'transitorio':
+    case 'incierto':
       expect(esMensajeEnEspanol(resultado.mensaje), `mensaje en español esperado, llegó: ${JSON.stringify(resultado.mensaje)}`).toBe(
         true,
       );
@@ -126,7 +126,7 @@ export function probarContratoPasarela(
     for (let intento = 1; intento <= maximoIntentos; intento += 1) {
       const resultado = await pasarela.cobrar(s);
       comprobarFormaResultado(resultado);
-      if (resultado.tipo !== 'transitorio') return resultado;
+      if (resultado.tipo !== 'incierto') return resultado;
     }
     throw new Error(`La pasarela siguió respondiendo «transitorio» tras ${maximoIntentos} intentos con la clave ${s.claveIdempotencia}`);
   }
@@ -206,7 +206,7 @@ export function probarContratoPasarela(
         const enCurso = Array.from({ length: concurrencia }, () => sut.pasarela.cobrar(s));
         const resultados = await Promise.all(enCurso);
         resultados.forEach(comprobarFormaResultado);
-        const definitivos = resultados.filter((r) => r.tipo !== 'transitorio');
+        const definitivos = resultados.filter((r) => r.tipo !== 'incierto');
         const primero = definitivos[0];
         for (const r of definitivos) expect(desenlace(r)).toEqual(desenlace(definitivos[0] ?? r));
         expect(await sut.contarCargos(s.idPago)).toBeLessThanOrEqual(1);
@@ -266,9 +266,9 @@ export function probarContratoPasarela(
     it('transitorio forzado: mensaje en español, nada cobrado, y el reintento con la misma clave cobra como mucho una vez', (contexto) =>
       conDesenlaces(contexto, async (sut, configurar) => {
         const s = solicitud();
-        await configurar(s.idPago, 'transitorio');
+        await configurar(s.idPago, 'incierto');
         const resultado = await sut.pasarela.cobrar(s);
-        expect(resultado.tipo).toBe('transitorio');
+        expect(resultado.tipo).toBe('incierto');
         comprobarFormaResultado(resultado);
         expect(await sut.contarCargos(s.idPago)).toBe(0);
 
@@ -296,7 +296,7 @@ export function probarContratoPasarela(
         await configurar(s.idPago, 'rechazado');
         const resultados = await Promise.all(Array.from({ length: concurrencia }, () => sut.pasarela.cobrar(s)));
         resultados.forEach(comprobarFormaResultado);
-        const definitivos = resultados.filter((r) => r.tipo !== 'transitorio');
+        const definitivos = resultados.filter((r) => r.tipo !== 'incierto');
         expect(definitivos.length).toBeGreaterThan(0);
         for (const r of definitivos) expect(r.tipo).toBe('rechazado');
         expect((await cobrarHastaDefinitivo(sut.pasarela, s)).tipo).toBe('rechazado');

@@ -12,7 +12,7 @@ import {
   type ResultadoCreacion,
   type Trazabilidad,
 } from '@aeropartners/dominio';
-import type { AnotacionInbox, InboxPagos } from '../consumidor/puertos-consumidor.js';
+import type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from '../consumidor/puertos-consumidor.js';
 import type { ConsultasPagos, EntradaHistorial, EstadisticasOutbox, FiltrosListado, Pagina } from '../puertos.js';
 
 /** Reloj que el test controla. */
@@ -44,9 +44,14 @@ export interface FilaOutboxEnMemoria {
 
 /**
  * Repositorio y consultas en memoria con las mismas garantías observables que el de PostgreSQL:
- * clave de idempotencia única por socio, control optimista de versión, outbox e historial atómicos.
+ * clave de idempotencia única por socio, control optimista de versión, outbox e historial atómicos,
+ * turnos de cobro con caducidad (que un desenlace final suelta).
  */
-export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos, InboxPagos {
+export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos, InboxPagos, TurnosCobro {
+  /** Reloj de los turnos de cobro, en ms (por defecto `Date.now`). */
+  ahoraMs: () => number = () => Date.now();
+  /** Turnos de cobro vigentes o vencidos: id del pago → titular y vencimiento (ms). */
+  readonly turnos = new Map<string, { readonly titular: string; readonly hastaMs: number }>();
   readonly pagos = new Map<string, Pago>();
   /** Inbox: `suscripcion id_evento` → anotación. */
   readonly inbox = new Map<string, AnotacionInbox>();
@@ -99,8 +104,25 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
       return Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada });
     }
     this.pagos.set(cambio.pago.id, cambio.pago);
+    if (EstadoPago.esFinal(cambio.pago.estado)) this.turnos.delete(cambio.pago.id);
     this.anotarCambio(cambio, traza);
     return Resultado.ok(cambio.pago);
+  }
+
+  async tomar(idPago: string, titular: string, duracionMs: number): Promise<TurnoCobro> {
+    const ahora = this.ahoraMs();
+    const pago = this.pagos.get(idPago);
+    if (pago?.estado !== 'PROCESANDO') return { tomado: false, motivo: 'noProcesando' };
+    const actual = this.turnos.get(idPago);
+    if (actual !== undefined && actual.titular !== titular && actual.hastaMs > ahora) {
+      return { tomado: false, motivo: 'ocupado', restanteMs: actual.hastaMs - ahora };
+    }
+    this.turnos.set(idPago, { titular, hastaMs: ahora + duracionMs });
+    return { tomado: true };
+  }
+
+  async soltar(idPago: string, titular: string): Promise<void> {
+    if (this.turnos.get(idPago)?.titular === titular) this.turnos.delete(idPago);
   }
 
   async listar(filtros: FiltrosListado): Promise<Pagina<Pago>> {

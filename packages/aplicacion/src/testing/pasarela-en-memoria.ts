@@ -1,18 +1,28 @@
-import { Dinero, type PasarelaDePagos, type ResultadoPago, type SolicitudCobro } from '@aeropartners/dominio';
+import {
+  Dinero,
+  type ConsultaCobro,
+  type EstadoCobro,
+  type PasarelaDePagos,
+  type ResultadoPago,
+  type SolicitudCobro,
+} from '@aeropartners/dominio';
 
 /**
  * Lo que hará la pasarela en memoria en un intento de cobro que llegue a decidirse:
- * - `'exitoso'` / `'rechazado'` / `'transitorio'`: ese desenlace con una referencia o un mensaje por defecto;
+ * - `'exitoso'` / `'rechazado'`: ese desenlace con una referencia o un mensaje por defecto;
+ * - `'incierto'`: la respuesta se pierde ANTES de cobrar (nada registrado; el reintento vuelve a decidir);
+ * - `'exitosoSinRespuesta'`: cobra y registra el cobro, pero la respuesta se pierde (`incierto`): el
+ *   caso que obliga a preguntar antes de dar nada por fallido;
  * - un `ResultadoPago` completo: tal cual (p. ej. un rechazo con un mensaje concreto);
  * - un `Error`: se lanza (un fallo de infraestructura: la pasarela no responde), sin registrar nada.
  */
-export type DesenlaceProgramado = ResultadoPago['tipo'] | ResultadoPago | Error;
+export type DesenlaceProgramado = ResultadoPago['tipo'] | 'exitosoSinRespuesta' | ResultadoPago | Error;
 
 /** Una llamada a `cobrar`, con lo que respondió (o lanzó). */
 export interface LlamadaPasarela {
   readonly solicitud: SolicitudCobro;
   /**
-   * Cómo se resolvió: `decidida` (este intento decidió: cobro, rechazo, transitorio o error lanzado),
+   * Cómo se resolvió: `decidida` (este intento decidió: cobro, rechazo, incierto o error lanzado),
    * `repetida` (la clave ya tenía un desenlace definitivo, o lo estaba decidiendo una llamada simultánea:
    * se devolvió ese), `clave-reutilizada` (la clave ya se usó con otro pago, monto o moneda).
    */
@@ -51,18 +61,19 @@ interface Decision {
 }
 
 const MENSAJE_RECHAZO = 'Fondos insuficientes (rechazo programado en la pasarela en memoria).';
-const MENSAJE_TRANSITORIO =
-  'La pasarela en memoria simuló un fallo transitorio; se puede reintentar con la misma clave.';
+const MENSAJE_INCIERTO =
+  'La pasarela en memoria no respondió (simulado): no se sabe si cobró; se puede preguntar o reintentar con la misma clave.';
 
 /**
  * Doble de {@link PasarelaDePagos} para las pruebas de los manejadores, con las garantías que el
  * contrato exige a una pasarela real:
  *
- * - desenlaces programables por pago (`programar(idPago, 'transitorio', 'exitoso')`: un intento cada
+ * - desenlaces programables por pago (`programar(idPago, 'incierto', 'exitoso')`: un intento cada
  *   uno, en orden; después, el desenlace por defecto);
- * - idempotencia: la misma clave devuelve el desenlace definitivo guardado y nunca cobra dos veces; un
- *   `transitorio` o un `Error` no guardan nada, así que el reintento vuelve a decidir; las llamadas
- *   simultáneas con la misma clave esperan al intento en curso;
+ * - idempotencia: la misma clave devuelve el desenlace definitivo guardado y nunca cobra dos veces
+ *   (hasta `olvidarClaves()`); un `incierto` programado o un `Error` no guardan nada, así que el
+ *   reintento vuelve a decidir; las llamadas simultáneas con la misma clave esperan al intento en curso;
+ * - `consultar` responde con lo registrado para el pago (aunque se hayan olvidado las claves);
  * - la misma clave con otro pago, monto o moneda → `rechazado`, sin cobrar (como Stripe);
  * - registra cada llamada (`llamadas`) y cada cargo (`cargos`) para las aserciones.
  */
@@ -71,10 +82,16 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
   readonly llamadas: LlamadaPasarela[] = [];
   /** Cargos hechos de verdad, en orden. */
   readonly cargos: CargoEnMemoria[] = [];
+  /** Todas las llamadas a `consultar`, en orden de llegada. */
+  readonly consultas: ConsultaCobro[] = [];
 
   readonly #programados = new Map<string, DesenlaceProgramado[]>();
+  /** Memoria de idempotencia: clave → desenlace definitivo. `olvidarClaves()` la vacía, como Stripe a las 24 h. */
   readonly #decisiones = new Map<string, Decision>();
+  /** Registro permanente de desenlaces definitivos (lo que `consultar` lee): no se olvida. */
+  readonly #registro: Decision[] = [];
   readonly #enCurso = new Map<string, Promise<ResultadoPago>>();
+  readonly #solicitudesEnCurso = new Map<string, SolicitudCobro>();
   readonly #intentos = new Map<string, number>();
   readonly #porDefecto: DesenlaceProgramado;
   readonly #prefijo: string;
@@ -115,11 +132,38 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
 
     const intento = this.#decidir(solicitud);
     this.#enCurso.set(clave, intento);
+    this.#solicitudesEnCurso.set(clave, solicitud);
     try {
       return await intento;
     } finally {
       this.#enCurso.delete(clave);
+      this.#solicitudesEnCurso.delete(clave);
     }
+  }
+
+  /**
+   * Lo que la pasarela sabe del pago: el desenlace definitivo guardado con cualquiera de sus claves,
+   * `incierto` si hay un intento en curso con alguna, o `sinCobro`. Se registra en `consultas`.
+   */
+  async consultar(consulta: ConsultaCobro): Promise<EstadoCobro> {
+    this.consultas.push(consulta);
+    const exitoso = this.#registro.find((d) => d.idPago === consulta.idPago && d.resultado.tipo === 'exitoso');
+    const decidido = exitoso ?? this.#registro.find((d) => d.idPago === consulta.idPago);
+    if (decidido !== undefined && decidido.resultado.tipo !== 'incierto') return decidido.resultado;
+    for (const [clave, solicitud] of this.#solicitudesEnCurso) {
+      if (solicitud.idPago === consulta.idPago) {
+        return { tipo: 'incierto', mensaje: `La pasarela en memoria aún está decidiendo el cobro con la clave ${clave}.` };
+      }
+    }
+    return { tipo: 'sinCobro' };
+  }
+
+  /**
+   * Olvida las claves de idempotencia (Stripe las olvida a las 24 h): repetir una clave vuelve a decidir
+   * y puede cobrar otra vez. Lo ya cobrado sigue en `cargos` y `consultar` lo sigue viendo.
+   */
+  olvidarClaves(): void {
+    this.#decisiones.clear();
   }
 
   /** Cargos hechos para el pago (con cualquier clave). */
@@ -167,11 +211,15 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
       this.llamadas.push({ solicitud, tipo: 'decidida', error: programado });
       throw programado;
     }
-    const resultado = this.#resultado(programado);
-    this.llamadas.push({ solicitud, tipo: 'decidida', resultado });
-    if (resultado.tipo === 'transitorio') return resultado;
+    const sinRespuesta = programado === 'exitosoSinRespuesta';
+    const resultado = this.#resultado(sinRespuesta ? 'exitoso' : programado);
+    const respuesta: ResultadoPago = sinRespuesta ? { tipo: 'incierto', mensaje: MENSAJE_INCIERTO } : resultado;
+    this.llamadas.push({ solicitud, tipo: 'decidida', resultado: respuesta });
+    if (resultado.tipo === 'incierto') return resultado;
 
-    this.#decisiones.set(clave, { idPago: solicitud.idPago, monto: solicitud.monto, resultado });
+    const decision: Decision = { idPago: solicitud.idPago, monto: solicitud.monto, resultado };
+    this.#decisiones.set(clave, decision);
+    this.#registro.push(decision);
     this.#intentos.delete(clave);
     if (resultado.tipo === 'exitoso') {
       this.cargos.push({
@@ -183,10 +231,10 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
         intento,
       });
     }
-    return resultado;
+    return respuesta;
   }
 
-  #resultado(programado: ResultadoPago['tipo'] | ResultadoPago): ResultadoPago {
+  #resultado(programado: Exclude<DesenlaceProgramado, 'exitosoSinRespuesta' | Error>): ResultadoPago {
     if (typeof programado !== 'string') return programado;
     switch (programado) {
       case 'exitoso':
@@ -194,8 +242,8 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
         return { tipo: 'exitoso', referenciaTransaccion: `${this.#prefijo}${String(this.#referencias).padStart(6, '0')}` };
       case 'rechazado':
         return { tipo: 'rechazado', mensaje: MENSAJE_RECHAZO };
-      case 'transitorio':
-        return { tipo: 'transitorio', mensaje: MENSAJE_TRANSITORIO };
+      case 'incierto':
+        return { tipo: 'incierto', mensaje: MENSAJE_INCIERTO };
     }
   }
 }

@@ -55,11 +55,11 @@ describe('PasarelaEnMemoria', () => {
   });
 
   it('los desenlaces programados se consumen uno por intento, en orden; luego rige el de por defecto', async () => {
-    const pasarela = new PasarelaEnMemoria().programar('pago-1', 'transitorio', 'transitorio', 'rechazado');
+    const pasarela = new PasarelaEnMemoria().programar('pago-1', 'incierto', 'incierto', 'rechazado');
     const tipos = [];
     for (let i = 0; i < 4; i += 1) tipos.push((await pasarela.cobrar(solicitud())).tipo);
     // El rechazo queda guardado con la clave: el cuarto intento lo repite.
-    expect(tipos).toEqual(['transitorio', 'transitorio', 'rechazado', 'rechazado']);
+    expect(tipos).toEqual(['incierto', 'incierto', 'rechazado', 'rechazado']);
     expect(pasarela.llamadasDe('pago-1').map((l) => l.tipo)).toEqual(['decidida', 'decidida', 'decidida', 'repetida']);
     expect(pasarela.contarCargos('pago-1')).toBe(0);
     expect(pasarela.desenlaceDe('pago-1')).toMatchObject({ tipo: 'rechazado' });
@@ -106,7 +106,7 @@ describe('PasarelaEnMemoria', () => {
   });
 
   it('los mensajes por defecto están en español', async () => {
-    const pasarela = new PasarelaEnMemoria().programar('pago-1', 'transitorio', 'rechazado');
+    const pasarela = new PasarelaEnMemoria().programar('pago-1', 'incierto', 'rechazado');
     const transitorio = await pasarela.cobrar(solicitud());
     const rechazado = await pasarela.cobrar(solicitud());
     for (const r of [transitorio, rechazado]) expect(r.tipo !== 'exitoso' && esMensajeEnEspanol(r.mensaje)).toBe(true);

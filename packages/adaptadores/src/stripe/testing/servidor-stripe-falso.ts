@@ -208,6 +208,11 @@ export async function iniciarServidorStripeFalso(
       claveIdempotencia: clave,
     };
     transferencias.push(transferencia);
+    return cuerpoTransferencia(transferencia);
+  }
+
+  function cuerpoTransferencia(transferencia: TransferenciaFalsa) {
+    const { id, metadata } = transferencia;
     return {
       id,
       object: 'transfer',
@@ -252,6 +257,18 @@ export async function iniciarServidorStripeFalso(
           type: 'invalid_request_error',
           message: `Invalid API Key provided: ${mostrada.slice(0, 8)}****${mostrada.slice(-4)}`,
         },
+      });
+    }
+    if (metodo === 'GET' && ruta === '/v1/transfers') {
+      const consulta = new URL(peticion.url ?? '/', 'http://localhost').searchParams;
+      const grupo = consulta.get('transfer_group');
+      const limite = Math.min(100, Math.max(1, Number(consulta.get('limit') ?? 10) || 10));
+      const todas = transferencias.filter((t) => grupo === null || t.transfer_group === grupo).reverse();
+      return responder(respuesta, idPeticion, 200, {
+        object: 'list',
+        url: '/v1/transfers',
+        has_more: todas.length > limite,
+        data: todas.slice(0, limite).map((t) => cuerpoTransferencia(t)),
       });
     }
     if (metodo !== 'POST' || ruta !== '/v1/transfers') {
