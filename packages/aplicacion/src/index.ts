@@ -46,3 +46,22 @@ export type { AlmacenOutbox, FilaOutbox } from './outbox/puertos-outbox.js';
 export { crearRelay, filaAMensaje, type OpcionesRelay, type Relay } from './outbox/relay.js';
 export type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './consumidor/puertos-consumidor.js';
 export { crearManejadorEventos, type DesenlaceEvento, type ManejadorEventos, type OpcionesManejador } from './consumidor/manejar-evento.js';
+export { decidirMensaje, type DecisionMensaje, type HechoMensaje } from './consumidor/decidir-mensaje.js';
+export {
+  crearDespachador,
+  type Despachador,
+  type ObservadorDespacho,
+  type OperacionBroker,
+  type OpcionesDespachador,
+  type OpcionesDetener,
+} from './consumidor/despachador.js';
+export {
+  crearConsumidor,
+  type AlReintentarPasarela,
+  type Consumidor,
+  type ContadoresConsumidor,
+  type ManejarEvento,
+  type ObservadorConsumidor,
+  type OpcionesConsumidor,
+  type SobreLeido,
+} from './consumidor/consumidor.js';

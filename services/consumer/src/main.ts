@@ -16,7 +16,7 @@ import {
 } from '@aeropartners/adaptadores';
 import { crearManejadorEventos } from '@aeropartners/aplicacion';
 import { comprobarEsquema, crearBroker, crearPasarela } from './adaptadores.js';
-import { crearConsumidor } from './app.js';
+import { crearConsumidorPagos } from './app.js';
 import { leerConfiguracion } from './config.js';
 
 const SERVICIO = 'aeropartners-pagos-consumer';
@@ -43,7 +43,7 @@ const arranque = await (async () => {
   const { pasarela, contadores: contadoresPasarela } = await crearPasarela(config, persistencia.pool);
   const metricas = crearRegistroMetricas({ servicio: SERVICIO });
   const inbox = new KyselyInboxPagos(persistencia.pool);
-  const consumidor = crearConsumidor({
+  const consumidor = crearConsumidorPagos({
     suscripcion,
     enVuelo: config.CONSUMIDOR_EN_VUELO,
     logger,

@@ -1,5 +1,5 @@
 import { eventoAFila } from '@aeropartners/adaptadores';
-import { filaAMensaje, type MensajeEntrante, type MensajeSaliente, type Suscripcion } from '@aeropartners/aplicacion';
+import { filaAMensaje, type MensajeEntrante, type MensajeSaliente } from '@aeropartners/aplicacion';
 import type { EventoPago, Trazabilidad } from '@aeropartners/dominio';
 import type { LoggerConsumidor } from '../src/app.js';
 
@@ -37,11 +37,6 @@ export function uuid(grupo: number, n: number): string {
   return `${grupo.toString(16).padStart(8, '0')}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
 }
 
-/** Un evento sintético de un pago (para probar el despacho sin repositorio). */
-export function eventoSintetico(idPago: string, version: number, idEvento: string): EventoPago {
-  return { tipo: 'PagoProcesando', idEvento, idPago, version, ocurridoEn: new Date('2026-01-01T00:00:00Z'), datos: {} };
-}
-
 export interface LineaRegistro {
   readonly nivel: 'debug' | 'info' | 'warn' | 'error';
   readonly campos: Readonly<Record<string, unknown>>;
@@ -64,56 +59,5 @@ export async function esperarHasta(condicion: () => boolean | Promise<boolean>, 
   while (!(await condicion())) {
     if (Date.now() > limite) throw new Error(`Tiempo agotado esperando ${que}`);
     await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/**
- * Suscripción guionada: entrega lo que el test le da, en ese orden y SIN bloquear por clave (como un
- * consumidor Key_Shared de Pulsar con su cola de recepción llena), y anota confirmaciones, rechazos y
- * mensajes muertos. `fallosRecibir` hace que las próximas llamadas a `recibir()` fallen.
- */
-export class SuscripcionGuionada implements Suscripcion {
-  readonly confirmados: string[] = [];
-  readonly rechazados: string[] = [];
-  readonly muertos: { readonly idMensaje: string; readonly motivo: string }[] = [];
-  fallosRecibir = 0;
-  cerrada = false;
-  private readonly cola: MensajeEntrante[] = [];
-  private readonly esperas: ((m: MensajeEntrante | null) => void)[] = [];
-
-  entregar(...mensajes: MensajeEntrante[]): void {
-    for (const m of mensajes) {
-      const espera = this.esperas.shift();
-      if (espera) espera(m);
-      else this.cola.push(m);
-    }
-  }
-
-  recibir(): Promise<MensajeEntrante | null> {
-    if (this.cerrada) return Promise.resolve(null);
-    if (this.fallosRecibir > 0) {
-      this.fallosRecibir -= 1;
-      return Promise.reject(new Error('Failed to receive message: TimeOut'));
-    }
-    const m = this.cola.shift();
-    if (m) return Promise.resolve(m);
-    return new Promise((resolver) => this.esperas.push(resolver));
-  }
-
-  async confirmar(m: MensajeEntrante): Promise<void> {
-    if (!this.cerrada) this.confirmados.push(m.idMensaje);
-  }
-
-  async rechazar(m: MensajeEntrante): Promise<void> {
-    if (!this.cerrada) this.rechazados.push(m.idMensaje);
-  }
-
-  async aMensajesMuertos(m: MensajeEntrante, motivo: string): Promise<void> {
-    if (!this.cerrada) this.muertos.push({ idMensaje: m.idMensaje, motivo });
-  }
-
-  async cerrar(): Promise<void> {
-    this.cerrada = true;
-    for (const espera of this.esperas.splice(0)) espera(null);
   }
 }

@@ -16,7 +16,7 @@ import { crearManejadorEventos, crearManejadorProcesarPago, filaAMensaje, type P
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { comprobarEsquema } from '../src/adaptadores.js';
-import { crearConsumidor, type Consumidor } from '../src/app.js';
+import { crearConsumidorPagos, type Consumidor } from '../src/app.js';
 import { esperarHasta, registroEnMemoria } from './apoyo.js';
 
 /**
@@ -73,7 +73,7 @@ async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; re
   const suscripcion = await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: 10, retrasoReentregaMs: 50 });
   const registro = registroEnMemoria();
   const inbox = new KyselyInboxPagos(persistencia.pool);
-  const c = crearConsumidor({
+  const c = crearConsumidorPagos({
     suscripcion,
     enVuelo,
     logger: registro.logger,

@@ -7,4 +7,5 @@ export { probarContratoRepositorioPagos, type RepositorioBajoPrueba } from './co
 export { probarContratoBroker, type BrokerBajoPrueba } from './contrato-broker.js';
 export { BrokerEnMemoria, type MensajePublicadoEnMemoria, type OpcionesBrokerEnMemoria } from './broker-en-memoria.js';
 export { probarContratoPasarela, esMensajeEnEspanol, comprobarFormaResultado, desenlace, AFILIADO_CONTRATO, type PasarelaBajoPrueba, type DesenlaceForzado, type OpcionesContratoPasarela } from './contrato-pasarela.js';
+export { SuscripcionGuionada } from './suscripcion-guionada.js';
 export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
