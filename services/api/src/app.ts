@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { routePath } from 'hono/route';
 import * as v from 'valibot';
+import { leerConsulta } from './consulta.js';
 import { leerCuerpoJson, LIMITE_CUERPO_BYTES } from './cuerpo.js';
 import { crearLectorRecursos, esRecursoSwaggerUi, paginaDocumentacion, RECURSOS_SWAGGER_UI } from './documentacion.js';
 import {
@@ -78,6 +79,7 @@ type Variables = {
 type Ctx = Context<{ Variables: Variables }>;
 
 const RUTAS_COMODIN = new Set(['*', '/*']);
+const PARAMETROS_LISTADO: ReadonlySet<string> = new Set(Object.keys(EsquemaConsultaListado.entries));
 
 function erroresDeValidacion(issues: readonly v.BaseIssue<unknown>[], prefijo?: string): ErrorCampo[] {
   const errores: ErrorCampo[] = [];
@@ -165,7 +167,7 @@ export function crearApp(deps: DependenciasApp) {
           crearProblema('cuerpo-demasiado-grande', `El cuerpo no puede superar ${limiteCuerpo} bytes.`, contexto),
         );
       case 'invalido':
-        return responderProblema(c, problemaSolicitudInvalida([{ campo: 'cuerpo', mensaje: lectura.mensaje }], contexto));
+        return responderProblema(c, problemaSolicitudInvalida([{ campo: lectura.campo, mensaje: lectura.mensaje }], contexto));
       case 'ok':
         break;
     }
@@ -235,7 +237,9 @@ export function crearApp(deps: DependenciasApp) {
   app.post('/pagos', registrarPago);
 
   app.get('/pagos', async (c) => {
-    const consulta = v.safeParse(EsquemaConsultaListado, c.req.query());
+    const lectura = leerConsulta(c.req.url, PARAMETROS_LISTADO);
+    if (!lectura.ok) return responderProblema(c, problemaSolicitudInvalida(lectura.errores, contextoDe(c)));
+    const consulta = v.safeParse(EsquemaConsultaListado, lectura.valores);
     if (!consulta.success) {
       return responderProblema(c, problemaSolicitudInvalida(erroresDeValidacion(consulta.issues), contextoDe(c)));
     }

@@ -1,4 +1,5 @@
 import type { HonoRequest } from 'hono';
+import { primeraClaveRepetida } from './claves-repetidas.js';
 
 /** Lectura acotada del cuerpo JSON de una petición, sin trabajo de más en el camino feliz. */
 
@@ -8,7 +9,8 @@ export type LecturaCuerpo =
   | { readonly tipo: 'ok'; readonly valor: unknown }
   | { readonly tipo: 'tipo-no-soportado'; readonly detalle: string }
   | { readonly tipo: 'demasiado-grande' }
-  | { readonly tipo: 'invalido'; readonly mensaje: string };
+  /** `campo`: `cuerpo` si es el cuerpo entero; la ruta de la clave si está repetida. */
+  | { readonly tipo: 'invalido'; readonly campo: string; readonly mensaje: string };
 
 const decodificador = new TextDecoder('utf-8', { fatal: true });
 
@@ -77,16 +79,22 @@ export async function leerCuerpoJson(req: HonoRequest, limite = LIMITE_CUERPO_BY
   }
   const bytes = await leerConTope(req, limite);
   if (bytes === null) return { tipo: 'demasiado-grande' };
-  if (bytes.byteLength === 0) return { tipo: 'invalido', mensaje: 'el cuerpo está vacío; se esperaba un objeto JSON' };
+  if (bytes.byteLength === 0) return invalido('el cuerpo está vacío; se esperaba un objeto JSON');
   let textoJson: string;
   try {
     textoJson = decodificador.decode(bytes);
   } catch {
-    return { tipo: 'invalido', mensaje: 'el cuerpo no es UTF-8 válido' };
+    return invalido('el cuerpo no es UTF-8 válido');
   }
+  let valor: unknown;
   try {
-    return { tipo: 'ok', valor: JSON.parse(textoJson) as unknown };
+    valor = JSON.parse(textoJson);
   } catch {
-    return { tipo: 'invalido', mensaje: 'el cuerpo no es JSON válido' };
+    return invalido('el cuerpo no es JSON válido');
   }
+  const repetida = primeraClaveRepetida(textoJson);
+  if (repetida !== undefined) return { tipo: 'invalido', campo: repetida, mensaje: 'la clave aparece más de una vez en el mismo objeto' };
+  return { tipo: 'ok', valor };
 }
+
+const invalido = (mensaje: string): LecturaCuerpo => ({ tipo: 'invalido', campo: 'cuerpo', mensaje });

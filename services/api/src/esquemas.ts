@@ -1,5 +1,6 @@
 import { Dinero, EstadoPago, Moneda, TipoEventoPago } from '@aeropartners/dominio';
 import * as v from 'valibot';
+import { caracterNoGuardable, mensajeTextoNoGuardable, TEXTO_GUARDABLE, TEXTO_GUARDABLE_NO_VACIO } from './texto.js';
 
 /**
  * Esquemas valibot de la API. Los de entrada validan cada petición; todos (entrada y salida) generan el
@@ -10,10 +11,15 @@ import * as v from 'valibot';
 const MAXIMO_TEXTO = 255;
 const MONTO_MAXIMO = Dinero.MAXIMO_UNIDADES_MENORES / 100;
 
+/** Sin caracteres de control ni sustitutos sueltos: ver `texto.ts`. */
+const guardable = () => v.regex(TEXTO_GUARDABLE, (issue) => mensajeTextoNoGuardable(issue.input));
+
 const texto = (descripcion: string, ejemplo: string) =>
   v.pipe(
     v.string('debe ser una cadena de texto'),
-    v.regex(/\S/, 'no puede estar vacío'),
+    v.regex(TEXTO_GUARDABLE_NO_VACIO, (issue) =>
+      caracterNoGuardable(String(issue.input)) === undefined ? 'no puede estar vacío' : mensajeTextoNoGuardable(issue.input),
+    ),
     v.maxLength(MAXIMO_TEXTO, `admite como máximo ${MAXIMO_TEXTO} caracteres`),
     v.description(descripcion),
     v.examples([ejemplo]),
@@ -93,6 +99,7 @@ export const EsquemaConsultaListado = v.object({
   id_afiliado: v.optional(
     v.pipe(
       v.string(),
+      guardable(),
       v.minLength(1, 'no puede estar vacío'),
       v.maxLength(MAXIMO_TEXTO, `admite como máximo ${MAXIMO_TEXTO} caracteres`),
       v.description('Filtra por afiliado.'),
@@ -101,6 +108,7 @@ export const EsquemaConsultaListado = v.object({
   referencia_pago: v.optional(
     v.pipe(
       v.string(),
+      guardable(),
       v.minLength(1, 'no puede estar vacío'),
       v.maxLength(MAXIMO_TEXTO, `admite como máximo ${MAXIMO_TEXTO} caracteres`),
       v.description('Filtra por referencia del socio.'),

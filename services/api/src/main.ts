@@ -13,6 +13,7 @@ import { crearApp } from './app.js';
 import { leerConfiguracion } from './config.js';
 import { crearManejadores } from './manejadores.js';
 import { NOMBRE_SERVICIO } from './openapi.js';
+import { atenderErroresDeCliente } from './servidor.js';
 
 const lectura = leerConfiguracion(process.env);
 if (!lectura.ok) {
@@ -42,6 +43,7 @@ const app = crearApp({
 const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) =>
   logger.info({ puerto: direccion.port, host: direccion.address }, 'API de pagos escuchando'),
 );
+atenderErroresDeCliente(servidor, { nuevoIdCorrelacion: randomUUID, logger });
 servidor.on('error', (error) => {
   logger.fatal({ err: error }, 'la API no pudo escuchar');
   void terminar(1);

@@ -1,0 +1,76 @@
+import type { Duplex } from 'node:stream';
+import type { ServerType } from '@hono/node-server';
+import type { LoggerApi } from './app.js';
+import { problemaSolicitudInvalida, TIPO_CONTENIDO_PROBLEMA } from './problemas.js';
+
+/**
+ * Peticiones que el analizador HTTP de Node rechaza antes de llegar a la app: una cabecera con un
+ * carácter de control (NUL, ESC…) o un salto de línea suelto, una ruta con caracteres prohibidos. Por
+ * defecto Node contesta `400 Bad Request` sin cuerpo; aquí es el mismo problem+json que el resto de la
+ * API, nombrando la cabecera cuando se puede saber. Nada llegó a la app, así que nada se escribió.
+ */
+
+interface ErrorDeAnalisis extends Error {
+  readonly code?: string;
+  /** Bytes de `rawPacket` analizados cuando falló: apunta al carácter culpable. */
+  readonly bytesParsed?: number;
+  readonly rawPacket?: Buffer;
+}
+
+export interface OpcionesErroresDeCliente {
+  readonly nuevoIdCorrelacion: () => string;
+  readonly logger?: LoggerApi;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const RUTA_LEGIBLE = /^\/[\x21-\x7E]{0,200}$/;
+
+/** Las respuestas por defecto de Node para lo que no es un 400. */
+const RESPUESTAS_DE_NODE: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 'HTTP/1.1 413 Payload Too Large\r\nConnection: close\r\n\r\n',
+  ERR_HTTP_REQUEST_TIMEOUT: 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n',
+};
+
+/** Dónde falló: la cabecera (su nombre), la línea de petición (`ruta`) o no se sabe (`cabeceras`). */
+function lugarDelFallo(error: ErrorDeAnalisis): { campo: string; mensaje: string; ruta: string } {
+  const paquete = error.rawPacket;
+  if (!paquete) return { campo: 'cabeceras', mensaje: 'la petición HTTP está mal formada', ruta: '/' };
+  const objetivo = paquete.toString('latin1', 0, Math.min(paquete.length, 300)).split(' ', 2)[1]?.split('?', 1)[0] ?? '';
+  const ruta = RUTA_LEGIBLE.test(objetivo) ? objetivo : '/';
+  const leido = paquete.toString('latin1', 0, Math.min(error.bytesParsed ?? 0, paquete.length));
+  const finDeLinea = leido.lastIndexOf('\n');
+  if (finDeLinea === -1) return { campo: 'ruta', mensaje: 'la línea de petición contiene caracteres que HTTP no admite', ruta };
+  const linea = leido.slice(finDeLinea + 1);
+  const nombre = linea.slice(0, Math.max(0, linea.indexOf(':')));
+  const mensaje = 'contiene un carácter que HTTP no admite en una cabecera (de control, o un salto de línea suelto)';
+  return { campo: TOKEN.test(nombre) ? nombre : 'cabeceras', mensaje, ruta };
+}
+
+export function atenderErroresDeCliente(servidor: ServerType, opciones: OpcionesErroresDeCliente): void {
+  servidor.on('clientError', (error: ErrorDeAnalisis, socket: Duplex) => {
+    const enCurso = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    // Como Node: solo se responde si no hay ya una respuesta a medio escribir en este socket.
+    if (!socket.writable || enCurso?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const deNode = error.code === undefined ? undefined : RESPUESTAS_DE_NODE[error.code];
+    if (deNode !== undefined || !error.code?.startsWith('HPE_')) {
+      socket.write(deNode ?? 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy());
+      return;
+    }
+    const idCorrelacion = opciones.nuevoIdCorrelacion();
+    const { campo, mensaje, ruta } = lugarDelFallo(error);
+    const cuerpo = JSON.stringify(problemaSolicitudInvalida([{ campo, mensaje }], { instancia: ruta, idCorrelacion }));
+    opciones.logger?.info(
+      { estado_http: 400, motivo: error.code, campo, id_correlacion: idCorrelacion },
+      'petición HTTP mal formada rechazada antes de la app',
+    );
+    socket.write(
+      `HTTP/1.1 400 Bad Request\r\nContent-Type: ${TIPO_CONTENIDO_PROBLEMA}\r\nContent-Length: ${Buffer.byteLength(cuerpo)}\r\n` +
+        `X-Correlation-Id: ${idCorrelacion}\r\nConnection: close\r\n\r\n${cuerpo}`,
+      () => socket.destroy(),
+    );
+  });
+}
