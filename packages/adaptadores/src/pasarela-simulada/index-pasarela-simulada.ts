@@ -4,6 +4,7 @@ export {
   crearPasarelaSimulada,
   type ConfiguracionPasarelaSimulada,
   type ContadoresPasarelaSimulada,
+  type DesenlaceForzadoSimulado,
   type FuenteDatosPasarelaSimulada,
   type OpcionesPasarelaSimulada,
 } from './simulada-pasarela-de-pagos.js';

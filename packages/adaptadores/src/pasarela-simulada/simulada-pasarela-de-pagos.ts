@@ -43,10 +43,11 @@ export interface ConfiguracionPasarelaSimulada extends Partial<PerfilPasarelaSim
   readonly prefijoReferencia?: string;
   /**
    * Solo para tests: impone el desenlace del intento (`intento` cuenta los de esa clave en este proceso).
-   * `transitorio`: falla antes de cobrar, sin registrar nada. `exitoso` / `rechazado`: se decide así sin
-   * tirar el dado del transitorio. `undefined`: decide el perfil.
+   * `incierto`: falla antes de cobrar, sin registrar nada. `exitoso` / `rechazado`: se decide así sin
+   * tirar ningún dado de fallo. `exitosoSinRespuesta`: cobra y registra el cobro, pero responde
+   * `incierto` (la respuesta se perdió). `undefined`: decide el perfil.
    */
-  readonly desenlaceForzado?: (solicitud: SolicitudCobro, intento: number) => ResultadoPago['tipo'] | undefined;
+  readonly desenlaceForzado?: (solicitud: SolicitudCobro, intento: number) => DesenlaceForzadoSimulado | undefined;
   /** Cómo se espera la latencia simulada (por defecto `setTimeout`); los tests pueden medirla o saltarla. */
   readonly esperar?: (ms: number) => Promise<void>;
   /**
@@ -58,6 +59,9 @@ export interface ConfiguracionPasarelaSimulada extends Partial<PerfilPasarelaSim
   /** Claves como máximo por sentencia agrupada. Por defecto 500. */
   readonly loteMaximo?: number;
 }
+
+/** Lo que un test puede imponer a un intento (ver `desenlaceForzado`). */
+export type DesenlaceForzadoSimulado = ResultadoPago['tipo'] | 'exitosoSinRespuesta';
 
 /** Dónde guarda la pasarela su libro de cargos: un Kysely o un pool de `pg` (que no se cierra nunca aquí). */
 export type FuenteDatosPasarelaSimulada = { readonly db: Kysely<any> } | { readonly pool: PoolPostgres };
@@ -89,6 +93,9 @@ type Contadores = { -readonly [K in keyof ContadoresPasarelaSimulada]: number };
 
 const MENSAJE_TRANSITORIO =
   'La pasarela simulada no respondió a tiempo (fallo transitorio antes de cobrar); se puede reintentar con la misma clave.';
+const MENSAJE_SIN_RESPUESTA =
+  'Tiempo agotado esperando la respuesta de la pasarela simulada: no se sabe si cobró (la petición llegó a decidirse y ' +
+  'se perdió la respuesta); hay que preguntar por el pago antes de reintentar.';
 
 function dormir(ms: number): Promise<void> {
   return new Promise((resolver) => setTimeout(resolver, ms));
@@ -195,13 +202,15 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
       return { tipo: 'incierto', mensaje: MENSAJE_TRANSITORIO };
     }
 
-    const desenlace = desenlaceDefinitivo(this.perfil, this.semilla, clave, this.#mensajes, this.#prefijo, forzado);
+    const sinRespuesta = forzado === 'exitosoSinRespuesta';
+    const tipoForzado = sinRespuesta ? 'exitoso' : forzado;
+    const desenlace = desenlaceDefinitivo(this.perfil, this.semilla, clave, this.#mensajes, this.#prefijo, tipoForzado);
     const registrado = await this.#registrar(solicitud, desenlace, intento);
     this.#intentos.delete(clave);
     if (registrado) {
       if (desenlace.tipo === 'exitoso') this.#contadores.cargosNuevos += 1;
       else this.#contadores.rechazosNuevos += 1;
-      return desenlace;
+      return sinRespuesta ? { tipo: 'incierto', mensaje: MENSAJE_SIN_RESPUESTA } : desenlace;
     }
 
     // Otra llamada con la misma clave registró antes: manda su desenlace.

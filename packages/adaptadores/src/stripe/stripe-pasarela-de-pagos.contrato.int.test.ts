@@ -8,7 +8,10 @@ const CUENTA = 'acct_1AfiliadoContrato';
  * `configurar` encola en el servidor falso la respuesta de la próxima petición que llegue a ejecutarse
  * (la suite lo llama justo antes del primer intento del pago, sin otros cobros en curso):
  * - `rechazado`: 402 `card_error` guardado con la clave, como un rechazo real de Stripe;
- * - `transitorio`: 500 `api_error` sin guardar, una vez por intento del SDK (el original y sus reintentos);
+ * - `incierto`: 500 `api_error` antes de transferir y sin guardar, una vez por intento del SDK (el
+ *   original y sus reintentos);
+ * - `exitosoSinRespuesta`: transfiere y responde 500, que Stripe guarda con la clave (los reintentos del
+ *   SDK reciben el mismo 500): solo `GET /v1/transfers?transfer_group=…` revela la transferencia;
  * - `exitoso`: nada, es lo que hace el servidor por defecto.
  * Los cargos se cuentan en las transferencias que el servidor creó de verdad, por `metadata[id_pago]`.
  */
@@ -48,6 +51,9 @@ function fabricaStripe(maxNetworkRetries: number) {
             for (let i = 0; i <= maxNetworkRetries; i += 1) {
               servidor.programar({ tipo: 'error', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
             }
+            return;
+          case 'exitosoSinRespuesta':
+            servidor.programar({ tipo: 'errorTrasTransferir', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
             return;
         }
       },

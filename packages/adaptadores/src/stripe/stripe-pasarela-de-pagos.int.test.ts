@@ -23,6 +23,10 @@ function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
   };
 }
 
+function consulta(idPago = '0190f5a2-0000-7000-8000-000000000001') {
+  return { idPago, claveIdempotencia: idPago, traza: { idCorrelacion: 'corr-consulta' } };
+}
+
 describe('StripePasarelaDePagos contra un Stripe falso', () => {
   let stripe: ServidorStripeFalso;
 
@@ -189,17 +193,20 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
     expect(stripe.transferencias).toHaveLength(1);
   });
 
-  it('la misma clave con otros parámetros (idempotency_error) es rechazado con un mensaje explícito', async () => {
-    await pasarela().cobrar(solicitud());
+  // Defecto: se traducía a rechazado (y el pago acababa FALLIDO) aunque la primera petición con la clave
+  // hubiera transferido.
+  it('la misma clave con otros parámetros (idempotency_error) es incierto, y consultar encuentra la transferencia', async () => {
+    const p = pasarela();
+    const primero = await p.cobrar(solicitud());
 
-    const resultado = await pasarela().cobrar(solicitud({ monto: dinero('99.00', 'USD') }));
+    const resultado = await p.cobrar(solicitud({ monto: dinero('99.00', 'USD') }));
 
-    expect(resultado.tipo).toBe('rechazado');
-    expect(resultado).toHaveProperty(
-      'mensaje',
-      expect.stringContaining('clave de idempotencia 0190f5a2-0000-7000-8000-000000000001: ya se usó con otros parámetros'),
-    );
+    expect(resultado).toMatchObject({
+      tipo: 'incierto',
+      mensaje: expect.stringContaining('la clave de idempotencia 0190f5a2-0000-7000-8000-000000000001 ya se usó con otros parámetros'),
+    });
     expect(stripe.transferencias).toHaveLength(1);
+    expect(await p.consultar(consulta())).toEqual(primero);
   });
 
   it('un 401 (clave de API inválida) lanza un Error con causa: es configuración, no un resultado', async () => {
@@ -266,4 +273,113 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
     expect((await p.cobrar(solicitud({ idAfiliado: 'otro', claveIdempotencia: 'otra' }))).tipo).toBe('rechazado');
     expect(stripe.transferencias).toHaveLength(1);
   });
+
+  describe('consultar: busca la transferencia del pago por transfer_group y metadata[id_pago]', () => {
+    it('un 500 después de transferir: cobrar es incierto (y lo sigue siendo al repetir), consultar da la transferencia', async () => {
+      stripe.programar({ tipo: 'errorTrasTransferir', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
+      const p = pasarela({ maxNetworkRetries: 1 });
+
+      expect(await p.cobrar(solicitud())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('HTTP 500') });
+      // Stripe guardó el 500 con la clave: repetir no dice nada nuevo, y tampoco transfiere otra vez.
+      expect(await p.cobrar(solicitud())).toMatchObject({ tipo: 'incierto' });
+      expect(stripe.transferencias).toHaveLength(1);
+      expect(await p.consultar(consulta())).toEqual({ tipo: 'exitoso', referenciaTransaccion: stripe.transferencias[0]?.id });
+      expect(stripe.solicitudes.at(-1)).toMatchObject({ metodo: 'GET', ruta: '/v1/transfers' });
+    });
+
+    it('sin transferencias en el grupo (también tras un rechazo, que Stripe no guarda): sinCobro', async () => {
+      const p = pasarela();
+      await p.cobrar(solicitud({ idPago: 'otro-pago', claveIdempotencia: 'otro-pago' }));
+      expect(await p.consultar(consulta())).toEqual({ tipo: 'sinCobro' });
+      stripe.programar({ tipo: 'error', estado: 402, guardarConLaClave: true, error: { type: 'card_error', code: 'card_declined', message: 'Declined' } });
+      expect((await p.cobrar(solicitud())).tipo).toBe('rechazado');
+      expect(await p.consultar(consulta())).toEqual({ tipo: 'sinCobro' });
+    });
+
+    it('una transferencia revertida del todo: incierto (ni otra transferencia ni darla por pagada); en parte: exitoso', async () => {
+      const p = pasarela();
+      const hecho = await p.cobrar(solicitud());
+      const id = stripe.transferencias[0]!.id;
+
+      stripe.revertir(id, 5_000);
+      expect(await p.consultar(consulta()), 'revertida en parte: el dinero sigue movido').toEqual(hecho);
+
+      stripe.revertir(id);
+      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining(`${id}) fue revertida`) });
+    });
+
+    it('transferencias del grupo con otro metadata[id_pago]: incierto (ni sinCobro ni la ajena); con la del pago, exitoso', async () => {
+      const p = pasarela();
+      // Como un grupo reutilizado a mano desde el panel de Stripe: el grupo del pago, otro id_pago.
+      const aMano = await fetch(`http://${stripe.host}:${stripe.port}/v1/transfers`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${stripe.apiKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          amount: '100',
+          currency: 'usd',
+          destination: CUENTA_ANA,
+          transfer_group: '0190f5a2-0000-7000-8000-000000000001',
+          'metadata[id_pago]': 'otro-pago',
+        }),
+      });
+      expect(aMano.status).toBe(200);
+      const ajena = stripe.transferencias[0]!.id;
+      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining(ajena) });
+
+      const hecho = await p.cobrar(solicitud());
+      expect(hecho).toMatchObject({ tipo: 'exitoso' });
+      expect(hecho).not.toEqual({ tipo: 'exitoso', referenciaTransaccion: ajena });
+      expect(await p.consultar(consulta())).toEqual(hecho);
+    });
+
+    it('un fallo al preguntar (500, tiempo agotado) es incierto, nunca sinCobro; un 401 lanza', async () => {
+      const p = pasarela({ timeout: 100 });
+      await p.cobrar(solicitud());
+      stripe.programarListado({ tipo: 'error', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
+      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('No se pudo preguntar a Stripe') });
+      stripe.programarListado({ tipo: 'retraso', ms: 500 });
+      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('timeout') });
+      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'exitoso' });
+
+      const error = await pasarela({ apiKey: 'sk_test_revocada' }).consultar(consulta()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain('401');
+    });
+  });
+
+  describe('el Stripe falso al reiniciarse', () => {
+    it('con las claves olvidadas conserva las transferencias: la misma clave transfiere otra vez, y consultar ve la primera', async () => {
+      const p = pasarela();
+      const primero = await p.cobrar(solicitud());
+      await stripe.reiniciar({ olvidarClaves: true });
+
+      expect(stripe.transferencias).toHaveLength(1);
+      expect(await p.consultar(consulta())).toEqual(primero);
+      // Lo que hace Stripe pasadas 24 h: la clave ya no protege (por eso se pregunta antes de cobrar).
+      const segundo = await p.cobrar(solicitud());
+      expect(segundo).toMatchObject({ tipo: 'exitoso' });
+      expect(segundo).not.toEqual(primero);
+      expect(stripe.transferencias).toHaveLength(2);
+    });
+
+    it('sin olvidar las claves corta la petición en curso, y el reintento del SDK recibe la respuesta guardada', async () => {
+      const p = pasarela({ timeout: 2_000 });
+      stripe.programar({ tipo: 'retraso', ms: 60_000 });
+      const enCurso = p.cobrar(solicitud());
+      await esperarHasta(() => stripe.transferencias.length === 1);
+      await stripe.reiniciar({ olvidarClaves: false });
+
+      // El SDK reintenta una vez una conexión cortada (aun con maxNetworkRetries 0), con la misma clave.
+      const esperado = { tipo: 'exitoso', referenciaTransaccion: stripe.transferencias[0]?.id };
+      expect(await enCurso).toEqual(esperado);
+      expect(stripe.solicitudes.filter((s) => s.metodo === 'POST')).toHaveLength(2);
+      expect(await p.cobrar(solicitud())).toEqual(esperado);
+      expect(stripe.transferencias).toHaveLength(1);
+    });
+  });
 });
+
+async function esperarHasta(condicion: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condicion(); i += 1) await new Promise((r) => setTimeout(r, 10));
+  if (!condicion()) throw new Error('la condición no se cumplió a tiempo');
+}

@@ -1,7 +1,7 @@
 import type { ConsultaCobro, EstadoCobro, Moneda, PasarelaDePagos, ResultadoPago, SolicitudCobro } from '@aeropartners/dominio';
 import Stripe from 'stripe';
 import { describirErrorCuenta, resolverCuentaAfiliado, type CuentasAfiliados } from './cuentas-afiliados.js';
-import { traducirErrorStripe } from './errores-stripe.js';
+import { traducirErrorConsultaStripe, traducirErrorStripe } from './errores-stripe.js';
 import {
   aMontoStripe,
   describirMontoNoRepresentable,
@@ -35,6 +35,11 @@ export interface OpcionesStripePasarelaDePagos {
 
 const REINTENTOS_POR_DEFECTO = 2;
 const TIMEOUT_POR_DEFECTO_MS = 30_000;
+/**
+ * Transferencias pedidas al preguntar por un pago. Una basta para decidir (un pago tiene una, o ninguna);
+ * las demás solo sirven para ver un grupo anómalo, y cualquier anomalía ya es `incierto`.
+ */
+const TRANSFERENCIAS_POR_CONSULTA = 100;
 
 function validarEntero(nombre: string, valor: number, minimo: number): number {
   if (!Number.isSafeInteger(valor) || valor < minimo) {
@@ -46,10 +51,12 @@ function validarEntero(nombre: string, valor: number, minimo: number): number {
 /**
  * Pasarela de pagos real: paga a cada afiliado con una transferencia de Stripe Connect
  * (`POST /v1/transfers`) a su cuenta conectada, con `Idempotency-Key` = la clave de la solicitud (el id
- * del pago). Repetir un cobro con la misma clave —un reintento del SDK, un evento reentregado tras una
- * caída— devuelve la misma transferencia y nunca crea otra.
+ * del pago) y `transfer_group` = el id del pago. Repetir un cobro con la misma clave —un reintento del
+ * SDK, un evento reentregado tras una caída— devuelve la misma transferencia mientras Stripe recuerde la
+ * clave (24 h); por eso quien reintenta un pago ya intentado pregunta antes con `consultar`, que busca la
+ * transferencia por su grupo y no depende de la clave.
  *
- * Los parámetros enviados son función solo del pago (monto, afiliado, id, referencia, correlación), así
+ * Los parámetros enviados son función solo del pago (monto, afiliado, id, referencia), así
  * que un reintento nunca choca con el `idempotency_error` de Stripe por parámetros distintos.
  */
 export class StripePasarelaDePagos implements PasarelaDePagos {
@@ -115,20 +122,45 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
   }
 
   /**
-   * Busca la transferencia del pago por su `transfer_group` (= id del pago). Stripe no guarda las
-   * transferencias que rechazó, así que sin transferencia la respuesta es `sinCobro`. Un fallo al
-   * preguntar es `incierto`.
+   * Busca la transferencia del pago por su `transfer_group` (= id del pago) y su `metadata[id_pago]`: la
+   * primera línea de defensa contra una segunda transferencia cuando Stripe ya olvidó la clave (24 h).
+   *
+   * - ninguna transferencia en el grupo → `sinCobro` (Stripe no guarda las transferencias que rechazó);
+   * - una del pago (mismo `metadata[id_pago]`) sin revertir del todo → `exitoso` con su id (si hubiera
+   *   varias, la más antigua);
+   * - solo transferencias del pago revertidas del todo → `incierto`: el dinero se movió y volvió por una
+   *   decisión ajena a este servicio; transferir otra vez la contradiría, y darlo por pagado también;
+   * - solo transferencias con otro `metadata[id_pago]` (o sin él) → `incierto`: alguien usó el grupo del
+   *   pago a mano y no se puede afirmar que no hubo cobro;
+   * - un fallo al preguntar → `incierto` (un 401 lanza, como al cobrar).
    */
   async consultar(consulta: ConsultaCobro): Promise<EstadoCobro> {
     let lista: Stripe.ApiList<Stripe.Transfer>;
     try {
-      lista = await this.#stripe.transfers.list({ transfer_group: consulta.idPago, limit: 10 });
+      lista = await this.#stripe.transfers.list({ transfer_group: consulta.idPago, limit: TRANSFERENCIAS_POR_CONSULTA });
     } catch (error) {
-      const detalle = error instanceof Error ? error.message : String(error);
-      return { tipo: 'incierto', mensaje: `No se pudo preguntar a Stripe por la transferencia del pago ${consulta.idPago}: ${detalle}` };
+      return traducirErrorConsultaStripe(error, consulta.idPago);
     }
-    const propia = lista.data.find((t) => t.metadata?.['id_pago'] === consulta.idPago) ?? lista.data[0];
-    if (propia === undefined) return { tipo: 'sinCobro' };
-    return { tipo: 'exitoso', referenciaTransaccion: propia.id };
+    if (lista.data.length === 0) return { tipo: 'sinCobro' };
+    const propias = lista.data.filter((t) => t.metadata?.['id_pago'] === consulta.idPago);
+    // La lista viene de la más nueva a la más antigua: la original es la última.
+    const vigente = propias.filter((t) => !t.reversed).at(-1);
+    if (vigente !== undefined) return { tipo: 'exitoso', referenciaTransaccion: vigente.id };
+    if (propias.length > 0) {
+      return {
+        tipo: 'incierto',
+        mensaje:
+          `La transferencia del pago ${consulta.idPago} en Stripe (${propias.map((t) => t.id).join(', ')}) fue ` +
+          'revertida: el dinero se movió y volvió. No se transfiere otra vez ni se da por pagado; hay que ' +
+          'revisarlo a mano.',
+      };
+    }
+    return {
+      tipo: 'incierto',
+      mensaje:
+        `El grupo de transferencias ${consulta.idPago} en Stripe tiene transferencias que no llevan ` +
+        `metadata[id_pago] = ${consulta.idPago} (${lista.data.map((t) => t.id).join(', ')}): no se puede saber ` +
+        'si el pago se cobró; hay que revisarlo a mano antes de transferir.',
+    };
   }
 }

@@ -74,7 +74,8 @@ const MENSAJE_INCIERTO =
  *   (hasta `olvidarClaves()`); un `incierto` programado o un `Error` no guardan nada, así que el
  *   reintento vuelve a decidir; las llamadas simultáneas con la misma clave esperan al intento en curso;
  * - `consultar` responde con lo registrado para el pago (aunque se hayan olvidado las claves);
- * - la misma clave con otro pago, monto o moneda → `rechazado`, sin cobrar (como Stripe);
+ * - la misma clave con otro pago, monto o moneda → `incierto` (un conflicto de clave, como el
+ *   `idempotency_error` de Stripe: esta petición no cobra, pero la primera con esa clave pudo hacerlo);
  * - registra cada llamada (`llamadas`) y cada cargo (`cargos`) para las aserciones.
  */
 export class PasarelaEnMemoria implements PasarelaDePagos {
@@ -188,10 +189,11 @@ export class PasarelaEnMemoria implements PasarelaDePagos {
   #repetir(solicitud: SolicitudCobro, decision: Decision): ResultadoPago {
     if (decision.idPago !== solicitud.idPago || !Dinero.igual(decision.monto, solicitud.monto)) {
       const resultado: ResultadoPago = {
-        tipo: 'rechazado',
+        tipo: 'incierto',
         mensaje:
           `La clave de idempotencia ${solicitud.claveIdempotencia} ya se usó con otros parámetros ` +
-          `(pago ${decision.idPago}, ${Dinero.formatear(decision.monto)} ${decision.monto.moneda}): no se cobró nada.`,
+          `(pago ${decision.idPago}, ${Dinero.formatear(decision.monto)} ${decision.monto.moneda}): esta petición ` +
+          'no cobró, pero la primera con esa clave pudo hacerlo; hay que preguntar por el pago.',
       };
       this.llamadas.push({ solicitud, tipo: 'clave-reutilizada', resultado });
       return resultado;

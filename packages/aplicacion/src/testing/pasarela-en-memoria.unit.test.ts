@@ -83,13 +83,13 @@ describe('PasarelaEnMemoria', () => {
     ]);
   });
 
-  it('la misma clave con otro monto o para otro pago: rechazado, sin cobrar otra vez', async () => {
+  it('la misma clave con otro monto o para otro pago: incierto (conflicto de clave), sin cobrar otra vez', async () => {
     const pasarela = new PasarelaEnMemoria();
     await pasarela.cobrar(solicitud());
     const otroMonto = await pasarela.cobrar(solicitud({ monto: monto(2_000) }));
     const otroPago = await pasarela.cobrar(solicitud({ idPago: 'pago-9' }));
     for (const r of [otroMonto, otroPago]) {
-      expect(r).toMatchObject({ tipo: 'rechazado', mensaje: expect.stringContaining('ya se usó con otros parámetros') });
+      expect(r).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('ya se usó con otros parámetros') });
       comprobarFormaResultado(r);
     }
     expect(pasarela.cargos).toHaveLength(1);

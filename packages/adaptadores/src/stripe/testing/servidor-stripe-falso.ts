@@ -1,16 +1,19 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
  * Servidor HTTP local que imita la parte de la API de Stripe que usa la pasarela: `POST /v1/transfers`,
- * autenticación con `Authorization: Bearer`, e idempotencia como la de Stripe:
+ * `GET /v1/transfers` (filtrado por `transfer_group`, de la más nueva a la más antigua), autenticación con
+ * `Authorization: Bearer`, e idempotencia como la de Stripe:
  *
  * - misma `Idempotency-Key` y mismos parámetros → se repite la respuesta guardada (mismo estado, mismo
  *   cuerpo) con `Idempotent-Replayed: true`, sin ejecutar nada otra vez;
  * - misma clave con otros parámetros → 400 `idempotency_error`;
  * - misma clave mientras la primera petición sigue en curso → 409 `idempotency_key_in_use`;
  * - solo se guarda el resultado de las peticiones que llegaron a ejecutarse: una petición que falla la
- *   validación, o un fallo programado sin `guardarConLaClave`, no deja nada guardado.
+ *   validación, o un fallo programado sin `guardarConLaClave`, no deja nada guardado;
+ * - las claves se olvidan con `reiniciar({ olvidarClaves: true })` (Stripe las olvida a las 24 h); las
+ *   transferencias no se olvidan nunca.
  *
  * Registra cada petición recibida y cada transferencia creada, para que un test cuente cuántas veces se
  * transfirió de verdad.
@@ -40,9 +43,26 @@ export type RespuestaProgramada =
       readonly guardarConLaClave?: boolean;
     }
   /**
+   * Ejecuta la transferencia y después responde con un error (p. ej. un 500 a mitad de camino). Como
+   * Stripe con una petición que llegó a ejecutarse, guarda ese error con la clave y lo marca con
+   * `Stripe-Should-Retry: false` (reintentar solo lo repetiría): repetirla devuelve el mismo error y no
+   * transfiere otra vez. La respuesta no dice que el dinero se movió; solo preguntar por el
+   * `transfer_group` lo revela.
+   */
+  | {
+      readonly tipo: 'errorTrasTransferir';
+      readonly estado: number;
+      readonly error: ErrorStripeFalso;
+    }
+  /**
    * Ejecuta la transferencia y tarda `ms` en responder: si el cliente se cansa antes, la transferencia
    * existe igual (y la clave queda «en curso» hasta que se responde).
    */
+  | { readonly tipo: 'retraso'; readonly ms: number };
+
+/** Lo que hará el servidor con la próxima consulta `GET /v1/transfers` (en orden de programación). */
+export type RespuestaListadoProgramada =
+  | { readonly tipo: 'error'; readonly estado: number; readonly error: ErrorStripeFalso }
   | { readonly tipo: 'retraso'; readonly ms: number };
 
 export interface SolicitudRegistrada {
@@ -63,6 +83,10 @@ export interface TransferenciaFalsa {
   readonly transfer_group: string | null;
   readonly metadata: Readonly<Record<string, string>>;
   readonly claveIdempotencia: string | undefined;
+  /** Segundos Unix, como `created` en Stripe. */
+  readonly created: number;
+  /** Lo revertido (`revertir`); la transferencia está `reversed` cuando llega a `amount`. */
+  readonly amount_reversed: number;
 }
 
 export interface OpcionesServidorStripeFalso {
@@ -83,6 +107,16 @@ export interface ServidorStripeFalso {
   readonly transferencias: readonly TransferenciaFalsa[];
   /** Encola respuestas para las próximas peticiones que lleguen a ejecutarse. */
   programar(...respuestas: RespuestaProgramada[]): void;
+  /** Encola respuestas para las próximas consultas `GET /v1/transfers`. */
+  programarListado(...respuestas: RespuestaListadoProgramada[]): void;
+  /** Revierte la transferencia (entera si no se da `monto`), como `POST /v1/transfers/:id/reversals`. */
+  revertir(idTransferencia: string, monto?: number): void;
+  /**
+   * Cierra el servidor (cortando las conexiones y las respuestas pendientes, como una caída) y vuelve a
+   * escuchar en el mismo puerto. Las transferencias y las solicitudes registradas se conservan; con
+   * `olvidarClaves`, las claves de idempotencia guardadas se olvidan, como Stripe a las 24 h.
+   */
+  reiniciar(opciones: { readonly olvidarClaves: boolean }): Promise<void>;
   cerrar(): Promise<void>;
 }
 
@@ -92,6 +126,7 @@ interface RespuestaGuardada {
   readonly ruta: string;
   readonly estado: number;
   readonly cuerpo: unknown;
+  readonly cabeceras: Readonly<Record<string, string>>;
 }
 
 const VERSION_API = '2026-10-28.endive';
@@ -136,10 +171,22 @@ export async function iniciarServidorStripeFalso(
   const solicitudes: SolicitudRegistrada[] = [];
   const transferencias: TransferenciaFalsa[] = [];
   const programadas: RespuestaProgramada[] = [];
+  const listadosProgramados: RespuestaListadoProgramada[] = [];
   const guardadas = new Map<string, RespuestaGuardada>();
   const enCurso = new Set<string>();
   const temporizadores = new Set<NodeJS.Timeout>();
   let peticiones = 0;
+
+  /** Espera `ms` con un temporizador que `cerrar`/`reiniciar` cancelan (la respuesta no llega nunca). */
+  function esperar(ms: number): Promise<void> {
+    return new Promise<void>((resolver) => {
+      const t = setTimeout(() => {
+        temporizadores.delete(t);
+        resolver();
+      }, ms);
+      temporizadores.add(t);
+    });
+  }
 
   function responder(
     respuesta: ServerResponse,
@@ -206,6 +253,8 @@ export async function iniciarServidorStripeFalso(
       transfer_group: p.transfer_group ?? null,
       metadata,
       claveIdempotencia: clave,
+      created: Math.floor(Date.now() / 1000),
+      amount_reversed: 0,
     };
     transferencias.push(transferencia);
     return cuerpoTransferencia(transferencia);
@@ -217,9 +266,9 @@ export async function iniciarServidorStripeFalso(
       id,
       object: 'transfer',
       amount: transferencia.amount,
-      amount_reversed: 0,
+      amount_reversed: transferencia.amount_reversed,
       balance_transaction: `txn_falsa_${id.slice(9)}`,
-      created: Math.floor(Date.now() / 1000),
+      created: transferencia.created,
       currency: transferencia.currency,
       description: null,
       destination: transferencia.destination,
@@ -227,7 +276,7 @@ export async function iniciarServidorStripeFalso(
       livemode: false,
       metadata,
       reversals: { object: 'list', data: [], has_more: false, url: `/v1/transfers/${id}/reversals` },
-      reversed: false,
+      reversed: transferencia.amount_reversed >= transferencia.amount,
       source_transaction: null,
       source_type: 'card',
       transfer_group: transferencia.transfer_group,
@@ -260,10 +309,15 @@ export async function iniciarServidorStripeFalso(
       });
     }
     if (metodo === 'GET' && ruta === '/v1/transfers') {
+      const programada = listadosProgramados.shift();
+      if (programada?.tipo === 'error') return responder(respuesta, idPeticion, programada.estado, cuerpoError(programada.error));
+      if (programada?.tipo === 'retraso') await esperar(programada.ms);
       const consulta = new URL(peticion.url ?? '/', 'http://localhost').searchParams;
       const grupo = consulta.get('transfer_group');
       const limite = Math.min(100, Math.max(1, Number(consulta.get('limit') ?? 10) || 10));
-      const todas = transferencias.filter((t) => grupo === null || t.transfer_group === grupo).reverse();
+      let todas = transferencias.filter((t) => grupo === null || t.transfer_group === grupo).reverse();
+      const despuesDe = consulta.get('starting_after');
+      if (despuesDe !== null) todas = todas.slice(todas.findIndex((t) => t.id === despuesDe) + 1);
       return responder(respuesta, idPeticion, 200, {
         object: 'list',
         url: '/v1/transfers',
@@ -312,6 +366,7 @@ export async function iniciarServidorStripeFalso(
           );
         }
         return responder(respuesta, idPeticion, guardada.estado, guardada.cuerpo, {
+          ...guardada.cabeceras,
           'idempotency-key': clave,
           'idempotent-replayed': 'true',
           'original-request': guardada.idPeticion,
@@ -322,8 +377,8 @@ export async function iniciarServidorStripeFalso(
     const invalida = validarTransferencia(parametros);
     if (invalida !== undefined) return responder(respuesta, idPeticion, 400, cuerpoError(invalida));
 
-    const guardar = (estado: number, cuerpo: unknown) => {
-      if (clave !== undefined) guardadas.set(clave, { idPeticion, parametros: claveCanonica, ruta, estado, cuerpo });
+    const guardar = (estado: number, cuerpo: unknown, cabeceras: Readonly<Record<string, string>> = {}) => {
+      if (clave !== undefined) guardadas.set(clave, { idPeticion, parametros: claveCanonica, ruta, estado, cuerpo, cabeceras });
     };
     const eco: Record<string, string> = clave === undefined ? {} : { 'idempotency-key': clave };
 
@@ -335,33 +390,52 @@ export async function iniciarServidorStripeFalso(
     }
 
     const cuerpo = crearTransferencia(parametros, clave);
+    if (programada?.tipo === 'errorTrasTransferir') {
+      const error = cuerpoError(programada.error);
+      const noReintentar = { 'stripe-should-retry': 'false' };
+      guardar(programada.estado, error, noReintentar);
+      return responder(respuesta, idPeticion, programada.estado, error, { ...eco, ...noReintentar });
+    }
     guardar(200, cuerpo);
     if (programada?.tipo === 'retraso') {
       if (clave !== undefined) enCurso.add(clave);
-      await new Promise<void>((resolver) => {
-        const t = setTimeout(() => {
-          temporizadores.delete(t);
-          resolver();
-        }, programada.ms);
-        temporizadores.add(t);
-      });
+      await esperar(programada.ms);
       if (clave !== undefined) enCurso.delete(clave);
     }
     return responder(respuesta, idPeticion, 200, cuerpo, eco);
   }
 
-  const servidor = createServer((peticion, respuesta) => {
-    peticiones += 1;
-    const idPeticion = `req_falsa_${String(peticiones).padStart(6, '0')}`;
-    atender(peticion, respuesta, idPeticion).catch((error: unknown) => {
-      const mensaje = `Fallo del servidor falso: ${String(error)}`;
-      responder(respuesta, idPeticion, 500, cuerpoError({ type: 'api_error', message: mensaje }));
+  function crearServidor(): Server {
+    return createServer((peticion, respuesta) => {
+      peticiones += 1;
+      const idPeticion = `req_falsa_${String(peticiones).padStart(6, '0')}`;
+      atender(peticion, respuesta, idPeticion).catch((error: unknown) => {
+        const mensaje = `Fallo del servidor falso: ${String(error)}`;
+        responder(respuesta, idPeticion, 500, cuerpoError({ type: 'api_error', message: mensaje }));
+      });
     });
-  });
-  await new Promise<void>((resolver, rechazar) => {
-    servidor.once('error', rechazar);
-    servidor.listen(0, '127.0.0.1', () => resolver());
-  });
+  }
+
+  function escuchar(s: Server, puerto: number): Promise<void> {
+    return new Promise<void>((resolver, rechazar) => {
+      s.once('error', rechazar);
+      s.listen(puerto, '127.0.0.1', () => {
+        s.off('error', rechazar);
+        resolver();
+      });
+    });
+  }
+
+  function apagar(s: Server): Promise<void> {
+    for (const t of temporizadores) clearTimeout(t);
+    temporizadores.clear();
+    enCurso.clear();
+    s.closeAllConnections();
+    return new Promise<void>((resolver, rechazar) => s.close((e) => (e ? rechazar(e) : resolver())));
+  }
+
+  let servidor = crearServidor();
+  await escuchar(servidor, 0);
   const { port } = servidor.address() as AddressInfo;
 
   return {
@@ -374,11 +448,23 @@ export async function iniciarServidorStripeFalso(
     programar(...respuestas) {
       programadas.push(...respuestas);
     },
+    programarListado(...respuestas) {
+      listadosProgramados.push(...respuestas);
+    },
+    revertir(idTransferencia, monto) {
+      const i = transferencias.findIndex((t) => t.id === idTransferencia);
+      const t = transferencias[i];
+      if (t === undefined) throw new Error(`No existe la transferencia ${idTransferencia} en el Stripe falso.`);
+      transferencias[i] = { ...t, amount_reversed: Math.min(t.amount, t.amount_reversed + (monto ?? t.amount)) };
+    },
+    async reiniciar({ olvidarClaves }) {
+      await apagar(servidor);
+      if (olvidarClaves) guardadas.clear();
+      servidor = crearServidor();
+      await escuchar(servidor, port);
+    },
     cerrar() {
-      for (const t of temporizadores) clearTimeout(t);
-      temporizadores.clear();
-      servidor.closeAllConnections();
-      return new Promise<void>((resolver, rechazar) => servidor.close((e) => (e ? rechazar(e) : resolver())));
+      return apagar(servidor);
     },
   };
 }
