@@ -106,3 +106,4 @@ export {
   type FuentesMetricasConsumidor,
   type FuentesMetricasRelay,
 } from './observabilidad/metricas-servicios.js';
+export { PostgresPagosAtascados } from './postgres/postgres-pagos-atascados.js';

@@ -65,3 +65,18 @@ export {
   type OpcionesConsumidor,
   type SobreLeido,
 } from './consumidor/consumidor.js';
+export {
+  BARRIDO_POR_DEFECTO,
+  ESTADOS_ATASCABLES,
+  enCurso,
+  esEstadoAtascable,
+  evaluarAtasco,
+  validarUmbrales,
+  type Atasco,
+  type EstadoAtascable,
+  type MotivoSinReimpulso,
+  type UmbralesAtasco,
+  type VistaPagoAtascable,
+} from './barrido/atascos.js';
+export type { ConsultaAtascados, Cursor, MedidaAtascos, PagoAtascado, PaginaAtascados, PagosAtascados } from './barrido/puertos-barrido.js';
+export { crearBarrendero, type Barrendero, type ContadoresBarrendero, type OpcionesBarrendero } from './barrido/barrendero.js';

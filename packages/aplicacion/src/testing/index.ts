@@ -9,3 +9,5 @@ export { BrokerEnMemoria, type MensajePublicadoEnMemoria, type OpcionesBrokerEnM
 export { probarContratoPasarela, esMensajeEnEspanol, comprobarFormaResultado, comprobarFormaEstado, desenlace, AFILIADO_CONTRATO, type PasarelaBajoPrueba, type DesenlaceForzado, type OpcionesContratoPasarela } from './contrato-pasarela.js';
 export { SuscripcionGuionada } from './suscripcion-guionada.js';
 export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
+export { PagosAtascadosEnMemoria } from '../barrido/testing/pagos-atascados-en-memoria.js';
+export { probarContratoPagosAtascados, type PagosAtascadosBajoPrueba, type PlantaPago } from '../barrido/testing/contrato-pagos-atascados.js';
