@@ -40,9 +40,11 @@ const app = crearApp({
   capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
 });
 
-const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) =>
-  logger.info({ puerto: direccion.port, host: direccion.address }, 'API de pagos escuchando'),
-);
+const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) => {
+  logger.info({ puerto: direccion.port, host: direccion.address }, 'API de pagos escuchando');
+  // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
+  process.send?.({ tipo: 'escuchando', servicio: NOMBRE_SERVICIO, puerto: direccion.port }, undefined, {}, () => undefined);
+});
 atenderErroresDeCliente(servidor, { nuevoIdCorrelacion: randomUUID, logger });
 servidor.on('error', (error) => {
   logger.fatal({ err: error }, 'la API no pudo escuchar');

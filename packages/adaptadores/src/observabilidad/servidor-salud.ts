@@ -54,6 +54,8 @@ export function iniciarServidorSalud(opciones: OpcionesServidorSalud): Promise<{
     servidor.listen(opciones.puerto, opciones.host ?? '0.0.0.0', () => {
       const direccion = servidor.address();
       const puerto = typeof direccion === 'object' && direccion ? direccion.port : opciones.puerto;
+      // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
+      process.send?.({ tipo: 'escuchando', servicio: opciones.servicio, puerto }, undefined, {}, () => undefined);
       resolver({
         servidor,
         puerto,
