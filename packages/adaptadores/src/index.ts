@@ -107,3 +107,14 @@ export {
   type FuentesMetricasRelay,
 } from './observabilidad/metricas-servicios.js';
 export { PostgresPagosAtascados } from './postgres/postgres-pagos-atascados.js';
+export { PostgresAdministracionMuertos, type OpcionesAdministracionMuertosEmbebido } from './broker-embebido/administracion-muertos.js';
+export { PulsarAdministracionMuertos, type OpcionesAdministracionMuertosPulsar } from './pulsar/administracion-muertos-pulsar.js';
+export {
+  cargarModuloLectorPulsar,
+  leerTopicoEntero,
+  type ClientePulsarConLector,
+  type ConfigLectorPulsar,
+  type IdsMensajePulsar,
+  type LectorPulsar,
+  type ModuloLectorPulsar,
+} from './pulsar/lector-pulsar.js';

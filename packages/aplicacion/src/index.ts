@@ -80,3 +80,9 @@ export {
 } from './barrido/atascos.js';
 export type { ConsultaAtascados, Cursor, MedidaAtascos, PagoAtascado, PaginaAtascados, PagosAtascados } from './barrido/puertos-barrido.js';
 export { crearBarrendero, type Barrendero, type ContadoresBarrendero, type OpcionesBarrendero } from './barrido/barrendero.js';
+export {
+  PROPIEDAD_REENVIADO_DE,
+  type AdministracionMensajesMuertos,
+  type MensajeMuerto,
+  type ResultadoReenvio,
+} from './mensajeria/puertos-mensajes-muertos.js';

@@ -11,3 +11,4 @@ export { SuscripcionGuionada } from './suscripcion-guionada.js';
 export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
 export { PagosAtascadosEnMemoria } from '../barrido/testing/pagos-atascados-en-memoria.js';
 export { probarContratoPagosAtascados, type PagosAtascadosBajoPrueba, type PlantaPago } from '../barrido/testing/contrato-pagos-atascados.js';
+export { probarContratoMensajesMuertos, type MuertosBajoPrueba } from './contrato-mensajes-muertos.js';
