@@ -118,3 +118,11 @@ export {
   type LectorPulsar,
   type ModuloLectorPulsar,
 } from './pulsar/lector-pulsar.js';
+export {
+  NOMBRE_ATASCADOS,
+  NOMBRE_ATASCADO_MAS_VIEJO,
+  NOMBRE_FALLOS_BARRENDERO,
+  NOMBRE_REIMPULSADOS,
+  registrarMetricasAtascos,
+  type FuentesMetricasAtascos,
+} from './observabilidad/metricas-atascos.js';

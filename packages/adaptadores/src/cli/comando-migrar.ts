@@ -41,7 +41,7 @@ export async function comandoMigrar({ env, escribir, escribirError }: EntornoCom
 }
 
 /** Mensaje y causas encadenadas que aún no repite, en una línea (sin trazas). */
-function describir(error: unknown): string {
+export function describir(error: unknown): string {
   const partes: string[] = [];
   for (let actual: unknown = error; actual !== undefined && partes.length < 4; ) {
     const mensaje = actual instanceof Error ? actual.message : String(actual);
