@@ -40,6 +40,7 @@ export type {
   OpcionesSuscripcion,
   PropiedadesMensaje,
   Publicador,
+  ResultadoPublicacion,
   Suscripcion,
 } from './mensajeria/puertos-broker.js';
 export type { AlmacenOutbox, FilaOutbox } from './outbox/puertos-outbox.js';

@@ -6,7 +6,7 @@ import { probarContratoBroker } from '@aeropartners/aplicacion/testing';
 import { crearBaseDePrueba } from '@aeropartners/adaptadores/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crearBrokerEmbebido, type OpcionesBrokerEmbebido } from './index-broker-embebido.js';
+import { crearBrokerEmbebido, type OpcionesBrokerEmbebido, type PostgresBroker, type PostgresSuscripcion } from './index-broker-embebido.js';
 import { SQL_CONFIRMAR, SQL_RECLAMAR, parametrosReclamar } from './sql-broker.js';
 
 let base: { url: string; cerrar(): Promise<void> };
@@ -28,7 +28,29 @@ const nuevoTopico = () => `pagos-${process.pid}-${++topicos}`;
 const brokerDePrueba = (extra: Partial<OpcionesBrokerEmbebido> = {}) =>
   crearBrokerEmbebido({ pool, topico: nuevoTopico(), leaseMs: 2_000, intervaloSondeoMs: 200, ...extra } as OpcionesBrokerEmbebido);
 
-probarContratoBroker('embebido (PostgreSQL)', async () => ({ broker: await brokerDePrueba() }));
+/**
+ * El lease de lo que tiene `s` vence ya (como si su proceso se hubiera quedado parado) hasta que otro
+ * consumidor lo reclama; el aviso despierta a los que esperan.
+ */
+async function vencerLeases(broker: PostgresBroker, s: Suscripcion): Promise<void> {
+  const { consumidor } = s as PostgresSuscripcion;
+  for (let intento = 0; intento < 300; intento++) {
+    const { rows } = await pool.query('UPDATE broker.mensajes SET visible_desde = now() WHERE consumidor = $1 RETURNING id', [consumidor]);
+    if (rows.length === 0) return;
+    await pool.query(`SELECT pg_notify('broker_avisos', $1)`, [broker.topico]);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('Ningún otro consumidor reclamó lo que tenía el consumidor lento');
+}
+
+probarContratoBroker(
+  'embebido (PostgreSQL)',
+  async () => {
+    const broker = await brokerDePrueba();
+    return { broker, vencerLeases: (s) => vencerLeases(broker, s) };
+  },
+  { leases: true },
+);
 
 function mensaje(clave: string, secuencia: number): MensajeSaliente {
   return {
@@ -202,12 +224,41 @@ describe('PostgresBroker', () => {
     await broker.cerrar();
   });
 
+  it('un consumidor vivo que pierde el lease aborta la señal, lo saca del búfer y cuenta lo que ya no puede confirmar', async () => {
+    const broker = await brokerDePrueba({ suscripciones: ['consumidor'], leaseMs: 600, intervaloSondeoMs: 50 });
+    const lento = await broker.suscribir({ suscripcion: 'consumidor', maximoEntregas: 5, retrasoReentregaMs: 100 });
+    const p = await broker.crearPublicador('relay');
+    await p.publicar([mensaje('p1', 1), mensaje('p2', 2)]);
+    const entregado = await recibirAntesDe(lento, 15_000);
+    // El otro mensaje sigue en el búfer de prefetch del lento, con su lease.
+    const id = await idSuscripcion(broker.topico, 'consumidor');
+    await new Promise((r) => setTimeout(r, 50));
+    // Otro proceso reclama los dos cuando sus leases vencen (aquí, forzados a vencer ya).
+    await pool.query(`UPDATE broker.mensajes SET visible_desde = now() WHERE consumidor = $1`, [(lento as PostgresSuscripcion).consumidor]);
+    const otro = randomUUID();
+    const { rows } = await pool.query(SQL_RECLAMAR, parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: otro, leaseMs: 60_000, maximoEntregas: 5 }));
+    expect(rows).toHaveLength(2);
+    const hasta = Date.now() + 15_000;
+    while (!entregado.senal?.aborted && Date.now() < hasta) await new Promise((r) => setTimeout(r, 20));
+    expect(entregado.senal?.aborted).toBe(true);
+    expect(broker.contadores.leasesPerdidos).toBe(2);
+    await lento.confirmar(entregado);
+    await lento.aMensajesMuertos(entregado, 'no debería');
+    expect(broker.contadores.operacionesSinLease).toBe(2);
+    expect(await broker.pendientes('consumidor')).toBe(2);
+    expect(await broker.mensajesMuertos('consumidor')).toEqual([]);
+    // El del búfer ya no se entrega a la aplicación: no es suyo.
+    const nada = await Promise.race([lento.recibir(), new Promise<'nada'>((r) => setTimeout(() => r('nada'), 500))]);
+    expect(nada).toBe('nada');
+    await broker.cerrar();
+  });
+
   it('duplicarEntregas encola cada mensaje aceptado dos veces como mensajes distintos, y lo cuenta', async () => {
     const broker = await brokerDePrueba({ suscripciones: ['consumidor'], duplicarEntregas: true });
     const p = await broker.crearPublicador('relay');
     await p.publicar([mensaje('p1', 1), mensaje('p2', 2)]);
     await p.publicar([mensaje('p1', 1)]);
-    expect(broker.contadores).toEqual({ publicados: 2, descartadosPorDuplicado: 1, duplicadosInyectados: 2 });
+    expect(broker.contadores).toMatchObject({ publicados: 2, descartadosPorDuplicado: 1, duplicadosInyectados: 2 });
 
     const s = await broker.suscribir({ suscripcion: 'consumidor', maximoEntregas: 5, retrasoReentregaMs: 100 });
     const recibidos: MensajeEntrante[] = [];

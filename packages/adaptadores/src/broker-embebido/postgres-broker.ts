@@ -44,7 +44,9 @@
  * - Al menos una vez con LEASES: reclamar pone `visible_desde = now() + lease` y `consumidor`; un
  *   latido los renueva mientras el proceso vive; si muere (SIGKILL), vuelven a ser visibles en
  *   `leaseMs` (5 s por defecto). Confirmar, rechazar y renovar van cercados por `consumidor`: un
- *   consumidor que perdió el lease no borra lo que ya tiene otro.
+ *   consumidor que perdió el lease no borra lo que ya tiene otro. La renovación dice qué ya no es suyo
+ *   y el consumidor aborta la señal (`MensajeEntrante.senal`) de esa entrega: la aplicación deja de
+ *   trabajar en ella, y confirmarla o rechazarla no hace nada (se cuenta).
  * - Rechazo: reentrega tras el retraso (backoff exponencial desde `retrasoReentregaMs`, con tope) con
  *   `entregas` + 1; tras `maximoEntregas` entregas (por rechazos o por leases vencidos de consumidores
  *   que caen) pasa a `broker.muertos` con el motivo, y lo que sigue de la clave fluye.
@@ -99,7 +101,13 @@ export interface OpcionesPostgresBroker {
 
 export class PostgresBroker implements Broker {
   /** Contadores de este proceso: publicados, descartados por deduplicación, duplicados inyectados. */
-  readonly contadores: ContadoresBroker = { publicados: 0, descartadosPorDuplicado: 0, duplicadosInyectados: 0 };
+  readonly contadores: ContadoresBroker = {
+    publicados: 0,
+    descartadosPorDuplicado: 0,
+    duplicadosInyectados: 0,
+    leasesPerdidos: 0,
+    operacionesSinLease: 0,
+  };
   private readonly abiertas = new Set<PostgresSuscripcion>();
   private readonly publicadores = new Set<Publicador>();
   private readonly idsSuscripcion = new Map<string, number>();
@@ -166,6 +174,7 @@ export class PostgresBroker implements Broker {
       intervaloSondeoMs: this.intervaloSondeoMs,
       retrasoMaximoMs: this.retrasoMaximoMs,
       alError: this.alError,
+      contadores: this.contadores,
       alCerrar: (x) => this.abiertas.delete(x),
     });
     this.abiertas.add(s);

@@ -1,4 +1,4 @@
-import type { MensajeSaliente, Publicador } from '@aeropartners/aplicacion';
+import type { MensajeSaliente, Publicador, ResultadoPublicacion } from '@aeropartners/aplicacion';
 import type { PoolPostgresBroker } from './pool-broker.js';
 import { SQL_PUBLICAR, SQL_REGISTRAR_PRODUCTOR, SQL_ULTIMA_SECUENCIA, preparada } from './sql-broker.js';
 
@@ -10,12 +10,16 @@ export interface ContadoresBroker {
   descartadosPorDuplicado: number;
   /** Copias extra encoladas por la inyección de fallos `duplicarEntregas`. */
   duplicadosInyectados: number;
+  /** Mensajes que un consumidor perdió porque su lease venció y otro los reclamó (su señal se abortó). */
+  leasesPerdidos: number;
+  /** Confirmaciones, rechazos o envíos a muertos de una entrega que ya no era del consumidor (sin efecto). */
+  operacionesSinLease: number;
 }
 
 /**
  * Publicador del broker embebido: un lote = una sentencia (ver `SQL_PUBLICAR`). Cuando `publicar()`
  * resuelve, el lote está confirmado en PostgreSQL (durable) y la marca de agua del productor subió en
- * la misma transacción; lo que no superó la marca se descartó y se da por publicado.
+ * la misma transacción; lo que no superó la marca se descartó, y `publicar()` dice cuál (`duplicado`).
  */
 export class PostgresPublicador implements Publicador {
   private cerrado = false;
@@ -54,15 +58,15 @@ export class PostgresPublicador implements Publicador {
    * adaptador de Pulsar): si un lote con secuencias mayores adelantara a otro anterior, la deduplicación
    * descartaría el anterior en silencio.
    */
-  publicar(mensajes: readonly MensajeSaliente[]): Promise<void> {
+  publicar(mensajes: readonly MensajeSaliente[]): Promise<readonly ResultadoPublicacion[]> {
     const turno = this.cola.then(() => this.publicarAhora(mensajes));
     this.cola = turno.catch(() => undefined);
     return turno;
   }
 
-  private async publicarAhora(mensajes: readonly MensajeSaliente[]): Promise<void> {
+  private async publicarAhora(mensajes: readonly MensajeSaliente[]): Promise<readonly ResultadoPublicacion[]> {
     if (this.cerrado) throw new Error(`El publicador ${this.nombreProductor} está cerrado`);
-    if (mensajes.length === 0) return;
+    if (mensajes.length === 0) return [];
     const secuencias: string[] = [];
     const claves: string[] = [];
     const cuerpos: string[] = [];
@@ -94,10 +98,11 @@ export class PostgresPublicador implements Publicador {
     if (!fila || Number(fila['productor_existe']) !== 1) {
       throw new Error(`El productor ${this.nombreProductor} no está registrado en el tópico ${this.topico}`);
     }
-    const aceptados = Number(fila['aceptados']);
-    this.contadores.publicados += aceptados;
-    this.contadores.descartadosPorDuplicado += mensajes.length - aceptados;
-    if (this.duplicarEntregas) this.contadores.duplicadosInyectados += aceptados;
+    const aceptados = new Set(fila['ordenes_aceptados'] as number[]);
+    this.contadores.publicados += aceptados.size;
+    this.contadores.descartadosPorDuplicado += mensajes.length - aceptados.size;
+    if (this.duplicarEntregas) this.contadores.duplicadosInyectados += aceptados.size;
+    return mensajes.map((_, i) => (aceptados.has(i + 1) ? 'aceptado' : 'duplicado'));
   }
 
   async cerrar(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { MensajeEntrante, OpcionesSuscripcion, Suscripcion } from '@aeropartners/aplicacion';
 import type { PoolPostgresBroker } from './pool-broker.js';
+import type { ContadoresBroker } from './postgres-publicador.js';
 import {
   SQL_A_MUERTOS,
   SQL_CONFIRMAR,
@@ -28,6 +29,8 @@ export interface ConfiguracionSuscripcion {
   /** Tope del backoff de reentrega tras `rechazar()` sin retraso explícito. */
   readonly retrasoMaximoMs: number;
   readonly alError: (error: Error) => void;
+  /** Contadores del broker: aquí se cuentan los leases perdidos y las operaciones sin efecto. */
+  readonly contadores: Pick<ContadoresBroker, 'leasesPerdidos' | 'operacionesSinLease'>;
   readonly alCerrar: (s: PostgresSuscripcion) => void;
 }
 
@@ -50,6 +53,10 @@ export function retrasoConBackoff(baseMs: number, entregas: number, maximoMs: nu
  *   romper el orden por clave.
  * - Lo que tiene (búfer + entregado sin confirmar) lleva un lease que un latido renueva mientras el
  *   proceso vive: un proceso muerto (SIGKILL) deja de renovar y sus mensajes vuelven en `leaseMs`.
+ * - Cada entrega lleva una señal (`senal`). Si la renovación encuentra que un mensaje ya no es suyo (el
+ *   proceso se quedó parado más que el lease y otro lo reclamó), la aborta y lo olvida; confirmar,
+ *   rechazar o matar esa entrega no hace nada (ya van cercados por `consumidor`) y se cuenta. Al
+ *   cerrar, aborta las señales de todo lo que tenía.
  * - Las confirmaciones concurrentes se agrupan: una sola DELETE en vuelo por suscripción, y la
  *   siguiente lleva todo lo que se acumuló mientras tanto.
  * - Se despierta por aviso (NOTIFY), tras confirmar (la clave puede tener sucesor), al vencer el
@@ -64,6 +71,8 @@ export class PostgresSuscripcion implements Suscripcion {
   private readonly retenidos = new Map<string, number>();
   /** Entregado a la aplicación y aún sin confirmar, rechazar ni matar. */
   private readonly entregados = new Set<string>();
+  /** La señal de cada mensaje retenido (búfer y entregados). */
+  private readonly senales = new Map<string, AbortController>();
   private readonly temporizadores = new Set<ReturnType<typeof setTimeout>>();
   private porConfirmar: ConfirmacionPendiente[] = [];
   private confirmando: Promise<void> | undefined;
@@ -113,9 +122,9 @@ export class PostgresSuscripcion implements Suscripcion {
   }
 
   confirmar(mensaje: MensajeEntrante): Promise<void> {
-    this.soltar(mensaje.idMensaje);
     // Tras cerrar, lo que teníamos ya volvió a la cola (y la confirmación, cercada, no aplicaría).
-    if (this.cerrada) return Promise.resolve();
+    if (this.cerrada || this.sinLease(mensaje)) return Promise.resolve();
+    this.soltar(mensaje.idMensaje);
     return new Promise((resolver, rechazar) => {
       this.porConfirmar.push({ id: mensaje.idMensaje, resolver, rechazar });
       this.programarConfirmaciones();
@@ -123,8 +132,8 @@ export class PostgresSuscripcion implements Suscripcion {
   }
 
   async rechazar(mensaje: MensajeEntrante, retrasoMs?: number): Promise<void> {
+    if (this.cerrada || this.sinLease(mensaje)) return;
     this.soltar(mensaje.idMensaje);
-    if (this.cerrada) return;
     const { opciones } = this.config;
     const retraso = Math.max(0, retrasoMs ?? retrasoConBackoff(opciones.retrasoReentregaMs, mensaje.entregas, this.config.retrasoMaximoMs));
     const { rows } = await this.consultar('rechazar un mensaje', SQL_RECHAZAR, [
@@ -138,8 +147,8 @@ export class PostgresSuscripcion implements Suscripcion {
   }
 
   async aMensajesMuertos(mensaje: MensajeEntrante, motivo: string): Promise<void> {
+    if (this.cerrada || this.sinLease(mensaje)) return;
     this.soltar(mensaje.idMensaje);
-    if (this.cerrada) return;
     await this.consultar('mandar un mensaje a muertos', SQL_A_MUERTOS, [mensaje.idMensaje, this.consumidor, motivo]);
     this.avisar();
   }
@@ -169,6 +178,9 @@ export class PostgresSuscripcion implements Suscripcion {
     const entregados = [...this.entregados];
     this.entregados.clear();
     this.retenidos.clear();
+    // Lo entregado y sin confirmar deja de ser nuestro: quien lo maneja debe saberlo.
+    for (const senal of this.senales.values()) senal.abort();
+    this.senales.clear();
     if (delBufer.length + entregados.length === 0) return;
     try {
       await this.config.pool.query(SQL_LIBERAR, [entregados, delBufer, this.consumidor, this.config.topico]);
@@ -214,7 +226,9 @@ export class PostgresSuscripcion implements Suscripcion {
           continue;
         }
         reclamados += 1;
-        const m = filaAMensaje(f);
+        const senal = new AbortController();
+        const m = filaAMensaje(f, senal.signal);
+        this.senales.set(m.idMensaje, senal);
         this.retenidos.set(m.idMensaje, antes + this.config.leaseMs);
         const espera = this.cerrada ? undefined : this.esperas.shift();
         if (espera) {
@@ -261,17 +275,43 @@ export class PostgresSuscripcion implements Suscripcion {
     const ids: string[] = [];
     for (const [id, vence] of this.retenidos) if (vence - ahora < (leaseMs * 2) / 3) ids.push(id);
     if (ids.length === 0) return;
+    let renovados: Set<string>;
     try {
-      await this.config.pool.query(preparada('broker_renovar', SQL_RENOVAR, [ids, this.consumidor, leaseMs]));
-      for (const id of ids) if (this.retenidos.has(id)) this.retenidos.set(id, ahora + leaseMs);
+      const { rows } = await this.config.pool.query(preparada('broker_renovar_v2', SQL_RENOVAR, [ids, this.consumidor, leaseMs]));
+      renovados = new Set(rows.map((f) => String(f['id'])));
     } catch (e) {
+      // Sin respuesta no se sabe: se reintenta en el siguiente latido (el lease aún puede estar vigente).
       this.config.alError(new Error(`Broker embebido: no se pudieron renovar ${ids.length} leases de ${this.nombre}`, { cause: e }));
+      return;
     }
+    for (const id of ids) {
+      // Lo soltado mientras tanto (confirmado, rechazado) ya no cuenta.
+      if (!this.retenidos.has(id)) continue;
+      if (renovados.has(id)) this.retenidos.set(id, ahora + leaseMs);
+      else this.perder(id);
+    }
+  }
+
+  /** El lease de `id` venció y otro lo reclamó: aborta su señal y lo olvida (también del búfer). */
+  private perder(id: string): void {
+    this.config.contadores.leasesPerdidos += 1;
+    this.senales.get(id)?.abort();
+    this.soltar(id);
+    const enBufer = this.bufer.findIndex((m) => m.idMensaje === id);
+    if (enBufer >= 0) this.bufer.splice(enBufer, 1);
+  }
+
+  /** ¿Es una entrega que ya perdimos? Entonces la operación no hace nada, y se cuenta. */
+  private sinLease(mensaje: MensajeEntrante): boolean {
+    if (!mensaje.senal?.aborted) return false;
+    this.config.contadores.operacionesSinLease += 1;
+    return true;
   }
 
   private soltar(id: string): void {
     this.entregados.delete(id);
     this.retenidos.delete(id);
+    this.senales.delete(id);
   }
 
   private despertarEn(ms: number): void {
@@ -294,7 +334,7 @@ export class PostgresSuscripcion implements Suscripcion {
 }
 
 /** Una fila de `SQL_RECLAMAR` (o de la cola) como mensaje entrante. */
-export function filaAMensaje(f: Record<string, unknown>): MensajeEntrante {
+export function filaAMensaje(f: Record<string, unknown>, senal?: AbortSignal): MensajeEntrante {
   return {
     idMensaje: String(f['id']),
     clave: String(f['clave']),
@@ -303,5 +343,6 @@ export function filaAMensaje(f: Record<string, unknown>): MensajeEntrante {
     entregas: Number(f['entregas']),
     productor: String(f['productor']),
     secuencia: Number(f['secuencia']),
+    ...(senal ? { senal } : {}),
   };
 }

@@ -35,7 +35,8 @@ export function preparada(nombre: string, texto: string, valores: unknown[]): Co
  *
  * Parámetros: $1 tópico, $2 productor, $3 secuencias bigint[], $4 claves text[], $5 cuerpos text[],
  * $6 propiedades jsonb[], $7 copias por suscripción (1 o 2).
- * Devuelve una fila: productor_existe, aceptados, encolados.
+ * Devuelve una fila: productor_existe, aceptados, `ordenes_aceptados` (la posición, desde 1, de cada
+ * mensaje aceptado: los demás se descartaron por duplicados), encolados.
  */
 export const SQL_PUBLICAR = `
 WITH productor AS (
@@ -72,6 +73,7 @@ marca AS (
 )
 SELECT (SELECT count(*) FROM productor)::int AS productor_existe,
        (SELECT count(*) FROM aceptados)::int AS aceptados,
+       (SELECT coalesce(array_agg(orden ORDER BY orden), '{}') FROM aceptados)::int[] AS ordenes_aceptados,
        n.encolados,
        (SELECT count(*) FROM marca)::int AS marcados,
        CASE WHEN n.encolados > 0 THEN pg_notify('${CANAL_AVISOS}', $1) END AS aviso
@@ -118,6 +120,10 @@ SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2`;
  * repite `m.id_suscripcion = $1` en `candidatos`: la ventana ya filtra por suscripción y esa condición
  * solo abría la puerta a recorrer el índice de la suscripción en vez de buscar por id.
  *
+ * Un consumidor no reclama lo que la tabla aún le atribuye (`consumidor = $3`): si su lease venció sin que
+ * nadie más lo tomara, su latido lo renueva; si lo reclamara otra vez, la entrega anterior (que la
+ * aplicación aún procesa) y la nueva se confundirían.
+ *
  * Ventana: solo se miran los `$6` mensajes más antiguos de la suscripción, recorridos por el índice
  * `(id_suscripcion, id)` en orden (CTE materializada con su propio LIMIT). Sin ella, con las
  * estadísticas de una tabla de cola (vacía al crearse, con mucha rotación) el plan genérico de la
@@ -141,6 +147,7 @@ candidatos AS (
   SELECT m.id, m.entregas
   FROM ventana w JOIN broker.mensajes m ON m.id = w.id
   WHERE m.visible_desde <= now()
+    AND m.consumidor IS DISTINCT FROM $3::uuid
     AND NOT EXISTS (
       SELECT 1 FROM broker.mensajes anterior
       WHERE anterior.id_suscripcion = m.id_suscripcion AND anterior.clave = m.clave AND anterior.id < m.id
@@ -194,11 +201,15 @@ export function parametrosReclamar(p: {
 export const SQL_CONFIRMAR = `
 DELETE FROM broker.mensajes WHERE id = ANY($1::bigint[]) AND consumidor = $2::uuid AND ${ASINCRONO}`;
 
-/** Renueva los leases de lo que este consumidor tiene. $1 ids, $2 consumidor, $3 lease en ms. */
+/**
+ * Renueva los leases de lo que este consumidor tiene y devuelve los ids renovados: uno que falte ya no
+ * es suyo (su lease venció y otro lo reclamó, o se confirmó). $1 ids, $2 consumidor, $3 lease en ms.
+ */
 export const SQL_RENOVAR = `
 UPDATE broker.mensajes
 SET visible_desde = now() + make_interval(secs => $3::double precision / 1000)
-WHERE id = ANY($1::bigint[]) AND consumidor = $2::uuid AND ${ASINCRONO}`;
+WHERE id = ANY($1::bigint[]) AND consumidor = $2::uuid AND ${ASINCRONO}
+RETURNING id::text AS id`;
 
 /**
  * Devuelve a la cola lo que un consumidor tenía (al cerrarse): visible ya para los demás. A lo que

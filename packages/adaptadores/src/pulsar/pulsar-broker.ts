@@ -31,6 +31,17 @@ export interface OpcionesBrokerPulsar {
   /** Espera antes del primer reintento de envío (se duplica). Por defecto 100 ms. */
   readonly pausaReintentoMs?: number;
   /**
+   * `maxPendingMessages` de los productores (por defecto 1 000, el del cliente): debe ser ≥ el lote del
+   * relay. `publicar` nunca tiene más envíos sin confirmar que esto; con la cola llena, el cliente
+   * nativo bloquearía el bucle de eventos.
+   */
+  readonly mensajesPendientesMaximos?: number;
+  /**
+   * Cuánto tiempo reintenta (con backoff) crear un productor cuyo nombre aún tiene otro conectado
+   * (`ProducerBusy`: el líder anterior, hasta que el broker note que su conexión murió). Por defecto 60 000 ms.
+   */
+  readonly esperaProductorOcupadoMs?: number;
+  /**
    * `desactivados` (por defecto) o `por-clave` (`KeyBasedBatching`). Nunca los lotes por defecto del
    * cliente: un lote mezcla claves y Key_Shared lo entregaría entero al consumidor de la primera.
    */
@@ -49,6 +60,10 @@ const POR_DEFECTO = {
   tiempoEsperaEnvioMs: 10_000,
   reintentosEnvio: 3,
   pausaReintentoMs: 100,
+  mensajesPendientesMaximos: 1_000,
+  esperaProductorOcupadoMs: 60_000,
+  pausaProductorOcupadoMs: 100,
+  pausaMaximaProductorOcupadoMs: 5_000,
   esperaLecturaMuertosMs: 1_000,
   minimoAckTimeoutMs: 10_000,
 } as const;
@@ -66,6 +81,8 @@ interface OpcionesResueltas {
   readonly tiempoEsperaEnvioMs: number;
   readonly reintentosEnvio: number;
   readonly pausaReintentoMs: number;
+  readonly mensajesPendientesMaximos: number;
+  readonly esperaProductorOcupadoMs: number;
   readonly lotes: 'desactivados' | 'por-clave';
   readonly tiempoEsperaConfirmacionMs: number;
   readonly tamanoColaReceptor: number | undefined;
@@ -92,6 +109,8 @@ function resolverOpciones(opciones: OpcionesBrokerPulsar): OpcionesResueltas {
     tiempoEsperaEnvioMs: entero('tiempoEsperaEnvioMs', opciones.tiempoEsperaEnvioMs ?? POR_DEFECTO.tiempoEsperaEnvioMs, 1),
     reintentosEnvio: entero('reintentosEnvio', opciones.reintentosEnvio ?? POR_DEFECTO.reintentosEnvio, 0),
     pausaReintentoMs: entero('pausaReintentoMs', opciones.pausaReintentoMs ?? POR_DEFECTO.pausaReintentoMs, 0),
+    mensajesPendientesMaximos: entero('mensajesPendientesMaximos', opciones.mensajesPendientesMaximos ?? POR_DEFECTO.mensajesPendientesMaximos, 1),
+    esperaProductorOcupadoMs: entero('esperaProductorOcupadoMs', opciones.esperaProductorOcupadoMs ?? POR_DEFECTO.esperaProductorOcupadoMs, 0),
     lotes,
     tiempoEsperaConfirmacionMs: ackTimeout,
     tamanoColaReceptor:
@@ -139,6 +158,8 @@ export class PulsarBroker implements Broker {
   private readonly colasMuertasPreparadas = new Map<string, Promise<void>>();
   private readonly maximoEntregasPorSuscripcion = new Map<string, number>();
   private lecturaMuertos: Promise<unknown> = Promise.resolve();
+  /** Veces que crear el productor encontró `ProducerBusy` y se reintentó (para diagnóstico y tests). */
+  productoresOcupados = 0;
 
   constructor(
     /** El cliente: el broker lo retiene hasta `cerrar()`. */
@@ -160,8 +181,10 @@ export class PulsarBroker implements Broker {
       sendTimeoutMs: this.opciones.tiempoEsperaEnvioMs,
       hashingScheme: 'Murmur3_32Hash',
       messageRoutingMode: 'UseSinglePartition',
-      // Sin cola llena que falle un envío suelto: un hueco en medio de un lote no tendría arreglo.
+      // Sin cola llena que falle un envío suelto: un hueco en medio de un lote no tendría arreglo. Y como
+      // bloquear también es malo (el hilo de JavaScript), `publicar` nunca pasa de `maxPendingMessages`.
       blockIfQueueFull: true,
+      maxPendingMessages: this.opciones.mensajesPendientesMaximos,
     };
     return this.opciones.lotes === 'por-clave'
       ? { ...base, batchingEnabled: true, batchingType: 'KeyBasedBatching' }
@@ -194,12 +217,7 @@ export class PulsarBroker implements Broker {
     if (typeof nombreProductor !== 'string' || nombreProductor.trim() === '') {
       throw new Error('El nombre del productor de Pulsar no puede estar vacío: la deduplicación es por nombre.');
     }
-    let productor: ProductorPulsar;
-    try {
-      productor = await this.cliente.createProducer(this.configuracionProductor(nombreProductor));
-    } catch (error) {
-      throw new Error(`No se pudo crear el productor "${nombreProductor}" de Pulsar en ${this.opciones.topico}`, { cause: error });
-    }
+    const productor = await this.crearProductor(nombreProductor);
     const publicador = new PulsarPublicador(
       productor,
       nombreProductor,
@@ -207,12 +225,38 @@ export class PulsarBroker implements Broker {
         reintentosEnvio: this.opciones.reintentosEnvio,
         pausaReintentoMs: this.opciones.pausaReintentoMs,
         conLotes: this.opciones.lotes === 'por-clave',
+        mensajesPendientesMaximos: this.opciones.mensajesPendientesMaximos,
       },
       this.cliente,
       (p) => this.publicadores.delete(p),
     );
     this.publicadores.add(publicador);
     return publicador;
+  }
+
+  /**
+   * Crea el productor de nombre fijo. Solo un productor por nombre puede estar conectado al tópico: si
+   * el broker contesta `ProducerBusy` (el relay que lideraba antes aún no se ha desconectado del todo),
+   * se reintenta con backoff durante `esperaProductorOcupadoMs`. Cualquier otro fallo no se reintenta.
+   */
+  private async crearProductor(nombreProductor: string): Promise<ProductorPulsar> {
+    const hasta = Date.now() + this.opciones.esperaProductorOcupadoMs;
+    for (let intento = 0; ; intento++) {
+      try {
+        return await this.cliente.createProducer(this.configuracionProductor(nombreProductor));
+      } catch (error) {
+        const ocupado = /ProducerBusy/.test(error instanceof Error ? error.message : String(error));
+        const pausa = Math.min(POR_DEFECTO.pausaProductorOcupadoMs * 2 ** intento, POR_DEFECTO.pausaMaximaProductorOcupadoMs);
+        if (!ocupado || this.cerrado || Date.now() + pausa > hasta) {
+          const detalle = ocupado
+            ? `: otro productor con ese nombre sigue conectado tras ${this.opciones.esperaProductorOcupadoMs} ms (¿otro relay activo?)`
+            : '';
+          throw new Error(`No se pudo crear el productor "${nombreProductor}" de Pulsar en ${this.opciones.topico}${detalle}`, { cause: error });
+        }
+        this.productoresOcupados += 1;
+        await new Promise((resolver) => setTimeout(resolver, pausa));
+      }
+    }
   }
 
   async suscribir(opciones: OpcionesSuscripcion): Promise<Suscripcion> {

@@ -15,6 +15,7 @@ import {
   type ProductorPulsar,
 } from './cliente-pulsar.js';
 import { crearBrokerPulsar, type OpcionesBrokerPulsar } from './pulsar-broker.js';
+import { esIdDeDuplicado } from './pulsar-publicador.js';
 import { PulsarFalso, type OpcionesPulsarFalso } from './testing/pulsar-falso.js';
 
 const TOPICO = 'persistent://public/default/eventos-pagos';
@@ -64,14 +65,18 @@ probarContratoBroker('Pulsar (cliente falso)', async () => {
 // …y con fallos inyectados que el contrato tolera: reordenación entre claves y envíos que vencen
 // (reintentados con la misma secuencia). Al final se comprueba que los fallos ocurrieron de verdad.
 const conFallos: PulsarFalso[] = [];
-probarContratoBroker('Pulsar (cliente falso: reordena entre claves y falla envíos)', async () => {
-  const { falso, broker } = await brokerFalso(
-    { semilla: 11 + conFallos.length, reordenar: 0.3, fallarEnvios: { probabilidad: 0.05, modo: 'mixto' } },
-    { tiempoEsperaEnvioMs: 20, reintentosEnvio: 20 },
-  );
-  conFallos.push(falso);
-  return { broker };
-});
+probarContratoBroker(
+  'Pulsar (cliente falso: reordena entre claves y falla envíos)',
+  async () => {
+    const { falso, broker } = await brokerFalso(
+      { semilla: 11 + conFallos.length, reordenar: 0.3, fallarEnvios: { probabilidad: 0.05, modo: 'mixto' } },
+      { tiempoEsperaEnvioMs: 20, reintentosEnvio: 20 },
+    );
+    conFallos.push(falso);
+    return { broker };
+  },
+  { reenviosInciertos: true },
+);
 afterAll(() => {
   const total = (clave: 'enviosFallidos' | 'reordenados' | 'descartadosPorDuplicado') =>
     conFallos.reduce((suma, f) => suma + f.estadisticas[clave], 0);
@@ -246,7 +251,8 @@ describe('PulsarBroker: envíos fallidos', () => {
     const s = await broker.suscribir({ suscripcion: 'consumidor', maximoEntregas: 3, retrasoReentregaMs: 10 });
     const p = await broker.crearPublicador('relay-0');
     falso.fallarSiguientesEnvios(1, 'sin-confirmacion');
-    await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)]);
+    // El reenvío vuelve duplicado (-1:-1), pero es el eco del primer envío, que sí entró: aceptados.
+    expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)])).toEqual(['aceptado', 'aceptado']);
 
     expect(falso.envios().map((e) => `${e.secuencia}:${e.resultado}`)).toEqual([
       '1:fallido',
@@ -304,6 +310,84 @@ describe('PulsarBroker: envíos fallidos', () => {
     );
     expect(enviados).toEqual([1, 2, 3]);
     await broker.cerrar();
+  });
+});
+
+describe('PulsarBroker: duplicados descartados por el broker', () => {
+  it('un envío deduplicado se confirma con el id -1:-1 y publicar lo informa mensaje a mensaje', async () => {
+    const { falso, broker } = await brokerFalso();
+    const p = await broker.crearPublicador('relay-0');
+    expect(await p.publicar([mensaje('a', 1), mensaje('b', 2), mensaje('c', 3)])).toEqual(['aceptado', 'aceptado', 'aceptado']);
+    expect(await p.publicar([mensaje('b', 2), mensaje('c', 3), mensaje('d', 4)])).toEqual(['duplicado', 'duplicado', 'aceptado']);
+    expect(falso.envios().map((e) => `${e.secuencia}:${e.resultado}`).slice(3)).toEqual([
+      '2:descartado-por-duplicado',
+      '3:descartado-por-duplicado',
+      '4:persistido',
+    ]);
+    await broker.cerrar();
+  });
+
+  it('el id de un duplicado es (-1,-1,…) también dentro de un lote; cualquier otro es un mensaje persistido', () => {
+    expect(esIdDeDuplicado({ toString: () => '(-1,-1,-1,-1)' })).toBe(true);
+    expect(esIdDeDuplicado({ toString: () => '(-1,-1,-1,3)' })).toBe(true);
+    expect(esIdDeDuplicado({ toString: () => '(10,-1,-1,-1)' })).toBe(false);
+    expect(esIdDeDuplicado({ toString: () => '(10,4,-1,-1)' })).toBe(false);
+  });
+});
+
+describe('PulsarBroker: productor de nombre fijo', () => {
+  it('ProducerBusy (el líder anterior sigue conectado) se reintenta con backoff hasta que el nombre queda libre', async () => {
+    const falso = new PulsarFalso();
+    const opciones = { url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente };
+    const anterior = await crearBrokerPulsar(opciones);
+    const suyo = await anterior.crearPublicador('relay-0');
+    const nuevo = await crearBrokerPulsar(opciones);
+    const creando = nuevo.crearPublicador('relay-0');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(nuevo.productoresOcupados).toBeGreaterThan(1);
+    await suyo.cerrar();
+    const publicador = await creando;
+    expect(await publicador.publicar([mensaje('a', 1)])).toEqual(['aceptado']);
+    expect(falso.registro.filter((e) => e.tipo === 'productor-creado').map((e) => e.tipo === 'productor-creado' && e.cliente)).toEqual([1, 2]);
+    await Promise.all([anterior.cerrar(), nuevo.cerrar()]);
+  });
+
+  it('si el nombre sigue ocupado pasado el plazo, rechaza diciéndolo; otro fallo no se reintenta', async () => {
+    const falso = new PulsarFalso();
+    const anterior = await crearBrokerPulsar({ url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente });
+    await anterior.crearPublicador('relay-0');
+    const nuevo = await crearBrokerPulsar({ url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente, esperaProductorOcupadoMs: 300 });
+    const error = await nuevo.crearPublicador('relay-0').catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/No se pudo crear el productor "relay-0".*sigue conectado tras 300 ms/);
+    expect(((error as Error).cause as Error).message).toBe('Failed to create producer: ProducerBusy');
+    await nuevo.cerrar();
+    await expect(nuevo.crearPublicador('relay-1')).rejects.toThrow(/cerrado/);
+    await anterior.cerrar();
+  });
+
+  it('maxPendingMessages sale de la opción y publicar nunca tiene más envíos pendientes: ningún send bloquearía', async () => {
+    const { falso, broker } = await brokerFalso({}, { mensajesPendientesMaximos: 700 });
+    const p = await broker.crearPublicador('relay-0');
+    expect(falso.configuracionesProductor()[0]).toMatchObject({ maxPendingMessages: 700, blockIfQueueFull: true });
+    const resultados = await p.publicar(Array.from({ length: 2_500 }, (_, i) => mensaje(`pago-${i % 50}`, i + 1)));
+    expect(resultados).toHaveLength(2_500);
+    expect(resultados.every((r) => r === 'aceptado')).toBe(true);
+    expect(falso.mensajes(TOPICO)).toHaveLength(2_500);
+    expect(falso.estadisticas.enviosBloqueantes).toBe(0);
+    await broker.cerrar();
+  });
+
+  it('el falso imita la cola de pendientes: llena, el cliente real bloquearía (se cuenta) o fallaría con ProducerQueueIsFull', async () => {
+    const falso = new PulsarFalso();
+    const cliente = falso.crearCliente({ serviceUrl: URL_FALSA });
+    const bloquea = await cliente.createProducer({ topic: TOPICO, producerName: 'a', maxPendingMessages: 2, blockIfQueueFull: true, batchingEnabled: false });
+    await Promise.all([1, 2, 3].map((i) => bloquea.send({ data: Buffer.from('x'), sequenceId: i })));
+    expect(falso.estadisticas.enviosBloqueantes).toBe(1);
+    const falla = await cliente.createProducer({ topic: TOPICO, producerName: 'b', maxPendingMessages: 2, batchingEnabled: false });
+    const envios = await Promise.allSettled([1, 2, 3].map((i) => falla.send({ data: Buffer.from('x'), sequenceId: i })));
+    expect(envios.map((e) => e.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    expect((envios[2] as PromiseRejectedResult).reason.message).toBe('Failed to send message: ProducerQueueIsFull');
+    await cliente.close();
   });
 });
 

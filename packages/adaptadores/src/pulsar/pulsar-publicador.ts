@@ -1,5 +1,5 @@
-import type { MensajeSaliente, Publicador } from '@aeropartners/aplicacion';
-import type { ClientePulsar, MensajeProductorPulsar, ProductorPulsar } from './cliente-pulsar.js';
+import type { MensajeSaliente, Publicador, ResultadoPublicacion } from '@aeropartners/aplicacion';
+import type { ClientePulsar, IdMensajePulsar, MensajeProductorPulsar, ProductorPulsar } from './cliente-pulsar.js';
 import { aMensajePulsar } from './mensajes-pulsar.js';
 import { normalizarSecuenciasDeLote } from './secuencia-pulsar.js';
 
@@ -10,6 +10,21 @@ export interface OpcionesPulsarPublicador {
   readonly pausaReintentoMs: number;
   /** Con lotes por clave el cliente agrupa: `publicar` fuerza el `flush` tras encolar los envíos. */
   readonly conLotes: boolean;
+  /**
+   * El `maxPendingMessages` del productor: `publicar` nunca tiene más envíos sin confirmar que esto (parte
+   * los lotes mayores), porque con `blockIfQueueFull` el cliente nativo bloquearía el hilo de JavaScript
+   * (y con él el bucle de eventos) hasta que se confirmaran.
+   */
+  readonly mensajesPendientesMaximos: number;
+}
+
+/**
+ * Un envío que el broker descartó por duplicado se confirma con el id `(-1,-1,…)` (ledger y entrada
+ * -1): es la única señal que da el cliente de Node. `toString()` de un `MessageId` es
+ * `(ledger,entrada,partición,índice de lote)`.
+ */
+export function esIdDeDuplicado(id: IdMensajePulsar): boolean {
+  return /^\(-1,-1,/.test(id.toString());
 }
 
 /**
@@ -28,6 +43,10 @@ export interface OpcionesPulsarPublicador {
  *
  * Las llamadas concurrentes a `publicar` se serializan: intercaladas, una secuencia menor podría
  * llegar detrás de una mayor y el broker la descartaría.
+ *
+ * Qué hizo el broker con cada mensaje lo dice el id de la confirmación (ver {@link esIdDeDuplicado}). Un
+ * mensaje reenviado dentro de la misma llamada tras un fallo (p. ej. `TimeOut`) que vuelve duplicado
+ * cuenta como aceptado: el envío anterior es el que entró (ver `ResultadoPublicacion`).
  */
 export class PulsarPublicador implements Publicador {
   readonly nombreProductor: string;
@@ -51,25 +70,45 @@ export class PulsarPublicador implements Publicador {
     return Promise.resolve(null);
   }
 
-  publicar(mensajes: readonly MensajeSaliente[]): Promise<void> {
+  publicar(mensajes: readonly MensajeSaliente[]): Promise<readonly ResultadoPublicacion[]> {
     const turno = this.cola.then(() => this.publicarAhora(mensajes));
     this.cola = turno.catch(() => {});
     return turno;
   }
 
-  private async publicarAhora(mensajes: readonly MensajeSaliente[]): Promise<void> {
+  private async publicarAhora(mensajes: readonly MensajeSaliente[]): Promise<readonly ResultadoPublicacion[]> {
     if (this.cerrado) throw new Error(`El publicador de Pulsar "${this.nombreProductor}" está cerrado.`);
-    if (mensajes.length === 0) return;
+    if (mensajes.length === 0) return [];
     // Todo se valida antes de enviar nada: un lote a medias con secuencias malas no tiene arreglo.
     const secuencias = normalizarSecuenciasDeLote(mensajes.map((m) => m.secuencia as unknown));
     const salientes = mensajes.map((m, i) => aMensajePulsar(m, secuencias[i]!, this.nombreProductor));
+    // En tramos de a lo sumo `mensajesPendientesMaximos`, cada uno confirmado antes del siguiente: así
+    // ningún `send` encuentra la cola del productor llena.
+    const tramo = this.opciones.mensajesPendientesMaximos;
+    const resultados: ResultadoPublicacion[] = [];
+    for (let desde = 0; desde < salientes.length; desde += tramo) {
+      resultados.push(...(await this.publicarTramo(salientes.slice(desde, desde + tramo), secuencias.slice(desde, desde + tramo), mensajes.length)));
+    }
+    return resultados;
+  }
 
+  private async publicarTramo(
+    salientes: readonly MensajeProductorPulsar[],
+    secuencias: readonly number[],
+    totalLote: number,
+  ): Promise<ResultadoPublicacion[]> {
+    const resultado: (ResultadoPublicacion | undefined)[] = salientes.map(() => undefined);
     let pendientes = salientes.map((_, i) => i);
     let ultimoError: unknown;
     for (let intento = 0; ; intento++) {
       const resultados = await this.enviar(pendientes.map((i) => salientes[i]!));
+      pendientes.forEach((i, j) => {
+        const r = resultados[j]!;
+        // Tras un envío fallido (intento > 0) un duplicado es el eco del envío anterior, que sí entró.
+        if (r.status === 'fulfilled') resultado[i] = intento === 0 && esIdDeDuplicado(r.value) ? 'duplicado' : 'aceptado';
+      });
       const fallidos = pendientes.filter((_, j) => resultados[j]!.status === 'rejected');
-      if (fallidos.length === 0) return;
+      if (fallidos.length === 0) return resultado as ResultadoPublicacion[];
       ultimoError = (resultados.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason;
 
       const primerFallido = fallidos[0]!;
@@ -87,14 +126,14 @@ export class PulsarPublicador implements Publicador {
       await esperar(this.opciones.pausaReintentoMs * 2 ** intento);
     }
     throw new Error(
-      `Pulsar no confirmó ${pendientes.length} de ${mensajes.length} mensajes del productor ` +
+      `Pulsar no confirmó ${pendientes.length} de ${totalLote} mensajes del productor ` +
         `"${this.nombreProductor}" (secuencias ${pendientes.map((i) => secuencias[i]).join(', ')}) tras ` +
         `${this.opciones.reintentosEnvio + 1} intentos; reintentar con las mismas secuencias es seguro.`,
       { cause: ultimoError },
     );
   }
 
-  private async enviar(mensajes: readonly MensajeProductorPulsar[]): Promise<PromiseSettledResult<unknown>[]> {
+  private async enviar(mensajes: readonly MensajeProductorPulsar[]): Promise<PromiseSettledResult<IdMensajePulsar>[]> {
     // Todos los `send` se encolan antes de esperar ninguno: el cliente los manda en este orden.
     const envios = mensajes.map((m) => this.productor.send(m));
     if (this.opciones.conLotes) await this.productor.flush().catch(() => null);

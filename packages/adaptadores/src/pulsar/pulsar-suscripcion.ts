@@ -24,6 +24,11 @@ export interface DependenciasPulsarSuscripcion {
  *   `ackTimeoutMs`).
  * - `recibir` espera sin límite con `receive()` (la versión con límite ocupa un hilo del pool de libuv
  *   mientras espera) y devuelve `null` en cuanto la suscripción se cierra.
+ * - Señal de cada entrega (`senal`): se aborta al cerrar la suscripción para lo que seguía sin
+ *   confirmar. Límite: el cliente de Node no avisa cuando el broker reentrega un mensaje a otro
+ *   consumidor (`ackTimeoutMs` vencido, o una clave que Key_Shared reasigna al entrar consumidores),
+ *   así que esa pérdida no se puede señalar; ahí solo protegen el inbox del consumidor y el turno de
+ *   cobro por pago.
  */
 export class PulsarSuscripcion implements Suscripcion {
   private cerrada = false;
@@ -34,6 +39,7 @@ export class PulsarSuscripcion implements Suscripcion {
   });
   private readonly nativos = new WeakMap<MensajeEntrante, MensajePulsar>();
   private readonly nativosPorId = new Map<string, MensajePulsar>();
+  private readonly senales = new Map<string, AbortController>();
   private readonly nacksDemorados = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(private readonly dependencias: DependenciasPulsarSuscripcion) {}
@@ -57,7 +63,9 @@ export class PulsarSuscripcion implements Suscripcion {
       throw new Error(`Fallo al recibir de la suscripción de Pulsar "${this.nombre}"`, { cause: error });
     }
     if (nativo === null || this.cerrada) return null;
-    const mensaje = aMensajeEntrante(nativo);
+    const senal = new AbortController();
+    const mensaje: MensajeEntrante = { ...aMensajeEntrante(nativo), senal: senal.signal };
+    this.senales.set(mensaje.idMensaje, senal);
     this.nativos.set(mensaje, nativo);
     this.nativosPorId.set(mensaje.idMensaje, nativo);
     return mensaje;
@@ -119,6 +127,9 @@ export class PulsarSuscripcion implements Suscripcion {
       for (const temporizador of this.nacksDemorados) clearTimeout(temporizador);
       this.nacksDemorados.clear();
       this.nativosPorId.clear();
+      // Lo que seguía sin confirmar se reentregará a otro: quien lo maneja debe dejarlo.
+      for (const senal of this.senales.values()) senal.abort();
+      this.senales.clear();
       try {
         await this.dependencias.consumidor.close();
       } finally {
@@ -140,6 +151,7 @@ export class PulsarSuscripcion implements Suscripcion {
   private olvidar(mensaje: MensajeEntrante): void {
     this.nativos.delete(mensaje);
     this.nativosPorId.delete(mensaje.idMensaje);
+    this.senales.delete(mensaje.idMensaje);
   }
 
   private asegurarAbierta(): void {

@@ -31,6 +31,20 @@ export interface MensajeSaliente {
   readonly propiedades: PropiedadesMensaje;
 }
 
+/**
+ * Lo que el broker hizo con un mensaje publicado:
+ * - `aceptado`: lo guardó y lo entregará;
+ * - `duplicado`: lo descartó porque ya tenía de este productor esa secuencia o una mayor (y lo confirmó
+ *   igual). Es lo esperado al republicar tras una caída; para un mensaje que nunca se publicó antes
+ *   significa que el estado de las secuencias está mal (copia restaurada, productor renombrado, dos
+ *   relays), y el mensaje no llegará a nadie.
+ *
+ * Un mensaje que el adaptador reenvía dentro de la misma llamada tras un envío de resultado incierto
+ * (se perdió la confirmación) y que vuelve como duplicado cuenta como `aceptado`: el envío anterior es
+ * el que entró, y este productor es el único con su nombre.
+ */
+export type ResultadoPublicacion = 'aceptado' | 'duplicado';
+
 export interface Publicador {
   /** Nombre fijo del productor: la deduplicación del broker es por este nombre. */
   readonly nombreProductor: string;
@@ -40,10 +54,11 @@ export interface Publicador {
    */
   ultimaSecuenciaAceptada(): Promise<number | null>;
   /**
-   * Publica en el orden dado y espera la confirmación del broker de TODOS los mensajes. Rechaza si
-   * alguno no se confirmó (el llamante reintenta con las mismas secuencias).
+   * Publica en el orden dado y espera la confirmación del broker de TODOS los mensajes. Resuelve con lo
+   * que el broker hizo con cada uno, en el mismo orden. Rechaza si alguno no se confirmó (el llamante
+   * reintenta con las mismas secuencias).
    */
-  publicar(mensajes: readonly MensajeSaliente[]): Promise<void>;
+  publicar(mensajes: readonly MensajeSaliente[]): Promise<readonly ResultadoPublicacion[]>;
   cerrar(): Promise<void>;
 }
 

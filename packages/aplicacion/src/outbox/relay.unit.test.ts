@@ -51,13 +51,18 @@ function publicadorConDedup(fallarLlamadas: number[] = []) {
       llamadas += 1;
       // Acepta la mitad del lote y luego falla, si así se pidió: caída a mitad de publicación.
       const hasta = fallarLlamadas.includes(llamadas) ? Math.floor(mensajes.length / 2) : mensajes.length;
+      const resultados: ('aceptado' | 'duplicado')[] = [];
       for (const m of mensajes.slice(0, hasta)) {
         if (m.secuencia > mayor) {
           aceptados.push(m);
           mayor = m.secuencia;
+          resultados.push('aceptado');
+        } else {
+          resultados.push('duplicado');
         }
       }
       if (hasta < mensajes.length) throw new Error('broker caído');
+      return resultados;
     },
     cerrar: async () => {},
   };

@@ -4,6 +4,7 @@ import type {
   MensajeSaliente,
   OpcionesSuscripcion,
   Publicador,
+  ResultadoPublicacion,
   Suscripcion,
 } from '../mensajeria/puertos-broker.js';
 
@@ -25,6 +26,8 @@ interface Entrada {
   entregas: number;
   disponibleEn: number;
   titular: SuscripcionEnMemoria | null;
+  /** La señal de la entrega en curso: se aborta si el titular pierde el mensaje (lease vencido, cierre). */
+  controlador: AbortController | null;
 }
 
 interface EstadoSuscripcion {
@@ -42,7 +45,9 @@ interface EstadoSuscripcion {
  * suscripción nueva empieza en el último mensaje, como en Pulsar), orden estricto por clave dentro de
  * cada suscripción (nunca entrega un mensaje mientras otro anterior de su clave siga pendiente, ni
  * siquiera si fue rechazado), reentrega con backoff tras `rechazar()` o al cerrar el consumidor que lo
- * tenía, y mensajes muertos tras `maximoEntregas`. No hay leases: un consumidor "cae" con `cerrar()`.
+ * tenía, y mensajes muertos tras `maximoEntregas`. Un consumidor "cae" con `cerrar()`. El lease es
+ * simulado: no vence solo, lo hace vencer el test con {@link BrokerEnMemoria.vencerLeases}; entonces la
+ * señal de esa entrega se aborta y confirmar, rechazar o matar con ella no tiene efecto (y se cuenta).
  */
 export class BrokerEnMemoria implements Broker {
   /** Todo lo aceptado, en orden (sin los duplicados descartados). Útil para probar el relay. */
@@ -51,6 +56,8 @@ export class BrokerEnMemoria implements Broker {
   descartadosPorDuplicado = 0;
   /** Copias extra encoladas por `duplicarEntregas`. */
   duplicadosInyectados = 0;
+  /** Confirmaciones, rechazos y envíos a muertos de una entrega que ya no era del consumidor (sin efecto). */
+  operacionesSinLease = 0;
 
   private readonly suscripciones = new Map<string, EstadoSuscripcion>();
   private readonly ultimaSecuencia = new Map<string, number>();
@@ -69,7 +76,7 @@ export class BrokerEnMemoria implements Broker {
       publicar: async (mensajes) => {
         if (cerrado) throw new Error(`El publicador ${nombreProductor} está cerrado`);
         this.comprobarAbierto();
-        this.aceptar(nombreProductor, mensajes);
+        return this.aceptar(nombreProductor, mensajes);
       },
       cerrar: async () => {
         cerrado = true;
@@ -91,6 +98,18 @@ export class BrokerEnMemoria implements Broker {
 
   async mensajesMuertos(suscripcion: string) {
     return [...(this.suscripciones.get(suscripcion)?.muertos ?? [])];
+  }
+
+  /**
+   * Hace vencer ya el lease de todo lo que los consumidores de `suscripcion` tienen sin confirmar, como
+   * si se hubieran quedado parados más allá de su lease: sus señales se abortan y los mensajes vuelven a
+   * la cola para el primero que los pida.
+   */
+  vencerLeases(suscripcion: string): void {
+    const estado = this.suscripciones.get(suscripcion);
+    if (!estado) return;
+    for (const entrada of estado.cola) if (entrada.titular !== null) soltarEntrada(entrada);
+    this.despachar(estado);
   }
 
   /** Mensajes de una suscripción aún no confirmados (en cola, rechazados o en manos de un consumidor). */
@@ -139,6 +158,7 @@ export class BrokerEnMemoria implements Broker {
         }
         entrada.entregas += 1;
         entrada.titular = consumidor;
+        entrada.controlador = new AbortController();
         consumidor.entregar(entradaAMensaje(entrada));
         consumidores = esperando();
       }
@@ -174,14 +194,19 @@ export class BrokerEnMemoria implements Broker {
     estado.cola = estado.cola.filter((e) => e !== entrada);
   }
 
-  private aceptar(productor: string, mensajes: readonly MensajeSaliente[]) {
-    let ultima = this.ultimaSecuencia.get(productor) ?? Number.NEGATIVE_INFINITY;
+  private aceptar(productor: string, mensajes: readonly MensajeSaliente[]): ResultadoPublicacion[] {
     for (const m of mensajes) {
       if (!Number.isSafeInteger(m.secuencia) || m.secuencia < 0) throw new Error(`Secuencia inválida: ${m.secuencia}`);
+    }
+    let ultima = this.ultimaSecuencia.get(productor) ?? Number.NEGATIVE_INFINITY;
+    const resultados: ResultadoPublicacion[] = [];
+    for (const m of mensajes) {
       if (m.secuencia <= ultima) {
         this.descartadosPorDuplicado += 1;
+        resultados.push('duplicado');
         continue;
       }
+      resultados.push('aceptado');
       ultima = m.secuencia;
       const publicado: MensajePublicadoEnMemoria = { ...m, propiedades: { ...m.propiedades }, productor };
       this.publicados.push(publicado);
@@ -189,12 +214,13 @@ export class BrokerEnMemoria implements Broker {
       this.duplicadosInyectados += copias - 1;
       for (const estado of this.suscripciones.values()) {
         for (let c = 0; c < copias; c++) {
-          estado.cola.push({ id: this.siguienteId++, publicado, entregas: 0, disponibleEn: 0, titular: null });
+          estado.cola.push({ id: this.siguienteId++, publicado, entregas: 0, disponibleEn: 0, titular: null, controlador: null });
         }
       }
     }
-    this.ultimaSecuencia.set(productor, ultima);
+    if (Number.isFinite(ultima)) this.ultimaSecuencia.set(productor, ultima);
     for (const estado of this.suscripciones.values()) this.despachar(estado);
+    return resultados;
   }
 
   private estadoDe(nombre: string): EstadoSuscripcion {
@@ -222,7 +248,15 @@ function entradaAMensaje(e: Entrada): MensajeEntrante {
     entregas: e.entregas,
     productor: e.publicado.productor,
     secuencia: e.publicado.secuencia,
+    ...(e.controlador ? { senal: e.controlador.signal } : {}),
   };
+}
+
+/** El titular pierde la entrega: su señal se aborta y el mensaje queda libre. */
+function soltarEntrada(e: Entrada): void {
+  e.controlador?.abort();
+  e.controlador = null;
+  e.titular = null;
 }
 
 class SuscripcionEnMemoria implements Suscripcion {
@@ -254,7 +288,7 @@ class SuscripcionEnMemoria implements Suscripcion {
 
   async confirmar(mensaje: MensajeEntrante): Promise<void> {
     const entrada = this.mia(mensaje);
-    if (!entrada) return; // Ya no es nuestro (cerramos y se reasignó): la confirmación no cuenta.
+    if (!entrada) return; // Ya no es nuestro (lease vencido, o cerramos): la confirmación no cuenta.
     this.broker.quitar(this.estado, entrada);
     this.broker.despachar(this.estado);
   }
@@ -267,6 +301,7 @@ class SuscripcionEnMemoria implements Suscripcion {
     } else {
       const retraso = retrasoMs ?? backoff(this.opciones.retrasoReentregaMs, entrada.entregas, this.retrasoMaximoMs);
       entrada.titular = null;
+      entrada.controlador = null;
       entrada.disponibleEn = Date.now() + retraso;
     }
     this.broker.despachar(this.estado);
@@ -285,13 +320,17 @@ class SuscripcionEnMemoria implements Suscripcion {
     for (const resolver of this.esperas.splice(0)) resolver(null);
     this.estado.consumidores.delete(this);
     this.broker.olvidar(this);
-    // Lo que tenía sin confirmar vuelve a la cola para otro consumidor.
-    for (const entrada of this.estado.cola) if (entrada.titular === this) entrada.titular = null;
+    // Lo que tenía sin confirmar vuelve a la cola para otro consumidor, y sus señales se abortan.
+    for (const entrada of this.estado.cola) if (entrada.titular === this) soltarEntrada(entrada);
     this.broker.despachar(this.estado);
   }
 
+  /** La entrada de esta entrega si sigue siendo nuestra (misma entrega: un lease vencido no cuenta). */
   private mia(mensaje: MensajeEntrante): Entrada | undefined {
-    return this.estado.cola.find((e) => String(e.id) === mensaje.idMensaje && e.titular === this);
+    const entrada = this.estado.cola.find((e) => String(e.id) === mensaje.idMensaje);
+    if (entrada && entrada.titular === this && entrada.entregas === mensaje.entregas) return entrada;
+    if (entrada || mensaje.senal?.aborted) this.broker.operacionesSinLease += 1;
+    return undefined;
   }
 }
 

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { BrokerEnMemoria } from './broker-en-memoria.js';
 import { probarContratoBroker } from './contrato-broker.js';
 
-probarContratoBroker('en memoria', async () => ({ broker: new BrokerEnMemoria() }));
+probarContratoBroker(
+  'en memoria',
+  async () => {
+    const broker = new BrokerEnMemoria();
+    return { broker, vencerLeases: async (_s, nombre) => broker.vencerLeases(nombre) };
+  },
+  { leases: true },
+);
 
 describe('BrokerEnMemoria', () => {
   const mensaje = (clave: string, secuencia: number) => ({

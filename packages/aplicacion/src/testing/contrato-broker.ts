@@ -13,6 +13,28 @@ export interface BrokerBajoPrueba {
   readonly broker: Broker;
   /** Libera lo que la fábrica creó además del broker (base de datos, cliente…). */
   readonly cerrar?: () => Promise<void>;
+  /**
+   * Hace vencer ya el lease de lo que `s` (de la suscripción `nombre`) tiene sin confirmar, como si su
+   * proceso se hubiera quedado parado más allá del lease, y resuelve cuando otro consumidor de la
+   * suscripción (que el test tiene esperando) lo ha reclamado. Solo los brokers con leases (ver
+   * {@link CapacidadesBroker.leases}).
+   */
+  readonly vencerLeases?: (s: Suscripcion, nombre: string) => Promise<void>;
+}
+
+/** Lo que un adaptador puede demostrar además del contrato común. */
+export interface CapacidadesBroker {
+  /**
+   * El broker sabe cuándo un consumidor pierde un mensaje por lease vencido (embebido, en memoria) y se
+   * lo dice abortando su señal. El cliente de Pulsar para Node no lo expone: ahí no aplica.
+   */
+  readonly leases?: boolean;
+  /**
+   * El adaptador reenvía dentro de `publicar` los envíos de resultado incierto (Pulsar con fallos de
+   * envío inyectados): un mensaje ya publicado cuyo primer envío falló y cuyo reenvío vuelve duplicado
+   * se informa `aceptado` (ver `ResultadoPublicacion`). Un mensaje nuevo es `aceptado` siempre.
+   */
+  readonly reenviosInciertos?: boolean;
 }
 
 /** Límite de cada espera: generoso, para no depender de la velocidad de la máquina. */
@@ -66,6 +88,7 @@ const opciones = (suscripcion: string, extra: Partial<OpcionesSuscripcion> = {})
 
 interface Contexto {
   readonly broker: Broker;
+  vencerLeases(s: Suscripcion, nombre: string): Promise<void>;
   publicador(nombre?: string): Promise<Publicador>;
   suscribir(op: OpcionesSuscripcion): Promise<Suscripcion>;
 }
@@ -77,7 +100,9 @@ interface Contexto {
  * empieza en el último mensaje). Las esperas están acotadas y son generosas; ningún test mide la
  * velocidad.
  */
-export function probarContratoBroker(nombre: string, fabrica: () => Promise<BrokerBajoPrueba>): void {
+export function probarContratoBroker(nombre: string, fabrica: () => Promise<BrokerBajoPrueba>, capacidades: CapacidadesBroker = {}): void {
+  // Lo que se espera de un mensaje ya publicado (ver `reenviosInciertos`).
+  const duplicado: unknown = capacidades.reenviosInciertos ? expect.stringMatching(/^(duplicado|aceptado)$/) : 'duplicado';
   const prueba = (titulo: string, cuerpo: (ctx: Contexto) => Promise<void>) =>
     it(
       titulo,
@@ -87,6 +112,10 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
         const publicadores: Publicador[] = [];
         const ctx: Contexto = {
           broker: sut.broker,
+          async vencerLeases(s, nombreSuscripcion) {
+            if (!sut.vencerLeases) throw new Error(`El broker ${nombre} declara leases pero su fábrica no da vencerLeases`);
+            await sut.vencerLeases(s, nombreSuscripcion);
+          },
           async publicador(nombreProductor = 'relay-0') {
             const p = await sut.broker.crearPublicador(nombreProductor);
             publicadores.push(p);
@@ -173,14 +202,15 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
     prueba('deduplica por (productor, secuencia): republicar la misma o una menor se acepta y no se entrega', async ({ publicador, suscribir }) => {
       const s = await suscribir(opciones('consumidor'));
       const p = await publicador('relay-a');
-      await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2), mensaje('pago-1', 3)]);
-      await p.publicar([mensaje('pago-1', 3)]);
-      await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)]);
+      expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2), mensaje('pago-1', 3)])).toEqual(['aceptado', 'aceptado', 'aceptado']);
+      expect(await p.publicar([mensaje('pago-1', 3)])).toEqual([duplicado]);
+      expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)])).toEqual([duplicado, duplicado]);
       // Otro productor lleva su propia secuencia: su 1 no es un duplicado del 1 de relay-a.
       const otro = await publicador('relay-b');
-      await otro.publicar([mensaje('pago-1', 1, '{"de":"relay-b"}')]);
-      // Centinela en la misma clave: si algún duplicado se entregara, llegaría antes que él.
-      await p.publicar([mensaje('pago-1', 4)]);
+      expect(await otro.publicar([mensaje('pago-1', 1, '{"de":"relay-b"}')])).toEqual(['aceptado']);
+      // Centinela en la misma clave: si algún duplicado se entregara, llegaría antes que él. El 3 del
+      // mismo lote, ya visto, se informa duplicado mensaje a mensaje.
+      expect(await p.publicar([mensaje('pago-1', 3), mensaje('pago-1', 4)])).toEqual([duplicado, 'aceptado']);
 
       const recibidos: string[] = [];
       for (;;) {
@@ -202,7 +232,9 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
       const despues = await publicador('relay-outbox');
       const ultima = await despues.ultimaSecuenciaAceptada();
       expect(ultima === null || ultima === 12).toBe(true);
-      await despues.publicar([mensaje('pago-1', 10), mensaje('pago-2', 11), mensaje('pago-1', 12), mensaje('pago-1', 13), mensaje('pago-2', 14)]);
+      expect(
+        await despues.publicar([mensaje('pago-1', 10), mensaje('pago-2', 11), mensaje('pago-1', 12), mensaje('pago-1', 13), mensaje('pago-2', 14)]),
+      ).toEqual([duplicado, duplicado, duplicado, 'aceptado', 'aceptado']);
 
       const porClave = new Map<string, number[]>();
       let total = 0;
@@ -378,6 +410,54 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
         expect(vistos.sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       }
     });
+
+    prueba('cerrar() aborta la señal de lo que el consumidor tenía sin confirmar', async ({ publicador, suscribir }) => {
+      const s = await suscribir(opciones('consumidor'));
+      const p = await publicador();
+      await p.publicar([mensaje('pago-1', 1), mensaje('pago-2', 2)]);
+      const primero = await recibir(s);
+      const segundo = await recibir(s);
+      expect(primero.senal?.aborted).toBe(false);
+      await s.confirmar(segundo);
+      await s.cerrar();
+      expect(primero.senal?.aborted).toBe(true);
+      // Lo confirmado antes de cerrar ya no era del consumidor: su señal no se toca.
+      expect(segundo.senal?.aborted).toBe(false);
+    });
+
+    if (capacidades.leases) {
+      prueba('un consumidor lento que pierde el lease lo sabe (señal abortada) y su confirmación no borra el mensaje del otro', async ({
+        publicador,
+        suscribir,
+        vencerLeases,
+      }) => {
+        const lento = await suscribir(opciones('consumidor'));
+        const p = await publicador();
+        await p.publicar([mensaje('pago-1', 1, '{"lento":true}')]);
+        const suyo = await recibir(lento);
+        expect(suyo.senal?.aborted).toBe(false);
+
+        // El lento se queda parado más allá de su lease: otro consumidor, que espera, recibe el mensaje.
+        const otro = await suscribir(opciones('consumidor'));
+        const esperaDelOtro = recibir(otro, 'la reentrega tras vencer el lease');
+        await vencerLeases(lento, 'consumidor');
+        const delOtro = await esperaDelOtro;
+        expect(delOtro.idMensaje).toBe(suyo.idMensaje);
+        expect(delOtro.entregas).toBe(suyo.entregas + 1);
+        await esperarHasta(async () => suyo.senal?.aborted === true, Boolean, 'la señal abortada del consumidor lento');
+        expect(delOtro.senal?.aborted).toBe(false);
+
+        // Lo que el lento haga con su entrega ya no cuenta: ni borra ni devuelve el mensaje del otro.
+        await lento.confirmar(suyo);
+        await lento.rechazar(suyo, 0);
+        await lento.cerrar(); // para que la reentrega que sigue solo pueda ir al otro
+        await otro.rechazar(delOtro, 0);
+        const otraVez = await recibir(otro, 'el mensaje, que sigue en la suscripción');
+        expect(otraVez.idMensaje).toBe(suyo.idMensaje);
+        expect(otraVez.cuerpo).toBe('{"lento":true}');
+        await otro.confirmar(otraVez);
+      });
+    }
 
     prueba('recibir() devuelve null tras cerrar(), también si ya estaba esperando', async ({ suscribir }) => {
       const s = await suscribir(opciones('consumidor'));

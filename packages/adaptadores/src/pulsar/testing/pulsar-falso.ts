@@ -22,6 +22,9 @@ import { hashClavePulsar, murmur3_32 } from './murmur3.js';
  *   que el tópico ya persistió de ese productor se DESCARTA y el envío se confirma igual, con el id
  *   `(-1,-1,-1,-1)` (la trampa documentada). El estado sobrevive a que el productor se cierre y vuelva.
  *   Un segundo productor con el mismo nombre conectado al tópico → `ProducerBusy`.
+ * - Cola de envíos pendientes (`maxPendingMessages`, 1000 por defecto): llena, un `send` falla con
+ *   `ProducerQueueIsFull` o, con `blockIfQueueFull`, el cliente real bloquearía el hilo de JavaScript
+ *   hasta que hubiera hueco. El falso no puede bloquear: lo cuenta (`enviosBloqueantes`) y lo anota.
  * - `sequenceId` se coacciona como `ToNumber()` + `Int64Value()` (una cadena pasa). Sin él, el productor
  *   continúa desde la mayor secuencia conocida de su nombre (o `initialSequenceId`).
  * - `sendTimeoutMs` ≤ 0 se ignora (30 s). Los lotes vienen activados por defecto y, con
@@ -116,6 +119,7 @@ export type EventoPulsarFalso =
       readonly resultado: ResultadoEnvioFalso;
       readonly modo?: ModoFalloEnvio;
     }
+  | { readonly tipo: 'envio-bloqueante'; readonly productor: string; readonly topico: string; readonly pendientes: number }
   | {
       readonly tipo: 'a-mensajes-muertos';
       readonly topico: string;
@@ -132,6 +136,8 @@ export interface EstadisticasPulsarFalso {
   readonly duplicadosInyectados: number;
   readonly reordenados: number;
   readonly aMensajesMuertos: number;
+  /** `send` que el cliente real habría bloqueado (cola de pendientes llena con `blockIfQueueFull`). */
+  readonly enviosBloqueantes: number;
 }
 
 /** Un mensaje tal como quedó guardado en un tópico del falso. */
@@ -150,6 +156,7 @@ const TIEMPO_ENVIO_POR_DEFECTO_MS = 30_000;
 const NACK_POR_DEFECTO_MS = 60_000;
 const MINIMO_ACK_TIMEOUT_MS = 10_000;
 const COLA_RECEPTOR_POR_DEFECTO = 1000;
+const PENDIENTES_POR_DEFECTO = 1000;
 
 function error(mensaje: string): Error {
   return new Error(mensaje);
@@ -255,6 +262,8 @@ class ProductorFalso implements ProductorPulsar {
   private atasco: Atasco | undefined;
   private procesando = false;
   private lote: { clave: string; tamano: number } | undefined;
+  /** Envíos aún sin confirmar ni fallar (la cola de pendientes del productor). */
+  private enVuelo = 0;
 
   constructor(
     private readonly broker: PulsarFalso,
@@ -296,8 +305,22 @@ class ProductorFalso implements ProductorPulsar {
     } else {
       secuencia = comoInt64(mensaje.sequenceId);
     }
+    const maximo = this.config.maxPendingMessages !== undefined && this.config.maxPendingMessages > 0 ? this.config.maxPendingMessages : PENDIENTES_POR_DEFECTO;
+    if (this.enVuelo >= maximo) {
+      if (!this.config.blockIfQueueFull) return Promise.reject(error('Failed to send message: ProducerQueueIsFull'));
+      this.broker.anotarBloqueo(this.topico, this.nombre, this.enVuelo);
+    }
     const claveEnrutado = this.claveDeEnrutado(mensaje);
-    return new Promise<IdMensajePulsar>((resolver, rechazar) => {
+    this.enVuelo++;
+    return new Promise<IdMensajePulsar>((resolverEnvio, rechazarEnvio) => {
+      const resolver = (id: IdMensajePulsar) => {
+        this.enVuelo--;
+        resolverEnvio(id);
+      };
+      const rechazar = (e: Error) => {
+        this.enVuelo--;
+        rechazarEnvio(e);
+      };
       const pendiente: EnvioPendiente = { mensaje, secuencia, claveEnrutado, resolver, rechazar };
       const modo = this.atasco === undefined ? this.broker.decidirFalloEnvio() : undefined;
       if (modo !== undefined) {
@@ -891,6 +914,7 @@ export class PulsarFalso {
     duplicadosInyectados: 0,
     reordenados: 0,
     aMensajesMuertos: 0,
+    enviosBloqueantes: 0,
   };
   private fallos: FallosPulsarFalso;
   private readonly deduplicacion: boolean;
@@ -1021,6 +1045,11 @@ export class PulsarFalso {
   ): void {
     if (resultado === 'fallido') this.contadores.enviosFallidos++;
     this.anotar({ tipo: 'envio', productor, topico: topico.nombre, secuencia, clave, resultado, ...(modo ? { modo } : {}) });
+  }
+
+  anotarBloqueo(topico: TopicoFalso, productor: string, pendientes: number): void {
+    this.contadores.enviosBloqueantes++;
+    this.anotar({ tipo: 'envio-bloqueante', productor, topico: topico.nombre, pendientes });
   }
 
   registrarConfigProductor(config: ConfigProductorPulsar): void {
