@@ -126,3 +126,11 @@ export {
   registrarMetricasAtascos,
   type FuentesMetricasAtascos,
 } from './observabilidad/metricas-atascos.js';
+export {
+  VARIABLES_BARRENDERO,
+  configuracionBarrendero,
+  iniciarBarrendero,
+  type BarrenderoEnMarcha,
+  type ConfiguracionBarrendero,
+  type OpcionesIniciarBarrendero,
+} from './postgres/iniciar-barrendero.js';
