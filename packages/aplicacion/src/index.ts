@@ -43,8 +43,18 @@ export type {
   ResultadoPublicacion,
   Suscripcion,
 } from './mensajeria/puertos-broker.js';
-export type { AlmacenOutbox, FilaOutbox } from './outbox/puertos-outbox.js';
-export { crearRelay, filaAMensaje, type OpcionesRelay, type Relay } from './outbox/relay.js';
+export { LiderazgoPerdido, type AlmacenOutbox, type CercaLiderazgo, type EstadoProductor, type FilaOutbox } from './outbox/puertos-outbox.js';
+export {
+  crearRelay,
+  describirAlarma,
+  filaAMensaje,
+  type AlarmaRelay,
+  type FinRelay,
+  type OpcionesRelay,
+  type PreparacionRelay,
+  type Relay,
+  type ResultadoLote,
+} from './outbox/relay.js';
 export type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './consumidor/puertos-consumidor.js';
 export { crearManejadorEventos, type DesenlaceEvento, type ManejadorEventos, type OpcionesManejador } from './consumidor/manejar-evento.js';
 export { decidirMensaje, type DecisionMensaje, type HechoMensaje } from './consumidor/decidir-mensaje.js';

@@ -36,6 +36,10 @@ export const EsquemaConfiguracionRelay = v.object({
     'Clave del cerrojo consultivo: un solo relay activo por clave; los demás esperan en reserva.',
   ),
   RELAY_LOTE: conDescripcion(v.optional(enteroEnv('RELAY_LOTE', 1, 10_000), '500'), 'Filas por lote publicado.'),
+  RELAY_LATIDO_MS: conDescripcion(
+    v.optional(enteroEnv('RELAY_LATIDO_MS', 50, 60_000), '1000'),
+    'Cada cuánto el relay líder comprueba su conexión y su época de liderazgo; sin respuesta en el doble (mínimo 2 s), o con la época de otro, deja de publicar y sale.',
+  ),
   RELAY_ACUMULAR_MS: conDescripcion(
     v.optional(enteroEnv('RELAY_ACUMULAR_MS', 0, 10_000), '20'),
     'Tras publicar un lote incompleto, espera antes de reclamar el siguiente para que se acumulen filas (como linger.ms ' +

@@ -21,7 +21,7 @@ const config = leerConfiguracionOSalir(EsquemaConfiguracionRelay);
 const logger = crearLogger({ servicio: 'aeropartners-pagos-outbox', nivel: config.LOG_LEVEL });
 const persistencia = crearPersistenciaPostgres({ url: config.DATABASE_URL, tamanoPool: config.PG_POOL_SIZE, nombreAplicacion: 'aeropartners-outbox' });
 const broker = config.PULSAR_URL
-  ? await crearBrokerPulsar({ url: config.PULSAR_URL, topico: config.BROKER_TOPICO })
+  ? await crearBrokerPulsar({ url: config.PULSAR_URL, topico: config.BROKER_TOPICO, mensajesPendientesMaximos: Math.max(1_000, config.RELAY_LOTE) })
   : await crearBrokerEmbebido({
       url: config.DATABASE_URL,
       topico: config.BROKER_TOPICO,
@@ -29,11 +29,11 @@ const broker = config.PULSAR_URL
       duplicarEntregas: config.BROKER_DUPLICAR_ENTREGAS,
       nombreAplicacion: 'aeropartners-outbox:broker',
     });
-const publicador = await broker.crearPublicador(config.RELAY_PRODUCTOR);
 
 const servicio = crearServicioRelay({
   almacen: new KyselyAlmacenOutbox(persistencia.pool),
-  publicador,
+  // Solo tras ganar el liderazgo: un relay en reserva no ocupa el nombre del productor.
+  crearPublicador: () => broker.crearPublicador(config.RELAY_PRODUCTOR),
   logger,
   tamanoLote: config.RELAY_LOTE,
   intervaloSondeoMs: config.RELAY_SONDEO_MS,
@@ -53,8 +53,9 @@ const servicio = crearServicioRelay({
         claveCerrojo: config.RELAY_CERROJO,
         canal: 'outbox_nuevo',
         intervaloEsperaMs: 1000,
+        intervaloLatidoMs: config.RELAY_LATIDO_MS,
         alPerder: (error) => {
-          logger.error({ err: error }, 'conexión del líder perdida: el relay se detiene (el supervisor lo reinicia)');
+          logger.error({ err: error }, 'liderazgo del relay perdido (conexión, latido o época): el relay se detiene (el supervisor lo reinicia)');
           void apagar('liderazgo perdido', 1);
         },
       },
@@ -70,7 +71,7 @@ registrarMetricasRelay(metricas, { relay: servicio.contadores, broker: 'contador
 const salud = await iniciarServidorSalud({
   servicio: 'aeropartners-pagos-outbox',
   puerto: config.PUERTO_SALUD,
-  comprobarDisponible: disponibleSi(() => persistencia.comprobarSalud(), saludDelBroker(broker)),
+  comprobarDisponible: disponibleSi(() => persistencia.comprobarSalud(), saludDelBroker(broker), async () => !servicio.enAlarma()),
   metricas: () => exponerMetricas(metricas),
   // Duplicados absorbidos en la etapa outbox → broker: republicaciones descartadas por (productor, secuencia).
   contadores: () => ({
@@ -80,10 +81,19 @@ const salud = await iniciarServidorSalud({
 });
 logger.info({ productor: config.RELAY_PRODUCTOR, broker: config.PULSAR_URL ? 'pulsar' : 'embebido', puerto_salud: salud.puerto }, 'relay del outbox iniciado');
 
-const ejecucion = servicio.ejecutar().catch((error: unknown) => {
-  logger.fatal({ err: error }, 'el relay falló');
-  void apagar('error', 1);
-});
+const ejecucion = servicio.ejecutar().then(
+  (fin) => {
+    // En alarma el proceso sigue vivo y no disponible (503), con la alarma en /metrics, hasta que un operador actúe.
+    if (fin?.tipo === 'sinLiderazgo') {
+      logger.error({ cerrojo: config.RELAY_CERROJO }, 'otro relay tiene la época de liderazgo: este deja de publicar y se detiene (el supervisor lo relanza en reserva)');
+      void apagar('liderazgo perdido', 1);
+    }
+  },
+  (error: unknown) => {
+    logger.fatal({ err: error }, 'el relay falló');
+    void apagar('error', 1);
+  },
+);
 
 let apagando = false;
 async function apagar(motivo: string, codigo: number) {
@@ -91,7 +101,6 @@ async function apagar(motivo: string, codigo: number) {
   apagando = true;
   logger.info({ motivo }, 'apagando: se termina el lote en curso');
   await servicio.detener(ejecucion);
-  await publicador.cerrar().catch(() => undefined);
   await broker.cerrar().catch(() => undefined);
   await salud.cerrar();
   await persistencia.cerrar();

@@ -1,4 +1,4 @@
-import type { Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import { contadorLeido, PREFIJO_METRICAS, registrarDuplicados } from './metricas.js';
 
 /**
@@ -10,12 +10,24 @@ const simple = (registro: Registry, nombre: string, ayuda: string, leer: () => n
   contadorLeido(registro, `${PREFIJO_METRICAS}${nombre}`, ayuda, [], () => [[{}, leer()]]);
 
 export interface FuentesMetricasRelay {
-  readonly relay: () => { readonly publicados: number; readonly lotes: number; readonly fallos: number; readonly republicados: number };
+  readonly relay: () => {
+    readonly publicados: number;
+    readonly lotes: number;
+    readonly fallos: number;
+    readonly republicados: number;
+    readonly secuenciasDescartadas: number;
+    readonly renumeradas: number;
+    /** 1 mientras el relay está detenido por una alarma. */
+    readonly alarma: number;
+  };
   /** Contadores del broker embebido; sin ellos (Pulsar), la deduplicación del broker se estima con `republicados`. */
   readonly broker?: { readonly descartadosPorDuplicado: number; readonly duplicadosInyectados: number } | undefined;
 }
 
-/** Relay del outbox: publicados (su tasa, con `rate()`), lotes, fallos, republicados y duplicados de la etapa broker. */
+/**
+ * Relay del outbox: publicados (su tasa, con `rate()`), lotes, fallos, republicados, duplicados de la
+ * etapa broker y la alarma de secuencias (descartadas y el indicador `relay_alarma`, para alertar).
+ */
 export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetricasRelay): void {
   simple(registro, 'relay_publicados_total', 'Eventos del outbox publicados en el broker por este relay.', () => fuentes.relay().publicados);
   simple(registro, 'relay_lotes_total', 'Lotes publicados y marcados por este relay.', () => fuentes.relay().lotes);
@@ -26,6 +38,26 @@ export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetri
     'Eventos que una vida anterior del relay publicó sin marcar y este volvió a publicar (el broker los deduplica).',
     () => fuentes.relay().republicados,
   );
+  simple(
+    registro,
+    'relay_secuencias_descartadas_total',
+    'Eventos nunca publicados que el broker descartó como duplicados (el estado de las secuencias está mal): no llegaron a nadie.',
+    () => fuentes.relay().secuenciasDescartadas,
+  );
+  simple(
+    registro,
+    'relay_renumeradas_total',
+    'Filas numeradas con otro nombre de productor y nunca publicadas que este relay volvió a numerar al hacerse líder.',
+    () => fuentes.relay().renumeradas,
+  );
+  new Gauge({
+    name: `${PREFIJO_METRICAS}relay_alarma`,
+    help: '1 si el relay está detenido por una alarma de secuencias (descartadas por el broker, o por detrás de su marca); 0 si no.',
+    registers: [registro],
+    collect() {
+      this.set(fuentes.relay().alarma);
+    },
+  });
   const broker = fuentes.broker;
   if (broker) {
     simple(

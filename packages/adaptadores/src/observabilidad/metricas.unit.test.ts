@@ -24,11 +24,18 @@ describe('métricas', () => {
   });
 
   it('relay: publicados y la etapa broker del broker embebido; sin él (Pulsar), la etapa broker son los republicados', async () => {
-    const relay = { publicados: 10, lotes: 2, fallos: 1, republicados: 3 };
+    const relay = { publicados: 10, lotes: 2, fallos: 1, republicados: 3, secuenciasDescartadas: 0, renumeradas: 2, alarma: 0 };
     const embebido = registro();
     registrarMetricasRelay(embebido, { relay: () => relay, broker: { descartadosPorDuplicado: 4, duplicadosInyectados: 10 } });
     const a = await embebido.metrics();
     expect(muestra(a, 'aeropartners_pagos_relay_publicados_total')).toBe('10');
+    expect(muestra(a, 'aeropartners_pagos_relay_renumeradas_total')).toBe('2');
+    expect(muestra(a, 'aeropartners_pagos_relay_alarma')).toBe('0');
+    // Una alarma de secuencias: el indicador sube y el contador dice cuántas se descartaron.
+    Object.assign(relay, { secuenciasDescartadas: 8, alarma: 1 });
+    const conAlarma = await embebido.metrics();
+    expect(muestra(conAlarma, 'aeropartners_pagos_relay_secuencias_descartadas_total')).toBe('8');
+    expect(muestra(conAlarma, 'aeropartners_pagos_relay_alarma')).toBe('1');
     expect(muestra(a, 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="broker"')).toBe('4');
     expect(muestra(a, 'aeropartners_pagos_broker_duplicados_inyectados_total')).toBe('10');
     const pulsar = registro();

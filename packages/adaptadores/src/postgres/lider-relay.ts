@@ -1,5 +1,8 @@
+import { hostname } from 'node:os';
 import { setTimeout as esperar } from 'node:timers/promises';
+import type { CercaLiderazgo } from '@aeropartners/aplicacion';
 import pg from 'pg';
+import { enteroSeguro } from './esquema.js';
 
 export interface OpcionesLiderRelay {
   readonly url: string;
@@ -9,15 +12,35 @@ export interface OpcionesLiderRelay {
   readonly canal: string;
   /** Cada cuánto reintenta un relay en espera hacerse con el cerrojo. */
   readonly intervaloEsperaMs: number;
-  /** Se llama si se pierde la conexión (y con ella el cerrojo): el relay debe dejar de publicar. */
+  /**
+   * Cada cuánto el líder comprueba su conexión y su época (latido). Por defecto 1 000 ms. Sin respuesta
+   * en `2 × intervaloLatidoMs` (mínimo 2 s), da el liderazgo por perdido.
+   */
+  readonly intervaloLatidoMs?: number;
+  /** Quién es el titular (se guarda con la época, para operación). Por defecto `<host>:<pid>`. */
+  readonly titular?: string;
+  /** Se llama si se pierde la conexión, no responde o la época ya no es la suya: el relay debe dejar de publicar. */
   readonly alPerder: (error: Error) => void;
 }
+
+/** Incrementa la época del cerrojo (o la crea en 1) y devuelve la nueva. $1 cerrojo, $2 titular. */
+const SQL_GANAR_EPOCA = `
+INSERT INTO outbox_liderazgo AS l (cerrojo, epoca, titular) VALUES ($1, 1, $2)
+ON CONFLICT (cerrojo) DO UPDATE SET epoca = l.epoca + 1, titular = EXCLUDED.titular, desde = now()
+RETURNING epoca::text AS epoca`;
+
+const SQL_EPOCA = `SELECT epoca::text AS epoca FROM outbox_liderazgo WHERE cerrojo = $1`;
 
 /**
  * Liderazgo del relay: una conexión dedicada que tiene el cerrojo consultivo de sesión
  * (`pg_try_advisory_lock`) y escucha los avisos del outbox. Solo un relay activo por partición: los
- * demás esperan. Si el proceso muere, PostgreSQL cierra la sesión y suelta el cerrojo; si se pierde la
- * conexión, `alPerder` avisa para que el relay pare (otro tomará el relevo).
+ * demás esperan. Al ganar el cerrojo incrementa la época del cerrojo (`outbox_liderazgo`): su
+ * {@link LiderRelay.cerca} es lo que cada reclamo y cada marcado del relay comprueban en la misma
+ * sentencia, así que un líder que perdió el cerrojo sin enterarse no reclama ni marca nada más.
+ *
+ * Para enterarse pronto: `keepAlive` de TCP en la conexión y un latido que lee la época guardada; si la
+ * conexión se cierra, falla, no responde a tiempo o la época ya es otra, `alPerder` avisa para que el
+ * relay pare (el supervisor lo relanza y vuelve a esperar el liderazgo).
  */
 export class LiderRelay {
   readonly #opciones: OpcionesLiderRelay;
@@ -25,6 +48,9 @@ export class LiderRelay {
   #despertar: (() => void) | null = null;
   #avisoPendiente = false;
   #cerrado = false;
+  #cerca: CercaLiderazgo | null = null;
+  #latido: ReturnType<typeof setInterval> | undefined;
+  #latiendoDesde: number | null = null;
 
   private constructor(opciones: OpcionesLiderRelay, cliente: pg.Client) {
     this.#opciones = opciones;
@@ -33,7 +59,13 @@ export class LiderRelay {
 
   /** Conecta y espera hasta ser líder (o hasta que `senal` aborte: entonces devuelve `null`). */
   static async esperar(opciones: OpcionesLiderRelay, senal: AbortSignal, alEsperar?: () => void): Promise<LiderRelay | null> {
-    const cliente = new pg.Client({ connectionString: opciones.url, application_name: 'aeropartners-relay-lider' });
+    const cliente = new pg.Client({
+      connectionString: opciones.url,
+      application_name: 'aeropartners-relay-lider',
+      // Sin tráfico, una conexión medio abierta (red caída, host muerto) no da error nunca: TCP lo detecta.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 5_000,
+    });
     const lider = new LiderRelay(opciones, cliente);
     cliente.on('error', (error) => lider.#perder(error));
     cliente.on('end', () => lider.#perder(new Error('La conexión del líder del relay se cerró')));
@@ -43,7 +75,9 @@ export class LiderRelay {
     while (!senal.aborted) {
       const { rows } = await cliente.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [opciones.claveCerrojo]);
       if (rows[0]?.ok) {
+        await lider.#ganarEpoca();
         await cliente.query(`LISTEN ${pg.escapeIdentifier(opciones.canal)}`);
+        lider.#empezarLatido();
         return lider;
       }
       if (!avisado) {
@@ -60,6 +94,55 @@ export class LiderRelay {
     return null;
   }
 
+  /** La época ganada: la prueba de liderazgo que el relay pasa al almacén del outbox. */
+  get cerca(): CercaLiderazgo {
+    if (!this.#cerca) throw new Error('El relay aún no es líder');
+    return this.#cerca;
+  }
+
+  async #ganarEpoca(): Promise<void> {
+    const titular = this.#opciones.titular ?? `${hostname()}:${process.pid}`;
+    let rows: { epoca: string }[];
+    try {
+      ({ rows } = await this.#cliente.query<{ epoca: string }>(SQL_GANAR_EPOCA, [this.#opciones.claveCerrojo, titular]));
+    } catch (error) {
+      await this.cerrar();
+      throw new Error('No se pudo registrar la época de liderazgo del relay (¿base sin migrar hasta la 0006?)', { cause: error });
+    }
+    this.#cerca = { cerrojo: this.#opciones.claveCerrojo, epoca: enteroSeguro(rows[0]?.epoca, 'outbox_liderazgo.epoca') };
+  }
+
+  #empezarLatido(): void {
+    const intervalo = this.#opciones.intervaloLatidoMs ?? 1_000;
+    const limite = Math.max(2_000, 2 * intervalo);
+    this.#latido = setInterval(() => {
+      if (this.#cerrado) return;
+      if (this.#latiendoDesde !== null) {
+        if (Date.now() - this.#latiendoDesde > limite) {
+          this.#perder(new Error(`El latido del líder del relay no respondió en ${limite} ms`));
+          // Una conexión medio abierta puede no terminar nunca un `end()` ordenado.
+          void this.#cliente.end().catch(() => undefined);
+        }
+        return;
+      }
+      this.#latiendoDesde = Date.now();
+      this.#cliente.query<{ epoca: string }>(SQL_EPOCA, [this.#opciones.claveCerrojo]).then(
+        ({ rows }) => {
+          this.#latiendoDesde = null;
+          const epoca = rows[0]?.epoca;
+          if (epoca !== String(this.#cerca?.epoca)) {
+            this.#perder(new Error(`Otro relay tiene la época del cerrojo ${this.#opciones.claveCerrojo} (${epoca ?? 'ninguna'}; la nuestra, ${this.#cerca?.epoca})`));
+          }
+        },
+        (error: unknown) => {
+          this.#latiendoDesde = null;
+          this.#perder(new Error('El latido del líder del relay falló', { cause: error }));
+        },
+      );
+    }, intervalo);
+    this.#latido.unref();
+  }
+
   #avisar(): void {
     this.#avisoPendiente = true;
     this.#despertar?.();
@@ -68,6 +151,7 @@ export class LiderRelay {
   #perder(error: Error): void {
     if (this.#cerrado) return;
     this.#cerrado = true;
+    clearInterval(this.#latido);
     this.#despertar?.();
     this.#opciones.alPerder(error);
   }
@@ -96,9 +180,17 @@ export class LiderRelay {
   async cerrar(): Promise<void> {
     const yaCerrado = this.#cerrado;
     this.#cerrado = true;
+    clearInterval(this.#latido);
     this.#despertar?.();
-    if (yaCerrado) return;
-    await this.#cliente.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
-    await this.#cliente.end().catch(() => undefined);
+    // Tras una pérdida la conexión puede seguir abierta (p. ej. la época la robó otro): se cierra igual.
+    if (!yaCerrado) await conTope(this.#cliente.query('SELECT pg_advisory_unlock_all()'));
+    await conTope(this.#cliente.end());
   }
+}
+
+/** Una conexión medio abierta no responde nunca: cerrar no espera más de un segundo por ella. */
+async function conTope(promesa: Promise<unknown>): Promise<void> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promesa.catch(() => undefined), new Promise<void>((r) => (t = setTimeout(r, 1_000)))]);
+  clearTimeout(t);
 }

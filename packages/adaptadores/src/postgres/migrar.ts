@@ -4,6 +4,7 @@ import { relayEInbox } from './migraciones/0002-relay-e-inbox.js';
 import { avisoOutboxSoloConFilas } from './migraciones/0003-aviso-outbox-solo-con-filas.js';
 import { historialClavePagoVersion } from './migraciones/0004-historial-clave-pago-version.js';
 import { turnoCobro } from './migraciones/0005-turno-cobro.js';
+import { epocaRelayYAlarma } from './migraciones/0006-epoca-relay-y-alarma.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -15,6 +16,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0003-aviso-outbox-solo-con-filas': avisoOutboxSoloConFilas,
   '0004-historial-clave-pago-version': historialClavePagoVersion,
   '0005-turno-cobro': turnoCobro,
+  '0006-epoca-relay-y-alarma': epocaRelayYAlarma,
 });
 
 export interface ResultadoMigracion {

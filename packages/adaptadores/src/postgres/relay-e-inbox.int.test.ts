@@ -78,17 +78,21 @@ describe('KyselyAlmacenOutbox', () => {
     const lote = await almacen.reclamar(publicador.nombreProductor, 12);
     const { filaAMensaje } = await import('@aeropartners/aplicacion');
     await publicador.publicar(lote.map(filaAMensaje));
-    // Segunda vida: otro proceso con el mismo nombre de productor retoma.
+    // Segunda vida: otro proceso con el mismo nombre de productor gana el liderazgo y retoma.
+    const lider = await LiderRelay.esperar({ url: p.url, claveCerrojo: 4141, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} }, new AbortController().signal);
+    cierres.push(() => lider!.cerrar());
     const relay = crearRelay({
       almacen,
       publicador: await broker.crearPublicador('relay-0'),
+      cerca: lider!.cerca,
       tamanoLote: 8,
       esperarAviso: async () => {},
       intervaloSondeoMs: 1,
       backoffBaseMs: 1,
       backoffMaximoMs: 1,
     });
-    while ((await relay.publicarUnLote()) > 0);
+    expect(await relay.preparar()).toEqual({ tipo: 'listo', renumeradas: 0 });
+    while ((await relay.publicarUnLote()).tipo === 'publicado');
     expect(broker.contadores.descartadosPorDuplicado).toBe(12);
     const suscripcion = await broker.suscribir({ suscripcion: 'consumidor', maximoEntregas: 5, retrasoReentregaMs: 100 });
     const recibidos: string[] = [];

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MensajeEntrante, MensajeSaliente } from '@aeropartners/aplicacion';
-import { probarContratoBroker } from '@aeropartners/aplicacion/testing';
+import { crearRelay } from '@aeropartners/aplicacion';
+import { AlmacenOutboxEnMemoria, probarContratoBroker } from '@aeropartners/aplicacion/testing';
 import type { Client, Consumer, Message, Producer } from 'pulsar-client';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -332,6 +333,34 @@ describe('PulsarBroker: duplicados descartados por el broker', () => {
     expect(esIdDeDuplicado({ toString: () => '(-1,-1,-1,3)' })).toBe(true);
     expect(esIdDeDuplicado({ toString: () => '(10,-1,-1,-1)' })).toBe(false);
     expect(esIdDeDuplicado({ toString: () => '(10,4,-1,-1)' })).toBe(false);
+  });
+
+  it('el relay sobre Pulsar: una secuencia nueva que el broker descarta es una alarma (Pulsar no da su marca)', async () => {
+    const { falso, broker } = await brokerFalso();
+    // Otra vida del sistema ya publicó con este nombre hasta la secuencia 6 (la base se restauró desde una copia).
+    await (await broker.crearPublicador('relay-0')).publicar(Array.from({ length: 6 }, (_, i) => mensaje(`x-${i}`, i + 1)));
+    await broker.cerrar();
+    const otro = await crearBrokerPulsar({ url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente });
+    const almacen = new AlmacenOutboxEnMemoria();
+    const filas = almacen.agregar(4);
+    const relay = crearRelay({
+      almacen,
+      publicador: await otro.crearPublicador('relay-0'),
+      cerca: almacen.ganarLiderazgo(),
+      tamanoLote: 10,
+      esperarAviso: async () => {},
+      intervaloSondeoMs: 1,
+      backoffBaseMs: 1,
+      backoffMaximoMs: 1,
+    });
+    const fin = await relay.ejecutar({ pedido: false });
+    expect(fin).toEqual({
+      tipo: 'alarma',
+      alarma: { tipo: 'secuenciasDescartadas', productor: 'relay-0', secuencias: [1, 2, 3, 4], idsEvento: filas.map((f) => f.idEvento) },
+    });
+    expect(filas.some((f) => f.publicada)).toBe(false);
+    expect((await almacen.estadoProductor('relay-0')).alarma).toMatch(/descartó como duplicadas 4 secuencias/);
+    await otro.cerrar();
   });
 });
 

@@ -6,6 +6,7 @@ export { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo, type FilaOutboxE
 export { probarContratoRepositorioPagos, type RepositorioBajoPrueba } from './contrato-repositorio-pagos.js';
 export { probarContratoBroker, type BrokerBajoPrueba, type CapacidadesBroker } from './contrato-broker.js';
 export { BrokerEnMemoria, type MensajePublicadoEnMemoria, type OpcionesBrokerEnMemoria } from './broker-en-memoria.js';
+export { AlmacenOutboxEnMemoria, type FilaAlmacenOutbox } from './almacen-outbox-en-memoria.js';
 export { probarContratoPasarela, esMensajeEnEspanol, comprobarFormaResultado, comprobarFormaEstado, desenlace, AFILIADO_CONTRATO, type PasarelaBajoPrueba, type DesenlaceForzado, type OpcionesContratoPasarela } from './contrato-pasarela.js';
 export { SuscripcionGuionada } from './suscripcion-guionada.js';
 export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
