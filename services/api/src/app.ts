@@ -1,6 +1,7 @@
 import { Hono, type Context } from 'hono';
 import { routePath } from 'hono/route';
 import * as v from 'valibot';
+import { motivoBaseNoDisponible } from './base-no-disponible.js';
 import { leerConsulta } from './consulta.js';
 import { leerCuerpoJson, LIMITE_CUERPO_BYTES } from './cuerpo.js';
 import { crearLectorRecursos, esRecursoSwaggerUi, paginaDocumentacion, RECURSOS_SWAGGER_UI } from './documentacion.js';
@@ -69,16 +70,25 @@ export interface DependenciasApp {
   readonly capacidadCacheReplicas?: number;
   /** Métricas Prometheus: con ellas, cada petición se mide y `GET /metrics` las expone. */
   readonly metricas?: MetricasApi;
+  /**
+   * ¿Se está apagando la instancia (SIGTERM recibido)? Mientras tanto `GET /health/ready` responde 503
+   * para que el balanceador deje de enviarle tráfico; las demás rutas siguen atendiendo.
+   */
+  readonly drenando?: () => boolean;
 }
 
 type Variables = {
   idCorrelacion: string;
   idPago: string | undefined;
   error: unknown;
+  /** Por qué la base de datos no estaba disponible (respuesta 503), para el registro. */
+  causa: string | undefined;
 };
 type Ctx = Context<{ Variables: Variables }>;
 
 const RUTAS_COMODIN = new Set(['*', '/*']);
+/** Segundos de `Retry-After` cuando la base de datos no está disponible: lo que tarda en volver tras un reinicio. */
+const SEGUNDOS_REINTENTO = '5';
 const PARAMETROS_LISTADO: ReadonlySet<string> = new Set(Object.keys(EsquemaConsultaListado.entries));
 
 function erroresDeValidacion(issues: readonly v.BaseIssue<unknown>[], prefijo?: string): ErrorCampo[] {
@@ -149,7 +159,7 @@ export function crearApp(deps: DependenciasApp) {
       id_pago: c.get('idPago'),
     };
     if (estado === 500) logger.error({ ...campos, err: c.get('error') }, 'solicitud fallida');
-    else if (estado > 500) logger.warn(campos, 'solicitud no atendida');
+    else if (estado > 500) logger.warn({ ...campos, causa: c.get('causa') }, 'solicitud no atendida');
     else logger.info(campos, 'solicitud atendida');
   });
 
@@ -276,11 +286,18 @@ export function crearApp(deps: DependenciasApp) {
   app.get('/health', (c) => c.json({ status: 'healthy', service: NOMBRE_SERVICIO }));
 
   app.get('/health/ready', async (c) => {
+    if (deps.drenando?.()) {
+      c.set('causa', 'apagando');
+      return responderProblema(
+        c,
+        crearProblema('servicio-no-disponible', 'La instancia se está apagando: termina lo que tiene en curso y no acepta tráfico nuevo.', contextoDe(c)),
+      );
+    }
     const salud = await conTope(deps.comprobarSalud, tiempoMaximoSalud);
     if (salud.ok) return c.json({ status: 'ready', service: NOMBRE_SERVICIO });
     logger.warn({ id_correlacion: c.get('idCorrelacion'), err: salud.causa }, 'la base de datos no responde');
     return responderProblema(c, crearProblema('servicio-no-disponible', 'La base de datos no responde.', contextoDe(c)), {
-      'Retry-After': '5',
+      'Retry-After': SEGUNDOS_REINTENTO,
     });
   });
 
@@ -315,8 +332,23 @@ export function crearApp(deps: DependenciasApp) {
   );
 
   app.onError((error, c) => {
-    c.set('error', error);
     const contexto = contextoDe(c);
+    const causa = motivoBaseNoDisponible(error);
+    if (causa !== undefined) {
+      // Una caída, no un fallo de esta petición: el cliente debe reintentar, no darla por perdida.
+      c.set('causa', causa);
+      return responderProblema(
+        c,
+        crearProblema(
+          'servicio-no-disponible',
+          'La base de datos no está disponible en este momento. Repita la petición pasados los segundos de Retry-After, ' +
+            'con la misma clave de idempotencia: si el pago llegó a registrarse, recibirá el mismo pago y no otro.',
+          contexto,
+        ),
+        { 'Retry-After': SEGUNDOS_REINTENTO },
+      );
+    }
+    c.set('error', error);
     return responderProblema(
       c,
       crearProblema(

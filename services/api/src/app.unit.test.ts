@@ -436,3 +436,93 @@ describe('registro', () => {
     expect(logger.lineas.every((l) => l.nivel === 'info' && l.mensaje === 'solicitud atendida')).toBe(true);
   });
 });
+
+describe('base de datos no disponible → 503 con Retry-After (issue 9, punto 9)', () => {
+  /** Un error como los que lanza `pg`: con su SQLSTATE o su código de red, envuelto por el repositorio. */
+  const dePg = (mensaje: string, propiedades: Json = {}) =>
+    new Error('No se pudo registrar el pago: falló la sentencia del lote (1 solicitud(es)) en PostgreSQL', {
+      cause: Object.assign(new Error(mensaje), propiedades),
+    });
+
+  function appQueFalla(error: Error) {
+    const base = crearAppDePrueba();
+    const manejadores = crearManejadores({
+      repositorio: { crear: () => Promise.reject(error), obtener: () => Promise.reject(error), guardar: () => Promise.reject(error) },
+      consultas: {
+        listar: () => Promise.reject(error),
+        historial: () => Promise.reject(error),
+        estadisticasOutbox: () => Promise.reject(error),
+      } as unknown as typeof base.repositorio,
+      reloj: base.reloj,
+      nuevoId: () => '0190a0b0-0000-7000-8000-000000000001',
+    });
+    return crearAppDePrueba({ manejadores });
+  }
+
+  it.each([
+    ['conexión rechazada', dePg('connect ECONNREFUSED 127.0.0.1:5432', { code: 'ECONNREFUSED', syscall: 'connect' })],
+    ['socket Unix borrado', dePg('connect ENOENT /tmp/.s.PGSQL.5432', { code: 'ENOENT', syscall: 'connect' })],
+    ['parada rápida (57P01)', dePg('terminating connection due to administrator command', { code: '57P01', severity: 'FATAL' })],
+    ['caída de otro proceso (57P02)', dePg('terminating connection because of crash of another server process', { code: '57P02' })],
+    ['en recuperación (57P03)', dePg('the database system is in recovery mode', { code: '57P03' })],
+    ['demasiadas conexiones (53300)', dePg('sorry, too many clients already', { code: '53300' })],
+    ['conexión cortada a medias', dePg('Connection terminated unexpectedly')],
+    ['espera del pool agotada', new Error('timeout exceeded when trying to connect')],
+    ['IPv4 e IPv6 rechazadas', new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], '')],
+  ])('%s: 503 problem+json con Retry-After en cada ruta que usa la base; registrado como aviso con la causa', async (_caso, error) => {
+    const { app, logger } = appQueFalla(error);
+    const rutas: [string, RequestInit?][] = [
+      ['/pagos', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(CUERPO_VALIDO) }],
+      ['/pagos/0190a0b0-0000-7000-8000-000000000001'],
+      ['/pagos/0190a0b0-0000-7000-8000-000000000001/historial'],
+      ['/pagos?limite=5'],
+      ['/pagos/outbox/estadisticas'],
+    ];
+    for (const [ruta, init] of rutas) {
+      const r = await app.request(ruta, init);
+      expect(r.status, ruta).toBe(503);
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+      expect(r.headers.get('retry-after')).toBe('5');
+      const texto = await r.text();
+      expect(texto).not.toMatch(/ECONNREFUSED|ENOENT|57P0|53300|terminat|timeout|stack|\sat\s/i);
+      const problema = JSON.parse(texto) as Json;
+      cumple(EsquemaProblema, problema);
+      expect(problema).toMatchObject({ type: 'urn:aeropartners:pagos:problema:servicio-no-disponible', status: 503, instance: ruta.split('?')[0] });
+    }
+    expect(logger.lineas.filter((l) => l.nivel === 'error')).toEqual([]);
+    const avisos = logger.lineas.filter((l) => l.nivel === 'warn' && l.mensaje === 'solicitud no atendida');
+    expect(avisos).toHaveLength(rutas.length);
+    for (const aviso of avisos) expect(aviso.campos).toMatchObject({ estado_http: 503, causa: expect.any(String) });
+  });
+
+  it.each([
+    ['un dato que PostgreSQL rechaza (22P02)', dePg('invalid input syntax for type uuid', { code: '22P02' })],
+    ['una violación de unicidad (23505)', dePg('duplicate key value', { code: '23505' })],
+    ['un fichero que no existe (ENOENT al abrir, no al conectar)', Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' })],
+    ['un fallo cualquiera', new Error('fallo inesperado')],
+  ])('%s sigue siendo 500 sin detalles internos', async (_caso, error) => {
+    const { app, logger } = appQueFalla(error);
+    const r = await postPago(app);
+    expect(r.status).toBe(500);
+    expect(r.headers.get('retry-after')).toBeNull();
+    expect((await json(r))['type']).toBe('urn:aeropartners:pagos:problema:error-interno');
+    expect(logger.lineas.filter((l) => l.nivel === 'error')).toHaveLength(1);
+  });
+});
+
+describe('GET /health/ready mientras la instancia se apaga', () => {
+  it('503 problem+json mientras drena, aunque la base responda; el resto de rutas sigue atendiendo', async () => {
+    let drenando = false;
+    const { app } = crearAppDePrueba({ comprobarSalud: async () => true, drenando: () => drenando });
+    expect((await app.request('/health/ready')).status).toBe(200);
+    drenando = true;
+    const r = await app.request('/health/ready');
+    expect(r.status).toBe(503);
+    expect(r.headers.get('content-type')).toBe('application/problem+json');
+    const problema = await json(r);
+    cumple(EsquemaProblema, problema);
+    expect(problema).toMatchObject({ type: 'urn:aeropartners:pagos:problema:servicio-no-disponible', detail: expect.stringMatching(/apagando/) });
+    expect((await app.request('/health')).status).toBe(200);
+    expect((await postPago(app)).status).toBe(200);
+  });
+});

@@ -57,6 +57,12 @@ export const EsquemaConfiguracion = v.object({
     ),
     'Socio al que se atribuyen los pagos (y sus claves de idempotencia) mientras los socios no se autentiquen.',
   ),
+  SHUTDOWN_DELAY_MS: conDescripcion(
+    v.optional(entero('SHUTDOWN_DELAY_MS', 0, 600_000), '0'),
+    'Tras SIGTERM/SIGINT, tiempo durante el que la API sigue aceptando peticiones con GET /health/ready en 503, para que ' +
+      'el balanceador deje de enviarle tráfico antes de que cierre el puerto (en Kubernetes, unos segundos más que el ' +
+      'periodo de la sonda de disponibilidad). 0 cierra el puerto en el acto.',
+  ),
   SHUTDOWN_TIMEOUT_MS: conDescripcion(
     v.optional(entero('SHUTDOWN_TIMEOUT_MS', 0, 600_000), '10000'),
     'Tiempo máximo para terminar las peticiones en curso al recibir SIGTERM/SIGINT.',

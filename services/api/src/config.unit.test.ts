@@ -16,6 +16,7 @@ describe('leerConfiguracion', () => {
         IDEMPOTENCIA_CACHE_ENTRADAS: 10_000,
         LOG_LEVEL: 'info',
         ID_SOCIO_POR_DEFECTO: 'aeropartners',
+        SHUTDOWN_DELAY_MS: 0,
         SHUTDOWN_TIMEOUT_MS: 10_000,
       },
     });
@@ -31,6 +32,7 @@ describe('leerConfiguracion', () => {
       IDEMPOTENCIA_CACHE_ENTRADAS: '0',
       LOG_LEVEL: 'debug',
       ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+      SHUTDOWN_DELAY_MS: '2500',
       SHUTDOWN_TIMEOUT_MS: '500',
       OTRA_VARIABLE: 'se ignora',
     });
@@ -45,6 +47,7 @@ describe('leerConfiguracion', () => {
         IDEMPOTENCIA_CACHE_ENTRADAS: 0,
         LOG_LEVEL: 'debug',
         ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+        SHUTDOWN_DELAY_MS: 2500,
         SHUTDOWN_TIMEOUT_MS: 500,
       },
     });
@@ -70,6 +73,7 @@ describe('leerConfiguracion', () => {
     [{ DATABASE_URL: URL_PG, HOST: 'no valido' }, 'HOST'],
     [{ DATABASE_URL: URL_PG, ID_SOCIO_POR_DEFECTO: 'con espacios' }, 'ID_SOCIO_POR_DEFECTO'],
     [{ DATABASE_URL: URL_PG, SHUTDOWN_TIMEOUT_MS: 'pronto' }, 'SHUTDOWN_TIMEOUT_MS'],
+    [{ DATABASE_URL: URL_PG, SHUTDOWN_DELAY_MS: '-5' }, 'SHUTDOWN_DELAY_MS'],
   ])('con %j, entonces UNA línea en español que nombra %s', (entorno, variable) => {
     const r = leerConfiguracion(entorno);
     expect(r.ok).toBe(false);

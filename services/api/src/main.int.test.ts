@@ -128,3 +128,42 @@ describe('main: arranque, servicio y apagado', () => {
     }
   }, 60_000);
 });
+
+describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
+  let base: BaseDePrueba;
+  beforeAll(async () => {
+    base = await crearBaseDePrueba();
+  });
+  afterAll(async () => {
+    await base?.cerrar();
+  });
+
+  it('tras SIGTERM, /health/ready responde 503 mientras drena; el resto sigue atendiendo; luego sale con 0', async () => {
+    const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '3000' });
+    try {
+      const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'API de pagos escuchando'));
+      const url = `http://127.0.0.1:${String(escuchando['puerto'])}`;
+      expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+
+      proceso.hijo.kill('SIGTERM');
+      await esperar(() => lineasJson(proceso.salida()).find((l) => String(l['msg']).startsWith('apagando')));
+      const listo = await fetch(`${url}/health/ready`);
+      expect(listo.status).toBe(503);
+      expect(listo.headers.get('content-type')).toBe('application/problem+json');
+      expect(await listo.json()).toMatchObject({ status: 503, type: 'urn:aeropartners:pagos:problema:servicio-no-disponible' });
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const r = await fetch(`${url}/pagos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id_afiliado: 'a-main', monto: 5, moneda: 'EUR', referencia_pago: 'MAIN-DRENANDO' }),
+      });
+      expect(r.status).toBe(200);
+      expect(proceso.hijo.exitCode).toBeNull();
+
+      expect(await proceso.fin).toBe(0);
+      expect(lineasJson(proceso.salida()).at(-1)).toMatchObject({ msg: 'API detenida' });
+    } finally {
+      if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
+    }
+  }, 60_000);
+});

@@ -30,6 +30,7 @@ const persistencia = crearPersistenciaPostgres({
 const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
 registrarPagosPorEstado(metricas, persistencia.pool);
 
+let apagando = false;
 const app = crearApp({
   manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
   comprobarSalud: persistencia.comprobarSalud,
@@ -38,6 +39,7 @@ const app = crearApp({
   nuevoIdCorrelacion: randomUUID,
   metricas: { ...crearMetricasHttp(metricas), exponer: () => exponerMetricas(metricas) },
   capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
+  drenando: () => apagando,
 });
 
 const servidor = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (direccion) => {
@@ -58,11 +60,15 @@ async function terminar(codigo: number) {
   setTimeout(() => process.exit(codigo), 2000).unref();
 }
 
-let apagando = false;
 function apagar(senal: NodeJS.Signals) {
   if (apagando) return;
   apagando = true;
-  logger.info({ senal }, 'apagando: no se aceptan conexiones nuevas; se terminan las peticiones en curso');
+  logger.info({ senal, espera_ms: config.SHUTDOWN_DELAY_MS }, 'apagando: /health/ready responde 503; luego se cierra el puerto');
+  setTimeout(cerrarPuerto, config.SHUTDOWN_DELAY_MS);
+}
+
+function cerrarPuerto() {
+  logger.info({}, 'no se aceptan conexiones nuevas; se terminan las peticiones en curso');
   const forzar = setTimeout(() => {
     logger.warn({ tiempo_maximo_ms: config.SHUTDOWN_TIMEOUT_MS }, 'apagado forzado: peticiones sin terminar');
     if ('closeAllConnections' in servidor) servidor.closeAllConnections();

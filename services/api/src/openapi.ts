@@ -44,10 +44,10 @@ const CABECERA_CORRELACION = {
   },
 };
 
-function respuestaProblema(tipos: readonly TipoProblema[], descripcion: string) {
+function respuestaProblema(tipos: readonly TipoProblema[], descripcion: string, cabeceras: Record<string, unknown> = {}) {
   return {
     description: `${descripcion} Tipos: ${tipos.map(uriTipoProblema).join(', ')}.`,
-    headers: CABECERA_CORRELACION,
+    headers: { ...CABECERA_CORRELACION, ...cabeceras },
     content: { [TIPO_CONTENIDO_PROBLEMA]: { schema: ref('Problema') } },
   };
 }
@@ -74,7 +74,8 @@ function parametrosListado() {
 
 export function crearDocumentoOpenApi(version = '0.1.0') {
   const comunes = [refParametro('IdCorrelacion'), refParametro('Traceparent')];
-  const errorInterno = { '500': refRespuesta('ErrorInterno') };
+  // Toda ruta que usa la base de datos puede fallar de estas dos maneras.
+  const fallosDeLaBase = { '500': refRespuesta('ErrorInterno'), '503': refRespuesta('NoDisponible') };
   return {
     openapi: '3.1.0',
     info: {
@@ -111,7 +112,7 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
             '413': refRespuesta('CuerpoDemasiadoGrande'),
             '415': refRespuesta('TipoNoSoportado'),
             '422': refRespuesta('ClaveReutilizada'),
-            ...errorInterno,
+            ...fallosDeLaBase,
           },
         },
         get: {
@@ -122,7 +123,7 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
           responses: {
             '200': json('PaginaPagos', 'Una página de pagos.'),
             '400': refRespuesta('SolicitudInvalida'),
-            ...errorInterno,
+            ...fallosDeLaBase,
           },
         },
       },
@@ -136,7 +137,7 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
             '200': json('Pago', 'El pago.'),
             '400': refRespuesta('SolicitudInvalida'),
             '404': refRespuesta('PagoNoEncontrado'),
-            ...errorInterno,
+            ...fallosDeLaBase,
           },
         },
       },
@@ -150,7 +151,7 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
             '200': json('HistorialPago', 'Cada cambio de estado, con su evento y su correlación.'),
             '400': refRespuesta('SolicitudInvalida'),
             '404': refRespuesta('PagoNoEncontrado'),
-            ...errorInterno,
+            ...fallosDeLaBase,
           },
         },
       },
@@ -160,7 +161,7 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
           tags: ['operación'],
           summary: 'Eventos del outbox: total, publicados y pendientes',
           parameters: comunes,
-          responses: { '200': json('EstadisticasOutbox', 'Recuento de eventos.'), ...errorInterno },
+          responses: { '200': json('EstadisticasOutbox', 'Recuento de eventos.'), ...fallosDeLaBase },
         },
       },
       '/health': {
@@ -207,7 +208,17 @@ export function crearDocumentoOpenApi(version = '0.1.0') {
           'La clave de idempotencia ya creó otro pago con datos distintos: id_pago_existente lo nombra y campos_distintos dice qué cambió.',
         ),
         ErrorInterno: respuestaProblema(['error-interno'], 'Error inesperado; el detalle queda en el registro con el id de correlación.'),
-        NoDisponible: respuestaProblema(['servicio-no-disponible'], 'La base de datos no responde.'),
+        NoDisponible: respuestaProblema(
+          ['servicio-no-disponible'],
+          'La base de datos no está disponible (parada, reiniciándose, sin conexiones libres) o, en /health/ready, la instancia ' +
+            'se está apagando. Repita la petición pasados los segundos de Retry-After, con la misma clave de idempotencia.',
+          {
+            'Retry-After': {
+              description: 'Segundos que conviene esperar antes de repetir la petición (falta si la instancia se está apagando).',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
+        ),
       },
     },
     'x-tipos-de-problema': Object.fromEntries(
