@@ -1,20 +1,24 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
+import { arrancarProceso, conTope, dormir, esperarQue, esperarServicioListo, type ProcesoHijo, type Salida } from '@aeropartners/procesos';
 import pg from 'pg';
+
+export { dormir, type Salida };
 
 /**
  * Topología de extremo a extremo con procesos REALES: una base de datos nueva y migrada, y los tres
  * servicios (`services/<nombre>/dist/main.js`) como procesos hijo de Node con su entorno, hablando por
  * HTTP (sockets de verdad) y por el broker embebido sobre esa base.
  *
- * - Cada línea JSON de la salida estándar de cada proceso se guarda (con el servicio y la «vida» del
- *   proceso: un reinicio es una vida nueva) para aserciones sobre ids de correlación.
+ * - Cada servicio puede tener varias instancias (`instancias`: p. ej. 2 relays y 3 consumidores sobre la
+ *   misma base). Cada instancia es su propio proceso, con su propio puerto; `crearPagos` reparte las
+ *   peticiones entre las instancias vivas de la API.
+ * - Cada línea JSON de la salida estándar de cada proceso se guarda (con el servicio, la instancia y la
+ *   «vida» del proceso: un reinicio es una vida nueva) para aserciones sobre ids de correlación.
  * - Puertos: la API escucha en `PORT=0` y los demás en `PUERTO_SALUD=0`; cada proceso anuncia el puerto
- *   real en su línea de arranque (`puerto` / `puerto_salud`), y se espera a `/health/ready`.
+ *   real por IPC (el kit `@aeropartners/procesos`), y se espera a `/health/ready`.
  * - Nunca quedan procesos vivos: `cerrar()` los para (SIGTERM, y SIGKILL si no salen) y, como red de
  *   seguridad, un gancho `exit` del proceso de test mata con SIGKILL los que sigan vivos.
  */
@@ -26,14 +30,11 @@ export type Entorno = Readonly<Record<string, string>>;
 
 export interface LineaLog {
   readonly servicio: NombreServicio;
-  /** 1 para el primer proceso del servicio; cada `reiniciar` suma una. */
+  /** 1, 2, … (varias instancias del mismo servicio a la vez). */
+  readonly instancia: number;
+  /** 1 para el primer proceso de la instancia; cada `reiniciar` suma una. */
   readonly vida: number;
   readonly campos: Readonly<Record<string, unknown>>;
-}
-
-export interface Salida {
-  readonly codigo: number | null;
-  readonly senal: NodeJS.Signals | null;
 }
 
 export interface PagoCreado {
@@ -57,6 +58,8 @@ export interface PagoEnBase {
 export interface OpcionesTopologia {
   /** Servicios que arrancan al crear la topología (por defecto los tres, en orden api → outbox → consumer). */
   readonly arrancar?: readonly NombreServicio[];
+  /** Instancias de cada servicio que arrancan al crear la topología (por defecto 1; cada una, su proceso y su puerto). */
+  readonly instancias?: Partial<Record<NombreServicio, number>>;
   /** Entorno propio de cada servicio, encima de los valores por defecto de la topología. */
   readonly entorno?: Partial<Record<NombreServicio, Entorno>>;
   /** Tiempo máximo para que un proceso esté listo. Por defecto 30 s. */
@@ -88,31 +91,31 @@ const HEREDADAS = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
 const FINALES = ['EXITOSO', 'FALLIDO'];
 
 // Red de seguridad: si el proceso de test sale sin cerrar (fallo o interrupción), no deja huérfanos.
-const vivos = new Set<ChildProcess>();
+const vivos = new Set<ProcesoHijo>();
 let ganchoInstalado = false;
 function instalarGancho(): void {
   if (ganchoInstalado) return;
   ganchoInstalado = true;
   process.on('exit', () => {
-    for (const hijo of vivos) hijo.kill('SIGKILL');
+    for (const proceso of vivos) proceso.matar();
   });
 }
 
 interface Vida {
   readonly numero: number;
-  readonly hijo: ChildProcess;
-  readonly salida: Promise<Salida>;
-  readonly stderr: string[];
-  terminada: Salida | undefined;
-  puerto: number | undefined;
+  readonly proceso: ProcesoHijo;
 }
+
+const clave = (servicio: NombreServicio, instancia: number) => `${servicio}#${instancia}`;
 
 export class Topologia {
   readonly #base: BaseDePrueba;
   readonly pool: pg.Pool;
   readonly #opciones: OpcionesTopologia;
-  readonly #vidas = new Map<NombreServicio, Vida[]>();
+  /** Las vidas de cada instancia (`api#1`, `outbox#2`…), en orden. */
+  readonly #vidas = new Map<string, Vida[]>();
   readonly #lineas: LineaLog[] = [];
+  #turnoApi = 0;
   #cierre: Promise<void> | undefined;
 
   private constructor(base: BaseDePrueba, opciones: OpcionesTopologia) {
@@ -122,7 +125,7 @@ export class Topologia {
     this.pool.on('error', () => undefined);
   }
 
-  /** Base nueva y migrada, y los servicios pedidos arrancados y listos. */
+  /** Base nueva y migrada, y los servicios pedidos arrancados y listos (con sus instancias). */
   static async iniciar(opciones: OpcionesTopologia = {}): Promise<Topologia> {
     for (const s of SERVICIOS) {
       if (!existsSync(rutaMain(s))) {
@@ -132,7 +135,9 @@ export class Topologia {
     instalarGancho();
     const topologia = new Topologia(await crearBaseDePrueba(), opciones);
     try {
-      for (const s of opciones.arrancar ?? SERVICIOS) await topologia.arrancar(s);
+      for (const s of opciones.arrancar ?? SERVICIOS) {
+        for (let instancia = 1; instancia <= (opciones.instancias?.[s] ?? 1); instancia += 1) await topologia.arrancar(s, {}, instancia);
+      }
     } catch (error) {
       await topologia.cerrar();
       throw error;
@@ -144,19 +149,21 @@ export class Topologia {
     return this.#base.url;
   }
 
-  /** URL base de la API en curso. */
+  /** URL base de la API (la primera instancia viva). */
   get urlApi(): string {
-    return `http://127.0.0.1:${this.#puerto('api')}`;
+    const [instancia] = this.instanciasVivas('api');
+    if (instancia === undefined) throw new Error('api no está en marcha');
+    return `http://127.0.0.1:${this.#puerto('api', instancia)}`;
   }
 
   // ── Procesos ───────────────────────────────────────────────────────────────
 
-  /** Arranca una vida nueva del servicio (no debe haber otra viva) y espera a que esté lista. */
-  async arrancar(servicio: NombreServicio, entornoExtra: Entorno = {}): Promise<void> {
-    const actual = this.#vidaActual(servicio);
-    if (actual && !actual.terminada) throw new Error(`${servicio} ya está en marcha (vida ${actual.numero})`);
-    const vidas = this.#vidas.get(servicio) ?? [];
-    this.#vidas.set(servicio, vidas);
+  /** Arranca una vida nueva de la instancia (no debe haber otra viva) y espera a que esté lista. */
+  async arrancar(servicio: NombreServicio, entornoExtra: Entorno = {}, instancia = 1): Promise<void> {
+    const actual = this.#vidaActual(servicio, instancia);
+    if (actual?.proceso.vivo) throw new Error(`${clave(servicio, instancia)} ya está en marcha (vida ${actual.numero})`);
+    const vidas = this.#vidas.get(clave(servicio, instancia)) ?? [];
+    this.#vidas.set(clave(servicio, instancia), vidas);
     const numero = vidas.length + 1;
 
     const entorno: Record<string, string> = {};
@@ -168,109 +175,93 @@ export class Topologia {
       DATABASE_URL: this.#base.url,
     });
 
-    const hijo = spawn(process.execPath, ['--enable-source-maps', rutaMain(servicio)], {
+    const proceso = arrancarProceso({
+      script: rutaMain(servicio),
+      entorno,
       cwd: RAIZ,
-      env: entorno,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    vivos.add(hijo);
-    const stderr: string[] = [];
-    const salida = new Promise<Salida>((resolver) => {
-      hijo.once('exit', (codigo, senal) => {
-        vivos.delete(hijo);
-        vida.terminada = { codigo, senal };
-        resolver(vida.terminada);
-      });
-    });
-    const vida: Vida = { numero, hijo, salida, stderr, terminada: undefined, puerto: undefined };
-    vidas.push(vida);
-
-    let avisarPuerto: ((puerto: number) => void) | undefined;
-    const puerto = new Promise<number>((resolver) => (avisarPuerto = resolver));
-    createInterface({ input: hijo.stdout! }).on('line', (texto) => {
-      let campos: Record<string, unknown>;
-      try {
-        campos = JSON.parse(texto) as Record<string, unknown>;
-      } catch {
-        campos = { msg: texto, no_json: true };
-      }
-      this.#lineas.push({ servicio, vida: numero, campos });
-      const anunciado = servicio === 'api' ? campos['puerto'] : campos['puerto_salud'];
-      if (typeof anunciado === 'number' && vida.puerto === undefined) {
-        vida.puerto = anunciado;
-        avisarPuerto?.(anunciado);
-      }
-    });
-    createInterface({ input: hijo.stderr! }).on('line', (texto) => stderr.push(texto));
-    hijo.on('error', (error) => stderr.push(`no se pudo lanzar el proceso: ${error.message}`));
-
-    const limite = this.#opciones.arranqueMs ?? 30_000;
-    const resultado = await conTope(
-      Promise.race([puerto.then((p) => ({ puerto: p })), salida.then((s) => ({ salida: s }))]),
-      limite,
-      `${servicio} (vida ${numero}) no anunció su puerto`,
-    ).catch((error: unknown) => ({ error }));
-    if ('error' in resultado || 'salida' in resultado) {
-      hijo.kill('SIGKILL');
-      const motivo = 'error' in resultado ? String(resultado.error) : `terminó con ${JSON.stringify(resultado.salida)}`;
-      throw new Error(`${servicio} no arrancó: ${motivo}\n${this.volcado(servicio)}`);
-    }
-    await this.esperarQue(
-      async () => {
-        if (vida.terminada) throw new Error(`${servicio} terminó durante el arranque: ${JSON.stringify(vida.terminada)}\n${this.volcado(servicio)}`);
-        const r = await fetch(`http://127.0.0.1:${resultado.puerto}/health/ready`).catch(() => undefined);
-        await r?.text();
-        return r?.status === 200;
+      alLinea: (texto, flujo) => {
+        if (flujo !== 'stdout') return;
+        let campos: Record<string, unknown>;
+        try {
+          campos = JSON.parse(texto) as Record<string, unknown>;
+        } catch {
+          campos = { msg: texto, no_json: true };
+        }
+        this.#lineas.push({ servicio, instancia, vida: numero, campos });
       },
-      limite,
-      `${servicio} listo (/health/ready)`,
-    );
+    });
+    vivos.add(proceso);
+    void proceso.salida.then(() => vivos.delete(proceso));
+    vidas.push({ numero, proceso });
+
+    const nombre = `${clave(servicio, instancia)} (vida ${numero})`;
+    try {
+      await esperarServicioListo(proceso, { nombre, tiempoMs: this.#opciones.arranqueMs ?? 30_000 });
+    } catch (error) {
+      proceso.matar();
+      await proceso.salida;
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${this.volcado(servicio)}`, { cause: error });
+    }
   }
 
-  /** Manda una señal al proceso en curso del servicio y espera a que salga. */
-  async matar(servicio: NombreServicio, senal: NodeJS.Signals = 'SIGKILL'): Promise<Salida> {
-    const vida = this.#vidaViva(servicio);
-    vida.hijo.kill(senal);
-    return conTope(vida.salida, 30_000, `${servicio} no salió tras ${senal}`);
+  /** Manda una señal al proceso en curso de la instancia y espera a que salga. */
+  async matar(servicio: NombreServicio, senal: NodeJS.Signals = 'SIGKILL', instancia = 1): Promise<Salida> {
+    const { proceso } = this.#vidaViva(servicio, instancia);
+    proceso.senal(senal);
+    return conTope(proceso.salida, 30_000, `${clave(servicio, instancia)} no salió tras ${senal}`);
   }
 
   /** Para el proceso en curso (SIGTERM) si sigue vivo y arranca una vida nueva con `entornoExtra` encima. */
-  async reiniciar(servicio: NombreServicio, entornoExtra: Entorno = {}): Promise<void> {
-    const vida = this.#vidaActual(servicio);
-    if (vida && !vida.terminada) await this.matar(servicio, 'SIGTERM');
-    await this.arrancar(servicio, entornoExtra);
+  async reiniciar(servicio: NombreServicio, entornoExtra: Entorno = {}, instancia = 1): Promise<void> {
+    if (this.vivo(servicio, instancia)) await this.matar(servicio, 'SIGTERM', instancia);
+    await this.arrancar(servicio, entornoExtra, instancia);
   }
 
-  /** Espera a que el proceso en curso del servicio salga por sí mismo (p. ej. la inyección de fallos del relay). */
-  esperarSalida(servicio: NombreServicio, tiempoMs: number): Promise<Salida> {
-    const vida = this.#vidaActual(servicio);
-    if (!vida) throw new Error(`${servicio} no se arrancó nunca`);
-    return conTope(vida.salida, tiempoMs, `${servicio} no salió en ${tiempoMs} ms\n${this.volcado(servicio)}`);
+  /** Espera a que el proceso en curso de la instancia salga por sí mismo (p. ej. la inyección de fallos del relay). */
+  esperarSalida(servicio: NombreServicio, tiempoMs: number, instancia = 1): Promise<Salida> {
+    const vida = this.#vidaActual(servicio, instancia);
+    if (!vida) throw new Error(`${clave(servicio, instancia)} no se arrancó nunca`);
+    return conTope(vida.proceso.salida, tiempoMs, `${clave(servicio, instancia)} no salió en ${tiempoMs} ms\n${this.volcado(servicio)}`);
   }
 
-  /** ¿Sigue vivo el proceso en curso del servicio? */
-  vivo(servicio: NombreServicio): boolean {
-    const vida = this.#vidaActual(servicio);
-    return vida !== undefined && vida.terminada === undefined;
+  /** ¿Sigue vivo el proceso en curso de la instancia? */
+  vivo(servicio: NombreServicio, instancia = 1): boolean {
+    return this.#vidaActual(servicio, instancia)?.proceso.vivo ?? false;
+  }
+
+  /** Números de las instancias del servicio que están vivas, en orden. */
+  instanciasVivas(servicio: NombreServicio): number[] {
+    return [...this.#vidas.keys()]
+      .filter((k) => k.startsWith(`${servicio}#`))
+      .map((k) => Number(k.slice(servicio.length + 1)))
+      .filter((n) => this.vivo(servicio, n))
+      .sort((a, b) => a - b);
+  }
+
+  /** PID del proceso en curso de la instancia. */
+  pid(servicio: NombreServicio, instancia = 1): number {
+    const pid = this.#vidaViva(servicio, instancia).proceso.pid;
+    if (pid === undefined) throw new Error(`${clave(servicio, instancia)} no tiene PID`);
+    return pid;
   }
 
   /** Contadores de `/health` del relay o del consumidor en curso. */
-  async contadores(servicio: 'outbox' | 'consumer'): Promise<Record<string, number>> {
-    const r = await fetch(`http://127.0.0.1:${this.#puerto(servicio)}/health`);
-    if (r.status !== 200) throw new Error(`/health de ${servicio} respondió ${r.status}`);
+  async contadores(servicio: 'outbox' | 'consumer', instancia = 1): Promise<Record<string, number>> {
+    const r = await fetch(`http://127.0.0.1:${this.#puerto(servicio, instancia)}/health`);
+    if (r.status !== 200) throw new Error(`/health de ${clave(servicio, instancia)} respondió ${r.status}`);
     const cuerpo = (await r.json()) as { contadores: Record<string, number> };
     return cuerpo.contadores;
   }
 
-  /** El texto de `GET /metrics` (Prometheus) del proceso en curso del servicio: la API en su puerto, los demás en el de salud. */
-  async metricas(servicio: NombreServicio): Promise<string> {
-    const r = await fetch(`http://127.0.0.1:${this.#puerto(servicio)}/metrics`);
+  /** El texto de `GET /metrics` (Prometheus) del proceso en curso: la API en su puerto, los demás en el de salud. */
+  async metricas(servicio: NombreServicio, instancia = 1): Promise<string> {
+    const r = await fetch(`http://127.0.0.1:${this.#puerto(servicio, instancia)}/metrics`);
     const texto = await r.text();
-    if (r.status !== 200) throw new Error(`/metrics de ${servicio} respondió ${r.status}: ${texto.slice(0, 200)}`);
+    if (r.status !== 200) throw new Error(`/metrics de ${clave(servicio, instancia)} respondió ${r.status}: ${texto.slice(0, 200)}`);
     return texto;
   }
 
-  /** Las líneas JSON registradas (de un servicio, o de todos), en orden de llegada. */
+  /** Las líneas JSON registradas (de un servicio, todas sus instancias, o de todos), en orden de llegada. */
   lineas(servicio?: NombreServicio): readonly LineaLog[] {
     return servicio ? this.#lineas.filter((l) => l.servicio === servicio) : [...this.#lineas];
   }
@@ -289,16 +280,16 @@ export class Topologia {
     return encontradas;
   }
 
-  /** Últimas líneas y stderr de cada vida de un servicio (o de todos): para mensajes de fallo. */
+  /** Últimas líneas de cada vida de cada instancia de un servicio (o de todos): para mensajes de fallo. */
   volcado(servicio?: NombreServicio, cuantas = 15): string {
     const partes: string[] = [];
-    for (const s of servicio ? [servicio] : SERVICIOS) {
-      for (const vida of this.#vidas.get(s) ?? []) {
-        const lineas = this.#lineas.filter((l) => l.servicio === s && l.vida === vida.numero).slice(-cuantas);
+    for (const [k, vidas] of this.#vidas) {
+      if (servicio && !k.startsWith(`${servicio}#`)) continue;
+      for (const { numero, proceso } of vidas) {
+        const salida = proceso.terminado;
         partes.push(
-          `── ${s} vida ${vida.numero} (${vida.terminada ? `salió ${JSON.stringify(vida.terminada)}` : 'viva'})`,
-          ...lineas.map((l) => JSON.stringify(l.campos)),
-          ...vida.stderr.slice(-cuantas).map((t) => `stderr: ${t}`),
+          `── ${k} vida ${numero} (${salida ? `salió ${JSON.stringify(salida)}` : 'viva'})`,
+          ...proceso.ultimasLineas().slice(-cuantas),
         );
       }
     }
@@ -308,8 +299,8 @@ export class Topologia {
   // ── HTTP ───────────────────────────────────────────────────────────────────
 
   /**
-   * Crea `n` pagos con `POST /pagos` sobre sockets reales, `concurrencia` a la vez, cada uno con su
-   * `X-Correlation-Id`. Falla si alguna respuesta no es 200 o no devuelve el id de correlación enviado.
+   * Crea `n` pagos con `POST /pagos` sobre sockets reales, `concurrencia` a la vez (repartidos por turno
+   * entre las instancias vivas de la API), cada uno con su `X-Correlation-Id`. Falla si alguna respuesta no es 200 o no devuelve el id de correlación enviado.
    */
   async crearPagos(n: number, opciones: { readonly concurrencia?: number; readonly prefijo?: string } = {}): Promise<PagoCreado[]> {
     const prefijo = opciones.prefijo ?? 'e2e';
@@ -323,7 +314,7 @@ export class Topologia {
         const referencia = `REF-${lote}-${i}`;
         const idAfiliado = `afiliado-${i % 7}`;
         const monto = 10 + (i % 100) + 0.25;
-        const r = await fetch(`${this.urlApi}/pagos`, {
+        const r = await fetch(`${this.#siguienteUrlApi()}/pagos`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-correlation-id': idCorrelacion },
           body: JSON.stringify({ id_afiliado: idAfiliado, monto, moneda: 'USD', referencia_pago: referencia }),
@@ -382,32 +373,26 @@ export class Topologia {
     }
   }
 
-  /** Sondea `condicion` hasta que devuelva `true`; falla tras `tiempoMs` con `descripcion`. */
-  async esperarQue(condicion: () => Promise<boolean> | boolean, tiempoMs: number, descripcion: string): Promise<void> {
-    const limite = Date.now() + tiempoMs;
-    for (;;) {
-      if (await condicion()) return;
-      if (Date.now() > limite) throw new Error(`Tiempo agotado (${tiempoMs} ms) esperando: ${descripcion}\n${this.volcado()}`);
-      await dormir(100);
-    }
+  /** Sondea `condicion` hasta que devuelva `true`; falla tras `tiempoMs` con `descripcion` y el volcado de los procesos. */
+  esperarQue(condicion: () => Promise<boolean> | boolean, tiempoMs: number, descripcion: string): Promise<void> {
+    return esperarQue(condicion, { tiempoMs, descripcion, detalle: () => this.volcado() });
   }
 
   // ── Cierre ─────────────────────────────────────────────────────────────────
 
   /**
-   * SIGTERM a los procesos vivos (en orden inverso: consumidor, relay, api) y espera su salida (SIGKILL
-   * si tardan más de `tiempoMs`). Devuelve cómo salió cada uno.
+   * SIGTERM a los procesos vivos (en orden inverso: consumidores, relays, api; las instancias de un mismo
+   * servicio a la vez) y espera su salida (SIGKILL si tardan más de `tiempoMs`). Devuelve cómo salió la
+   * instancia n.º 1 de cada servicio.
    */
   async detenerTodo(tiempoMs = 15_000): Promise<Partial<Record<NombreServicio, Salida>>> {
     const salidas: Partial<Record<NombreServicio, Salida>> = {};
     for (const servicio of [...SERVICIOS].reverse()) {
-      const vida = this.#vidaActual(servicio);
-      if (!vida || vida.terminada) continue;
-      vida.hijo.kill('SIGTERM');
-      salidas[servicio] = await conTope(vida.salida, tiempoMs, '').catch(async () => {
-        vida.hijo.kill('SIGKILL');
-        return vida.salida;
+      const paradas = this.instanciasVivas(servicio).map(async (instancia) => {
+        const salida = await this.#vidaViva(servicio, instancia).proceso.parar({ graciaMs: tiempoMs });
+        if (instancia === 1) salidas[servicio] = salida;
       });
+      await Promise.all(paradas);
     }
     return salidas;
   }
@@ -416,40 +401,34 @@ export class Topologia {
   cerrar(): Promise<void> {
     this.#cierre ??= (async () => {
       await this.detenerTodo().catch(() => undefined);
-      for (const vidas of this.#vidas.values()) for (const v of vidas) if (!v.terminada) v.hijo.kill('SIGKILL');
+      for (const vidas of this.#vidas.values()) for (const v of vidas) v.proceso.matar();
       await this.pool.end().catch(() => undefined);
       await this.#base.cerrar();
     })();
     return this.#cierre;
   }
 
-  #vidaActual(servicio: NombreServicio): Vida | undefined {
-    return this.#vidas.get(servicio)?.at(-1);
+  #vidaActual(servicio: NombreServicio, instancia: number): Vida | undefined {
+    return this.#vidas.get(clave(servicio, instancia))?.at(-1);
   }
 
-  #vidaViva(servicio: NombreServicio): Vida {
-    const vida = this.#vidaActual(servicio);
-    if (!vida || vida.terminada) throw new Error(`${servicio} no está en marcha`);
+  #vidaViva(servicio: NombreServicio, instancia: number): Vida {
+    const vida = this.#vidaActual(servicio, instancia);
+    if (!vida?.proceso.vivo) throw new Error(`${clave(servicio, instancia)} no está en marcha`);
     return vida;
   }
 
-  #puerto(servicio: NombreServicio): number {
-    const puerto = this.#vidaViva(servicio).puerto;
-    if (puerto === undefined) throw new Error(`${servicio} aún no anunció su puerto`);
+  #puerto(servicio: NombreServicio, instancia: number): number {
+    const puerto = this.#vidaViva(servicio, instancia).proceso.puertoAnunciado;
+    if (puerto === undefined) throw new Error(`${clave(servicio, instancia)} aún no anunció su puerto`);
     return puerto;
   }
-}
 
-export function dormir(ms: number): Promise<void> {
-  return new Promise((resolver) => setTimeout(resolver, ms));
-}
-
-function conTope<T>(promesa: Promise<T>, ms: number, mensaje: string): Promise<T> {
-  let temporizador: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promesa,
-    new Promise<never>((_, rechazar) => {
-      temporizador = setTimeout(() => rechazar(new Error(mensaje)), ms);
-    }),
-  ]).finally(() => clearTimeout(temporizador));
+  /** La URL de la siguiente instancia viva de la API, por turno. */
+  #siguienteUrlApi(): string {
+    const vivas = this.instanciasVivas('api');
+    if (vivas.length === 0) throw new Error('api no está en marcha');
+    const instancia = vivas[this.#turnoApi++ % vivas.length]!;
+    return `http://127.0.0.1:${this.#puerto('api', instancia)}`;
+  }
 }
