@@ -59,7 +59,9 @@ export async function operacionAtascados(p: PeticionAtascados): Promise<number> 
   const umbrales = p.estados.map((e) => `${e} ${duracionLegible(p.umbrales[e])}`).join(', ');
   const porEstado = p.estados.map((e) => `${e}: ${encontrados.filter((x) => x.estado === e).length}`).join(', ');
   const resumen = p.reimpulsar
-    ? `${encontrados.length} pago(s) re-impulsado(s) (${porEstado}); el relay los publicará y el consumidor los manejará como una reentrega. Umbral: ${umbrales}.`
+    ? encontrados.length === 0
+      ? `Ningún pago atascado que re-impulsar (umbral: ${umbrales}).`
+      : `${encontrados.length} pago(s) re-impulsado(s) (${porEstado}); el relay los publicará y el consumidor los manejará como una reentrega. Umbral: ${umbrales}.`
     : `${encontrados.length} pago(s) atascado(s) (${porEstado}) con umbral ${umbrales}.${encontrados.length >= p.limite ? ` Se muestran los ${p.limite} primeros (--limite).` : ''}`;
   if (p.formato === 'json') {
     for (const pago of encontrados) p.escribir(JSON.stringify(aJson(pago, p.reimpulsar)));

@@ -94,7 +94,7 @@ describe('pnpm operacion atascados (proceso real)', () => {
     expect(reimpulso.codigo).toBe(0);
     expect(reimpulso.salida.map((l) => (JSON.parse(l) as { id_pago: string }).id_pago).sort()).toEqual([pendiente, procesando].sort());
     expect((await cli(['atascados', '--mas-de', '30m', '--reimpulsar'])).salida).toEqual([
-      expect.stringMatching(/^0 pago\(s\) re-impulsado\(s\)/),
+      'Ningún pago atascado que re-impulsar (umbral: PENDIENTE 30 min 00 s, PROCESANDO 30 min 00 s).',
     ]);
     for (const [id, veces] of [
       [procesando, 1],

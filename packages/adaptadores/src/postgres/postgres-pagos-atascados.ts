@@ -22,16 +22,21 @@ import type { PoolPostgres } from './pool-postgres.js';
 /** El cursor «desde el principio»: ningún UUID es menor. */
 const UUID_CERO = '00000000-0000-0000-0000-000000000000';
 
-/** Los primeros `$3` pagos del estado `$1` tras el id `$2`, y cuántos son y el último. */
+/**
+ * Los primeros `$3` pagos del estado `$1` tras el id `$2`, con lo que el criterio necesita: un recorrido
+ * del índice en orden, sin volver a unir con `pagos` (el planificador podría recorrerla entera).
+ */
 const VENTANA = `
 ventana AS MATERIALIZED (
-  SELECT id FROM pagos WHERE estado = $1 AND id > $2::uuid ORDER BY id LIMIT $3
+  SELECT id, estado, fecha_actualizacion, turno_hasta FROM pagos WHERE estado = $1 AND id > $2::uuid ORDER BY id LIMIT $3
 )`;
+
+/** Cuántos pagos miró la ventana y el último (el cursor). */
+const RESUMEN_VENTANA = `count(*)::int AS examinados, (SELECT u.id::text FROM ventana u ORDER BY u.id DESC LIMIT 1) AS ultimo`;
 
 /** El criterio de atasco de `p` con umbral `$4` ms (edad en su estado y sin turno vigente). */
 const ATASCADO = `
-  p.estado = $1
-  AND p.fecha_actualizacion <= now() - make_interval(secs => $4::float8 / 1000)
+  p.fecha_actualizacion <= now() - make_interval(secs => $4::float8 / 1000)
   AND (p.turno_hasta IS NULL OR p.turno_hasta <= now())`;
 
 const REIMPULSOS = (o: string) =>
@@ -40,15 +45,17 @@ const REIMPULSOS = (o: string) =>
 /** $1 estado, $2 tras el id, $3 ventana, $4 umbral en ms. */
 const SQL_LISTAR = `
 WITH ${VENTANA},
-resumen AS (
-  SELECT count(*)::int AS examinados, (SELECT id::text FROM ventana ORDER BY id DESC LIMIT 1) AS ultimo FROM ventana
-),
+resumen AS (SELECT ${RESUMEN_VENTANA} FROM ventana),
 atascados AS (
   SELECT p.id, p.estado, p.fecha_actualizacion, p.turno_hasta, o.id AS id_outbox, o.fecha_publicacion, ${REIMPULSOS('o')} AS reimpulsos
-  FROM ventana v
-  JOIN pagos p ON p.id = v.id
-  LEFT JOIN historial_pagos h ON h.id_pago = p.id AND h.version = 1 AND h.tipo_evento = 'PagoPendiente'
-  LEFT JOIN outbox o ON o.id_evento = h.id_evento AND o.tipo = 'PagoPendiente'
+  FROM ventana p
+  -- LATERAL con LIMIT: una búsqueda por clave por pago, sea cual sea el tamaño de las tablas.
+  LEFT JOIN LATERAL (
+    SELECT o.id, o.fecha_publicacion, o.metadatos
+    FROM historial_pagos h JOIN outbox o ON o.id_evento = h.id_evento AND o.tipo = 'PagoPendiente'
+    WHERE h.id_pago = p.id AND h.version = 1 AND h.tipo_evento = 'PagoPendiente'
+    LIMIT 1
+  ) o ON true
   WHERE ${ATASCADO}
 )
 SELECT r.examinados, r.ultimo, now() AS ahora, a.id::text AS id, a.estado, a.fecha_actualizacion AS desde, a.turno_hasta,
@@ -72,8 +79,7 @@ const SQL_REIMPULSAR = `
 WITH ${VENTANA},
 elegidos AS (
   SELECT p.id, p.estado, p.fecha_actualizacion, p.turno_hasta, o.id AS id_outbox
-  FROM ventana v
-  JOIN pagos p ON p.id = v.id
+  FROM ventana p
   JOIN historial_pagos h ON h.id_pago = p.id AND h.version = 1
   JOIN outbox o ON o.id_evento = h.id_evento
   WHERE ${ATASCADO}
@@ -92,7 +98,7 @@ reencolados AS (
   RETURNING e.id, e.estado, e.fecha_actualizacion, e.turno_hasta, ${REIMPULSOS('o')} AS reimpulsos
 ),
 resumen AS (
-  SELECT count(*)::int AS examinados, (SELECT id::text FROM ventana ORDER BY id DESC LIMIT 1) AS ultimo,
+  SELECT ${RESUMEN_VENTANA},
          CASE WHEN EXISTS (SELECT 1 FROM reencolados) THEN pg_notify('outbox_nuevo', '') END AS aviso
   FROM ventana
 )
