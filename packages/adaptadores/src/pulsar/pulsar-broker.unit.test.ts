@@ -577,9 +577,11 @@ describe('cliente nativo pulsar-client', () => {
       ...readdirSync(carpeta).map((f) => join(carpeta, f)),
       ...readdirSync(join(carpeta, 'testing')).map((f) => join(carpeta, 'testing', f)),
     ].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-    const conImport = fuentes.filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+['"]pulsar-client['"]/m.test(readFileSync(f, 'utf8')));
+    // Sin comentarios: un ejemplo de uso en la documentación de un módulo no es una carga.
+    const codigo = (f: string) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const conImport = fuentes.filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+['"]pulsar-client['"]/m.test(codigo(f)));
     expect(conImport).toEqual([]);
-    const dinamicos = fuentes.filter((f) => readFileSync(f, 'utf8').includes("import('pulsar-client')"));
+    const dinamicos = fuentes.filter((f) => codigo(f).includes("import('pulsar-client')"));
     expect(dinamicos.map((f) => f.slice(carpeta.length + 1))).toEqual(['cliente-pulsar.ts']);
   });
 });
