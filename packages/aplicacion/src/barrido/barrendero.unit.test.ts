@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { idsSecuenciales, relojFijo } from '../testing/dobles.js';
 import { crearBarrendero, type OpcionesBarrendero } from './barrendero.js';
 import type { PagoAtascado, PagosAtascados } from './puertos-barrido.js';
-import { PagosAtascadosEnMemoria } from './testing/pagos-atascados-en-memoria.js';
+import { PagosAtascadosEnMemoria } from '../testing/pagos-atascados-en-memoria.js';
 
 const UMBRALES = { PENDIENTE: 60_000, PROCESANDO: 120_000 };
 const MIN = 60_000;

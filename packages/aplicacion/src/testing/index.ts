@@ -10,6 +10,6 @@ export { AlmacenOutboxEnMemoria, type FilaAlmacenOutbox } from './almacen-outbox
 export { probarContratoPasarela, esMensajeEnEspanol, comprobarFormaResultado, comprobarFormaEstado, desenlace, AFILIADO_CONTRATO, type PasarelaBajoPrueba, type DesenlaceForzado, type OpcionesContratoPasarela } from './contrato-pasarela.js';
 export { SuscripcionGuionada } from './suscripcion-guionada.js';
 export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
-export { PagosAtascadosEnMemoria } from '../barrido/testing/pagos-atascados-en-memoria.js';
-export { probarContratoPagosAtascados, type PagosAtascadosBajoPrueba, type PlantaPago } from '../barrido/testing/contrato-pagos-atascados.js';
+export { PagosAtascadosEnMemoria } from './pagos-atascados-en-memoria.js';
+export { probarContratoPagosAtascados, type PagosAtascadosBajoPrueba, type PlantaPago } from './contrato-pagos-atascados.js';
 export { probarContratoMensajesMuertos, type MuertosBajoPrueba } from './contrato-mensajes-muertos.js';

@@ -1,4 +1,4 @@
-import { idsSecuenciales, relojFijo } from '../../testing/dobles.js';
+import { idsSecuenciales, relojFijo } from './dobles.js';
 import type { PagosAtascadosBajoPrueba, PlantaPago } from './contrato-pagos-atascados.js';
 import { PagosAtascadosEnMemoria } from './pagos-atascados-en-memoria.js';
 

@@ -1,7 +1,7 @@
 import type { EstadoPago } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MotivoSinReimpulso } from '../atascos.js';
-import type { PagoAtascado, PagosAtascados } from '../puertos-barrido.js';
+import type { MotivoSinReimpulso } from '../barrido/atascos.js';
+import type { PagoAtascado, PagosAtascados } from '../barrido/puertos-barrido.js';
 
 /** Un pago que plantar, con tiempos relativos al reloj del almacén. */
 export interface PlantaPago {

@@ -1,6 +1,6 @@
 import type { EstadoPago, Reloj } from '@aeropartners/dominio';
-import { ESTADOS_ATASCABLES, enCurso, evaluarAtasco, type EstadoAtascable, type VistaPagoAtascable } from '../atascos.js';
-import type { ConsultaAtascados, MedidaAtascos, PagoAtascado, PaginaAtascados, PagosAtascados } from '../puertos-barrido.js';
+import { ESTADOS_ATASCABLES, enCurso, evaluarAtasco, type EstadoAtascable, type VistaPagoAtascable } from '../barrido/atascos.js';
+import type { ConsultaAtascados, MedidaAtascos, PagoAtascado, PaginaAtascados, PagosAtascados } from '../barrido/puertos-barrido.js';
 
 interface PagoEnMemoria {
   idPago: string;
