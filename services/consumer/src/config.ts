@@ -7,6 +7,7 @@ import {
   leerConfiguracion as leerEsquema,
   nivelLogEnv,
   nombreEnv,
+  sumaTasasTrasEnviar,
   topicoEnv,
   urlPostgresEnv,
   urlPulsarEnv,
@@ -87,7 +88,7 @@ export const EsquemaConfiguracion = v.object({
   ),
   PASARELA_PERFIL: conDescripcion(
     v.optional(v.picklist(PERFILES, `PASARELA_PERFIL debe ser uno de: ${PERFILES.join(', ')}`), 'local'),
-    'Perfil de la pasarela simulada: `local` (0–20 ms, 10 % de rechazos, 2 % de transitorios), `semilla` (2–8 s, 50 % de rechazos, como la semilla) o `sin-latencia`.',
+    'Perfil de la pasarela simulada: `local` (0–20 ms, 10 % de rechazos; fallos: 2 % antes de cobrar, 1 % sin respuesta tras cobrar, 0,5 % de 500 tras cobrar, ninguno en curso), `semilla` (2–8 s, 50 % de rechazos, sin fallos, como la semilla) o `sin-latencia` (el local sin latencia).',
   ),
   PASARELA_LATENCIA_MIN_MS: conDescripcion(
     v.optional(enteroEnv('PASARELA_LATENCIA_MIN_MS', 0, 600_000)),
@@ -100,7 +101,19 @@ export const EsquemaConfiguracion = v.object({
   PASARELA_TASA_RECHAZO: conDescripcion(v.optional(decimalEnv('PASARELA_TASA_RECHAZO', 0, 1)), 'Fracción de pagos que la pasarela simulada rechaza, entre 0 y 1 (sobrescribe la del perfil).'),
   PASARELA_TASA_TRANSITORIO: conDescripcion(
     v.optional(decimalEnv('PASARELA_TASA_TRANSITORIO', 0, 1)),
-    'Fracción de intentos de la pasarela simulada que fallan de forma transitoria, entre 0 y 1 (sobrescribe la del perfil).',
+    'Fracción de intentos de la pasarela simulada que fallan ANTES de cobrar (nada registrado; responde incierto), entre 0 y 1 (sobrescribe la del perfil).',
+  ),
+  PASARELA_TASA_SIN_RESPUESTA: conDescripcion(
+    v.optional(decimalEnv('PASARELA_TASA_SIN_RESPUESTA', 0, 1)),
+    'Fracción de intentos de la pasarela simulada que registran su decisión (el cobro se hizo) y pierden la respuesta, como un tiempo agotado tras cobrar: responde incierto y solo preguntar por el pago lo revela. Entre 0 y 1 (sobrescribe la del perfil); con las de 500 y en curso suma como mucho 1.',
+  ),
+  PASARELA_TASA_500_TRAS_COBRO: conDescripcion(
+    v.optional(decimalEnv('PASARELA_TASA_500_TRAS_COBRO', 0, 1)),
+    'Fracción de intentos de la pasarela simulada que registran su decisión y responden un HTTP 500 (incierto). Entre 0 y 1 (sobrescribe la del perfil).',
+  ),
+  PASARELA_TASA_EN_CURSO: conDescripcion(
+    v.optional(decimalEnv('PASARELA_TASA_EN_CURSO', 0, 1)),
+    'Fracción de intentos de la pasarela simulada que quedan «en curso»: responde incierto y la decisión se registra poco después en segundo plano (mientras tanto, preguntar por el pago es incierto). Entre 0 y 1 (sobrescribe la del perfil). Las llamadas simultáneas con la misma clave reciben «en curso» siempre, como el 409 de Stripe.',
   ),
   PASARELA_SEMILLA: conDescripcion(
     v.optional(v.pipe(v.string(), v.regex(/^\S{1,200}$/, 'PASARELA_SEMILLA debe tener de 1 a 200 caracteres sin espacios'))),
@@ -156,6 +169,10 @@ function reglasCruzadas(c: Configuracion): string | undefined {
   if (perfil.latenciaMinMs > perfil.latenciaMaxMs) {
     return `PASARELA_LATENCIA_MIN_MS (${perfil.latenciaMinMs}) no puede superar a la latencia máxima (${perfil.latenciaMaxMs}, de PASARELA_LATENCIA_MAX_MS o del perfil ${c.PASARELA_PERFIL})`;
   }
+  const trasCobro = sumaTasasTrasEnviar(perfil);
+  if (trasCobro > 1 + 1e-9) {
+    return `PASARELA_TASA_EN_CURSO + PASARELA_TASA_SIN_RESPUESTA + PASARELA_TASA_500_TRAS_COBRO (con las del perfil ${c.PASARELA_PERFIL} que no se den) no pueden sumar más de 1 (suman ${+trasCobro.toFixed(6)})`;
+  }
   if (c.BROKER_DUPLICAR_ENTREGAS && c.PULSAR_URL !== undefined) {
     return 'BROKER_DUPLICAR_ENTREGAS solo se admite con el broker embebido (sin PULSAR_URL)';
   }
@@ -166,7 +183,14 @@ function reglasCruzadas(c: Configuracion): string | undefined {
 export function perfilPasarelaSimulada(
   config: Pick<
     Configuracion,
-    'PASARELA_PERFIL' | 'PASARELA_LATENCIA_MIN_MS' | 'PASARELA_LATENCIA_MAX_MS' | 'PASARELA_TASA_RECHAZO' | 'PASARELA_TASA_TRANSITORIO'
+    | 'PASARELA_PERFIL'
+    | 'PASARELA_LATENCIA_MIN_MS'
+    | 'PASARELA_LATENCIA_MAX_MS'
+    | 'PASARELA_TASA_RECHAZO'
+    | 'PASARELA_TASA_TRANSITORIO'
+    | 'PASARELA_TASA_SIN_RESPUESTA'
+    | 'PASARELA_TASA_500_TRAS_COBRO'
+    | 'PASARELA_TASA_EN_CURSO'
   >,
 ): PerfilPasarelaSimulada {
   const base = PERFILES_PASARELA_SIMULADA[config.PASARELA_PERFIL];
@@ -175,6 +199,9 @@ export function perfilPasarelaSimulada(
     latenciaMaxMs: config.PASARELA_LATENCIA_MAX_MS ?? base.latenciaMaxMs,
     tasaRechazo: config.PASARELA_TASA_RECHAZO ?? base.tasaRechazo,
     tasaTransitorio: config.PASARELA_TASA_TRANSITORIO ?? base.tasaTransitorio,
+    tasaSinRespuesta: config.PASARELA_TASA_SIN_RESPUESTA ?? base.tasaSinRespuesta,
+    tasa500TrasCobro: config.PASARELA_TASA_500_TRAS_COBRO ?? base.tasa500TrasCobro,
+    tasaEnCurso: config.PASARELA_TASA_EN_CURSO ?? base.tasaEnCurso,
   };
 }
 

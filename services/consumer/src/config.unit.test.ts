@@ -76,15 +76,28 @@ describe('leerConfiguracion del consumidor', () => {
       latenciaMaxMs: 8000,
       tasaRechazo: 0.5,
       tasaTransitorio: 0,
+      tasaSinRespuesta: 0,
+      tasa500TrasCobro: 0,
+      tasaEnCurso: 0,
     });
     const c = leer({
       DATABASE_URL: URL_PG,
       PASARELA_PERFIL: 'sin-latencia',
       PASARELA_TASA_RECHAZO: '0',
       PASARELA_TASA_TRANSITORIO: '0.25',
+      PASARELA_TASA_SIN_RESPUESTA: '0.03',
+      PASARELA_TASA_500_TRAS_COBRO: '0.01',
       PASARELA_SEMILLA: 'experimento-7',
     });
-    expect(perfilPasarelaSimulada(c)).toEqual({ latenciaMinMs: 0, latenciaMaxMs: 0, tasaRechazo: 0, tasaTransitorio: 0.25 });
+    expect(perfilPasarelaSimulada(c)).toEqual({
+      latenciaMinMs: 0,
+      latenciaMaxMs: 0,
+      tasaRechazo: 0,
+      tasaTransitorio: 0.25,
+      tasaSinRespuesta: 0.03,
+      tasa500TrasCobro: 0.01,
+      tasaEnCurso: 0, // la del perfil
+    });
     expect(c.PASARELA_SEMILLA).toBe('experimento-7');
     expect(perfilPasarelaSimulada(leer({ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '5', PASARELA_LATENCIA_MAX_MS: '5' }))).toMatchObject({
       latenciaMinMs: 5,
@@ -115,6 +128,10 @@ describe('leerConfiguracion del consumidor', () => {
     [{ DATABASE_URL: URL_PG, PASARELA_PERFIL: 'lento' }, 'PASARELA_PERFIL'],
     [{ DATABASE_URL: URL_PG, PASARELA_TASA_RECHAZO: '1.5' }, 'PASARELA_TASA_RECHAZO'],
     [{ DATABASE_URL: URL_PG, PASARELA_TASA_TRANSITORIO: '-0.1' }, 'PASARELA_TASA_TRANSITORIO'],
+    [{ DATABASE_URL: URL_PG, PASARELA_TASA_SIN_RESPUESTA: '1.01' }, 'PASARELA_TASA_SIN_RESPUESTA'],
+    [{ DATABASE_URL: URL_PG, PASARELA_TASA_500_TRAS_COBRO: 'mucho' }, 'PASARELA_TASA_500_TRAS_COBRO'],
+    [{ DATABASE_URL: URL_PG, PASARELA_TASA_EN_CURSO: '-1' }, 'PASARELA_TASA_EN_CURSO'],
+    [{ DATABASE_URL: URL_PG, PASARELA_TASA_EN_CURSO: '0.6', PASARELA_TASA_SIN_RESPUESTA: '0.5' }, 'PASARELA_TASA_EN_CURSO + PASARELA_TASA_SIN_RESPUESTA'],
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MAX_MS: '2.5' }, 'PASARELA_LATENCIA_MAX_MS'],
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '100' }, 'PASARELA_LATENCIA_MIN_MS'], // el perfil local llega a 20
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '10', PASARELA_LATENCIA_MAX_MS: '5' }, 'PASARELA_LATENCIA_MIN_MS'],

@@ -21,11 +21,20 @@ export function uniforme(semilla: Semilla, clave: string, tema: string, intento 
   return huella(semilla, clave, tema, intento).readUIntBE(0, 6) / 2 ** 48;
 }
 
-/** Latencia del intento, en ms, entre `latenciaMinMs` y `latenciaMaxMs` (ambos incluidos). */
-export function latenciaSimulada(perfil: PerfilPasarelaSimulada, semilla: Semilla, clave: string, intento: number): number {
+/**
+ * Latencia del intento, en ms, entre `latenciaMinMs` y `latenciaMaxMs` (ambos incluidos). `tema` separa
+ * esperas distintas del mismo intento (la de la respuesta y la de un cobro que sigue en curso).
+ */
+export function latenciaSimulada(
+  perfil: PerfilPasarelaSimulada,
+  semilla: Semilla,
+  clave: string,
+  intento: number,
+  tema = 'latencia',
+): number {
   const { latenciaMinMs: min, latenciaMaxMs: max } = perfil;
   if (max === min) return min; // incluye el caso 0–0: ni hash ni temporizador
-  return min + Math.floor(uniforme(semilla, clave, 'latencia', intento) * (max - min + 1));
+  return min + Math.floor(uniforme(semilla, clave, tema, intento) * (max - min + 1));
 }
 
 /** ¿Falla este intento de forma transitoria, antes de cobrar? Depende del intento: el reintento puede pasar. */
@@ -33,6 +42,24 @@ export function esTransitorio(perfil: PerfilPasarelaSimulada, semilla: Semilla, 
   if (perfil.tasaTransitorio <= 0) return false;
   if (perfil.tasaTransitorio >= 1) return true;
   return uniforme(semilla, clave, 'transitorio', intento) < perfil.tasaTransitorio;
+}
+
+/**
+ * Cómo falla un intento que llega a decidirse (su cobro o rechazo se registra), o `undefined` si
+ * responde bien: `enCurso` (la decisión se registra después, en segundo plano), `sinRespuesta` (tiempo
+ * agotado tras registrar) o `error500` (HTTP 500 tras registrar). Un solo dado por intento, repartido en
+ * franjas consecutivas de anchura igual a cada tasa: las tres tasas se cumplen exactamente.
+ */
+export type FalloTrasEnviar = 'enCurso' | 'sinRespuesta' | 'error500';
+
+export function falloTrasEnviar(perfil: PerfilPasarelaSimulada, semilla: Semilla, clave: string, intento: number): FalloTrasEnviar | undefined {
+  const { tasaEnCurso, tasaSinRespuesta, tasa500TrasCobro } = perfil;
+  if (tasaEnCurso <= 0 && tasaSinRespuesta <= 0 && tasa500TrasCobro <= 0) return undefined;
+  const u = uniforme(semilla, clave, 'tras-enviar', intento);
+  if (u < tasaEnCurso) return 'enCurso';
+  if (u < tasaEnCurso + tasaSinRespuesta) return 'sinRespuesta';
+  if (u < tasaEnCurso + tasaSinRespuesta + tasa500TrasCobro) return 'error500';
+  return undefined;
 }
 
 /**

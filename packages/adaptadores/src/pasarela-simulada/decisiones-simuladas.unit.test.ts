@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desenlaceDefinitivo, esTransitorio, latenciaSimulada, uniforme } from './decisiones-simuladas.js';
+import { desenlaceDefinitivo, esTransitorio, falloTrasEnviar, latenciaSimulada, uniforme } from './decisiones-simuladas.js';
 import {
   MENSAJES_RECHAZO_SEMILLA,
   PERFIL_LOCAL,
@@ -93,6 +93,48 @@ describe('esTransitorio', () => {
   });
 });
 
+describe('falloTrasEnviar', () => {
+  const sinFallos = { tasaEnCurso: 0, tasaSinRespuesta: 0, tasa500TrasCobro: 0 };
+
+  it('sin tasas: nunca falla; con una tasa en 1: siempre ese fallo', () => {
+    for (const clave of claves(200)) {
+      expect(falloTrasEnviar(perfil(sinFallos), 1, clave, 1)).toBeUndefined();
+      expect(falloTrasEnviar(perfil({ ...sinFallos, tasaEnCurso: 1 }), 1, clave, 1)).toBe('enCurso');
+      expect(falloTrasEnviar(perfil({ ...sinFallos, tasaSinRespuesta: 1 }), 1, clave, 1)).toBe('sinRespuesta');
+      expect(falloTrasEnviar(perfil({ ...sinFallos, tasa500TrasCobro: 1 }), 1, clave, 1)).toBe('error500');
+    }
+  });
+
+  it('determinista por (semilla, clave, intento), y otro intento vuelve a tirar el dado', () => {
+    const p = perfil({ tasaEnCurso: 0.2, tasaSinRespuesta: 0.2, tasa500TrasCobro: 0.2 });
+    for (const clave of claves(100)) {
+      expect(falloTrasEnviar(p, 7, clave, 1)).toBe(falloTrasEnviar(p, 7, clave, 1));
+      expect(Array.from({ length: 30 }, (_, i) => falloTrasEnviar(p, 7, clave, i + 1))).toContain(undefined);
+    }
+  });
+
+  it('reparte un solo dado: cada tasa se cumple (20 000 intentos: 4 % en curso, 5 % sin respuesta, 3 % de 500)', () => {
+    const p = perfil({ tasaEnCurso: 0.04, tasaSinRespuesta: 0.05, tasa500TrasCobro: 0.03 });
+    const cuenta = { enCurso: 0, sinRespuesta: 0, error500: 0 };
+    for (const clave of claves(20_000)) {
+      const f = falloTrasEnviar(p, 3, clave, 1);
+      if (f !== undefined) cuenta[f] += 1;
+    }
+    // σ ≈ 0,0014 para 4 %; cotas de ±4σ.
+    expect(cuenta.enCurso / 20_000).toBeGreaterThan(0.034);
+    expect(cuenta.enCurso / 20_000).toBeLessThan(0.046);
+    expect(cuenta.sinRespuesta / 20_000).toBeGreaterThan(0.044);
+    expect(cuenta.sinRespuesta / 20_000).toBeLessThan(0.056);
+    expect(cuenta.error500 / 20_000).toBeGreaterThan(0.025);
+    expect(cuenta.error500 / 20_000).toBeLessThan(0.035);
+  });
+
+  it('las tres tasas sumando 1: todo intento falla de alguna de las tres maneras', () => {
+    const p = perfil({ tasaEnCurso: 0.5, tasaSinRespuesta: 0.25, tasa500TrasCobro: 0.25 });
+    for (const clave of claves(500)) expect(falloTrasEnviar(p, 1, clave, 1)).toBeDefined();
+  });
+});
+
 describe('desenlaceDefinitivo', () => {
   it('determinista: misma semilla y clave, mismo desenlace; la referencia cambia con la semilla', () => {
     for (const clave of claves(200)) {
@@ -137,12 +179,22 @@ describe('validarPerfilPasarelaSimulada', () => {
     for (const p of [PERFIL_LOCAL, PERFIL_SEMILLA, PERFIL_SIN_LATENCIA]) expect(validarPerfilPasarelaSimulada(p)).toEqual(p);
   });
 
+  it('el perfil local lleva un poco de los fallos (sin «en curso»); el de la semilla, ninguno; sin-latencia es el local sin latencia', () => {
+    expect(PERFIL_LOCAL).toMatchObject({ tasaTransitorio: 0.02, tasaSinRespuesta: 0.01, tasa500TrasCobro: 0.005, tasaEnCurso: 0 });
+    expect(PERFIL_SEMILLA).toMatchObject({ tasaTransitorio: 0, tasaSinRespuesta: 0, tasa500TrasCobro: 0, tasaEnCurso: 0 });
+    expect(PERFIL_SIN_LATENCIA).toEqual({ ...PERFIL_LOCAL, latenciaMinMs: 0, latenciaMaxMs: 0 });
+  });
+
   it.each([
     [{ latenciaMinMs: -1 }, /latenciaMinMs debe ser un entero ≥ 0/],
     [{ latenciaMaxMs: 1.5 }, /latenciaMaxMs debe ser un entero ≥ 0/],
     [{ latenciaMinMs: 30, latenciaMaxMs: 20 }, /latenciaMinMs \(30\) no puede superar a latenciaMaxMs \(20\)/],
     [{ tasaRechazo: 1.1 }, /tasaRechazo debe estar entre 0 y 1/],
     [{ tasaTransitorio: Number.NaN }, /tasaTransitorio debe estar entre 0 y 1/],
+    [{ tasaSinRespuesta: 2 }, /tasaSinRespuesta debe estar entre 0 y 1/],
+    [{ tasa500TrasCobro: -0.5 }, /tasa500TrasCobro debe estar entre 0 y 1/],
+    [{ tasaEnCurso: Number.POSITIVE_INFINITY }, /tasaEnCurso debe estar entre 0 y 1/],
+    [{ tasaEnCurso: 0.6, tasaSinRespuesta: 0.3, tasa500TrasCobro: 0.2 }, /no puede superar 1 \(suman 1\.1/],
   ])('rechaza %o', (cambios, mensaje) => {
     expect(() => validarPerfilPasarelaSimulada(perfil(cambios))).toThrow(mensaje);
   });

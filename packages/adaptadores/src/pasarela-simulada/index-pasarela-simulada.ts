@@ -14,6 +14,7 @@ export {
   PERFIL_LOCAL,
   PERFIL_SEMILLA,
   PERFIL_SIN_LATENCIA,
+  sumaTasasTrasEnviar,
   validarPerfilPasarelaSimulada,
   type NombrePerfilPasarelaSimulada,
   type PerfilPasarelaSimulada,

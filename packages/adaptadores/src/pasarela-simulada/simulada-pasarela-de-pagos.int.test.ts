@@ -1,4 +1,5 @@
-import { probarContratoPasarela, type DesenlaceForzado } from '@aeropartners/aplicacion/testing';
+import { crearManejadorEventos, crearManejadorProcesarPago } from '@aeropartners/aplicacion';
+import { RepositorioPagosEnMemoria, idsSecuenciales, probarContratoPasarela, relojFijo, type DesenlaceForzado } from '@aeropartners/aplicacion/testing';
 import { Dinero, type ResultadoPago, type SolicitudCobro } from '@aeropartners/dominio';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
@@ -68,11 +69,23 @@ function fabricaSimulada(configuracion: ConfiguracionPasarelaSimulada, fuente: '
   };
 }
 
-const soloExitos = { latenciaMaxMs: 0, tasaRechazo: 0, tasaTransitorio: 0 };
-const inestable = { latenciaMaxMs: 3, tasaRechazo: 0.4, tasaTransitorio: 0.4 };
-probarContratoPasarela('simulada, 0 ms, sin rechazos ni transitorios', fabricaSimulada(soloExitos));
-probarContratoPasarela('simulada, perfil local (0–20 ms, 10 % rechazos, 2 % transitorios)', fabricaSimulada(PERFIL_LOCAL));
-probarContratoPasarela('simulada, inestable (0–3 ms, 40 % rechazos, 40 % transitorios)', fabricaSimulada(inestable));
+/** Ningún fallo: para los tests que miran otra cosa (las tasas que no se dan vienen del perfil local). */
+const sinFallos = { tasaTransitorio: 0, tasaSinRespuesta: 0, tasa500TrasCobro: 0, tasaEnCurso: 0 } as const;
+const soloExitos = { latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos };
+const inestable = {
+  latenciaMaxMs: 3,
+  tasaRechazo: 0.4,
+  tasaTransitorio: 0.4,
+  tasaSinRespuesta: 0.2,
+  tasa500TrasCobro: 0.1,
+  tasaEnCurso: 0.2,
+};
+probarContratoPasarela('simulada, 0 ms, sin rechazos ni fallos', fabricaSimulada(soloExitos));
+probarContratoPasarela('simulada, perfil local', fabricaSimulada(PERFIL_LOCAL));
+probarContratoPasarela(
+  'simulada, inestable (0–3 ms, 40 % rechazos, 40 % transitorios; tras enviar: 20 % en curso, 20 % sin respuesta, 10 % de 500)',
+  fabricaSimulada(inestable),
+);
 probarContratoPasarela('simulada sobre un pool de pg', fabricaSimulada({ ...inestable, tasaRechazo: 0.1 }, 'pool'));
 
 // ── Casos propios de la pasarela simulada ────────────────────────────────────
@@ -96,13 +109,15 @@ function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
   };
 }
 
-async function cobrarHastaDefinitivo(pasarela: SimuladaPasarelaDePagos, s: SolicitudCobro, tipos?: string[]): Promise<ResultadoPago> {
+/** Reintenta con la misma clave mientras sea incierto (con una espera: un cobro en curso termina solo). */
+async function cobrarHastaDefinitivo(pasarela: SimuladaPasarelaDePagos, s: SolicitudCobro, respuestas?: ResultadoPago[]): Promise<ResultadoPago> {
   for (let i = 0; i < 100; i += 1) {
     const r = await pasarela.cobrar(s);
-    tipos?.push(r.tipo);
+    respuestas?.push(r);
     if (r.tipo !== 'incierto') return r;
+    await new Promise((resolver) => setTimeout(resolver, 1));
   }
-  throw new Error('demasiados transitorios');
+  throw new Error('demasiados inciertos');
 }
 
 /** Ejecuta `tarea` sobre cada elemento con `enParalelo` a la vez como mucho. */
@@ -185,18 +200,19 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(await cargosDe(db, cobro.idPago)).toHaveLength(1);
   });
 
-  it('dos procesos (dos pools) con 20 llamadas simultáneas y la misma clave: exactamente una fila y un solo desenlace', async () => {
+  it('dos procesos (dos pools) con 20 llamadas simultáneas y la misma clave: una fila, un solo desenlace, y las demás «en curso»', async () => {
     const s = solicitud();
     // Semillas distintas: cada «proceso» decidiría otra cosa (otra referencia, quizá otro tipo); solo uno gana.
-    const { esperar, esperas } = barrera(20);
-    const comun = { latenciaMinMs: 1, latenciaMaxMs: 1, tasaRechazo: 0.5, tasaTransitorio: 0, esperar };
+    const { esperar, esperas } = barrera(2);
+    const comun = { latenciaMinMs: 1, latenciaMaxMs: 1, tasaRechazo: 0.5, ...sinFallos, esperar };
     const a = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 'proceso-a', ...comun });
     const b = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 'proceso-b', ...comun });
 
     const resultados = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).cobrar(s)));
 
-    // La barrera garantiza que las 20 pasaron la búsqueda sin ver nada y compitieron en el INSERT.
-    expect(esperas).toHaveLength(20);
+    // En cada instancia, la primera llamada sigue y las otras nueve reciben «en curso» (el 409 de Stripe);
+    // la barrera garantiza que las dos que siguieron pasaron la búsqueda sin ver nada y compitieron en el INSERT.
+    expect(esperas).toHaveLength(2);
     const filas = await cargosDe(db, s.idPago);
     expect(filas).toHaveLength(1);
     const fila = filas[0]!;
@@ -204,19 +220,23 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
       fila.resultado === 'exitoso'
         ? { tipo: 'exitoso', referenciaTransaccion: fila.referenciaTransaccion! }
         : { tipo: 'rechazado', mensaje: fila.mensaje! };
-    for (const r of resultados) expect(r).toEqual(esperado);
+    const definitivos = resultados.filter((r) => r.tipo !== 'incierto');
+    expect(definitivos).toEqual([esperado, esperado]);
+    for (const r of resultados.filter((x) => x.tipo === 'incierto')) expect(r).toMatchObject({ mensaje: expect.stringContaining('petición en curso') });
     const total = sumar(a.contadores(), b.contadores());
-    expect(total).toMatchObject({ llamadas: 20, repeticionesAbsorbidas: 19, carrerasPerdidas: 19, transitorios: 0 });
+    expect(total).toMatchObject({ llamadas: 20, enCurso: 18, repeticionesAbsorbidas: 1, carrerasPerdidas: 1, transitorios: 0 });
     expect(total.cargosNuevos + total.rechazosNuevos).toBe(1);
   });
 
   it('dos procesos con latencia real y 20 llamadas con la misma clave: una fila', async () => {
     const s = solicitud();
-    const comun = { latenciaMinMs: 0, latenciaMaxMs: 5, tasaRechazo: 0, tasaTransitorio: 0 };
+    const comun = { latenciaMinMs: 0, latenciaMaxMs: 5, tasaRechazo: 0, ...sinFallos };
     const a = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 1, ...comun });
     const b = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 2, ...comun });
     const resultados = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? a : b).cobrar(s)));
-    expect(new Set(resultados.map((r) => JSON.stringify(r))).size).toBe(1);
+    const definitivos = resultados.filter((r) => r.tipo !== 'incierto');
+    expect(definitivos.length).toBeGreaterThan(0);
+    expect(new Set(definitivos.map((r) => JSON.stringify(r))).size).toBe(1);
     expect(await cargosDe(db, s.idPago)).toHaveLength(1);
     expect(sumar(a.contadores(), b.contadores()).cargosNuevos).toBe(1);
   });
@@ -230,7 +250,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     });
     const compartida = solicitud();
     idsPago.push(compartida.idPago);
-    const pasarela = crearPasarelaSimulada({ pool: nuevoPool(), latenciaMaxMs: 0, tasaRechazo: 0.3, tasaTransitorio: 0 });
+    const pasarela = crearPasarelaSimulada({ pool: nuevoPool(), latenciaMaxMs: 0, tasaRechazo: 0.3, ...sinFallos });
     const todas = [...distintas, ...Array.from({ length: 20 }, () => compartida)];
     const resultados = await Promise.all(todas.map((s) => pasarela.cobrar(s)));
 
@@ -240,16 +260,17 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     );
     expect(rows[0]!.n).toBe(201);
     expect(await cargosDe(db, compartida.idPago)).toHaveLength(1);
-    expect(new Set(resultados.slice(200).map((r) => JSON.stringify(r))).size).toBe(1);
+    // De las 20 con la clave compartida, la primera decide y las demás llegan mientras sigue en curso.
+    expect(resultados.slice(200).filter((r) => r.tipo !== 'incierto')).toHaveLength(1);
     const c = pasarela.contadores();
-    expect(c).toMatchObject({ llamadas: 220, repeticionesAbsorbidas: 19, transitorios: 0, clavesReutilizadas: 0 });
+    expect(c).toMatchObject({ llamadas: 220, enCurso: 19, repeticionesAbsorbidas: 0, transitorios: 0, clavesReutilizadas: 0 });
     expect(c.cargosNuevos + c.rechazosNuevos).toBe(201);
   });
 
   it('tras una caída, otro proceso con la misma clave devuelve lo guardado y no cobra otra vez', async () => {
     const s = solicitud();
     const poolA = nuevoPool();
-    const a = crearPasarelaSimulada({ pool: poolA, semilla: 'antes', latenciaMaxMs: 0, tasaRechazo: 0, tasaTransitorio: 0 });
+    const a = crearPasarelaSimulada({ pool: poolA, semilla: 'antes', latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos });
     const antes = await a.cobrar(s);
     await poolA.end(); // el proceso muere
 
@@ -259,8 +280,9 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(await cargosDe(db, s.idPago)).toHaveLength(1);
   });
 
-  it('determinista dada la semilla: la misma secuencia de transitorios y los mismos desenlaces', async () => {
-    const configuracion = { latenciaMaxMs: 0, tasaRechazo: 0.5, tasaTransitorio: 0.3 };
+  it('determinista dada la semilla: la misma secuencia de fallos y los mismos desenlaces', async () => {
+    // Sin «en curso»: su registro en segundo plano depende del reloj, y con él el número de reintentos.
+    const configuracion = { latenciaMaxMs: 0, tasaRechazo: 0.5, tasaTransitorio: 0.3, tasaSinRespuesta: 0.1, tasa500TrasCobro: 0.1, tasaEnCurso: 0 };
     const pagos = Array.from({ length: 100 }, (_, i) => solicitud({ idPago: uuidFijo(0xd7, i), claveIdempotencia: uuidFijo(0xd7, i) }));
     const ids = pagos.map((p) => p.idPago);
 
@@ -269,9 +291,9 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
       const pasarela = crearPasarelaSimulada({ db, semilla, ...configuracion });
       const salida = [];
       for (const p of pagos) {
-        const tipos: string[] = [];
-        const final = await cobrarHastaDefinitivo(pasarela, p, tipos);
-        salida.push({ tipos, final });
+        const respuestas: ResultadoPago[] = [];
+        const final = await cobrarHastaDefinitivo(pasarela, p, respuestas);
+        salida.push({ respuestas, final });
       }
       return salida;
     }
@@ -282,31 +304,52 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
 
     expect(segunda).toEqual(primera);
     expect(otraSemilla).not.toEqual(primera);
-    // Hubo de todo, y el desenlace definitivo es el de (semilla, clave), sin importar los transitorios.
-    const tipos = primera.flatMap((r) => r.tipos);
-    expect(tipos).toContain('incierto');
+    // Hubo de todo, y el desenlace definitivo es el de (semilla, clave), sin importar los fallos.
+    const mensajes = primera.flatMap((r) => r.respuestas.flatMap((x) => (x.tipo === 'incierto' ? [x.mensaje] : [])));
+    expect(mensajes.some((m) => m.includes('antes de cobrar'))).toBe(true);
+    expect(mensajes.some((m) => m.includes('Tiempo agotado'))).toBe(true);
+    expect(mensajes.some((m) => m.includes('HTTP 500'))).toBe(true);
+    const tipos = primera.flatMap((r) => r.respuestas.map((x) => x.tipo));
     expect(tipos).toContain('rechazado');
     expect(tipos).toContain('exitoso');
     for (const [i, p] of pagos.entries()) {
       expect(primera[i]?.final).toEqual(
-        desenlaceDefinitivo({ latenciaMinMs: 0, ...configuracion }, 7, p.claveIdempotencia, MENSAJES_RECHAZO_SEMILLA, 'ch_sim_'),
+        desenlaceDefinitivo({ ...PERFIL_LOCAL, ...configuracion }, 7, p.claveIdempotencia, MENSAJES_RECHAZO_SEMILLA, 'ch_sim_'),
       );
     }
-    // La columna intentos guarda en qué intento se decidió.
+    // La columna intentos guarda en qué intento se decidió: el primero que no falló antes de cobrar.
     const ultima = otraSemilla.at(-1)!;
-    expect((await cargosDe(db, pagos.at(-1)!.idPago))[0]?.intentos).toBe(ultima.tipos.length);
+    const decidido = ultima.respuestas.findIndex((r) => r.tipo !== 'incierto' || !r.mensaje.includes('antes de cobrar')) + 1;
+    expect((await cargosDe(db, pagos.at(-1)!.idPago))[0]?.intentos).toBe(decidido);
   });
 
-  it('2 000 claves sin latencia: las tasas de rechazo y de transitorios se respetan (cota holgada)', async () => {
-    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0.1, tasaTransitorio: 0.05, semilla: 2_000 });
+  it('2 000 claves sin latencia: las tasas de rechazo y de cada fallo se respetan (cota holgada), y nunca dos cargos', async () => {
+    const pasarela = crearPasarelaSimulada({
+      db,
+      latenciaMaxMs: 0,
+      tasaRechazo: 0.1,
+      tasaTransitorio: 0.05,
+      tasaEnCurso: 0.04,
+      tasaSinRespuesta: 0.05,
+      tasa500TrasCobro: 0.03,
+      semilla: 2_000,
+    });
     const pagos = Array.from({ length: 2_000 }, () => solicitud());
     const primeros = await enLotes(pagos, 50, (p) => pasarela.cobrar(p));
     const finales = await enLotes(pagos, 50, (p) => cobrarHastaDefinitivo(pasarela, p));
+    await pasarela.esperarEnSegundoPlano();
 
-    const transitorios = primeros.filter((r) => r.tipo === 'incierto').length / 2_000;
+    const fraccion = (texto: string) => primeros.filter((r) => r.tipo === 'incierto' && r.mensaje.includes(texto)).length / 2_000;
     const rechazos = finales.filter((r) => r.tipo === 'rechazado').length / 2_000;
-    expect(transitorios).toBeGreaterThan(0.025); // esperado 0,05; σ ≈ 0,005
-    expect(transitorios).toBeLessThan(0.075);
+    // σ ≈ 0,005 para cada fallo; los posteriores al envío solo en el 95 % que no falló antes de cobrar.
+    expect(fraccion('antes de cobrar')).toBeGreaterThan(0.03); // esperado 0,05
+    expect(fraccion('antes de cobrar')).toBeLessThan(0.07);
+    expect(fraccion('sigue procesando')).toBeGreaterThan(0.02); // esperado 0,038
+    expect(fraccion('sigue procesando')).toBeLessThan(0.056);
+    expect(fraccion('Tiempo agotado')).toBeGreaterThan(0.03); // esperado 0,0475
+    expect(fraccion('Tiempo agotado')).toBeLessThan(0.065);
+    expect(fraccion('HTTP 500')).toBeGreaterThan(0.014); // esperado 0,0285
+    expect(fraccion('HTTP 500')).toBeLessThan(0.043);
     expect(rechazos).toBeGreaterThan(0.07); // esperado 0,10; σ ≈ 0,007
     expect(rechazos).toBeLessThan(0.13);
 
@@ -315,6 +358,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     const c = pasarela.contadores();
     expect(c.cargosNuevos + c.rechazosNuevos).toBe(2_000);
     expect(c.rechazosNuevos / 2_000).toBe(rechazos);
+    expect(c.completadosEnSegundoPlano).toBeGreaterThanOrEqual(primeros.filter((r) => r.tipo === 'incierto' && r.mensaje.includes('sigue procesando')).length);
   });
 
   it('perfil semilla: latencias de 2 a 8 s y la mitad rechazados con sus mensajes (sin esperar de verdad)', async () => {
@@ -350,7 +394,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(siempre.contadores()).toMatchObject({ llamadas: 30, transitorios: 30, cargosNuevos: 0, rechazosNuevos: 0 });
 
     // Cuando la pasarela se recupera, el reintento con la misma clave cobra una vez.
-    const recuperada = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaTransitorio: 0, tasaRechazo: 0 });
+    const recuperada = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos });
     await Promise.all(pagos.map((p) => recuperada.cobrar(p)));
     for (const p of pagos) expect(await contarExitosos(p.idPago)).toBe(1);
   });
@@ -358,11 +402,11 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
   it('latencia 0: ningún temporizador; con latencia, solo los intentos nuevos esperan (las repeticiones no)', async () => {
     const esperas: number[] = [];
     const esperar = async (ms: number) => void esperas.push(ms);
-    const sinLatencia = crearPasarelaSimulada({ db, latenciaMinMs: 0, latenciaMaxMs: 0, tasaTransitorio: 0.5, esperar });
+    const sinLatencia = crearPasarelaSimulada({ db, latenciaMinMs: 0, latenciaMaxMs: 0, ...sinFallos, tasaTransitorio: 0.5, esperar });
     for (let i = 0; i < 50; i += 1) await sinLatencia.cobrar(solicitud());
     expect(esperas).toEqual([]);
 
-    const conLatencia = crearPasarelaSimulada({ db, latenciaMinMs: 5, latenciaMaxMs: 5, tasaTransitorio: 0, esperar });
+    const conLatencia = crearPasarelaSimulada({ db, latenciaMinMs: 5, latenciaMaxMs: 5, ...sinFallos, esperar });
     const s = solicitud();
     await conLatencia.cobrar(s);
     await conLatencia.cobrar(s);
@@ -370,8 +414,8 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     expect(esperas).toEqual([5]);
   });
 
-  it('la misma clave con otro monto, moneda o pago: rechazado sin cobrar, y lo guardado sigue igual', async () => {
-    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, tasaTransitorio: 0 });
+  it('la misma clave con otro monto, moneda o pago: incierto (conflicto de clave) sin cobrar, y lo guardado sigue igual', async () => {
+    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos });
     const s = solicitud();
     const original = await pasarela.cobrar(s);
     const otras = [
@@ -381,8 +425,10 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     ];
     for (const otra of otras) {
       expect(await pasarela.cobrar(otra)).toEqual({
-        tipo: 'rechazado',
-        mensaje: `La clave de idempotencia ${s.claveIdempotencia} ya se usó con otros parámetros (pago ${s.idPago}, 150.75 USD): no se cobró nada con esta solicitud.`,
+        tipo: 'incierto',
+        mensaje:
+          `La clave de idempotencia ${s.claveIdempotencia} ya se usó con otros parámetros (pago ${s.idPago}, 150.75 USD): ` +
+          'no se cobró nada con esta solicitud, pero la primera con esa clave pudo cobrar; hay que preguntar por el pago.',
       });
     }
     expect(pasarela.contadores()).toMatchObject({ clavesReutilizadas: 3, cargosNuevos: 1 });
@@ -402,8 +448,260 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
 
   it('rechaza una configuración imposible al construirse', () => {
     expect(() => crearPasarelaSimulada({ db, tasaRechazo: 2 })).toThrow(/tasaRechazo debe estar entre 0 y 1/);
+    expect(() => crearPasarelaSimulada({ db, tasa500TrasCobro: -0.1 })).toThrow(/tasa500TrasCobro debe estar entre 0 y 1/);
+    expect(() => crearPasarelaSimulada({ db, tasaEnCurso: 0.5, tasaSinRespuesta: 0.4, tasa500TrasCobro: 0.2 })).toThrow(
+      /no puede superar 1 \(suman 1\.1/,
+    );
     expect(() => crearPasarelaSimulada({ db, latenciaMinMs: 10, latenciaMaxMs: 5 })).toThrow(/no puede superar/);
     expect(() => crearPasarelaSimulada({ db, mensajesRechazo: [] })).toThrow(/mensajes de rechazo/);
+  });
+});
+
+describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
+  const consulta = (s: SolicitudCobro) => ({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza });
+
+  /** Una espera que el test suelta a mano: `pendientes` dice cuántas hay retenidas. */
+  function esperaRetenida() {
+    const sueltas: (() => void)[] = [];
+    return {
+      esperar: () => new Promise<void>((r) => sueltas.push(r)),
+      pendientes: () => sueltas.length,
+      soltar: () => sueltas.splice(0).forEach((r) => r()),
+    };
+  }
+
+  async function hasta(condicion: () => boolean): Promise<void> {
+    for (let i = 0; i < 500 && !condicion(); i += 1) await new Promise((r) => setTimeout(r, 2));
+    if (!condicion()) throw new Error('la condición no se cumplió a tiempo');
+  }
+
+  it('cobro registrado con la respuesta perdida: incierto, un cargo en el libro, consultar lo ve, y el reintento devuelve lo guardado', async () => {
+    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos, tasaSinRespuesta: 1 });
+    const s = solicitud();
+
+    const primero = await pasarela.cobrar(s);
+
+    expect(primero).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('Tiempo agotado') });
+    const filas = await cargosDe(db, s.idPago);
+    expect(filas).toMatchObject([{ resultado: 'exitoso' }]);
+    const guardado = { tipo: 'exitoso', referenciaTransaccion: filas[0]!.referenciaTransaccion };
+    expect(await pasarela.consultar(consulta(s))).toEqual(guardado);
+    expect(await pasarela.cobrar(s)).toEqual(guardado);
+    expect(await contarExitosos(s.idPago)).toBe(1);
+    expect(pasarela.contadores()).toMatchObject({ llamadas: 2, cargosNuevos: 1, respuestasPerdidas: 1, repeticionesAbsorbidas: 1, consultas: 1 });
+  });
+
+  it('500 tras cobrar: incierto con un mensaje de HTTP 500, el cargo registrado, y consultar lo ve', async () => {
+    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos, tasa500TrasCobro: 1 });
+    const s = solicitud();
+    expect(await pasarela.cobrar(s)).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('HTTP 500') });
+    expect(await pasarela.consultar(consulta(s))).toMatchObject({ tipo: 'exitoso' });
+    expect(await contarExitosos(s.idPago)).toBe(1);
+    expect(pasarela.contadores()).toMatchObject({ cargosNuevos: 1, errores500TrasCobro: 1 });
+  });
+
+  it('un rechazo con la respuesta perdida: incierto, ningún cargo, y consultar dice rechazado', async () => {
+    const pasarela = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 1, ...sinFallos, tasaSinRespuesta: 1 });
+    const s = solicitud();
+    expect((await pasarela.cobrar(s)).tipo).toBe('incierto');
+    expect(await pasarela.consultar(consulta(s))).toEqual({ tipo: 'rechazado', mensaje: expect.toBeOneOf([...MENSAJES_RECHAZO_SEMILLA]) });
+    expect(await contarExitosos(s.idPago)).toBe(0);
+  });
+
+  it('dos llamadas simultáneas con la misma clave en la instancia: la segunda recibe «en curso» sin hacer nada, y consultar es incierto mientras tanto', async () => {
+    const espera = esperaRetenida();
+    const pasarela = crearPasarelaSimulada({ db, latenciaMinMs: 1, latenciaMaxMs: 1, tasaRechazo: 0, ...sinFallos, esperar: espera.esperar });
+    const s = solicitud();
+
+    const primera = pasarela.cobrar(s);
+    await hasta(() => espera.pendientes() === 1); // la primera está dentro, esperando su latencia
+    expect(await pasarela.cobrar(s)).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('petición en curso') });
+    expect(await pasarela.consultar(consulta(s))).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('aún está procesando') });
+    expect(espera.pendientes(), 'la segunda no llegó a esperar ni a decidir').toBe(1);
+
+    espera.soltar();
+    const hecho = await primera;
+    expect(hecho.tipo).toBe('exitoso');
+    expect(await pasarela.consultar(consulta(s))).toEqual(hecho);
+    expect(await pasarela.cobrar(s)).toEqual(hecho);
+    expect(pasarela.contadores()).toMatchObject({ llamadas: 3, enCurso: 1, cargosNuevos: 1, repeticionesAbsorbidas: 1 });
+  });
+
+  it('en curso en segundo plano: incierto; mientras tanto consultar es incierto y la clave está «en curso»; después, lo registrado', async () => {
+    const espera = esperaRetenida();
+    const pasarela = crearPasarelaSimulada({ db, latenciaMinMs: 2, latenciaMaxMs: 2, tasaRechazo: 0.5, ...sinFallos, tasaEnCurso: 1, esperar: espera.esperar });
+    const s = solicitud();
+    const respuesta = pasarela.cobrar(s);
+    await hasta(() => espera.pendientes() === 1);
+    espera.soltar(); // la latencia de la respuesta
+
+    expect(await respuesta).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('sigue procesando') });
+    await hasta(() => espera.pendientes() === 1); // el cobro sigue, en segundo plano
+    expect(await cargosDe(db, s.idPago)).toEqual([]);
+    expect(await pasarela.consultar(consulta(s))).toMatchObject({ tipo: 'incierto' });
+    expect(await pasarela.cobrar(s)).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('petición en curso') });
+
+    espera.soltar();
+    await pasarela.esperarEnSegundoPlano();
+    const esperado = desenlaceDefinitivo(pasarela.perfil, pasarela.semilla, s.claveIdempotencia, MENSAJES_RECHAZO_SEMILLA, 'ch_sim_');
+    expect(await pasarela.consultar(consulta(s))).toEqual(esperado);
+    expect(await pasarela.cobrar(s)).toEqual(esperado);
+    expect(await cargosDe(db, s.idPago)).toHaveLength(1);
+    expect(pasarela.contadores()).toMatchObject({ enCurso: 2, completadosEnSegundoPlano: 1, cargosNuevos: esperado.tipo === 'exitoso' ? 1 : 0 });
+  });
+
+  it('en segundo plano con el libro caído: nada registrado, y otro proceso decide de nuevo con la misma clave', async () => {
+    const poolQueCae = nuevoPool(base.url, 2);
+    let cortar!: () => void;
+    const cortado = new Promise<void>((r) => {
+      cortar = r;
+    });
+    const a = crearPasarelaSimulada({
+      pool: poolQueCae,
+      latenciaMinMs: 1,
+      latenciaMaxMs: 1,
+      tasaRechazo: 0,
+      ...sinFallos,
+      tasaEnCurso: 1,
+      // La primera espera es la de la respuesta; la segunda, la del cobro en segundo plano: el libro cae ahí.
+      esperar: async () => {
+        if (a.contadores().enCurso === 0) return;
+        await poolQueCae.end();
+        cortar();
+      },
+    });
+    const s = solicitud();
+    expect((await a.cobrar(s)).tipo).toBe('incierto');
+    await cortado;
+    await a.esperarEnSegundoPlano();
+    expect(a.contadores()).toMatchObject({ perdidosEnSegundoPlano: 1, completadosEnSegundoPlano: 0, cargosNuevos: 0 });
+
+    const b = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos });
+    expect(await b.consultar(consulta(s))).toEqual({ tipo: 'sinCobro' });
+    expect((await b.cobrar(s)).tipo).toBe('exitoso');
+    expect(await contarExitosos(s.idPago)).toBe(1);
+  });
+
+  const tasasAltas = {
+    latenciaMinMs: 0,
+    latenciaMaxMs: 3,
+    tasaRechazo: 0.3,
+    tasaTransitorio: 0.2,
+    tasaEnCurso: 0.2,
+    tasaSinRespuesta: 0.2,
+    tasa500TrasCobro: 0.15,
+  };
+
+  it('tasas altas, dos instancias sobre el mismo libro y llamadas simultáneas: cobrar → incierto → consultar → reintento acaba con un cargo por exitoso y ninguno por rechazo', async () => {
+    const pagos = Array.from({ length: 300 }, () => solicitud());
+    // La primera ronda espera en la latencia hasta que las 600 primeras llamadas (una por pago e instancia;
+    // las otras reciben «en curso») han pasado la búsqueda: así compiten de verdad por registrar.
+    const { esperar, esperas } = barrera(600);
+    const a = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 'instancia-a', ...tasasAltas, latenciaMinMs: 1, esperar });
+    const b = crearPasarelaSimulada({ pool: nuevoPool(), semilla: 'instancia-b', ...tasasAltas, latenciaMinMs: 1, esperar });
+
+    // Primera ronda: cuatro llamadas simultáneas por pago, dos en cada instancia, todas a la vez.
+    await Promise.all(pagos.flatMap((p) => [a.cobrar(p), b.cobrar(p), a.cobrar(p), b.cobrar(p)]));
+    expect(esperas.length).toBeGreaterThanOrEqual(600);
+
+    // Después, como el consumidor: ante un incierto se pregunta, y solo sin cobro se vuelve a cobrar.
+    const finales = await enLotes(pagos, 50, async (p) => {
+      for (let vuelta = 0; vuelta < 200; vuelta += 1) {
+        const instancia = vuelta % 2 === 0 ? a : b;
+        const estado = await instancia.consultar(consulta(p));
+        if (estado.tipo === 'exitoso' || estado.tipo === 'rechazado') return estado;
+        if (estado.tipo === 'sinCobro') {
+          const r = await instancia.cobrar(p);
+          if (r.tipo !== 'incierto') return r;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      throw new Error(`el pago ${p.idPago} no se aclaró`);
+    });
+    await Promise.all([a.esperarEnSegundoPlano(), b.esperarEnSegundoPlano()]);
+
+    const porPago = await contarCargosPorPago(db);
+    for (const [i, p] of pagos.entries()) {
+      const final = finales[i]!;
+      const filas = await cargosDe(db, p.idPago);
+      expect(filas, `una sola decisión por clave para ${p.idPago}`).toHaveLength(1);
+      expect(porPago.get(p.idPago)).toBe(final.tipo === 'exitoso' ? 1 : 0);
+      if (final.tipo === 'exitoso') expect(filas[0]?.referenciaTransaccion).toBe(final.referenciaTransaccion);
+    }
+    // Hubo de cada fallo (si no, el test no prueba lo que dice), y de ambos desenlaces.
+    const total = sumar(a.contadores(), b.contadores());
+    expect(total.transitorios).toBeGreaterThan(0);
+    expect(total.respuestasPerdidas).toBeGreaterThan(0);
+    expect(total.errores500TrasCobro).toBeGreaterThan(0);
+    expect(total.completadosEnSegundoPlano).toBeGreaterThan(0);
+    expect(total.enCurso).toBeGreaterThan(total.completadosEnSegundoPlano); // también las simultáneas
+    expect(total.carrerasPerdidas).toBeGreaterThan(0); // las dos instancias compitieron por la misma clave
+    expect(finales.filter((f) => f.tipo === 'exitoso').length).toBeGreaterThan(0);
+    expect(finales.filter((f) => f.tipo === 'rechazado').length).toBeGreaterThan(0);
+  });
+
+  it('con el manejador real del consumidor, dos consumidores y entregas duplicadas: cada EXITOSO con un cargo y su referencia, cada FALLIDO sin cargo', async () => {
+    const repo = new RepositorioPagosEnMemoria();
+    const nuevoId = idsSecuenciales(0x5e9);
+    const reloj = relojFijo(new Date());
+    const consumidor = (titular: string) =>
+      crearManejadorEventos({
+        suscripcion: 'consumidor-pagos',
+        repositorio: repo,
+        inbox: repo,
+        turnos: repo,
+        pasarela: crearPasarelaSimulada({ pool: nuevoPool(), semilla: titular, ...tasasAltas }),
+        titular,
+        duracionTurnoMs: 30_000,
+        reloj,
+        nuevoId,
+        intentosPasarela: 3,
+        backoffPasarelaMs: 1,
+      });
+    const consumidores = [consumidor('consumidor-a'), consumidor('consumidor-b')];
+    const registrar = crearManejadorProcesarPago({ repositorio: repo, reloj, nuevoId });
+    const pendientes = [];
+    for (let i = 0; i < 150; i += 1) {
+      const r = await registrar({
+        tipo: 'ProcesarPago',
+        idSocio: 'socio-1',
+        idAfiliado: 'afiliado-1',
+        monto: '150.75',
+        moneda: 'USD',
+        referenciaPago: `REF-${i}`,
+        traza: { idCorrelacion: `corr-${i}` },
+      });
+      if (!r.ok) throw new Error('no se creó el pago');
+      pendientes.push(repo.outbox.find((f) => f.evento.idPago === r.valor.pago.id)!.evento);
+    }
+
+    // Cada evento llega a los dos consumidores a la vez, y se reentrega mientras el pago no termine.
+    await enLotes(pendientes, 30, async (evento) => {
+      for (let entrega = 0; entrega < 100; entrega += 1) {
+        await Promise.all(consumidores.map((manejar) => manejar(evento, { idCorrelacion: 'corr' })));
+        const pago = await repo.obtener(evento.idPago);
+        if (pago?.estado === 'EXITOSO' || pago?.estado === 'FALLIDO') return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      throw new Error(`el pago ${evento.idPago} no terminó`);
+    });
+
+    const porPago = await contarCargosPorPago(db);
+    const estados = { EXITOSO: 0, FALLIDO: 0 };
+    for (const evento of pendientes) {
+      const pago = (await repo.obtener(evento.idPago))!;
+      if (pago.estado === 'EXITOSO') {
+        estados.EXITOSO += 1;
+        expect(porPago.get(pago.id), `cargos del pago EXITOSO ${pago.id}`).toBe(1);
+        expect((await cargosDe(db, pago.id)).find((c) => c.resultado === 'exitoso')?.referenciaTransaccion).toBe(pago.referenciaTransaccion);
+      } else {
+        expect(pago.estado).toBe('FALLIDO');
+        estados.FALLIDO += 1;
+        expect(porPago.get(pago.id) ?? 0, `cargos del pago FALLIDO ${pago.id}`).toBe(0);
+      }
+    }
+    expect(estados.EXITOSO).toBeGreaterThan(0);
+    expect(estados.FALLIDO).toBeGreaterThan(0);
   });
 });
 
@@ -445,14 +743,14 @@ describe('libro de cargos en una base propia', () => {
 
   it('contarCargosPorPago y resumirLibroCargos: detectan un pago cobrado dos veces con claves distintas', async () => {
     await prepararPasarelaSimulada(poolPropio);
-    const pasarela = crearPasarelaSimulada({ pool: poolPropio, latenciaMaxMs: 0, tasaTransitorio: 0, tasaRechazo: 0 });
+    const pasarela = crearPasarelaSimulada({ pool: poolPropio, latenciaMaxMs: 0, tasaRechazo: 0, ...sinFallos });
     const uno = solicitud();
     const doble = solicitud();
     const rechazado = solicitud();
     await pasarela.cobrar(uno);
     await pasarela.cobrar(doble);
     await pasarela.cobrar({ ...doble, claveIdempotencia: `${doble.idPago}-otra` }); // un consumidor con otra clave: el error a detectar
-    await crearPasarelaSimulada({ pool: poolPropio, latenciaMaxMs: 0, tasaTransitorio: 0, tasaRechazo: 1 }).cobrar(rechazado);
+    await crearPasarelaSimulada({ pool: poolPropio, latenciaMaxMs: 0, tasaRechazo: 1, ...sinFallos }).cobrar(rechazado);
 
     expect(await contarCargosPorPago(poolPropio)).toEqual(
       new Map([

@@ -6,24 +6,19 @@ import {
   type ResultadoPago,
   type SolicitudCobro,
 } from '@aeropartners/dominio';
-import { sql, type Kysely } from 'kysely';
-import { AgrupadorPorLotes, type Pendiente } from '../postgres/agrupador-por-lotes.js';
+import type { Kysely } from 'kysely';
 import type { PoolPostgres } from '../postgres/pool-postgres.js';
-import { conReintentos, esErrorDeDatos } from '../postgres/sentencias-escritura.js';
 import {
   desenlaceDefinitivo,
   esTransitorio,
+  falloTrasEnviar,
   latenciaSimulada,
   type DesenlaceDefinitivo,
+  type FalloTrasEnviar,
   type Semilla,
 } from './decisiones-simuladas.js';
-import {
-  aCargoSimulado,
-  cargosDe,
-  kyselyDelLibro,
-  type CargoSimulado,
-  type EsquemaPasarelaSimulada,
-} from './libro-cargos-simulados.js';
+import { LibroAgrupado, envolver } from './libro-agrupado.js';
+import { cargosDe, kyselyDelLibro, type CargoSimulado, type EsquemaPasarelaSimulada } from './libro-cargos-simulados.js';
 import {
   MENSAJES_RECHAZO_SEMILLA,
   PERFIL_LOCAL,
@@ -48,7 +43,10 @@ export interface ConfiguracionPasarelaSimulada extends Partial<PerfilPasarelaSim
    * `incierto` (la respuesta se perdió). `undefined`: decide el perfil.
    */
   readonly desenlaceForzado?: (solicitud: SolicitudCobro, intento: number) => DesenlaceForzadoSimulado | undefined;
-  /** Cómo se espera la latencia simulada (por defecto `setTimeout`); los tests pueden medirla o saltarla. */
+  /**
+   * Cómo se espera la latencia simulada, también la de un cobro que sigue en curso (por defecto
+   * `setTimeout`); los tests pueden medirla o saltarla.
+   */
   readonly esperar?: (ms: number) => Promise<void>;
   /**
    * Sentencias agrupadas en vuelo a la vez contra el libro (por operación: búsqueda y registro). Las
@@ -83,10 +81,25 @@ export interface ContadoresPasarelaSimulada {
   readonly repeticionesAbsorbidas: number;
   /** De las anteriores, las que llegaron a intentar el INSERT y vieron que una llamada simultánea ganó. */
   readonly carrerasPerdidas: number;
-  /** Fallos transitorios simulados (nada registrado). */
+  /** Fallos transitorios simulados, antes de cobrar (nada registrado). */
   readonly transitorios: number;
-  /** La clave ya se había usado con otro pago, monto o moneda: rechazado sin cobrar. */
+  /** Decisiones registradas (cobro o rechazo) cuya respuesta se perdió: tiempo agotado, `incierto`. */
+  readonly respuestasPerdidas: number;
+  /** Decisiones registradas respondidas con un HTTP 500: `incierto`. */
+  readonly errores500TrasCobro: number;
+  /**
+   * Respuestas «en curso» (`incierto`): otra llamada de esta instancia con la misma clave seguía en
+   * marcha, o el intento se quedó procesándose en segundo plano.
+   */
+  readonly enCurso: number;
+  /** Decisiones que un intento en segundo plano registró después de responder «en curso». */
+  readonly completadosEnSegundoPlano: number;
+  /** Intentos en segundo plano que no pudieron registrar su decisión (el libro falló): nada cobrado. */
+  readonly perdidosEnSegundoPlano: number;
+  /** La clave ya se había usado con otro pago, monto o moneda: `incierto` (conflicto de clave), sin cobrar. */
   readonly clavesReutilizadas: number;
+  /** Llamadas a `consultar`. */
+  readonly consultas: number;
 }
 
 type Contadores = { -readonly [K in keyof ContadoresPasarelaSimulada]: number };
@@ -96,40 +109,44 @@ const MENSAJE_TRANSITORIO =
 const MENSAJE_SIN_RESPUESTA =
   'Tiempo agotado esperando la respuesta de la pasarela simulada: no se sabe si cobró (la petición llegó a decidirse y ' +
   'se perdió la respuesta); hay que preguntar por el pago antes de reintentar.';
+const MENSAJE_500 =
+  'La pasarela simulada respondió HTTP 500 (error interno) después de procesar la petición: no se sabe si cobró; hay ' +
+  'que preguntar por el pago antes de reintentar.';
+
+function mensajeEnCurso(clave: string, propia: boolean): string {
+  return propia
+    ? `La pasarela simulada sigue procesando la petición con la clave ${clave} y no respondió a tiempo (petición en curso): ` +
+        'no se sabe aún si cobró; hay que preguntar por el pago.'
+    : `La pasarela simulada ya está procesando otra petición con la clave de idempotencia ${clave} (petición en curso, ` +
+        'como el 409 de Stripe): no se sabe aún si cobró; hay que preguntar por el pago cuando termine.';
+}
 
 function dormir(ms: number): Promise<void> {
   return new Promise((resolver) => setTimeout(resolver, ms));
 }
 
-interface SolicitudRegistro {
-  readonly solicitud: SolicitudCobro;
-  readonly desenlace: DesenlaceDefinitivo;
-  readonly intento: number;
-}
-type PendienteBuscar = Pendiente<string, CargoSimulado | undefined>;
-type PendienteRegistrar = Pendiente<SolicitudRegistro, boolean>;
-
-function envolver(operacion: string, error: unknown): Error {
-  const detalle = error instanceof Error ? error.message : String(error);
-  return new Error(`La pasarela simulada no pudo ${operacion} en su libro de cargos: ${detalle}`, { cause: error });
-}
-
 /**
  * Stripe simulado (el `StripeAdapter` de la semilla, con idempotencia de verdad): latencia, rechazos y
- * fallos transitorios configurables y deterministas dada la semilla, y un libro de cargos durable en
- * PostgreSQL (`pasarela_simulada.cargos`) que hace de memoria de idempotencia.
+ * los fallos de una pasarela real, configurables y deterministas dada la semilla, y un libro de cargos
+ * durable en PostgreSQL (`pasarela_simulada.cargos`) que hace de memoria de idempotencia.
  *
  * Un cobro:
+ * 0. si otra llamada de esta instancia con la misma clave sigue en marcha (o quedó en segundo plano),
+ *    responde `incierto` «petición en curso», como el 409 de Stripe, sin hacer nada;
  * 1. busca la clave en el libro: si está, devuelve el desenlace guardado (una repetición absorbida);
  * 2. si no, espera la latencia simulada (ningún temporizador si es 0) y tira el dado del transitorio:
- *    si sale, responde `transitorio` sin registrar nada (el fallo ocurrió antes de cobrar);
- * 3. si no, decide cobro o rechazo y lo registra con `INSERT … ON CONFLICT (clave_idempotencia) DO
- *    NOTHING RETURNING`; si otra llamada con la misma clave ganó la carrera (en este u otro proceso),
- *    devuelve la fila ganadora.
+ *    si sale, responde `incierto` sin registrar nada (el fallo ocurrió antes de cobrar);
+ * 3. si no, decide cobro o rechazo y tira el dado de los fallos tras enviar: «en curso» responde
+ *    `incierto` y registra la decisión un poco después en segundo plano; «sin respuesta» y «500» la
+ *    registran y responden `incierto`; sin fallo, la registra y la devuelve. El registro es un
+ *    `INSERT … ON CONFLICT (clave_idempotencia) DO NOTHING RETURNING`: si otra llamada con la misma clave
+ *    ganó la carrera (en otro proceso), se devuelve la fila ganadora.
  *
  * Así una clave no se cobra dos veces nunca: ni con llamadas simultáneas, ni entre procesos, ni tras una
- * caída. El desenlace definitivo de una clave depende solo de (semilla, clave); el transitorio y la
- * latencia, de (semilla, clave, intento), así que un reintento puede pasar donde el primero falló.
+ * caída. El desenlace definitivo de una clave depende solo de (semilla, clave); los fallos y la latencia,
+ * de (semilla, clave, intento), así que un reintento puede pasar donde el primero falló. `consultar`
+ * responde lo registrado en el libro para el pago, o `incierto` mientras esta instancia tenga un cobro
+ * suyo en marcha.
  */
 export class SimuladaPasarelaDePagos implements PasarelaDePagos {
   readonly perfil: PerfilPasarelaSimulada;
@@ -139,14 +156,13 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
   readonly #prefijo: string;
   readonly #forzado: ConfiguracionPasarelaSimulada['desenlaceForzado'];
   readonly #esperar: (ms: number) => Promise<void>;
-  // «Group commit» del lado del cliente: con un hueco libre, cada llamada sale sola y enseguida (sin
-  // temporizadores); con carga, las que esperan comparten una sentencia.
-  readonly #agrupadorBuscar: AgrupadorPorLotes<string, CargoSimulado | undefined>;
-  readonly #agrupadorRegistrar: AgrupadorPorLotes<SolicitudRegistro, boolean>;
-  // Por qué falló el registro de la primera solicitud de una clave (para rechazar también sus repetidas).
-  readonly #causas = new WeakMap<PendienteRegistrar, unknown>();
+  readonly #libro: LibroAgrupado;
   // Intentos por clave aún sin desenlace definitivo en este proceso (se borran al registrarlo).
   readonly #intentos = new Map<string, number>();
+  // Peticiones en marcha en esta instancia: clave → id del pago, y cuántas hay por pago (para consultar).
+  readonly #enCurso = new Map<string, string>();
+  readonly #enCursoPorPago = new Map<string, number>();
+  readonly #segundoPlano = new Set<Promise<void>>();
   readonly #contadores: Contadores = {
     llamadas: 0,
     cargosNuevos: 0,
@@ -154,7 +170,13 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     repeticionesAbsorbidas: 0,
     carrerasPerdidas: 0,
     transitorios: 0,
+    respuestasPerdidas: 0,
+    errores500TrasCobro: 0,
+    enCurso: 0,
+    completadosEnSegundoPlano: 0,
+    perdidosEnSegundoPlano: 0,
     clavesReutilizadas: 0,
+    consultas: 0,
   };
 
   constructor(opciones: OpcionesPasarelaSimulada) {
@@ -163,6 +185,9 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
       latenciaMaxMs: opciones.latenciaMaxMs ?? Math.max(PERFIL_LOCAL.latenciaMaxMs, opciones.latenciaMinMs ?? 0),
       tasaRechazo: opciones.tasaRechazo ?? PERFIL_LOCAL.tasaRechazo,
       tasaTransitorio: opciones.tasaTransitorio ?? PERFIL_LOCAL.tasaTransitorio,
+      tasaSinRespuesta: opciones.tasaSinRespuesta ?? PERFIL_LOCAL.tasaSinRespuesta,
+      tasa500TrasCobro: opciones.tasa500TrasCobro ?? PERFIL_LOCAL.tasa500TrasCobro,
+      tasaEnCurso: opciones.tasaEnCurso ?? PERFIL_LOCAL.tasaEnCurso,
     });
     this.semilla = opciones.semilla ?? SEMILLA_POR_DEFECTO;
     this.#mensajes = Object.freeze([...(opciones.mensajesRechazo ?? MENSAJES_RECHAZO_SEMILLA)]);
@@ -173,9 +198,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     this.#forzado = opciones.desenlaceForzado;
     this.#esperar = opciones.esperar ?? dormir;
     this.#db = kyselyDelLibro('db' in opciones ? opciones.db : opciones.pool);
-    const agrupacion = { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 };
-    this.#agrupadorBuscar = new AgrupadorPorLotes(agrupacion, (lote) => this.#buscarLote(lote));
-    this.#agrupadorRegistrar = new AgrupadorPorLotes(agrupacion, (lote) => this.#registrarLote(lote));
+    this.#libro = new LibroAgrupado(this.#db, { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 });
   }
 
   /** Lo hecho por esta instancia (el libro, compartido entre procesos, se consulta con `contarCargosPorPago`). */
@@ -183,185 +206,179 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     return { ...this.#contadores };
   }
 
+  /**
+   * Espera a que terminen los intentos que quedaron en segundo plano («en curso»): para los tests, y para
+   * una parada ordenada que no quiera perder los que estaban a punto de registrarse.
+   */
+  async esperarEnSegundoPlano(): Promise<void> {
+    while (this.#segundoPlano.size > 0) await Promise.all([...this.#segundoPlano]);
+  }
+
   async cobrar(solicitud: SolicitudCobro): Promise<ResultadoPago> {
     this.#contadores.llamadas += 1;
     const clave = solicitud.claveIdempotencia;
-
-    const guardado = await this.#buscar(clave);
-    if (guardado !== undefined) return this.#repetir(solicitud, guardado, false);
-
-    const intento = (this.#intentos.get(clave) ?? 0) + 1;
-    this.#intentos.set(clave, intento);
-
-    const latencia = latenciaSimulada(this.perfil, this.semilla, clave, intento);
-    if (latencia > 0) await this.#esperar(latencia);
-
-    const forzado = this.#forzado?.(solicitud, intento);
-    if (forzado === 'incierto' || (forzado === undefined && esTransitorio(this.perfil, this.semilla, clave, intento))) {
-      this.#contadores.transitorios += 1;
-      return { tipo: 'incierto', mensaje: MENSAJE_TRANSITORIO };
+    if (this.#enCurso.has(clave)) {
+      this.#contadores.enCurso += 1;
+      return { tipo: 'incierto', mensaje: mensajeEnCurso(clave, false) };
     }
+    this.#marcarEnCurso(solicitud);
+    let sigueEnCurso = false;
+    try {
+      const guardado = await this.#libro.buscar(clave);
+      if (guardado !== undefined) return this.#repetir(solicitud, guardado, false);
 
-    const sinRespuesta = forzado === 'exitosoSinRespuesta';
-    const tipoForzado = sinRespuesta ? 'exitoso' : forzado;
-    const desenlace = desenlaceDefinitivo(this.perfil, this.semilla, clave, this.#mensajes, this.#prefijo, tipoForzado);
-    const registrado = await this.#registrar(solicitud, desenlace, intento);
-    this.#intentos.delete(clave);
-    if (registrado) {
-      if (desenlace.tipo === 'exitoso') this.#contadores.cargosNuevos += 1;
-      else this.#contadores.rechazosNuevos += 1;
-      return sinRespuesta ? { tipo: 'incierto', mensaje: MENSAJE_SIN_RESPUESTA } : desenlace;
-    }
+      const intento = (this.#intentos.get(clave) ?? 0) + 1;
+      this.#intentos.set(clave, intento);
 
-    // Otra llamada con la misma clave registró antes: manda su desenlace.
-    const ganador = await this.#buscar(clave);
-    if (ganador === undefined) {
-      throw new Error(
-        `La pasarela simulada no encuentra la fila de la clave ${clave} tras perder la carrera por registrarla.`,
-      );
+      const latencia = latenciaSimulada(this.perfil, this.semilla, clave, intento);
+      if (latencia > 0) await this.#esperar(latencia);
+
+      const forzado = this.#forzado?.(solicitud, intento);
+      if (forzado === 'incierto' || (forzado === undefined && esTransitorio(this.perfil, this.semilla, clave, intento))) {
+        this.#contadores.transitorios += 1;
+        return { tipo: 'incierto', mensaje: MENSAJE_TRANSITORIO };
+      }
+      // Un desenlace forzado no tira los dados de fallo (salvo el que él mismo impone).
+      const sinRespuestaForzado = forzado === 'exitosoSinRespuesta';
+      const fallo: FalloTrasEnviar | undefined = sinRespuestaForzado
+        ? 'sinRespuesta'
+        : forzado === undefined
+          ? falloTrasEnviar(this.perfil, this.semilla, clave, intento)
+          : undefined;
+      const tipo = sinRespuestaForzado ? 'exitoso' : forzado;
+      const desenlace = desenlaceDefinitivo(this.perfil, this.semilla, clave, this.#mensajes, this.#prefijo, tipo);
+
+      if (fallo === 'enCurso') {
+        this.#contadores.enCurso += 1;
+        this.#registrarEnSegundoPlano(solicitud, desenlace, intento);
+        sigueEnCurso = true;
+        return { tipo: 'incierto', mensaje: mensajeEnCurso(clave, true) };
+      }
+
+      const registrado = await this.#libro.registrar(solicitud, desenlace, intento);
+      this.#intentos.delete(clave);
+      if (registrado) {
+        this.#contarNuevo(desenlace);
+        if (fallo === 'sinRespuesta') {
+          this.#contadores.respuestasPerdidas += 1;
+          return { tipo: 'incierto', mensaje: MENSAJE_SIN_RESPUESTA };
+        }
+        if (fallo === 'error500') {
+          this.#contadores.errores500TrasCobro += 1;
+          return { tipo: 'incierto', mensaje: MENSAJE_500 };
+        }
+        return desenlace;
+      }
+
+      // Otra llamada con la misma clave (de otro proceso) registró antes: manda su desenlace.
+      const ganador = await this.#libro.buscar(clave);
+      if (ganador === undefined) {
+        throw new Error(
+          `La pasarela simulada no encuentra la fila de la clave ${clave} tras perder la carrera por registrarla.`,
+        );
+      }
+      return this.#repetir(solicitud, ganador, true);
+    } finally {
+      if (!sigueEnCurso) this.#desmarcarEnCurso(solicitud);
     }
-    return this.#repetir(solicitud, ganador, true);
   }
 
   /**
-   * Lo que el libro sabe del pago: su cobro (si lo hay, con cualquier clave), si no su rechazo, y si no
-   * `sinCobro`. Lo que el libro no pudo leer es `incierto`: preguntar no debe tumbar al consumidor.
+   * Lo que el libro sabe del pago: su cobro (si lo hay, con cualquier clave); si no, `incierto` mientras
+   * esta instancia tenga un cobro suyo en marcha (p. ej. uno que quedó en segundo plano); si no, su
+   * rechazo, y si no `sinCobro`. Lo que el libro no pudo leer es `incierto`: preguntar no debe tumbar al
+   * consumidor.
    */
   async consultar(consulta: ConsultaCobro): Promise<EstadoCobro> {
+    this.#contadores.consultas += 1;
+    // Antes de leer: un cobro en marcha que registra mientras se lee y deja de estar en marcha antes de
+    // mirar otra vez no puede pasar por «sinCobro».
+    const enMarchaAntes = this.#enCursoPorPago.has(consulta.idPago);
     let filas: readonly CargoSimulado[];
     try {
       filas = await cargosDe(this.#db, consulta.idPago);
     } catch (causa) {
       return { tipo: 'incierto', mensaje: envolver(`consultar el pago ${consulta.idPago}`, causa).message };
     }
-    const cobro = filas.find((f) => f.resultado === 'exitoso') ?? filas[0];
-    if (cobro === undefined) return { tipo: 'sinCobro' };
-    if (cobro.resultado === 'exitoso' && cobro.referenciaTransaccion !== null) {
+    const cobro = filas.find((f) => f.resultado === 'exitoso');
+    if (cobro !== undefined) {
+      if (cobro.referenciaTransaccion === null) {
+        throw new Error(`Libro de la pasarela simulada corrupto: la clave ${cobro.claveIdempotencia} es exitosa sin referencia.`);
+      }
       return { tipo: 'exitoso', referenciaTransaccion: cobro.referenciaTransaccion };
     }
-    if (cobro.resultado === 'rechazado' && cobro.mensaje !== null) return { tipo: 'rechazado', mensaje: cobro.mensaje };
-    throw new Error(`Libro de la pasarela simulada corrupto: la clave ${cobro.claveIdempotencia} no tiene desenlace completo.`);
-  }
-
-  #buscar(clave: string): Promise<CargoSimulado | undefined> {
-    return this.#agrupadorBuscar.enviar(clave);
-  }
-
-  /** `true` si esta llamada registró el desenlace; `false` si la clave ya tenía uno. */
-  #registrar(solicitud: SolicitudCobro, desenlace: DesenlaceDefinitivo, intento: number): Promise<boolean> {
-    return this.#agrupadorRegistrar.enviar({ solicitud, desenlace, intento });
-  }
-
-  /** Un lote de búsquedas: una sentencia (`= ANY`) para todas las claves distintas del lote. */
-  async #buscarLote(lote: readonly PendienteBuscar[]): Promise<void> {
-    const claves = [...new Set(lote.map((p) => p.entrada))];
-    let porClave: Map<string, CargoSimulado>;
-    try {
-      const { rows } = await sql<Parameters<typeof aCargoSimulado>[0]>`
-        SELECT * FROM pasarela_simulada.cargos WHERE clave_idempotencia = ANY(${claves}::text[])`.execute(this.#db);
-      porClave = new Map(rows.map((f) => [f.clave_idempotencia, aCargoSimulado(f)]));
-    } catch (causa) {
-      if (claves.length > 1 && esErrorDeDatos(causa)) {
-        // Una clave imposible no hace fallar a las demás: cada una por su cuenta.
-        await Promise.all(claves.map((clave) => this.#buscarLote(lote.filter((p) => p.entrada === clave))));
-        return;
-      }
-      for (const p of lote) p.rechazar(envolver(`buscar la clave ${p.entrada}`, causa));
-      return;
+    if (enMarchaAntes || this.#enCursoPorPago.has(consulta.idPago)) {
+      return {
+        tipo: 'incierto',
+        mensaje: `La pasarela simulada aún está procesando un cobro del pago ${consulta.idPago}: no se sabe todavía si cobró.`,
+      };
     }
-    for (const p of lote) p.resolver(porClave.get(p.entrada));
+    const rechazo = filas[0];
+    if (rechazo === undefined) return { tipo: 'sinCobro' };
+    if (rechazo.mensaje === null) {
+      throw new Error(`Libro de la pasarela simulada corrupto: la clave ${rechazo.claveIdempotencia} es un rechazo sin mensaje.`);
+    }
+    return { tipo: 'rechazado', mensaje: rechazo.mensaje };
+  }
+
+  #marcarEnCurso(solicitud: SolicitudCobro): void {
+    this.#enCurso.set(solicitud.claveIdempotencia, solicitud.idPago);
+    this.#enCursoPorPago.set(solicitud.idPago, (this.#enCursoPorPago.get(solicitud.idPago) ?? 0) + 1);
+  }
+
+  #desmarcarEnCurso(solicitud: SolicitudCobro): void {
+    this.#enCurso.delete(solicitud.claveIdempotencia);
+    const quedan = (this.#enCursoPorPago.get(solicitud.idPago) ?? 1) - 1;
+    if (quedan > 0) this.#enCursoPorPago.set(solicitud.idPago, quedan);
+    else this.#enCursoPorPago.delete(solicitud.idPago);
+  }
+
+  #contarNuevo(desenlace: DesenlaceDefinitivo): void {
+    if (desenlace.tipo === 'exitoso') this.#contadores.cargosNuevos += 1;
+    else this.#contadores.rechazosNuevos += 1;
   }
 
   /**
-   * Un lote de registros: un `INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING` con la
-   * primera solicitud de cada clave. Las repetidas del mismo lote pierden la carrera (exactamente una
-   * registra) y quien llamó busca después la fila ganadora, como si hubiera perdido contra otro proceso.
+   * El proveedor sigue con la petición aunque el cliente se fue: registra la decisión tras otra latencia
+   * simulada (al menos una vuelta del bucle de eventos, para que quien llamó reciba antes «en curso»). La
+   * clave sigue en curso hasta entonces. Si el libro falla, la petición se pierde sin cobrar nada.
    */
-  async #registrarLote(lote: readonly PendienteRegistrar[]): Promise<void> {
-    const primeras = new Map<string, PendienteRegistrar>();
-    for (const p of lote) {
-      const clave = p.entrada.solicitud.claveIdempotencia;
-      if (!primeras.has(clave)) primeras.set(clave, p);
-    }
-    const unicas = [...primeras.values()];
-    await this.#registrarUnicas(unicas);
-    for (const p of lote) {
-      if (p.respondido) continue;
-      const clave = p.entrada.solicitud.claveIdempotencia;
-      const primera = primeras.get(clave)!;
-      const causa = this.#causas.get(primera);
-      if (causa !== undefined) {
-        p.rechazar(envolver(`registrar el cobro del pago ${p.entrada.solicitud.idPago}`, causa));
-      } else {
-        p.resolver(false);
+  #registrarEnSegundoPlano(solicitud: SolicitudCobro, desenlace: DesenlaceDefinitivo, intento: number): void {
+    const clave = solicitud.claveIdempotencia;
+    const demora = latenciaSimulada(this.perfil, this.semilla, clave, intento, 'en-curso');
+    const tarea = (async () => {
+      try {
+        await (demora > 0 ? this.#esperar(demora) : new Promise<void>((r) => setImmediate(r)));
+        if (await this.#libro.registrar(solicitud, desenlace, intento)) {
+          this.#contarNuevo(desenlace);
+          this.#contadores.completadosEnSegundoPlano += 1;
+        }
+        this.#intentos.delete(clave);
+      } catch {
+        this.#contadores.perdidosEnSegundoPlano += 1;
+      } finally {
+        this.#desmarcarEnCurso(solicitud);
       }
-    }
-    for (const p of unicas) this.#causas.delete(p);
-  }
-
-  async #registrarUnicas(unicas: readonly PendienteRegistrar[]): Promise<void> {
-    // Orden fijo por clave: dos procesos que insertan lotes solapados no se interbloquean.
-    const orden = [...unicas].sort((a, b) => {
-      const x = a.entrada.solicitud.claveIdempotencia;
-      const y = b.entrada.solicitud.claveIdempotencia;
-      return x < y ? -1 : x > y ? 1 : 0;
-    });
-    let registradas: Set<string>;
-    try {
-      const e = orden.map((p) => p.entrada);
-      const claves = e.map((x) => x.solicitud.claveIdempotencia);
-      const idsPago = e.map((x) => x.solicitud.idPago);
-      const resultados = e.map((x) => x.desenlace.tipo);
-      const referencias = e.map((x) => (x.desenlace.tipo === 'exitoso' ? x.desenlace.referenciaTransaccion : null));
-      const mensajes = e.map((x) => (x.desenlace.tipo === 'rechazado' ? x.desenlace.mensaje : null));
-      const unidades = e.map((x) => x.solicitud.monto.unidadesMenores);
-      const monedas = e.map((x) => x.solicitud.monto.moneda);
-      const intentos = e.map((x) => x.intento);
-      const correlaciones = e.map((x) => x.solicitud.traza.idCorrelacion);
-      const { rows } = await conReintentos(() =>
-        sql<{ clave_idempotencia: string }>`
-          INSERT INTO pasarela_simulada.cargos (clave_idempotencia, id_pago, resultado, referencia_transaccion, mensaje,
-                                                unidades_menores, moneda, intentos, id_correlacion)
-          SELECT clave_idempotencia, id_pago, resultado, referencia_transaccion, mensaje, unidades_menores, moneda,
-                 intentos, id_correlacion
-          FROM unnest(${claves}::text[], ${idsPago}::uuid[], ${resultados}::text[], ${referencias}::text[],
-                      ${mensajes}::text[], ${unidades}::int8[], ${monedas}::text[], ${intentos}::int4[],
-                      ${correlaciones}::text[]) WITH ORDINALITY
-            AS v(clave_idempotencia, id_pago, resultado, referencia_transaccion, mensaje, unidades_menores, moneda,
-                 intentos, id_correlacion, orden)
-          ORDER BY orden
-          ON CONFLICT (clave_idempotencia) DO NOTHING
-          RETURNING clave_idempotencia`.execute(this.#db),
-      );
-      registradas = new Set(rows.map((r) => r.clave_idempotencia));
-    } catch (causa) {
-      if (orden.length > 1 && esErrorDeDatos(causa)) {
-        // Una fila imposible no hace fallar a las demás: cada una en su propia sentencia.
-        await Promise.all(orden.map((p) => this.#registrarUnicas([p])));
-        return;
-      }
-      for (const p of orden) {
-        this.#causas.set(p, causa);
-        p.rechazar(envolver(`registrar el cobro del pago ${p.entrada.solicitud.idPago}`, causa));
-      }
-      return;
-    }
-    for (const p of orden) p.resolver(registradas.has(p.entrada.solicitud.claveIdempotencia));
+    })();
+    this.#segundoPlano.add(tarea);
+    void tarea.finally(() => this.#segundoPlano.delete(tarea));
   }
 
   #repetir(solicitud: SolicitudCobro, guardado: CargoSimulado, carrera: boolean): ResultadoPago {
     const mismoMonto =
       guardado.unidadesMenores === solicitud.monto.unidadesMenores && guardado.moneda === solicitud.monto.moneda;
     if (guardado.idPago !== solicitud.idPago || !mismoMonto) {
-      // Como Stripe: la clave ya se usó con otros parámetros; no se ejecuta nada con ella.
+      // Como el idempotency_error de Stripe: esta petición no se ejecuta, pero la primera con la clave
+      // pudo cobrar, así que no es un rechazo.
       this.#contadores.clavesReutilizadas += 1;
       const montoGuardado = Dinero.deUnidadesMenores(guardado.unidadesMenores, guardado.moneda);
       const texto = montoGuardado.ok ? `${Dinero.formatear(montoGuardado.valor)} ${guardado.moneda}` : `${guardado.unidadesMenores} ${guardado.moneda}`;
       return {
-        tipo: 'rechazado',
+        tipo: 'incierto',
         mensaje:
           `La clave de idempotencia ${solicitud.claveIdempotencia} ya se usó con otros parámetros ` +
-          `(pago ${guardado.idPago}, ${texto}): no se cobró nada con esta solicitud.`,
+          `(pago ${guardado.idPago}, ${texto}): no se cobró nada con esta solicitud, pero la primera con esa ` +
+          'clave pudo cobrar; hay que preguntar por el pago.',
       };
     }
     this.#contadores.repeticionesAbsorbidas += 1;
@@ -380,8 +397,8 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
 }
 
 /**
- * La pasarela simulada, con el perfil local por defecto (0–20 ms, 10 % de rechazos, 2 % de transitorios)
- * y lo que se indique encima. El libro debe existir: `prepararPasarelaSimulada(db)` antes.
+ * La pasarela simulada, con el perfil local por defecto (0–20 ms, 10 % de rechazos, 2 % de transitorios,
+ * 1 % sin respuesta, 0,5 % de 500 tras cobrar, ninguno en curso) y lo que se indique encima. El libro debe existir: `prepararPasarelaSimulada(db)` antes.
  *
  * ```ts
  * await prepararPasarelaSimulada(db);
