@@ -134,3 +134,4 @@ export {
   type ConfiguracionBarrendero,
   type OpcionesIniciarBarrendero,
 } from './postgres/iniciar-barrendero.js';
+export { ejecutarServicio, type OpcionesEjecutarServicio, type ProcesoServicio, type ServicioEnMarcha } from './servicio/ejecutar-servicio.js';

@@ -35,6 +35,10 @@ export interface PasarelaElegida {
    * repeticiones absorbidas por su clave de idempotencia); vacío con Stripe.
    */
   contadores(): Record<string, number>;
+  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela); solo la simulada las cuenta. */
+  readonly repeticionesAbsorbidas?: () => number;
+  /** Al apagar: la simulada espera los cobros que dejó completándose en segundo plano. */
+  detener(): Promise<void>;
 }
 
 /** La pasarela simulada (con su libro de cargos, que se crea si falta) o Stripe. */
@@ -53,7 +57,7 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
         ...(api.port !== '' && { port: Number(api.port) }),
       }),
     });
-    return { pasarela: stripe, contadores: () => ({}) };
+    return { pasarela: stripe, contadores: () => ({}), detener: async () => undefined };
   }
   await prepararPasarelaSimulada(pool);
   const simulada = crearPasarelaSimulada({
@@ -64,6 +68,8 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
   return {
     pasarela: simulada,
     contadores: () => Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
+    repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas,
+    detener: () => simulada.esperarEnSegundoPlano(),
   };
 }
 

@@ -101,8 +101,11 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
           return;
       }
     },
-    reintentoPasarela({ evento, intento, motivo }) {
-      logger.warn({ ...camposDeEvento(evento), intento, motivo }, 'respuesta incierta de la pasarela: se pregunta y se reintenta con la misma clave de idempotencia');
+    reintentoPasarela({ evento, traza, intento, motivo }) {
+      logger.warn(
+        { ...camposDeEvento(evento), id_correlacion: traza.idCorrelacion, traceparent: traza.traceparent ?? null, intento, motivo },
+        'respuesta incierta de la pasarela: se pregunta y se reintenta con la misma clave de idempotencia',
+      );
     },
     falloBroker({ operacion, error, mensaje, pausaMs }) {
       const campos = mensaje ? camposDeMensaje(mensaje) : {};

@@ -96,7 +96,7 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
     });
     expect(info.campos['duracion_ms']).toEqual(expect.any(Number));
     const reintento = e.registro.lineas.find((l) => l.nivel === 'warn')!;
-    expect(reintento.campos).toMatchObject({ id_pago: id, tipo: 'PagoPendiente', intento: 1 });
+    expect(reintento.campos).toMatchObject({ id_correlacion: 'corr-ref-1', id_pago: id, tipo: 'PagoPendiente', intento: 1 });
     expect(e.consumidor.contadores()).toMatchObject({ procesados: 1, reintentosPasarela: 1 });
   });
 

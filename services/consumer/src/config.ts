@@ -1,5 +1,6 @@
 import {
   PERFILES_PASARELA_SIMULADA,
+  VARIABLES_BARRENDERO,
   booleanoEnv,
   conDescripcion,
   decimalEnv,
@@ -128,8 +129,8 @@ export const EsquemaConfiguracion = v.object({
     'Espera tras la primera respuesta incierta de la pasarela, en ms (se duplica en cada intento).',
   ),
   CONSUMIDOR_TURNO_COBRO_MS: conDescripcion(
-    v.optional(enteroEnv('CONSUMIDOR_TURNO_COBRO_MS', 1_000, 3_600_000), '15000'),
-    'Vigencia del turno de cobro de un pago (solo un consumidor a la vez ejecuta su paso de pasarela); se renueva cada tercio mientras dura el paso. Si el consumidor muere, otro puede tomarlo cuando vence.',
+    v.optional(enteroEnv('CONSUMIDOR_TURNO_COBRO_MS', 1_000, 3_600_000), '5000'),
+    'Vigencia del turno de cobro de un pago (solo un consumidor a la vez ejecuta su paso de pasarela); se renueva cada tercio mientras dura el paso. Si el consumidor muere, otro puede tomarlo cuando vence: por eso vale lo mismo que el lease de los mensajes del broker embebido.',
   ),
   STRIPE_API_KEY: conDescripcion(
     v.optional(v.pipe(v.string(), v.regex(/^(?:sk|rk)_\S+$/, 'STRIPE_API_KEY debe ser una clave secreta de Stripe (sk_… o rk_…)'))),
@@ -155,12 +156,13 @@ export const EsquemaConfiguracion = v.object({
     v.optional(enteroEnv('SHUTDOWN_TIMEOUT_MS', 0, 600_000), '30000'),
     'Tiempo máximo para terminar los mensajes retenidos al recibir SIGTERM/SIGINT; vencido, lo no confirmado se reentrega a otro consumidor.',
   ),
+  ...VARIABLES_BARRENDERO,
 });
 
 export type Configuracion = v.InferOutput<typeof EsquemaConfiguracion>;
 
 /** Reglas que cruzan variables: la primera que no se cumple, como mensaje que nombra la variable. */
-function reglasCruzadas(c: Configuracion): string | undefined {
+export function reglasCruzadas(c: Configuracion): string | undefined {
   if (c.PASARELA === 'stripe' && c.STRIPE_API_KEY === undefined) return 'falta STRIPE_API_KEY, que es obligatoria con PASARELA=stripe';
   if (c.PASARELA === 'stripe' && c.STRIPE_CUENTAS_AFILIADOS === undefined) {
     return 'falta STRIPE_CUENTAS_AFILIADOS, que es obligatoria con PASARELA=stripe';
@@ -211,8 +213,5 @@ export function perfilPasarelaSimulada(
  * en español que nombra la variable.
  */
 export function leerConfiguracion(entorno: Readonly<Record<string, string | undefined>>): LecturaConfiguracion<Configuracion> {
-  const lectura = leerEsquema(EsquemaConfiguracion, entorno);
-  if (!lectura.ok) return lectura;
-  const error = reglasCruzadas(lectura.config);
-  return error === undefined ? lectura : { ok: false, mensaje: `Configuración no válida: ${error}.` };
+  return leerEsquema(EsquemaConfiguracion, entorno, reglasCruzadas);
 }

@@ -30,10 +30,12 @@ describe('leerConfiguracion del consumidor', () => {
       PASARELA_PERFIL: 'local',
       PASARELA_INTENTOS: 4,
       PASARELA_BACKOFF_MS: 200,
-      CONSUMIDOR_TURNO_COBRO_MS: 15_000,
+      CONSUMIDOR_TURNO_COBRO_MS: 5_000,
       LOG_LEVEL: 'info',
       PUERTO_SALUD: 8002,
       SHUTDOWN_TIMEOUT_MS: 30_000,
+      BARRENDERO: true,
+      BARRENDERO_LOTE: 100,
     });
   });
 

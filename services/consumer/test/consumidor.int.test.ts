@@ -237,6 +237,8 @@ describe('consumidor sobre PostgreSQL real', () => {
 
     const { consumidor: segundo } = await consumidor(8);
     await esperarHasta(async () => (await contarFinales(ids)) === N, 30_000, 'el resto');
+    // El pago es final en la base un instante antes de que el consumidor confirme el mensaje y lo cuente.
+    await esperarHasta(() => segundo.contadores().procesados >= N - recibidos, 5_000, 'los contadores del segundo');
     expect(segundo.contadores().procesados).toBe(N - recibidos);
     const cargos = await contarCargosPorPago(persistencia.pool);
     expect([...cargos.values()].every((n) => n <= 1)).toBe(true);

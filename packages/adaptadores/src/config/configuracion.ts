@@ -68,6 +68,7 @@ export type LecturaConfiguracion<T> =
 export function leerConfiguracion<E extends v.ObjectEntries>(
   esquema: v.ObjectSchema<E, undefined>,
   entorno: Readonly<Record<string, string | undefined>>,
+  reglas?: ReglasCruzadas<v.InferOutput<v.ObjectSchema<E, undefined>>>,
 ): LecturaConfiguracion<v.InferOutput<v.ObjectSchema<E, undefined>>> {
   const valores: Record<string, string> = {};
   for (const nombre of Object.keys(esquema.entries)) {
@@ -75,7 +76,10 @@ export function leerConfiguracion<E extends v.ObjectEntries>(
     if (valor !== undefined && valor.trim() !== '') valores[nombre] = valor.trim();
   }
   const resultado = v.safeParse(esquema, valores, { abortEarly: true });
-  if (resultado.success) return { ok: true, config: resultado.output };
+  if (resultado.success) {
+    const error = reglas?.(resultado.output);
+    return error === undefined ? { ok: true, config: resultado.output } : { ok: false, mensaje: `Configuración no válida: ${error}.` };
+  }
   const [issue] = resultado.issues;
   const variable = v.getDotPath(issue) ?? 'entorno';
   const mensaje =
@@ -87,12 +91,19 @@ export function leerConfiguracion<E extends v.ObjectEntries>(
   return { ok: false, mensaje: `Configuración no válida: ${mensaje}.` };
 }
 
-/** Lee la configuración o termina el proceso con una línea clara y código 1. */
+/**
+ * Reglas que cruzan variables (p. ej. «Stripe exige su clave»): la primera que no se cumple, como texto
+ * que nombra la variable; `undefined` si todas se cumplen.
+ */
+export type ReglasCruzadas<T> = (config: T) => string | undefined;
+
+/** Lee la configuración (y sus reglas cruzadas) o termina el proceso con una línea clara y código 1. */
 export function leerConfiguracionOSalir<E extends v.ObjectEntries>(
   esquema: v.ObjectSchema<E, undefined>,
+  reglas?: ReglasCruzadas<v.InferOutput<v.ObjectSchema<E, undefined>>>,
   entorno: Readonly<Record<string, string | undefined>> = process.env,
 ): v.InferOutput<v.ObjectSchema<E, undefined>> {
-  const lectura = leerConfiguracion(esquema, entorno);
+  const lectura = leerConfiguracion(esquema, entorno, reglas);
   if (!lectura.ok) {
     process.stderr.write(`${lectura.mensaje}\n`);
     process.exit(1);

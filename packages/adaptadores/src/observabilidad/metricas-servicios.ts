@@ -77,10 +77,15 @@ export interface FuentesMetricasConsumidor {
     readonly muertos: number;
     readonly rechazados: number;
     readonly reintentosPasarela: number;
+    readonly inciertos: number;
+    readonly ocupados: number;
+    readonly abandonados: number;
     readonly errores: number;
   };
   /** Repeticiones que la pasarela absorbió por su clave de idempotencia (la simulada las cuenta; Stripe no). */
   readonly repeticionesPasarela?: (() => number) | undefined;
+  /** Leases del broker embebido que este consumidor perdió (otro reclamó el mensaje); sin él (Pulsar), no se exporta. */
+  readonly broker?: { readonly leasesPerdidos: number; readonly operacionesSinLease: number } | undefined;
 }
 
 /** Consumidor: recibidos, mensajes muertos, rechazos, reintentos de la pasarela, errores y duplicados (inbox, pasarela). */
@@ -101,9 +106,31 @@ export function registrarMetricasConsumidor(registro: Registry, fuentes: Fuentes
   simple(
     registro,
     'pasarela_reintentos_total',
-    'Fallos transitorios de la pasarela reintentados con la misma clave de idempotencia.',
+    'Respuestas inciertas de la pasarela (no dicen si el dinero se movió) tras las que se pregunta y se reintenta con la misma clave.',
     () => fuentes.consumidor().reintentosPasarela,
   );
+  simple(
+    registro,
+    'consumidor_inciertos_total',
+    'Mensajes devueltos al broker porque la pasarela no aclaró el desenlace en toda la entrega: el pago sigue en PROCESANDO.',
+    () => fuentes.consumidor().inciertos,
+  );
+  simple(
+    registro,
+    'consumidor_ocupados_total',
+    'Mensajes devueltos al broker porque otro consumidor tenía el turno de cobro del pago.',
+    () => fuentes.consumidor().ocupados,
+  );
+  simple(
+    registro,
+    'consumidor_abandonados_total',
+    'Mensajes abandonados sin confirmar ni rechazar porque dejaron de ser de este consumidor (lease perdido).',
+    () => fuentes.consumidor().abandonados,
+  );
+  const broker = fuentes.broker;
+  if (broker) {
+    simple(registro, 'broker_leases_perdidos_total', 'Leases de mensajes que este consumidor perdió (otro consumidor reclamó el mensaje).', () => broker.leasesPerdidos);
+  }
   simple(registro, 'consumidor_errores_total', 'Fallos de infraestructura al recibir, manejar, confirmar o rechazar.', () => fuentes.consumidor().errores);
   registrarDuplicados(registro, {
     inbox: () => fuentes.consumidor().duplicados,

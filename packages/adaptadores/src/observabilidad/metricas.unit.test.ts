@@ -45,9 +45,13 @@ describe('métricas', () => {
 
   it('consumidor: mensajes muertos y las etapas inbox y pasarela', async () => {
     const r = registro();
-    const c = { recibidos: 9, duplicados: 3, muertos: 1, rechazados: 0, reintentosPasarela: 2, errores: 0 };
-    registrarMetricasConsumidor(r, { consumidor: () => c, repeticionesPasarela: () => 5 });
+    const c = { recibidos: 9, duplicados: 3, muertos: 1, rechazados: 0, reintentosPasarela: 2, inciertos: 4, ocupados: 6, abandonados: 7, errores: 0 };
+    registrarMetricasConsumidor(r, { consumidor: () => c, repeticionesPasarela: () => 5, broker: { leasesPerdidos: 8, operacionesSinLease: 1 } });
     const texto = await r.metrics();
+    expect(muestra(texto, 'aeropartners_pagos_consumidor_inciertos_total')).toBe('4');
+    expect(muestra(texto, 'aeropartners_pagos_consumidor_ocupados_total')).toBe('6');
+    expect(muestra(texto, 'aeropartners_pagos_consumidor_abandonados_total')).toBe('7');
+    expect(muestra(texto, 'aeropartners_pagos_broker_leases_perdidos_total')).toBe('8');
     expect(muestra(texto, 'aeropartners_pagos_mensajes_muertos_total')).toBe('1');
     expect(muestra(texto, 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="inbox"')).toBe('3');
     expect(muestra(texto, 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="pasarela"')).toBe('5');

@@ -16,7 +16,7 @@ export interface SobreLeido {
 
 /** Lo que el consumidor cuenta a quien observa: lo del despacho más cada reintento de la pasarela. */
 export interface ObservadorConsumidor extends ObservadorDespacho {
-  reintentoPasarela?(info: { readonly evento: EventoPago; readonly intento: number; readonly motivo: string }): void;
+  reintentoPasarela?(info: { readonly evento: EventoPago; readonly traza: Trazabilidad; readonly intento: number; readonly motivo: string }): void;
 }
 
 export interface OpcionesConsumidor {
@@ -90,9 +90,9 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
   } satisfies ContadoresConsumidor;
 
   const manejar = opciones.crearManejador({
-    alReintentar(evento, intento, motivo) {
+    alReintentar(evento, intento, motivo, traza) {
       c.reintentosPasarela += 1;
-      observador.reintentoPasarela?.({ evento, intento, motivo });
+      observador.reintentoPasarela?.({ evento, traza, intento, motivo });
     },
   });
 

@@ -53,7 +53,7 @@ export interface OpcionesManejador {
   readonly backoffPasarelaMs: number;
   readonly dormir?: (ms: number) => Promise<void>;
   /** Se llama tras cada respuesta incierta de la pasarela (cobro o consulta) que se va a reintentar. */
-  readonly alReintentar?: (evento: EventoPago, intento: number, mensaje: string) => void;
+  readonly alReintentar?: (evento: EventoPago, intento: number, mensaje: string, traza: Trazabilidad) => void;
 }
 
 const dormirPorDefecto = (ms: number) => new Promise<void>((resolver) => setTimeout(resolver, ms));
@@ -125,7 +125,7 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
       // Incierto: el dinero pudo moverse. La próxima vuelta pregunta antes de volver a cobrar.
       preguntar = true;
       ultimo = respuesta.mensaje;
-      opciones.alReintentar?.(evento, intento, respuesta.mensaje);
+      opciones.alReintentar?.(evento, intento, respuesta.mensaje, traza);
       if (intento < opciones.intentosPasarela) await dormir(opciones.backoffPasarelaMs * 2 ** (intento - 1));
     }
     return { tipo: 'incierto', mensaje: ultimo, intentos: opciones.intentosPasarela };
