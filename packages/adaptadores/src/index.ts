@@ -17,10 +17,10 @@ export {
   type PersistenciaPostgres,
 } from './postgres/persistencia-postgres.js';
 export {
-  KyselyRepositorioPagos,
+  PostgresRepositorioPagos,
   type MetricasCreacion,
   type OpcionesRepositorioPagos,
-} from './postgres/kysely-repositorio-pagos.js';
+} from './postgres/postgres-repositorio-pagos.js';
 export { KyselyConsultasPagos, ErrorCursorInvalido } from './postgres/kysely-consultas-pagos.js';
 export {
   eventoAFila,
@@ -68,8 +68,8 @@ export { migrarUrl } from './postgres/migrar-url.js';
 export * from './broker-embebido/index-broker-embebido.js';
 export * from './pulsar/index-pulsar.js';
 export * from './pasarela-simulada/index-pasarela-simulada.js';
-export { KyselyAlmacenOutbox } from './postgres/kysely-almacen-outbox.js';
-export { KyselyInboxPagos, type OpcionesInboxPagos } from './postgres/kysely-inbox-pagos.js';
+export { PostgresAlmacenOutbox } from './postgres/postgres-almacen-outbox.js';
+export { PostgresInboxPagos, type OpcionesInboxPagos } from './postgres/postgres-inbox-pagos.js';
 export { PostgresTurnosCobro, type OpcionesTurnosCobro } from './postgres/postgres-turnos-cobro.js';
 export { SQL_GUARDAR_Y_ANOTAR } from './postgres/sentencias-escritura.js';
 export { LiderRelay, type OpcionesLiderRelay } from './postgres/lider-relay.js';

@@ -1,29 +1,29 @@
 /**
  * @aeropartners/aplicacion — casos de uso del servicio de pagos (CQS).
  *
- * Comandos: {@link ProcesarPagoCommand}. Consultas: {@link ObtenerEstadoPagoQuery},
- * {@link ListarPagosQuery}, {@link ObtenerHistorialPagoQuery}, estadísticas del outbox.
+ * Comandos: {@link RegistrarPago}. Consultas: {@link ObtenerPago},
+ * {@link ListarPagos}, {@link ObtenerHistorialPago}, estadísticas del outbox.
  * Cada manejador se construye con `crearManejador…(dependencias)`; las dependencias son puertos.
  * Dobles en memoria y suites de contrato: `@aeropartners/aplicacion/testing`.
  */
 export {
-  crearManejadorProcesarPago,
-  type DependenciasProcesarPago,
-  type ErrorProcesarPago,
-  type ManejadorProcesarPago,
+  crearManejadorRegistrarPago,
+  type DependenciasRegistrarPago,
+  type ErrorRegistrarPago,
+  type ManejadorRegistrarPago,
   type PagoRegistrado,
-  type ProcesarPagoCommand,
-} from './comandos/procesar-pago.js';
+  type RegistrarPago,
+} from './comandos/registrar-pago.js';
 export {
   LIMITE_LISTADO,
-  crearManejadorEstadisticasOutbox,
+  crearManejadorObtenerEstadisticasOutbox,
   crearManejadorListarPagos,
-  crearManejadorObtenerEstadoPago,
+  crearManejadorObtenerPago,
   crearManejadorObtenerHistorialPago,
   type ErrorConsulta,
-  type ListarPagosQuery,
-  type ObtenerEstadoPagoQuery,
-  type ObtenerHistorialPagoQuery,
+  type ListarPagos,
+  type ObtenerPago,
+  type ObtenerHistorialPago,
 } from './consultas/consultas-pagos.js';
 export type {
   ConsultasPagos,

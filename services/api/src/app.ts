@@ -207,8 +207,8 @@ export function crearApp(deps: DependenciasApp) {
     const guardada = replicas.buscar(idSocio, claveIdempotencia, registrada);
     if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true);
 
-    const resultado = await manejadores.procesarPago({
-      tipo: 'ProcesarPago',
+    const resultado = await manejadores.registrarPago({
+      tipo: 'RegistrarPago',
       idSocio,
       claveIdempotencia: claveCabecera,
       idAfiliado: solicitud.id_afiliado,
@@ -265,12 +265,12 @@ export function crearApp(deps: DependenciasApp) {
     return c.json(paginaPagos(pagina));
   });
 
-  app.get('/pagos/outbox/estadisticas', async (c) => c.json(estadisticasOutbox(await manejadores.estadisticasOutbox())));
+  app.get('/pagos/outbox/estadisticas', async (c) => c.json(estadisticasOutbox(await manejadores.obtenerEstadisticasOutbox())));
 
   app.get('/pagos/:id', async (c) => {
     const id = idDeRuta(c);
     if (typeof id !== 'string') return id;
-    const resultado = await manejadores.obtenerEstadoPago({ tipo: 'ObtenerEstadoPago', idPago: id });
+    const resultado = await manejadores.obtenerPago({ tipo: 'ObtenerPago', idPago: id });
     if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
     return c.json(pagoDetalle(resultado.valor));
   });

@@ -1,9 +1,9 @@
 import {
-  crearManejadorEstadisticasOutbox,
+  crearManejadorObtenerEstadisticasOutbox,
   crearManejadorListarPagos,
-  crearManejadorObtenerEstadoPago,
+  crearManejadorObtenerPago,
   crearManejadorObtenerHistorialPago,
-  crearManejadorProcesarPago,
+  crearManejadorRegistrarPago,
   type ConsultasPagos,
   type GeneradorIds,
 } from '@aeropartners/aplicacion';
@@ -20,11 +20,11 @@ export interface PuertosApi {
 /** Construye los manejadores de la API a partir de sus puertos (producción: PostgreSQL; tests: en memoria). */
 export function crearManejadores(puertos: PuertosApi) {
   return {
-    procesarPago: crearManejadorProcesarPago(puertos),
-    obtenerEstadoPago: crearManejadorObtenerEstadoPago(puertos),
+    registrarPago: crearManejadorRegistrarPago(puertos),
+    obtenerPago: crearManejadorObtenerPago(puertos),
     listarPagos: crearManejadorListarPagos(puertos),
     obtenerHistorialPago: crearManejadorObtenerHistorialPago(puertos),
-    estadisticasOutbox: crearManejadorEstadisticasOutbox(puertos),
+    obtenerEstadisticasOutbox: crearManejadorObtenerEstadisticasOutbox(puertos),
   };
 }
 

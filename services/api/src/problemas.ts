@@ -1,4 +1,4 @@
-import type { ErrorConsulta, ErrorProcesarPago } from '@aeropartners/aplicacion';
+import type { ErrorConsulta, ErrorRegistrarPago } from '@aeropartners/aplicacion';
 import type { ConflictoDeVersion } from '@aeropartners/dominio';
 
 /**
@@ -87,7 +87,7 @@ export function problemaSolicitudInvalida(errores: readonly ErrorCampo[], contex
 }
 
 /** Todos los errores que devuelven como valor los casos de uso que expone esta API. */
-export type ErrorAplicacion = ErrorProcesarPago | ErrorConsulta | ConflictoDeVersion;
+export type ErrorAplicacion = ErrorRegistrarPago | ErrorConsulta | ConflictoDeVersion;
 
 /** LA traducción de los errores de la aplicación a problem+json. */
 export function problemaDeError(error: ErrorAplicacion, contexto: ContextoProblema): Problema {

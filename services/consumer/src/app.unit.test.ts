@@ -1,4 +1,4 @@
-import { crearManejadorEventos, crearManejadorProcesarPago, type MensajeSaliente } from '@aeropartners/aplicacion';
+import { crearManejadorEventos, crearManejadorRegistrarPago, type MensajeSaliente } from '@aeropartners/aplicacion';
 import { BrokerEnMemoria, PasarelaEnMemoria, RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
 import type { EventoPago } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -49,8 +49,8 @@ async function escenario() {
   });
   abiertos.push(() => consumidor.detener());
   async function crearPago(referencia: string) {
-    const r = await crearManejadorProcesarPago({ repositorio: repo, reloj, nuevoId })({
-      tipo: 'ProcesarPago',
+    const r = await crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId })({
+      tipo: 'RegistrarPago',
       idSocio: 'socio-1',
       idAfiliado: 'afiliado-1',
       monto: '10.50',

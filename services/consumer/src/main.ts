@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import {
-  KyselyInboxPagos, PostgresTurnosCobro, configuracionBarrendero, crearLogger, crearPersistenciaPostgres, crearRegistroMetricas,
+  PostgresInboxPagos, PostgresTurnosCobro, configuracionBarrendero, crearLogger, crearPersistenciaPostgres, crearRegistroMetricas,
   disponibleSi, ejecutarServicio, exponerMetricas, iniciarBarrendero, iniciarServidorSalud, leerConfiguracionOSalir, medirManejador,
   medirPasarela, registrarMetricasConsumidor, saludDelBroker, uuidv7,
 } from '@aeropartners/adaptadores';
 import { crearManejadorEventos } from '@aeropartners/aplicacion';
-import { comprobarEsquema, crearBroker, crearPasarela } from './adaptadores.js';
+import { comprobarEsquema, crearBroker, crearPasarela } from './broker-y-pasarela.js';
 import { crearConsumidorPagos } from './app.js';
 import { EsquemaConfiguracion, reglasCruzadas } from './config.js';
 
@@ -27,7 +27,7 @@ await ejecutarServicio({
     const consumidor = crearConsumidorPagos({
       suscripcion, enVuelo: config.CONSUMIDOR_EN_VUELO, logger,
       crearManejador: ({ alReintentar }) => medirManejador(metricas, crearManejadorEventos({
-        suscripcion: config.CONSUMIDOR_SUSCRIPCION, repositorio: persistencia.repositorio, inbox: new KyselyInboxPagos(persistencia.pool),
+        suscripcion: config.CONSUMIDOR_SUSCRIPCION, repositorio: persistencia.repositorio, inbox: new PostgresInboxPagos(persistencia.pool),
         pasarela: medirPasarela(metricas, pasarela.pasarela), turnos: new PostgresTurnosCobro(persistencia.pool), titular: randomUUID(),
         duracionTurnoMs: config.CONSUMIDOR_TURNO_COBRO_MS, reloj: { ahora: () => new Date() }, nuevoId: uuidv7,
         intentosPasarela: config.PASARELA_INTENTOS, backoffPasarelaMs: config.PASARELA_BACKOFF_MS, alReintentar,

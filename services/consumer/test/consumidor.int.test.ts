@@ -1,6 +1,6 @@
 import {
-  KyselyAlmacenOutbox,
-  KyselyInboxPagos,
+  PostgresAlmacenOutbox,
+  PostgresInboxPagos,
   PostgresTurnosCobro,
   contarCargosPorPago,
   crearBrokerEmbebido,
@@ -12,10 +12,10 @@ import {
   type PostgresBroker,
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
-import { crearManejadorEventos, crearManejadorProcesarPago, filaAMensaje, type Publicador } from '@aeropartners/aplicacion';
+import { crearManejadorEventos, crearManejadorRegistrarPago, filaAMensaje, type Publicador } from '@aeropartners/aplicacion';
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { comprobarEsquema } from '../src/adaptadores.js';
+import { comprobarEsquema } from '../src/broker-y-pasarela.js';
 import { crearConsumidorPagos, type Consumidor } from '../src/app.js';
 import { esperarHasta, registroEnMemoria } from './apoyo.js';
 
@@ -72,7 +72,7 @@ afterEach(async () => {
 async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; registro: ReturnType<typeof registroEnMemoria> }> {
   const suscripcion = await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: 10, retrasoReentregaMs: 50 });
   const registro = registroEnMemoria();
-  const inbox = new KyselyInboxPagos(persistencia.pool);
+  const inbox = new PostgresInboxPagos(persistencia.pool);
   const c = crearConsumidorPagos({
     suscripcion,
     enVuelo,
@@ -100,11 +100,11 @@ async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; re
 
 /** Crea `n` pagos por el repositorio y publica sus PagoPendiente como el relay. Devuelve los ids. */
 async function crearYPublicar(n: number): Promise<string[]> {
-  const crearPago = crearManejadorProcesarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
+  const crearPago = crearManejadorRegistrarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
   const ids = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const r = await crearPago({
-        tipo: 'ProcesarPago',
+        tipo: 'RegistrarPago',
         idSocio: 'socio-int',
         idAfiliado: `afiliado-${i % 7}`,
         monto: `${100 + i}.25`,
@@ -116,7 +116,7 @@ async function crearYPublicar(n: number): Promise<string[]> {
       return r.valor.pago.id;
     }),
   );
-  const almacen = new KyselyAlmacenOutbox(persistencia.pool);
+  const almacen = new PostgresAlmacenOutbox(persistencia.pool);
   const filas = await almacen.reclamar('relay-prueba', n + 10);
   expect(filas.map((f) => f.tipo)).toEqual(ids.map(() => 'PagoPendiente'));
   await publicador.publicar(filas.map(filaAMensaje));
@@ -203,10 +203,10 @@ describe('consumidor sobre PostgreSQL real', () => {
   it('un mensaje mal formado va a mensajes muertos del broker y los de detrás, de su mismo pago, siguen', async () => {
     await preparar({ duplicarEntregas: false });
     const { consumidor: c } = await consumidor(4);
-    const crearPago = crearManejadorProcesarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
-    const r = await crearPago({ tipo: 'ProcesarPago', idSocio: 's', idAfiliado: 'a', monto: '7.00', moneda: 'USD', referenciaPago: 'ref-malo', traza: { idCorrelacion: 'corr-malo' } });
+    const crearPago = crearManejadorRegistrarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
+    const r = await crearPago({ tipo: 'RegistrarPago', idSocio: 's', idAfiliado: 'a', monto: '7.00', moneda: 'USD', referenciaPago: 'ref-malo', traza: { idCorrelacion: 'corr-malo' } });
     if (!r.ok) throw new Error('no se creó');
-    const almacen = new KyselyAlmacenOutbox(persistencia.pool);
+    const almacen = new PostgresAlmacenOutbox(persistencia.pool);
     const [fila] = await almacen.reclamar('relay-prueba', 10);
     const bueno = filaAMensaje(fila!);
     // Secuencias por debajo de la de la fila: el broker las acepta antes, en orden, con la misma clave.

@@ -1,5 +1,5 @@
 import {
-  KyselyAlmacenOutbox,
+  PostgresAlmacenOutbox,
   LiderRelay,
   crearBrokerEmbebido,
   crearBrokerPulsar,
@@ -31,7 +31,7 @@ const broker = config.PULSAR_URL
     });
 
 const servicio = crearServicioRelay({
-  almacen: new KyselyAlmacenOutbox(persistencia.pool),
+  almacen: new PostgresAlmacenOutbox(persistencia.pool),
   // Solo tras ganar el liderazgo: un relay en reserva no ocupa el nombre del productor.
   crearPublicador: () => broker.crearPublicador(config.RELAY_PRODUCTOR),
   logger,

@@ -1,4 +1,4 @@
-import { crearManejadorEventos, crearManejadorProcesarPago } from '@aeropartners/aplicacion';
+import { crearManejadorEventos, crearManejadorRegistrarPago } from '@aeropartners/aplicacion';
 import { RepositorioPagosEnMemoria, idsSecuenciales, probarContratoPasarela, relojFijo, type DesenlaceForzado } from '@aeropartners/aplicacion/testing';
 import { Dinero, type ResultadoPago, type SolicitudCobro } from '@aeropartners/dominio';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -659,11 +659,11 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
         backoffPasarelaMs: 1,
       });
     const consumidores = [consumidor('consumidor-a'), consumidor('consumidor-b')];
-    const registrar = crearManejadorProcesarPago({ repositorio: repo, reloj, nuevoId });
+    const registrar = crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId });
     const pendientes = [];
     for (let i = 0; i < 150; i += 1) {
       const r = await registrar({
-        tipo: 'ProcesarPago',
+        tipo: 'RegistrarPago',
         idSocio: 'socio-1',
         idAfiliado: 'afiliado-1',
         monto: '150.75',

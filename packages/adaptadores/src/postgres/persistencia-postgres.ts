@@ -2,7 +2,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { BaseDeDatos } from './esquema.js';
 import { KyselyConsultasPagos } from './kysely-consultas-pagos.js';
-import { KyselyRepositorioPagos, type OpcionesRepositorioPagos } from './kysely-repositorio-pagos.js';
+import { PostgresRepositorioPagos, type OpcionesRepositorioPagos } from './postgres-repositorio-pagos.js';
 import type { PoolPostgres } from './pool-postgres.js';
 import { validarUrlPostgres } from './url-postgres.js';
 
@@ -28,7 +28,7 @@ export interface OpcionesPersistenciaPostgres extends OpcionesRepositorioPagos {
 export interface PersistenciaPostgres {
   readonly db: Kysely<BaseDeDatos>;
   readonly pool: PoolPostgres;
-  readonly repositorio: KyselyRepositorioPagos;
+  readonly repositorio: PostgresRepositorioPagos;
   readonly consultas: KyselyConsultasPagos;
   /** `true` si PostgreSQL responde a `SELECT 1` en menos de `tiempoMs` (por defecto 2 s). */
   comprobarSalud(tiempoMs?: number): Promise<boolean>;
@@ -64,7 +64,7 @@ export function crearPersistenciaPostgres(opciones: OpcionesPersistenciaPostgres
   // pool descarta la conexión rota al devolverla.
   pool.on('connect', (cliente) => cliente.on('error', alError));
   const db = new Kysely<BaseDeDatos>({ dialect: new PostgresDialect({ pool }) });
-  const repositorio = new KyselyRepositorioPagos(db, pool, {
+  const repositorio = new PostgresRepositorioPagos(pool, {
     ...opciones,
     enVueloMaximo: opciones.enVueloMaximo ?? tamanoPool,
   });

@@ -8,7 +8,7 @@ import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js
 import { uuidv7 } from '../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../testing/index.js';
 import { plantarPagosAtascados, publicarComoElRelay, reimpulsosDe } from '../testing/plantar-pagos-atascados.js';
-import { KyselyInboxPagos } from './kysely-inbox-pagos.js';
+import { PostgresInboxPagos } from './postgres-inbox-pagos.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 import { PostgresPagosAtascados } from './postgres-pagos-atascados.js';
 import { PostgresTurnosCobro } from './postgres-turnos-cobro.js';
@@ -142,7 +142,7 @@ describe('re-impulso de extremo a extremo', () => {
   it('un pago cobrado cuyo consumidor murió antes de anotar el desenlace (y su mensaje se agotó) acaba EXITOSO por el camino normal, con un solo cobro', async () => {
     const { persistencia, pool, otroPool, base } = await preparar();
     const pasarela = new PasarelaEnMemoria({ espera: () => new Promise((r) => setTimeout(r, 2)) });
-    const inbox = new KyselyInboxPagos(pool);
+    const inbox = new PostgresInboxPagos(pool);
     const turnos = new PostgresTurnosCobro(pool);
     const manejador = (p: PasarelaDePagos) =>
       crearManejadorEventos({

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js';
 import { uuidv7 } from '../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../testing/index.js';
-import { KyselyAlmacenOutbox } from './kysely-almacen-outbox.js';
+import { PostgresAlmacenOutbox } from './postgres-almacen-outbox.js';
 import { LiderRelay, type OpcionesLiderRelay } from './lider-relay.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 
@@ -97,7 +97,7 @@ function registrando(publicador: Publicador) {
 
 function relayDe(p: Entorno, lider: LiderRelay, publicador: Publicador) {
   return crearRelay({
-    almacen: new KyselyAlmacenOutbox(p.pool),
+    almacen: new PostgresAlmacenOutbox(p.pool),
     publicador,
     cerca: lider.cerca,
     tamanoLote: 10,
@@ -146,11 +146,11 @@ async function pidDelLider(p: Entorno, clave: number): Promise<number> {
   return rows[0]!.pid;
 }
 
-describe('KyselyAlmacenOutbox cercado por la época de liderazgo', () => {
+describe('PostgresAlmacenOutbox cercado por la época de liderazgo', () => {
   it('con una época vieja no reclama, no numera ni marca nada; el nuevo líder retoma lo ya numerado', async () => {
     const p = await preparar();
     await crearPagos(p, 6);
-    const almacen = new KyselyAlmacenOutbox(p.pool);
+    const almacen = new PostgresAlmacenOutbox(p.pool);
     const primero = await esperarLider(opcionesLider(p, 5001));
     const lote = await almacen.reclamar('relay-a', 3, primero.cerca);
     expect(lote.map((f) => [f.secuencia, f.yaNumerada])).toEqual([
@@ -211,7 +211,7 @@ describe('KyselyAlmacenOutbox cercado por la época de liderazgo', () => {
   it('renumera con el productor nuevo las filas que otro nombre numeró y nunca marcó', async () => {
     const p = await preparar();
     await crearPagos(p, 5);
-    const almacen = new KyselyAlmacenOutbox(p.pool);
+    const almacen = new PostgresAlmacenOutbox(p.pool);
     const lider = await esperarLider(opcionesLider(p, 5003));
     const viejas = await almacen.reclamar('relay-viejo', 3, lider.cerca);
     await almacen.marcarPublicadas([viejas[0]!.id], lider.cerca);
@@ -233,7 +233,7 @@ describe('relay: la marca del broker por delante (base restaurada desde una copi
     await crearPagos(p, 20);
     const broker = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'], tamanoPool: 2 });
     cierres.push(() => broker.cerrar());
-    const almacen = new KyselyAlmacenOutbox(p.pool);
+    const almacen = new PostgresAlmacenOutbox(p.pool);
     const antes = await esperarLider(opcionesLider(p, 5004));
     const relayAntes = relayDe(p, antes, await broker.crearPublicador('relay-0'));
     expect(await relayAntes.preparar()).toEqual({ tipo: 'listo', renumeradas: 0 });

@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js';
 import { uuidv7 } from '../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../testing/index.js';
-import { KyselyAlmacenOutbox } from './kysely-almacen-outbox.js';
-import { KyselyInboxPagos } from './kysely-inbox-pagos.js';
+import { PostgresAlmacenOutbox } from './postgres-almacen-outbox.js';
+import { PostgresInboxPagos } from './postgres-inbox-pagos.js';
 import { LiderRelay } from './lider-relay.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 import { filaAEvento } from './serializacion-eventos.js';
@@ -43,11 +43,11 @@ async function crearPagos(p: Awaited<ReturnType<typeof preparar>>, n: number) {
   return cambios;
 }
 
-describe('KyselyAlmacenOutbox', () => {
+describe('PostgresAlmacenOutbox', () => {
   it('numera al reclamar con secuencias estrictamente crecientes por productor y reutiliza la secuencia al reintentar', async () => {
     const p = await preparar();
     await crearPagos(p, 10);
-    const almacen = new KyselyAlmacenOutbox(p.pool);
+    const almacen = new PostgresAlmacenOutbox(p.pool);
     const primero = await almacen.reclamar('relay-a', 4);
     expect(primero.map((f) => f.secuencia)).toEqual([1, 2, 3, 4]);
     // Caída antes de marcar: el siguiente reclamo devuelve las mismas filas con las mismas secuencias.
@@ -72,7 +72,7 @@ describe('KyselyAlmacenOutbox', () => {
     const cambios = await crearPagos(p, 30);
     const broker = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'] });
     cierres.push(() => broker.cerrar());
-    const almacen = new KyselyAlmacenOutbox(p.pool);
+    const almacen = new PostgresAlmacenOutbox(p.pool);
     const publicador = await broker.crearPublicador('relay-0');
     // Primera vida: publica un lote y "muere" antes de marcarlo.
     const lote = await almacen.reclamar(publicador.nombreProductor, 12);
@@ -110,11 +110,11 @@ describe('KyselyAlmacenOutbox', () => {
   });
 });
 
-describe('KyselyInboxPagos', () => {
+describe('PostgresInboxPagos', () => {
   it('guardarYAnotar aplica una vez; repetirlo es duplicado y una versión vieja es conflicto; todo o nada', async () => {
     const p = await preparar();
     const [creado] = await crearPagos(p, 1);
-    const inbox = new KyselyInboxPagos(p.pool);
+    const inbox = new PostgresInboxPagos(p.pool);
     const proc = iniciarProcesamiento(creado!.pago, ctx());
     if (!proc.ok) throw new Error();
     expect((await p.repositorio.guardar(proc.valor, 1, traza)).ok).toBe(true);

@@ -2,7 +2,7 @@ import { Dinero, crearPago, iniciarProcesamiento, type CambioPago, type EstadoPa
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../testing/index.js';
-import { KyselyInboxPagos } from './kysely-inbox-pagos.js';
+import { PostgresInboxPagos } from './postgres-inbox-pagos.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 
 // Carreras contra las escrituras agrupadas («group commit») de `guardar`, `guardarYAnotar` y `anotar`:
@@ -18,7 +18,7 @@ async function preparar() {
   const base = await crearBaseDePrueba();
   // Un solo hueco: todo lo que llega mientras tanto sale junto en el siguiente lote.
   const persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 6, enVueloMaximoTransiciones: 1 });
-  const inbox = new KyselyInboxPagos(persistencia.pool, { enVueloMaximo: 1 });
+  const inbox = new PostgresInboxPagos(persistencia.pool, { enVueloMaximo: 1 });
   cierres.push(async () => {
     await inbox.vaciar();
     await persistencia.cerrar();
@@ -134,7 +134,7 @@ describe('inbox agrupado', () => {
     expect(mismas.filter((r) => r === 'duplicado')).toHaveLength(49);
     expect(distintas.every((r) => r === 'anotado')).toBe(true);
     // Otro «proceso» (otro inbox sobre el mismo pool) compitiendo: sigue habiendo uno solo.
-    const otroInbox = new KyselyInboxPagos(p.pool, { enVueloMaximo: 2 });
+    const otroInbox = new PostgresInboxPagos(p.pool, { enVueloMaximo: 2 });
     const nueva = { ...anotacion, idEvento: uuidv7() };
     const cruzadas = await Promise.all(
       Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? p.inbox : otroInbox).anotar(nueva)),

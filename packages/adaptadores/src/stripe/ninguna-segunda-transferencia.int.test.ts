@@ -1,8 +1,8 @@
-import { crearManejadorEventos, crearManejadorProcesarPago, type InboxPagos, type OpcionesManejador } from '@aeropartners/aplicacion';
+import { crearManejadorEventos, crearManejadorRegistrarPago, type InboxPagos, type OpcionesManejador } from '@aeropartners/aplicacion';
 import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
 import type { EventoPago, RepositorioPagos } from '@aeropartners/dominio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KyselyInboxPagos } from '../postgres/kysely-inbox-pagos.js';
+import { PostgresInboxPagos } from '../postgres/postgres-inbox-pagos.js';
 import { crearPersistenciaPostgres, type PersistenciaPostgres } from '../postgres/persistencia-postgres.js';
 import { PostgresTurnosCobro } from '../postgres/postgres-turnos-cobro.js';
 import { filaAEvento, type FilaEventoOutboxLeida } from '../postgres/serializacion-eventos.js';
@@ -46,7 +46,7 @@ let postgres: PersistenciaPostgres;
 
 const enPostgres = async (): Promise<Persistencia> => ({
   repositorio: postgres.repositorio,
-  inbox: new KyselyInboxPagos(postgres.pool),
+  inbox: new PostgresInboxPagos(postgres.pool),
   turnos: new PostgresTurnosCobro(postgres.pool),
   nuevoId: () => crypto.randomUUID(),
   pendiente: async (idPago) => {
@@ -117,12 +117,12 @@ describe.each([
   }
 
   async function crearPago(): Promise<{ idPago: string; pendiente: EventoPago }> {
-    const creado = await crearManejadorProcesarPago({
+    const creado = await crearManejadorRegistrarPago({
       repositorio: persistencia.repositorio,
       reloj: relojFijo(new Date()),
       nuevoId: persistencia.nuevoId,
     })({
-      tipo: 'ProcesarPago',
+      tipo: 'RegistrarPago',
       idSocio: 'socio-1',
       idAfiliado: 'afiliado-1',
       monto: '150.75',

@@ -4,12 +4,12 @@ import type { ConsultasPagos, EntradaHistorial, EstadisticasOutbox, Pagina } fro
 export type ErrorConsulta = { readonly tipo: 'PagoNoEncontrado'; readonly idPago: string };
 
 /** Estado actual de un pago. */
-export interface ObtenerEstadoPagoQuery {
-  readonly tipo: 'ObtenerEstadoPago';
+export interface ObtenerPago {
+  readonly tipo: 'ObtenerPago';
   readonly idPago: string;
 }
 
-export interface ListarPagosQuery {
+export interface ListarPagos {
   readonly tipo: 'ListarPagos';
   readonly estado?: EstadoPago | undefined;
   readonly idAfiliado?: string | undefined;
@@ -19,22 +19,22 @@ export interface ListarPagosQuery {
   readonly limite?: number | undefined;
 }
 
-export interface ObtenerHistorialPagoQuery {
+export interface ObtenerHistorialPago {
   readonly tipo: 'ObtenerHistorialPago';
   readonly idPago: string;
 }
 
 export const LIMITE_LISTADO = { porDefecto: 50, maximo: 200 } as const;
 
-export function crearManejadorObtenerEstadoPago(deps: { readonly repositorio: RepositorioPagos }) {
-  return async (consulta: ObtenerEstadoPagoQuery): Promise<Resultado<Pago, ErrorConsulta>> => {
+export function crearManejadorObtenerPago(deps: { readonly repositorio: RepositorioPagos }) {
+  return async (consulta: ObtenerPago): Promise<Resultado<Pago, ErrorConsulta>> => {
     const pago = await deps.repositorio.obtener(consulta.idPago);
     return pago ? Resultado.ok(pago) : Resultado.fallo({ tipo: 'PagoNoEncontrado', idPago: consulta.idPago });
   };
 }
 
 export function crearManejadorListarPagos(deps: { readonly consultas: ConsultasPagos }) {
-  return (consulta: ListarPagosQuery): Promise<Pagina<Pago>> => {
+  return (consulta: ListarPagos): Promise<Pagina<Pago>> => {
     const limite = Math.min(Math.max(1, Math.trunc(consulta.limite ?? LIMITE_LISTADO.porDefecto)), LIMITE_LISTADO.maximo);
     return deps.consultas.listar({
       estado: consulta.estado,
@@ -47,12 +47,12 @@ export function crearManejadorListarPagos(deps: { readonly consultas: ConsultasP
 }
 
 export function crearManejadorObtenerHistorialPago(deps: { readonly consultas: ConsultasPagos }) {
-  return async (consulta: ObtenerHistorialPagoQuery): Promise<Resultado<readonly EntradaHistorial[], ErrorConsulta>> => {
+  return async (consulta: ObtenerHistorialPago): Promise<Resultado<readonly EntradaHistorial[], ErrorConsulta>> => {
     const historial = await deps.consultas.historial(consulta.idPago);
     return historial ? Resultado.ok(historial) : Resultado.fallo({ tipo: 'PagoNoEncontrado', idPago: consulta.idPago });
   };
 }
 
-export function crearManejadorEstadisticasOutbox(deps: { readonly consultas: ConsultasPagos }) {
+export function crearManejadorObtenerEstadisticasOutbox(deps: { readonly consultas: ConsultasPagos }) {
   return (): Promise<EstadisticasOutbox> => deps.consultas.estadisticasOutbox();
 }

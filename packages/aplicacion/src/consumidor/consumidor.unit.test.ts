@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Resultado, type EventoPago, type PasarelaDePagos, type Trazabilidad } from '@aeropartners/dominio';
-import { crearManejadorProcesarPago } from '../comandos/procesar-pago.js';
+import { crearManejadorRegistrarPago } from '../comandos/registrar-pago.js';
 import type { MensajeEntrante, MensajeSaliente, Publicador } from '../mensajeria/puertos-broker.js';
 import { BrokerEnMemoria } from '../testing/broker-en-memoria.js';
 import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '../testing/dobles.js';
@@ -93,7 +93,7 @@ async function escenario(opciones: { duplicarEntregas?: boolean; pasarela?: Pasa
   const reloj = relojFijo();
   const nuevoId = idsSecuenciales(1);
   const pasarela = opciones.pasarela ?? new PasarelaEnMemoria();
-  const crearPago = crearManejadorProcesarPago({ repositorio: repo, reloj, nuevoId });
+  const crearPago = crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId });
   let secuencia = 0;
   let pagos = 0;
   let suscripcionLibre: typeof primera | undefined = primera;
@@ -112,7 +112,7 @@ async function escenario(opciones: { duplicarEntregas?: boolean; pasarela?: Pasa
       for (let i = 0; i < n; i++) {
         pagos += 1;
         const r = await crearPago({
-          tipo: 'ProcesarPago',
+          tipo: 'RegistrarPago',
           idSocio: 'socio-1',
           idAfiliado: `afiliado-${pagos % 3}`,
           monto: `${10 + pagos}.50`,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { iniciarProcesamiento, registrarExito, type EventoPago } from '@aeropartners/dominio';
-import { crearManejadorProcesarPago } from '../comandos/procesar-pago.js';
+import { crearManejadorRegistrarPago } from '../comandos/registrar-pago.js';
 import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '../testing/dobles.js';
 import { PasarelaEnMemoria, type DesenlaceProgramado } from '../testing/pasarela-en-memoria.js';
 import { crearManejadorEventos, type OpcionesManejador } from './manejar-evento.js';
@@ -31,8 +31,8 @@ async function preparar(programados: DesenlaceProgramado[] = [], extra: Partial<
     ...extra,
   };
   const manejar = crearManejadorEventos(opciones);
-  const creado = await crearManejadorProcesarPago({ repositorio: repo, reloj, nuevoId })({
-    tipo: 'ProcesarPago',
+  const creado = await crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId })({
+    tipo: 'RegistrarPago',
     idSocio: 'socio-1',
     idAfiliado: 'afiliado-1',
     monto: '99.90',

@@ -8,10 +8,8 @@ import {
   type ResultadoCreacion,
   type Trazabilidad,
 } from '@aeropartners/dominio';
-import type { Kysely } from 'kysely';
 import { esUuid } from '../ids/uuidv7.js';
 import { AgrupadorPorLotes, type Pendiente } from './agrupador-por-lotes.js';
-import type { BaseDeDatos } from './esquema.js';
 import { filaAPago, type FilaPago } from './fila-pago.js';
 import type { ConsultaPostgres, PoolPostgres } from './pool-postgres.js';
 import {
@@ -97,10 +95,9 @@ function llave(idSocio: string, clave: string): string {
  * carreras, dentro del lote y entre procesos. `guardar` agrupa igual: un lote es UNA sentencia
  * `UPDATE … FROM unnest(…)` con control optimista de versión por fila (dos cambios del mismo pago nunca
  * van en la misma sentencia: el segundo sale en la siguiente), y `obtener` agrupa las lecturas en un
- * `WHERE id = ANY(…)`. El resto de lecturas usan Kysely.
+ * `WHERE id = ANY(…)`. Todo con `pg` directo (sentencias fijas, preparadas por conexión).
  */
-export class KyselyRepositorioPagos implements RepositorioPagos {
-  readonly #db: Kysely<BaseDeDatos>;
+export class PostgresRepositorioPagos implements RepositorioPagos {
   readonly #pool: PoolPostgres;
   readonly #preparadas: boolean;
   readonly #agrupador: AgrupadorPorLotes<SolicitudCreacion, ResultadoCreacion>;
@@ -115,8 +112,7 @@ export class KyselyRepositorioPagos implements RepositorioPagos {
   #lotesFallidos = 0;
   #solicitudes = 0;
 
-  constructor(db: Kysely<BaseDeDatos>, pool: PoolPostgres, opciones: OpcionesRepositorioPagos = {}) {
-    this.#db = db;
+  constructor(pool: PoolPostgres, opciones: OpcionesRepositorioPagos = {}) {
     this.#pool = pool;
     this.#preparadas = opciones.sentenciasPreparadas ?? true;
     this.#agrupador = new AgrupadorPorLotes(

@@ -59,7 +59,7 @@ async function contar(p: { db: { selectFrom: Function } } & Awaited<ReturnType<t
   return { pagos: Number(f.pagos), outbox: Number(f.outbox), historial: Number(f.historial) };
 }
 
-describe('KyselyRepositorioPagos: creación agrupada («group commit»)', () => {
+describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () => {
   it('200 creaciones concurrentes con claves distintas: 200 pagos, outbox e historial, en menos sentencias', async () => {
     const p = await nuevaPersistencia({ tamanoPool: 4 });
     const cambios = Array.from({ length: 200 }, (_, i) => ({ cambio: nuevoCambio(`ref-${i}`), clave: `k-${i}` }));
@@ -217,7 +217,7 @@ describe('KyselyRepositorioPagos: creación agrupada («group commit»)', () => 
   });
 });
 
-describe('KyselyRepositorioPagos: formato del outbox y lecturas', () => {
+describe('PostgresRepositorioPagos: formato del outbox y lecturas', () => {
   it('la fila del outbox lleva payload snake_case, metadatos de traza y se deserializa al mismo evento', async () => {
     const p = await nuevaPersistencia();
     const cambio = nuevoCambio('ref-outbox', 999);

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '../testing/dobles.js';
-import { crearManejadorProcesarPago, type ProcesarPagoCommand } from './procesar-pago.js';
+import { crearManejadorRegistrarPago, type RegistrarPago } from './registrar-pago.js';
 
 function preparar() {
   const repositorio = new RepositorioPagosEnMemoria();
-  const procesarPago = crearManejadorProcesarPago({ repositorio, reloj: relojFijo(), nuevoId: idsSecuenciales() });
-  return { repositorio, procesarPago };
+  const registrarPago = crearManejadorRegistrarPago({ repositorio, reloj: relojFijo(), nuevoId: idsSecuenciales() });
+  return { repositorio, registrarPago };
 }
 
-const comando = (cambios: Partial<ProcesarPagoCommand> = {}): ProcesarPagoCommand => ({
-  tipo: 'ProcesarPago',
+const comando = (cambios: Partial<RegistrarPago> = {}): RegistrarPago => ({
+  tipo: 'RegistrarPago',
   idSocio: 'socio-1',
   idAfiliado: 'afiliado-1',
   monto: 150.75,
@@ -19,10 +19,10 @@ const comando = (cambios: Partial<ProcesarPagoCommand> = {}): ProcesarPagoComman
   ...cambios,
 });
 
-describe('ProcesarPago', () => {
+describe('RegistrarPago', () => {
   it('dado un pago nuevo, cuando se procesa, entonces queda PENDIENTE con un PagoPendiente en el outbox', async () => {
-    const { repositorio, procesarPago } = preparar();
-    const r = await procesarPago(comando());
+    const { repositorio, registrarPago } = preparar();
+    const r = await registrarPago(comando());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
     expect(r.valor.repetido).toBe(false);
@@ -32,30 +32,30 @@ describe('ProcesarPago', () => {
   });
 
   it('dado un monto con más decimales de los permitidos, entonces no escribe nada', async () => {
-    const { repositorio, procesarPago } = preparar();
-    const r = await procesarPago(comando({ monto: 0.001 }));
+    const { repositorio, registrarPago } = preparar();
+    const r = await registrarPago(comando({ monto: 0.001 }));
     expect(r).toMatchObject({ ok: false, error: { tipo: 'DemasiadosDecimales' } });
     expect(repositorio.pagos.size).toBe(0);
     expect(repositorio.outbox).toHaveLength(0);
   });
 
   it('dada una moneda desconocida, entonces MonedaNoSoportada', async () => {
-    const { procesarPago } = preparar();
-    expect(await procesarPago(comando({ moneda: 'XYZ' }))).toMatchObject({ ok: false, error: { tipo: 'MonedaNoSoportada' } });
+    const { registrarPago } = preparar();
+    expect(await registrarPago(comando({ moneda: 'XYZ' }))).toMatchObject({ ok: false, error: { tipo: 'MonedaNoSoportada' } });
   });
 
   it('dada la misma referencia y el mismo cuerpo, entonces devuelve el original marcado como repetido', async () => {
-    const { repositorio, procesarPago } = preparar();
-    const primero = await procesarPago(comando());
-    const segundo = await procesarPago(comando({ monto: '150.750' }));
+    const { repositorio, registrarPago } = preparar();
+    const primero = await registrarPago(comando());
+    const segundo = await registrarPago(comando({ monto: '150.750' }));
     expect(segundo).toEqual({ ok: true, valor: { pago: primero.ok ? primero.valor.pago : null, repetido: true } });
     expect(repositorio.outbox).toHaveLength(1);
   });
 
   it('dada la misma clave con otro cuerpo, entonces ClaveReutilizada nombrando el pago y los campos', async () => {
-    const { repositorio, procesarPago } = preparar();
-    const primero = await procesarPago(comando({ claveIdempotencia: 'k-1' }));
-    const otro = await procesarPago(comando({ claveIdempotencia: 'k-1', monto: 10, referenciaPago: 'ref-2' }));
+    const { repositorio, registrarPago } = preparar();
+    const primero = await registrarPago(comando({ claveIdempotencia: 'k-1' }));
+    const otro = await registrarPago(comando({ claveIdempotencia: 'k-1', monto: 10, referenciaPago: 'ref-2' }));
     expect(otro).toEqual({
       ok: false,
       error: {
@@ -68,16 +68,16 @@ describe('ProcesarPago', () => {
   });
 
   it('con Idempotency-Key, la clave es la cabecera y no la referencia', async () => {
-    const { repositorio, procesarPago } = preparar();
-    await procesarPago(comando({ claveIdempotencia: 'k-a' }));
-    const r = await procesarPago(comando({ claveIdempotencia: 'k-b' }));
+    const { repositorio, registrarPago } = preparar();
+    await registrarPago(comando({ claveIdempotencia: 'k-a' }));
+    const r = await registrarPago(comando({ claveIdempotencia: 'k-b' }));
     expect(r.ok && r.valor.repetido).toBe(false);
     expect(repositorio.pagos.size).toBe(2);
   });
 
   it('50 peticiones concurrentes idénticas: un pago y 50 respuestas con el mismo id', async () => {
-    const { repositorio, procesarPago } = preparar();
-    const respuestas = await Promise.all(Array.from({ length: 50 }, () => procesarPago(comando())));
+    const { repositorio, registrarPago } = preparar();
+    const respuestas = await Promise.all(Array.from({ length: 50 }, () => registrarPago(comando())));
     const ids = new Set(respuestas.map((r) => (r.ok ? r.valor.pago.id : 'error')));
     expect(ids.size).toBe(1);
     expect(ids.has('error')).toBe(false);

@@ -11,8 +11,8 @@ import {
 import type { GeneradorIds } from '../puertos.js';
 
 /** Registra un pago recibido de un socio. No llama a la pasarela: eso ocurre de forma asíncrona. */
-export interface ProcesarPagoCommand {
-  readonly tipo: 'ProcesarPago';
+export interface RegistrarPago {
+  readonly tipo: 'RegistrarPago';
   readonly idSocio: string;
   /** Cabecera `Idempotency-Key`; si falta, la clave es `referenciaPago`. */
   readonly claveIdempotencia?: string | undefined;
@@ -23,7 +23,7 @@ export interface ProcesarPagoCommand {
   readonly traza: Trazabilidad;
 }
 
-export type ErrorProcesarPago =
+export type ErrorRegistrarPago =
   | ErrorDePago
   | {
       /** La clave ya se usó con otro cuerpo: no se crea nada y se nombra el pago existente. */
@@ -38,7 +38,7 @@ export interface PagoRegistrado {
   readonly repetido: boolean;
 }
 
-export interface DependenciasProcesarPago {
+export interface DependenciasRegistrarPago {
   readonly repositorio: RepositorioPagos;
   readonly reloj: Reloj;
   readonly nuevoId: GeneradorIds;
@@ -53,10 +53,10 @@ function camposDistintos(existente: Pago, solicitado: { idAfiliado: string; mont
   return distintos;
 }
 
-export function crearManejadorProcesarPago(deps: DependenciasProcesarPago) {
-  return async function procesarPago(
-    comando: ProcesarPagoCommand,
-  ): Promise<Resultado<PagoRegistrado, ErrorProcesarPago>> {
+export function crearManejadorRegistrarPago(deps: DependenciasRegistrarPago) {
+  return async function registrarPago(
+    comando: RegistrarPago,
+  ): Promise<Resultado<PagoRegistrado, ErrorRegistrarPago>> {
     const monto = Dinero.de(comando.monto, comando.moneda);
     if (!monto.ok) return monto;
     const cambio = crearPago(
@@ -81,4 +81,4 @@ export function crearManejadorProcesarPago(deps: DependenciasProcesarPago) {
   };
 }
 
-export type ManejadorProcesarPago = ReturnType<typeof crearManejadorProcesarPago>;
+export type ManejadorRegistrarPago = ReturnType<typeof crearManejadorRegistrarPago>;

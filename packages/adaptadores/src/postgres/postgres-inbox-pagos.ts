@@ -52,7 +52,7 @@ function llaveInbox(suscripcion: string, idEvento: string): string {
  * pagos): un lote es UNA sentencia y cada llamada recibe el resultado de SU fila. Dos solicitudes del
  * mismo pago o del mismo evento nunca van en la misma sentencia: la segunda sale en la siguiente.
  */
-export class KyselyInboxPagos implements InboxPagos {
+export class PostgresInboxPagos implements InboxPagos {
   readonly #pool: PoolPostgres;
   readonly #preparadas: boolean;
   readonly #agrupadorGuardar: AgrupadorPorLotes<SolicitudGuardarYAnotar, ResultadoGuardarYAnotar>;

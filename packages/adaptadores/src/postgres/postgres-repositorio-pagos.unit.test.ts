@@ -1,10 +1,8 @@
 import { Dinero, crearPago, type CambioPago } from '@aeropartners/dominio';
-import { Kysely, PostgresDialect } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { uuidv7 } from '../ids/uuidv7.js';
 import type { FilaPago } from './fila-pago.js';
-import type { BaseDeDatos } from './esquema.js';
-import { KyselyRepositorioPagos } from './kysely-repositorio-pagos.js';
+import { PostgresRepositorioPagos } from './postgres-repositorio-pagos.js';
 import type { ConsultaPostgres, PoolPostgres, ResultadoPostgres } from './pool-postgres.js';
 
 /**
@@ -26,8 +24,7 @@ function poolFalso(respuestas: Respuesta[]) {
     connect: () => Promise.reject(new Error('no esperado')),
     end: () => Promise.resolve(),
   };
-  const db = new Kysely<BaseDeDatos>({ dialect: new PostgresDialect({ pool: pool as never }) });
-  return { pool, db, vistas };
+  return { pool, vistas };
 }
 
 function nuevoCambio(): CambioPago {
@@ -65,15 +62,15 @@ function fila(cambio: CambioPago, nuevo: boolean, clave = 'k'): FilaPago & { nue
 const filas = (rows: unknown[]) => async () => ({ rows, rowCount: rows.length });
 const traza = { idCorrelacion: 'c' };
 
-describe('KyselyRepositorioPagos (pool falso)', () => {
+describe('PostgresRepositorioPagos (pool falso)', () => {
   it('la clave la ganó otro pero su pago aún no se ve: reintenta la solicitud entera una vez', async () => {
     const cambio = nuevoCambio();
-    const { pool, db, vistas } = poolFalso([
+    const { pool, vistas } = poolFalso([
       filas([]), // lote: no insertó (conflicto) y no había previo
       filas([]), // seguimiento: el ganador no aparece (se borró o abortó)
       filas([fila(cambio, true)]), // reintento: ahora sí se inserta
     ]);
-    const repo = new KyselyRepositorioPagos(db, pool);
+    const repo = new PostgresRepositorioPagos(pool);
     await expect(repo.crear(cambio, { idSocio: 's', clave: 'k' }, traza)).resolves.toEqual({ tipo: 'creado', pago: cambio.pago });
     expect(vistas.map((v) => v.name)).toEqual([
       'aeropartners_crear_pagos_v1',
@@ -84,8 +81,8 @@ describe('KyselyRepositorioPagos (pool falso)', () => {
   });
 
   it('si tampoco aparece tras el reintento, rechaza con un Error claro (sin bucles)', async () => {
-    const { pool, db } = poolFalso([filas([]), filas([]), filas([]), filas([])]);
-    const repo = new KyselyRepositorioPagos(db, pool);
+    const { pool } = poolFalso([filas([]), filas([]), filas([]), filas([])]);
+    const repo = new PostgresRepositorioPagos(pool);
     await expect(repo.crear(nuevoCambio(), { idSocio: 's', clave: 'k' }, traza)).rejects.toThrow(
       /No se pudo crear ni leer el pago con la clave de idempotencia «k»/,
     );
@@ -93,8 +90,8 @@ describe('KyselyRepositorioPagos (pool falso)', () => {
 
   it('el seguimiento encuentra al ganador de otra transacción: existente con ese pago', async () => {
     const ganador = nuevoCambio();
-    const { pool, db } = poolFalso([filas([]), filas([fila(ganador, false)])]);
-    const repo = new KyselyRepositorioPagos(db, pool);
+    const { pool } = poolFalso([filas([]), filas([fila(ganador, false)])]);
+    const repo = new PostgresRepositorioPagos(pool);
     await expect(repo.crear(nuevoCambio(), { idSocio: 's', clave: 'k' }, traza)).resolves.toEqual({
       tipo: 'existente',
       pago: ganador.pago,
@@ -104,8 +101,8 @@ describe('KyselyRepositorioPagos (pool falso)', () => {
   it('un interbloqueo (40P01) repite la sentencia: no escribió nada', async () => {
     const cambio = nuevoCambio();
     const interbloqueo = Object.assign(new Error('deadlock detected'), { code: '40P01' });
-    const { pool, db } = poolFalso([() => Promise.reject(interbloqueo), filas([fila(cambio, true)])]);
-    const repo = new KyselyRepositorioPagos(db, pool);
+    const { pool } = poolFalso([() => Promise.reject(interbloqueo), filas([fila(cambio, true)])]);
+    const repo = new PostgresRepositorioPagos(pool);
     await expect(repo.crear(cambio, { idSocio: 's', clave: 'k' }, traza)).resolves.toMatchObject({ tipo: 'creado' });
     expect(repo.metricas().sentencias).toBe(2);
   });
@@ -113,8 +110,8 @@ describe('KyselyRepositorioPagos (pool falso)', () => {
   it('un fallo de infraestructura rechaza a todo el lote con la causa', async () => {
     const caida = Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
     const solo = nuevoCambio();
-    const { pool, db } = poolFalso([filas([fila(solo, true, 'x')]), () => Promise.reject(caida)]);
-    const repo = new KyselyRepositorioPagos(db, pool, { enVueloMaximo: 1 });
+    const { pool } = poolFalso([filas([fila(solo, true, 'x')]), () => Promise.reject(caida)]);
+    const repo = new PostgresRepositorioPagos(pool, { enVueloMaximo: 1 });
     // La primera sale sola; las otras tres esperan juntas y su sentencia falla.
     const primero = repo.crear(solo, { idSocio: 's', clave: 'x' }, traza);
     const lote = [1, 2, 3].map((i) => repo.crear(nuevoCambio(), { idSocio: 's', clave: `k${i}` }, traza).catch((e: unknown) => e));
@@ -128,8 +125,8 @@ describe('KyselyRepositorioPagos (pool falso)', () => {
 
   it('sin sentencias preparadas no manda nombre (para PgBouncer antiguos)', async () => {
     const cambio = nuevoCambio();
-    const { pool, db, vistas } = poolFalso([filas([fila(cambio, true)])]);
-    const repo = new KyselyRepositorioPagos(db, pool, { sentenciasPreparadas: false });
+    const { pool, vistas } = poolFalso([filas([fila(cambio, true)])]);
+    const repo = new PostgresRepositorioPagos(pool, { sentenciasPreparadas: false });
     await repo.crear(cambio, { idSocio: 's', clave: 'k' }, traza);
     expect(vistas[0]?.name).toBeUndefined();
   });

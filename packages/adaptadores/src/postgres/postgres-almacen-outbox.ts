@@ -155,7 +155,7 @@ const parametrosCerca = (cerca: CercaLiderazgo | undefined): [number | null, num
  * `LiderazgoPerdido` sin haber escrito nada. `reclamar` y `marcarPublicadas` aceptan no llevar cerca
  * para herramientas y tests que no compiten por el liderazgo; el relay siempre la pasa.
  */
-export class KyselyAlmacenOutbox implements AlmacenOutbox {
+export class PostgresAlmacenOutbox implements AlmacenOutbox {
   readonly #pool: PoolPostgres;
 
   constructor(pool: PoolPostgres) {
