@@ -50,8 +50,8 @@ describe('GET /metrics en los tres servicios, con duplicados en cada etapa', () 
     expect(valor(api, `${P}http_peticiones_total`, { metodo: 'POST', ruta: '/pagos', estado: '200' })).toBe(2 * PAGOS);
     expect(valor(api, `${P}http_peticiones_total`, { metodo: 'GET', ruta: '/pagos/:id', estado: '200' })).toBe(1);
     expect(api.some((m) => Object.values(m.etiquetas).some((v) => v.includes(pagos[0]!.id)))).toBe(false);
-    expect(valor(api, `${P}http_duracion_segundos_count`, { metodo: 'POST', ruta: '/pagos' })).toBe(2 * PAGOS);
-    expect(valor(api, `${P}pagos_por_estado`)).toBe(PAGOS);
+    expect(valor(api, `${P}http_duracion_seconds_count`, { metodo: 'POST', ruta: '/pagos' })).toBe(2 * PAGOS);
+    expect(valor(api, `${P}pagos_en_curso`, { estado: 'PENDIENTE' })).toBe(PAGOS);
 
     // Broker: el relay muere tras publicar el lote 2 sin marcarlo; su sucesor lo republica y el broker
     // descarta cada copia por (productor, secuencia).
@@ -80,7 +80,7 @@ describe('GET /metrics en los tres servicios, con duplicados en cada etapa', () 
     expect(valor(relay, `${P}relay_republicados_total`)).toBe(LOTE);
     expect(valor(relay, `${P}relay_publicados_total`)).toBeGreaterThan(0);
     expect(valor(relay, `${P}outbox_pendientes`)).toBe(0);
-    expect(valor(relay, `${P}outbox_retraso_segundos`)).toBe(0);
+    expect(valor(relay, `${P}outbox_retraso_seconds`)).toBe(0);
 
     // Inbox: cada evento llegó dos veces (BROKER_DUPLICAR_ENTREGAS) y el inbox absorbió cada segunda copia.
     const consumidor = await raspar('consumer');
@@ -88,17 +88,19 @@ describe('GET /metrics en los tres servicios, con duplicados en cada etapa', () 
     expect(valor(consumidor, DUPLICADOS, { etapa: 'inbox' })).toBe(totalEventos);
     expect(valor(consumidor, DUPLICADOS, { etapa: 'inbox' })).toBe(salud['duplicados']);
     expect(valor(consumidor, DUPLICADOS, { etapa: 'pasarela' })).toBe(salud['pasarela_repeticionesAbsorbidas']);
-    expect(valor(consumidor, `${P}consumidor_duracion_segundos_count`, { desenlace: 'procesado' })).toBe(PAGOS);
-    expect(valor(consumidor, `${P}consumidor_duracion_segundos_count`, { desenlace: 'duplicado' })).toBe(totalEventos);
+    expect(valor(consumidor, `${P}consumidor_duracion_seconds_count`, { desenlace: 'procesado' })).toBe(PAGOS);
+    expect(valor(consumidor, `${P}consumidor_duracion_seconds_count`, { desenlace: 'duplicado' })).toBe(totalEventos);
     expect(valor(consumidor, `${P}pasarela_llamadas_total`)).toBe(PAGOS);
-    expect(valor(consumidor, `${P}pasarela_duracion_segundos_count`)).toBe(PAGOS);
+    expect(valor(consumidor, `${P}pasarela_duracion_seconds_count`)).toBe(PAGOS);
     expect(valor(consumidor, `${P}mensajes_muertos_total`)).toBe(0);
     expect(valor(consumidor, `${P}consumidor_recibidos_total`)).toBe(2 * totalEventos);
 
-    // Y después de todo, los pagos por estado cuadran con la base.
-    const porEstado = leerMuestras(await t.metricas('api'));
+    // Y después de todo, los pagos terminados por estado cuadran con la base, y no queda ninguno en curso.
     const exitosos = [...finales.values()].filter((p) => p.estado === 'EXITOSO').length;
-    expect(valor(porEstado, `${P}pagos_por_estado`, { estado: 'EXITOSO' })).toBe(exitosos);
-    expect(valor(porEstado, `${P}pagos_por_estado`, { estado: 'FALLIDO' })).toBe(PAGOS - exitosos);
+    expect(valor(consumidor, `${P}pagos_finalizados_total`, { estado: 'EXITOSO' })).toBe(exitosos);
+    expect(valor(consumidor, `${P}pagos_finalizados_total`, { estado: 'FALLIDO' })).toBe(PAGOS - exitosos);
+    const enCurso = leerMuestras(await t.metricas('api'));
+    expect(valor(enCurso, `${P}pagos_en_curso`, { estado: 'PENDIENTE' })).toBe(0);
+    expect(valor(enCurso, `${P}pagos_en_curso`, { estado: 'PROCESANDO' })).toBe(0);
   }, 150_000);
 });

@@ -99,7 +99,7 @@ export {
   type MetricasHttp,
   type OpcionesRegistro,
 } from './observabilidad/metricas.js';
-export { registrarOutbox, registrarPagosPorEstado } from './observabilidad/metricas-postgres.js';
+export { registrarOutbox, registrarPagosEnCurso } from './observabilidad/metricas-postgres.js';
 export {
   registrarMetricasConsumidor,
   registrarMetricasRelay,

@@ -5,7 +5,7 @@ import {
   crearPersistenciaPostgres,
   crearRegistroMetricas,
   exponerMetricas,
-  registrarPagosPorEstado,
+  registrarPagosEnCurso,
   uuidv7,
 } from '@aeropartners/adaptadores';
 import { serve } from '@hono/node-server';
@@ -28,7 +28,7 @@ const persistencia = crearPersistenciaPostgres({
   enVueloMaximo: Math.min(config.PG_CREACIONES_EN_VUELO, config.PG_POOL_SIZE),
 });
 const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
-registrarPagosPorEstado(metricas, persistencia.pool);
+registrarPagosEnCurso(metricas, persistencia.pool);
 
 let apagando = false;
 const app = crearApp({

@@ -27,7 +27,7 @@ describe('GET /metrics de la API', () => {
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="POST",ruta="/pagos",estado="200"')).toMatch(/ 2$/);
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="/pagos/:id",estado="200"')).toMatch(/ 1$/);
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="sin_ruta",estado="404"')).toMatch(/ 1$/);
-    expect(texto).toContain('aeropartners_pagos_http_duracion_segundos_count{servicio="prueba",metodo="POST",ruta="/pagos",estado="200"} 2');
+    expect(texto).toContain('aeropartners_pagos_http_duracion_seconds_count{servicio="prueba",metodo="POST",ruta="/pagos",estado="200"} 2');
     expect(texto).not.toContain(creado.id_pago);
   });
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { pino, type DestinationStream, type LoggerOptions } from 'pino';
 
 /**
@@ -129,14 +130,24 @@ function errorSinTarjetas(error: unknown): unknown {
   return serializado;
 }
 
+const TRACEPARENT = /^[\da-f]{2}-([\da-f]{32})-([\da-f]{16})-[\da-f]{2}$/;
+
+/** Con un `traceparent` W3C, añade `trace_id` y `span_id` como campos (lo que buscan los visores de trazas). */
+function conTraza(objeto: Record<string, unknown>): Record<string, unknown> {
+  const traceparent = objeto['traceparent'];
+  if (typeof traceparent !== 'string' || 'trace_id' in objeto) return objeto;
+  const partes = TRACEPARENT.exec(traceparent);
+  return partes ? { ...objeto, trace_id: partes[1], span_id: partes[2] } : objeto;
+}
+
 export function crearLogger(opciones: OpcionesLogger): Logger {
   const configuracion: LoggerOptions = {
     level: opciones.nivel ?? 'info',
-    base: { servicio: opciones.servicio },
+    base: { pid: process.pid, hostname: hostname(), servicio: opciones.servicio },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (etiqueta) => ({ level: etiqueta }),
-      log: (objeto) => limpiar(objeto, 3) as Record<string, unknown>,
+      log: (objeto) => conTraza(limpiar(objeto, 3) as Record<string, unknown>),
     },
     serializers: { err: errorSinTarjetas },
     redact: {

@@ -22,6 +22,16 @@ describe('crearLogger', () => {
     const [linea] = lineas;
     expect(linea).toMatchObject({ servicio: 'prueba', level: 'info', id_correlacion: 'abc', id_pago: 'p-1', msg: 'solicitud atendida' });
     expect(new Date(String(linea?.['time'])).toISOString()).toBe(linea?.['time']);
+    expect(linea).toMatchObject({ pid: process.pid, hostname: expect.any(String) });
+  });
+
+  it('dado un traceparent W3C, entonces la línea lleva también trace_id y span_id; uno mal formado se deja tal cual', () => {
+    const { lineas, destino } = destinoEnMemoria();
+    const logger = crearLogger({ servicio: 'prueba', destino });
+    logger.info({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, 'con traza');
+    logger.info({ traceparent: 'no-es-un-traceparent' }, 'sin traza');
+    expect(lineas[0]).toMatchObject({ trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331' });
+    expect(lineas[1]).not.toHaveProperty('trace_id');
   });
 
   it('dado el nivel warn, entonces descarta info y debug y escribe warn y error', () => {

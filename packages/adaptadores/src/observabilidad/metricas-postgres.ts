@@ -7,29 +7,32 @@ import { indicadorConsultado, PREFIJO_METRICAS } from './metricas.js';
  * tope corto: si la base tarda, el raspado sigue sin ellos.
  */
 
-const ESTADOS = ['PENDIENTE', 'PROCESANDO', 'EXITOSO', 'FALLIDO'] as const;
+const EN_CURSO = ['PENDIENTE', 'PROCESANDO'] as const;
 
-/** `aeropartners_pagos_pagos_por_estado{estado}` (índice `pagos_estado_id`). Para la API. */
-export function registrarPagosPorEstado(registro: Registry, pool: PoolPostgres, tiempoMaximoMs = 1000): void {
+/**
+ * `aeropartners_pagos_pagos_en_curso{estado}`: pagos en PENDIENTE y en PROCESANDO. Un rango del índice
+ * `pagos_estado_id`, acotado por el trabajo en curso: ningún recuento de la tabla entera por raspado (los
+ * pagos terminados se cuentan en el consumidor, `aeropartners_pagos_pagos_finalizados_total{estado}`).
+ */
+export function registrarPagosEnCurso(registro: Registry, pool: PoolPostgres, tiempoMaximoMs = 1000): void {
   indicadorConsultado(
     registro,
-    `${PREFIJO_METRICAS}pagos_por_estado`,
-    'Pagos en la base de datos, por estado (consulta al raspar).',
+    `${PREFIJO_METRICAS}pagos_en_curso`,
+    'Pagos aún sin estado final, por estado (PENDIENTE, PROCESANDO), leídos de la base al raspar.',
     ['estado'],
     async () => {
       const { rows } = await pool.query<{ estado: string; n: number }>(
-        'SELECT estado, count(*)::float8 AS n FROM pagos GROUP BY estado',
+        `SELECT estado, count(*)::float8 AS n FROM pagos WHERE estado IN ('PENDIENTE', 'PROCESANDO') GROUP BY estado`,
       );
       const porEstado = new Map(rows.map((f) => [f.estado, Number(f.n)]));
-      for (const estado of porEstado.keys()) if (!(ESTADOS as readonly string[]).includes(estado)) porEstado.delete(estado);
-      return ESTADOS.map((estado) => [{ estado }, porEstado.get(estado) ?? 0] as const);
+      return EN_CURSO.map((estado) => [{ estado }, porEstado.get(estado) ?? 0] as const);
     },
     tiempoMaximoMs,
   );
 }
 
 /**
- * `aeropartners_pagos_outbox_pendientes` y `aeropartners_pagos_outbox_retraso_segundos` (antigüedad de
+ * `aeropartners_pagos_outbox_pendientes` y `aeropartners_pagos_outbox_retraso_seconds` (antigüedad de
  * la fila pendiente más vieja; 0 sin pendientes), con una sola consulta por el índice parcial
  * `outbox_pendientes`. Para el relay.
  */
@@ -56,7 +59,7 @@ export function registrarOutbox(registro: Registry, pool: PoolPostgres, tiempoMa
   );
   indicadorConsultado(
     registro,
-    `${PREFIJO_METRICAS}outbox_retraso_segundos`,
+    `${PREFIJO_METRICAS}outbox_retraso_seconds`,
     'Antigüedad del evento pendiente más viejo del outbox, en segundos (0 si no hay ninguno).',
     [],
     async () => [[{}, (await leer()).retraso]],

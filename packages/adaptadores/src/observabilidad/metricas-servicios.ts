@@ -73,6 +73,8 @@ export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetri
 export interface FuentesMetricasConsumidor {
   readonly consumidor: () => {
     readonly recibidos: number;
+    readonly exitosos: number;
+    readonly fallidos: number;
     readonly duplicados: number;
     readonly muertos: number;
     readonly rechazados: number;
@@ -91,6 +93,16 @@ export interface FuentesMetricasConsumidor {
 /** Consumidor: recibidos, mensajes muertos, rechazos, reintentos de la pasarela, errores y duplicados (inbox, pasarela). */
 export function registrarMetricasConsumidor(registro: Registry, fuentes: FuentesMetricasConsumidor): void {
   simple(registro, 'consumidor_recibidos_total', 'Mensajes tomados del broker por este consumidor.', () => fuentes.consumidor().recibidos);
+  contadorLeido(
+    registro,
+    `${PREFIJO_METRICAS}pagos_finalizados_total`,
+    'Pagos llevados a un estado final por este consumidor, por estado (EXITOSO, FALLIDO).',
+    ['estado'],
+    () => [
+      [{ estado: 'EXITOSO' }, fuentes.consumidor().exitosos],
+      [{ estado: 'FALLIDO' }, fuentes.consumidor().fallidos],
+    ],
+  );
   simple(
     registro,
     'mensajes_muertos_total',

@@ -2,8 +2,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { EstadoCobro, PasarelaDePagos, ResultadoPago } from '@aeropartners/dominio';
 
 /**
- * Métricas Prometheus de los servicios (prom-client), todas con el prefijo `aeropartners_pagos_` y la
- * etiqueta `servicio`. Cada proceso tiene su propio {@link Registry} (nada global: los tests crean los
+ * Métricas Prometheus de los servicios (prom-client), con el prefijo `aeropartners_pagos_`, unidades base
+ * con sufijo inglés (`_seconds`, `_total`) y la etiqueta `servicio`; las de proceso de Node (CPU, memoria,
+ * bucle de eventos) con sus nombres estándar, sin prefijo. Cada proceso tiene su propio {@link Registry} (nada global: los tests crean los
  * que quieran) y lo expone en `GET /metrics` (la API en su puerto; relay y consumidor en el de salud).
  *
  * Los contadores que el código ya lleva como objetos planos (relay, consumidor, broker embebido,
@@ -31,7 +32,7 @@ export interface OpcionesRegistro {
 export function crearRegistroMetricas(opciones: OpcionesRegistro): Registry {
   const registro = new Registry();
   registro.setDefaultLabels({ servicio: opciones.servicio });
-  if (opciones.deProceso ?? true) collectDefaultMetrics({ register: registro, prefix: PREFIJO_METRICAS });
+  if (opciones.deProceso ?? true) collectDefaultMetrics({ register: registro });
   return registro;
 }
 
@@ -121,7 +122,7 @@ export function crearMetricasHttp(registro: Registry): MetricasHttp {
     registers: [registro],
   });
   const duracion = new Histogram({
-    name: `${PREFIJO_METRICAS}http_duracion_segundos`,
+    name: `${PREFIJO_METRICAS}http_duracion_seconds`,
     help: 'Duración de las peticiones HTTP, por método, patrón de ruta y estado.',
     labelNames: ['metodo', 'ruta', 'estado'] as const,
     buckets: CUBETAS_SEGUNDOS,
@@ -152,7 +153,7 @@ export function crearMetricasHttp(registro: Registry): MetricasHttp {
 // ── Consumidor y pasarela ────────────────────────────────────────────────────
 
 /**
- * Envuelve el manejador de eventos del consumidor: `aeropartners_pagos_consumidor_duracion_segundos`
+ * Envuelve el manejador de eventos del consumidor: `aeropartners_pagos_consumidor_duracion_seconds`
  * (histograma por desenlace: procesado, registrado, duplicado, obsoleto, pagoInexistente, error).
  */
 export function medirManejador<A extends unknown[], R extends { readonly tipo: string }>(
@@ -160,7 +161,7 @@ export function medirManejador<A extends unknown[], R extends { readonly tipo: s
   manejar: (...args: A) => Promise<R>,
 ): (...args: A) => Promise<R> {
   const duracion = new Histogram({
-    name: `${PREFIJO_METRICAS}consumidor_duracion_segundos`,
+    name: `${PREFIJO_METRICAS}consumidor_duracion_seconds`,
     help: 'Tiempo de proceso de cada mensaje en el consumidor (inbox, pasarela y desenlace), por desenlace.',
     labelNames: ['desenlace'] as const,
     buckets: CUBETAS_SEGUNDOS,
@@ -181,7 +182,7 @@ export function medirManejador<A extends unknown[], R extends { readonly tipo: s
 
 /**
  * Decora una pasarela: `aeropartners_pagos_pasarela_llamadas_total{resultado}` y
- * `aeropartners_pagos_pasarela_duracion_segundos{resultado}` (exitoso, rechazado, incierto, error).
+ * `aeropartners_pagos_pasarela_duracion_seconds{resultado}` (exitoso, rechazado, incierto, error).
  */
 export function medirPasarela(registro: Registry, pasarela: PasarelaDePagos): PasarelaDePagos {
   const llamadas = new Counter({
@@ -191,7 +192,7 @@ export function medirPasarela(registro: Registry, pasarela: PasarelaDePagos): Pa
     registers: [registro],
   });
   const duracion = new Histogram({
-    name: `${PREFIJO_METRICAS}pasarela_duracion_segundos`,
+    name: `${PREFIJO_METRICAS}pasarela_duracion_seconds`,
     help: 'Latencia de las llamadas a la pasarela de pagos, por resultado.',
     labelNames: ['resultado'] as const,
     buckets: CUBETAS_SEGUNDOS,

@@ -45,10 +45,12 @@ describe('métricas', () => {
 
   it('consumidor: mensajes muertos y las etapas inbox y pasarela', async () => {
     const r = registro();
-    const c = { recibidos: 9, duplicados: 3, muertos: 1, rechazados: 0, reintentosPasarela: 2, inciertos: 4, ocupados: 6, abandonados: 7, errores: 0 };
+    const c = { recibidos: 9, exitosos: 2, fallidos: 1, duplicados: 3, muertos: 1, rechazados: 0, reintentosPasarela: 2, inciertos: 4, ocupados: 6, abandonados: 7, errores: 0 };
     registrarMetricasConsumidor(r, { consumidor: () => c, repeticionesPasarela: () => 5, broker: { leasesPerdidos: 8, operacionesSinLease: 1 } });
     const texto = await r.metrics();
     expect(muestra(texto, 'aeropartners_pagos_consumidor_inciertos_total')).toBe('4');
+    expect(muestra(texto, 'aeropartners_pagos_pagos_finalizados_total', 'estado="EXITOSO"')).toBe('2');
+    expect(muestra(texto, 'aeropartners_pagos_pagos_finalizados_total', 'estado="FALLIDO"')).toBe('1');
     expect(muestra(texto, 'aeropartners_pagos_consumidor_ocupados_total')).toBe('6');
     expect(muestra(texto, 'aeropartners_pagos_consumidor_abandonados_total')).toBe('7');
     expect(muestra(texto, 'aeropartners_pagos_broker_leases_perdidos_total')).toBe('8');
@@ -77,9 +79,9 @@ describe('métricas', () => {
     const texto = await r.metrics();
     expect(muestra(texto, 'aeropartners_pagos_pasarela_llamadas_total', 'resultado="exitoso"')).toBe('1');
     expect(muestra(texto, 'aeropartners_pagos_pasarela_llamadas_total', 'resultado="error"')).toBe('1');
-    expect(muestra(texto, 'aeropartners_pagos_pasarela_duracion_segundos_count', 'resultado="exitoso"')).toBe('1');
-    expect(muestra(texto, 'aeropartners_pagos_consumidor_duracion_segundos_count', 'desenlace="procesado"')).toBe('1');
-    expect(muestra(texto, 'aeropartners_pagos_consumidor_duracion_segundos_count', 'desenlace="duplicado"')).toBe('1');
+    expect(muestra(texto, 'aeropartners_pagos_pasarela_duracion_seconds_count', 'resultado="exitoso"')).toBe('1');
+    expect(muestra(texto, 'aeropartners_pagos_consumidor_duracion_seconds_count', 'desenlace="procesado"')).toBe('1');
+    expect(muestra(texto, 'aeropartners_pagos_consumidor_duracion_seconds_count', 'desenlace="duplicado"')).toBe('1');
   });
 
   it('un indicador consultado que tarda más que su tope no bloquea el raspado: esa pasada da NaN (o ninguna serie, con etiquetas)', async () => {
@@ -93,9 +95,10 @@ describe('métricas', () => {
     expect(await r.metrics()).not.toMatch(/^aeropartners_pagos_lento_etiquetado\{/m);
   });
 
-  it('las métricas de proceso de Node llevan el prefijo', async () => {
-    const r = crearRegistroMetricas({ servicio: 'prueba' });
-    expect(await r.metrics()).toContain('aeropartners_pagos_process_cpu_seconds_total');
+  it('las métricas de proceso de Node llevan sus nombres estándar, sin prefijo', async () => {
+    const texto = await crearRegistroMetricas({ servicio: 'prueba' }).metrics();
+    expect(texto).toMatch(/^process_cpu_seconds_total\{servicio="prueba"\} /m);
+    expect(texto).not.toContain('aeropartners_pagos_process_');
   });
 });
 

@@ -39,8 +39,10 @@ export interface OpcionesConsumidor {
 export interface ContadoresConsumidor {
   /** Mensajes tomados del broker. */
   readonly recibidos: number;
-  /** `PagoPendiente` llevados a EXITOSO o FALLIDO por este proceso. */
+  /** `PagoPendiente` llevados a EXITOSO o FALLIDO por este proceso (`exitosos` + `fallidos`). */
   readonly procesados: number;
+  readonly exitosos: number;
+  readonly fallidos: number;
   /** Eventos de desenlace anotados para trazabilidad. */
   readonly registrados: number;
   /** Duplicados absorbidos en la etapa del inbox (evento ya anotado en esta suscripción). */
@@ -77,6 +79,8 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
   const c = {
     recibidos: 0,
     procesados: 0,
+    exitosos: 0,
+    fallidos: 0,
     registrados: 0,
     duplicados: 0,
     obsoletos: 0,
@@ -113,6 +117,8 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
     switch (hecho.desenlace.tipo) {
       case 'procesado':
         c.procesados += 1;
+        if (hecho.desenlace.pago.estado === 'EXITOSO') c.exitosos += 1;
+        else c.fallidos += 1;
         return;
       case 'registrado':
         c.registrados += 1;
