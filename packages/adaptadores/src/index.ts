@@ -135,3 +135,4 @@ export {
   type OpcionesIniciarBarrendero,
 } from './postgres/iniciar-barrendero.js';
 export { ejecutarServicio, type OpcionesEjecutarServicio, type ProcesoServicio, type ServicioEnMarcha } from './servicio/ejecutar-servicio.js';
+export { morirTrasPublicar } from './servicio/inyeccion-fallos.js';

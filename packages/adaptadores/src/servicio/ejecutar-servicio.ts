@@ -75,7 +75,13 @@ export async function ejecutarServicio(opciones: OpcionesEjecutarServicio): Prom
     return;
   }
   logger.info({ ...(enMarcha.campos ?? {}) }, 'servicio iniciado');
-  void enMarcha.terminado?.then(() => apagar('el servicio terminó sin que se pidiera', 1));
+  void enMarcha.terminado?.then(
+    () => apagar('el servicio terminó sin que se pidiera', 1),
+    (error: unknown) => {
+      logger.fatal({ err: error }, 'el servicio falló');
+      void apagar('error', 1);
+    },
+  );
   proceso.once('SIGTERM', () => void apagar('SIGTERM', 0));
   proceso.once('SIGINT', () => void apagar('SIGINT', 0));
 }
