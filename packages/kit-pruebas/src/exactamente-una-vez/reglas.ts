@@ -83,6 +83,12 @@ async function ids(c: ContextoRegla, sql: (p: (k: number) => string) => string, 
   return { ids: (rows as { id: string }[]).map((f) => f.id) };
 }
 
+/** Una consulta sobre tablas enteras (sin `r`): sus parámetros empiezan en `$1`. */
+async function idsGlobales(c: ContextoRegla, sql: string, valores: readonly unknown[] = []): Promise<Evaluacion> {
+  const { rows } = await c.bd.query(sql, [...valores]);
+  return { ids: (rows as { id: string }[]).map((f) => f.id) };
+}
+
 const conLibro = (c: ContextoRegla, f: () => Promise<Evaluacion>) => (c.hayLibro ? f() : Promise.resolve({ noEvaluada: SIN_LIBRO }));
 const conBroker = (c: ContextoRegla, f: () => Promise<Evaluacion>) => (c.hayBroker ? f() : Promise.resolve({ noEvaluada: SIN_BROKER }));
 const suscripcion = (c: ContextoRegla) => c.opciones.suscripcion ?? SUSCRIPCION_POR_DEFECTO;
@@ -214,7 +220,7 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
   {
     codigo: 'outbox-vacio',
     descripcion: 'El outbox no tiene eventos pendientes de publicar (de ningún pago)',
-    comprobar: (c) => ids(c, () => `SELECT DISTINCT id_agregado::text AS id FROM outbox WHERE fecha_publicacion IS NULL ORDER BY 1`),
+    comprobar: (c) => idsGlobales(c, `SELECT DISTINCT id_agregado::text AS id FROM outbox WHERE fecha_publicacion IS NULL ORDER BY 1`),
   },
   {
     codigo: 'publicado-entregado',
@@ -253,15 +259,15 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
   {
     codigo: 'cola-vacia',
     descripcion: 'La cola del broker embebido quedó vacía (ids: claves de mensaje)',
-    comprobar: (c) => conBroker(c, () => ids(c, () => `SELECT DISTINCT clave AS id FROM broker.mensajes ORDER BY 1`)),
+    comprobar: (c) => conBroker(c, () => idsGlobales(c, `SELECT DISTINCT clave AS id FROM broker.mensajes ORDER BY 1`)),
   },
   {
     codigo: 'mensajes-muertos',
     descripcion: 'No hay mensajes muertos salvo los venenos inyectados, y los inyectados están (ids: claves de mensaje)',
     comprobar: (c) =>
       conBroker(c, async () => {
-        const { rows } = await c.bd.query(`SELECT clave AS id FROM broker.muertos WHERE muerto_en >= $1 ORDER BY id`, [c.opciones.desde ?? new Date(0)]);
-        const muertos = (rows as { id: string }[]).map((f) => f.id);
+        const evaluacion = await idsGlobales(c, `SELECT clave AS id FROM broker.muertos WHERE muerto_en >= $1 ORDER BY id`, [c.opciones.desde ?? new Date(0)]);
+        const muertos = 'ids' in evaluacion ? evaluacion.ids : [];
         const venenos = c.opciones.venenos ?? [];
         const inyectados = new Set(venenos);
         const apartados = new Set(muertos);
