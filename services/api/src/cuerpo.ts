@@ -1,16 +1,14 @@
-import type { HonoRequest } from 'hono';
 import { primeraClaveRepetida } from './claves-repetidas.js';
+import { MENSAJE_NO_ES_OBJETO } from './esquemas.js';
 
-/** Lectura acotada del cuerpo JSON de una petición, sin trabajo de más en el camino feliz. */
+/** Qué cuenta aquí como un cuerpo JSON: el tipo de contenido y los bytes que se aceptan antes del esquema. */
 
 export const LIMITE_CUERPO_BYTES = 64 * 1024;
 
 export type LecturaCuerpo =
-  | { readonly tipo: 'ok'; readonly valor: unknown }
-  | { readonly tipo: 'tipo-no-soportado'; readonly detalle: string }
-  | { readonly tipo: 'demasiado-grande' }
+  | { readonly ok: true; readonly valor: unknown }
   /** `campo`: `cuerpo` si es el cuerpo entero; la ruta de la clave si está repetida. */
-  | { readonly tipo: 'invalido'; readonly campo: string; readonly mensaje: string };
+  | { readonly ok: false; readonly campo: string; readonly mensaje: string };
 
 const decodificador = new TextDecoder('utf-8', { fatal: true });
 
@@ -28,57 +26,25 @@ export function esTipoJson(tipoContenido: string | undefined): boolean {
   return true;
 }
 
-async function leerConTope(req: HonoRequest, limite: number): Promise<Uint8Array | null> {
-  const largo = req.header('content-length');
-  if (largo !== undefined && req.header('transfer-encoding') === undefined) {
-    // El servidor HTTP de Node garantiza que el cuerpo mide exactamente Content-Length.
-    if (Number(largo) > limite) return null;
-    const bytes = new Uint8Array(await req.arrayBuffer());
-    return bytes.byteLength > limite ? null : bytes;
+/** Por qué no se acepta el cuerpo por sus cabeceras (→ 415), o `undefined` si es JSON sin comprimir. */
+export function motivoTipoNoSoportado(tipoContenido: string | undefined, codificacion: string | undefined): string | undefined {
+  if (!esTipoJson(tipoContenido)) {
+    return tipoContenido === undefined
+      ? 'Falta la cabecera Content-Type; envíe application/json.'
+      : `Content-Type "${tipoContenido.slice(0, 100)}" no está soportado; envíe application/json (UTF-8).`;
   }
-  // Sin Content-Length (chunked): se lee por trozos y se corta al pasar el límite.
-  const cuerpo = req.raw.body;
-  if (!cuerpo) return new Uint8Array(0);
-  const lector = cuerpo.getReader();
-  const trozos: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await lector.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > limite) {
-      await lector.cancel();
-      return null;
-    }
-    trozos.push(value);
+  if (codificacion !== undefined && codificacion.trim().toLowerCase() !== 'identity') {
+    return 'No se admite Content-Encoding; envíe el JSON sin comprimir.';
   }
-  if (trozos.length === 1 && trozos[0]) return trozos[0];
-  const todo = new Uint8Array(total);
-  let posicion = 0;
-  for (const trozo of trozos) {
-    todo.set(trozo, posicion);
-    posicion += trozo.byteLength;
-  }
-  return todo;
+  return undefined;
 }
 
-export async function leerCuerpoJson(req: HonoRequest, limite = LIMITE_CUERPO_BYTES): Promise<LecturaCuerpo> {
-  const tipoContenido = req.header('content-type');
-  if (!esTipoJson(tipoContenido)) {
-    return {
-      tipo: 'tipo-no-soportado',
-      detalle:
-        tipoContenido === undefined
-          ? 'Falta la cabecera Content-Type; envíe application/json.'
-          : `Content-Type "${tipoContenido.slice(0, 100)}" no está soportado; envíe application/json (UTF-8).`,
-    };
-  }
-  const codificacion = req.header('content-encoding');
-  if (codificacion !== undefined && codificacion.trim().toLowerCase() !== 'identity') {
-    return { tipo: 'tipo-no-soportado', detalle: 'No se admite Content-Encoding; envíe el JSON sin comprimir.' };
-  }
-  const bytes = await leerConTope(req, limite);
-  if (bytes === null) return { tipo: 'demasiado-grande' };
+/**
+ * Los bytes del cuerpo como un objeto JSON sin ambigüedad: UTF-8 válido, JSON válido, ninguna clave
+ * repetida en un mismo objeto (`claves-repetidas.ts`) y un objeto, no un array (valibot aceptaría un
+ * array como objeto sin claves; JSON Schema no).
+ */
+export function interpretarJson(bytes: Uint8Array): LecturaCuerpo {
   if (bytes.byteLength === 0) return invalido('el cuerpo está vacío; se esperaba un objeto JSON');
   let textoJson: string;
   try {
@@ -93,8 +59,9 @@ export async function leerCuerpoJson(req: HonoRequest, limite = LIMITE_CUERPO_BY
     return invalido('el cuerpo no es JSON válido');
   }
   const repetida = primeraClaveRepetida(textoJson);
-  if (repetida !== undefined) return { tipo: 'invalido', campo: repetida, mensaje: 'la clave aparece más de una vez en el mismo objeto' };
-  return { tipo: 'ok', valor };
+  if (repetida !== undefined) return { ok: false, campo: repetida, mensaje: 'la clave aparece más de una vez en el mismo objeto' };
+  if (Array.isArray(valor)) return invalido(MENSAJE_NO_ES_OBJETO);
+  return { ok: true, valor };
 }
 
-const invalido = (mensaje: string): LecturaCuerpo => ({ tipo: 'invalido', campo: 'cuerpo', mensaje });
+const invalido = (mensaje: string): LecturaCuerpo => ({ ok: false, campo: 'cuerpo', mensaje });

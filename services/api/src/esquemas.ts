@@ -9,6 +9,12 @@ import { caracterNoGuardable, mensajeTextoNoGuardable, TEXTO_GUARDABLE, TEXTO_GU
  */
 
 const MAXIMO_TEXTO = 255;
+
+/**
+ * El nombre del esquema en `components.schemas` del documento OpenAPI: hono-openapi lo lee de la clave
+ * `ref` de los metadatos y pone `$ref` donde se use. Va al final del pipe (lo que le siga no se vería).
+ */
+const componente = <T>(nombre: string) => v.metadata<T, { readonly ref: string }>({ ref: nombre });
 const MONTO_MAXIMO = Dinero.MAXIMO_UNIDADES_MENORES / 100;
 
 /** Sin caracteres de control ni sustitutos sueltos: ver `texto.ts`. */
@@ -55,6 +61,7 @@ export const EsquemaSolicitudPago = v.pipe(
     MENSAJE_NO_ES_OBJETO,
   ),
   v.title('SolicitudPago'),
+  componente('SolicitudPago'),
 );
 export type SolicitudPago = v.InferOutput<typeof EsquemaSolicitudPago>;
 
@@ -90,6 +97,18 @@ export const EsquemaIdPago = v.pipe(
   v.uuid('debe ser un UUID'),
   v.description('Identificador del pago (UUID).'),
 );
+
+// Entradas de cada ruta que no son el cuerpo, por nombre: `entrada.ts` las lee y las valida, y el
+// documento las publica como parámetros (con una sola entrada, como `components.parameters`).
+
+/** Cabeceras que lee `POST /pagos` (las demás se ignoran). */
+export const EsquemaCabecerasRegistro = v.pipe(
+  v.object({ 'Idempotency-Key': v.optional(EsquemaClaveIdempotencia) }),
+  componente('ClaveIdempotencia'),
+);
+
+/** Parámetros de ruta de `/pagos/{id}` y `/pagos/{id}/historial`. */
+export const EsquemaRutaPago = v.pipe(v.object({ id: EsquemaIdPago }), componente('IdPago'));
 
 /** Parámetros de `GET /pagos`. */
 export const EsquemaConsultaListado = v.object({
@@ -157,6 +176,7 @@ export const EsquemaPagoRegistrado = v.pipe(
   }),
   v.title('PagoRegistrado'),
   v.description('El pago tal como se registró. Una repetición idempotente devuelve exactamente este mismo cuerpo.'),
+  componente('PagoRegistrado'),
 );
 
 export const EsquemaPago = v.pipe(
@@ -175,6 +195,7 @@ export const EsquemaPago = v.pipe(
     fecha_actualizacion: fecha('Último cambio de estado.'),
   }),
   v.title('Pago'),
+  componente('Pago'),
 );
 
 export const EsquemaPaginaPagos = v.pipe(
@@ -183,6 +204,7 @@ export const EsquemaPaginaPagos = v.pipe(
     siguiente_cursor: v.pipe(v.nullable(v.string()), v.description('Cursor de la página siguiente; null si no hay más.')),
   }),
   v.title('PaginaPagos'),
+  componente('PaginaPagos'),
 );
 
 export const EsquemaHistorialPago = v.pipe(
@@ -200,6 +222,7 @@ export const EsquemaHistorialPago = v.pipe(
     ),
   }),
   v.title('HistorialPago'),
+  componente('HistorialPago'),
 );
 
 const entero = v.pipe(v.number(), v.integer(), v.minValue(0));
@@ -207,11 +230,13 @@ export const EsquemaEstadisticasOutbox = v.pipe(
   v.object({ total_eventos: entero, eventos_procesados: entero, eventos_pendientes: entero }),
   v.title('EstadisticasOutbox'),
   v.description('eventos_procesados + eventos_pendientes = total_eventos.'),
+  componente('EstadisticasOutbox'),
 );
 
 export const EsquemaSalud = v.pipe(
   v.object({ status: v.picklist(['healthy', 'ready']), service: v.string() }),
   v.title('Salud'),
+  componente('Salud'),
 );
 
 export const EsquemaErrorCampo = v.pipe(
@@ -220,6 +245,7 @@ export const EsquemaErrorCampo = v.pipe(
     mensaje: v.string(),
   }),
   v.title('ErrorCampo'),
+  componente('ErrorCampo'),
 );
 
 /** RFC 9457 `application/problem+json` con las extensiones de esta API. */
@@ -237,4 +263,5 @@ export const EsquemaProblema = v.pipe(
     campos_distintos: v.optional(v.pipe(v.array(v.string()), v.description('En 422: campos que difieren del pago existente.'))),
   }),
   v.title('Problema'),
+  componente('Problema'),
 );

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
+import { crearAppDePrueba } from '../test/app-de-prueba.js';
 import { EsquemaConsultaListado, EsquemaSolicitudPago } from './esquemas.js';
-import { crearDocumentoOpenApi } from './openapi.js';
 
 /**
  * La colección de Postman (docs/postman) frente al documento OpenAPI que sirve la API: cada petición es
@@ -33,7 +33,7 @@ function peticiones(items: readonly (Carpeta | Peticion)[]): Peticion[] {
 }
 
 type Operacion = { parameters?: ({ name: string; in: string } | { $ref: string })[] };
-const documento = crearDocumentoOpenApi() as unknown as {
+const documento = (await (await crearAppDePrueba().app.request('/openapi.json')).json()) as {
   paths: Record<string, Record<string, Operacion>>;
   components: { parameters: Record<string, { name: string; in: string }> };
 };

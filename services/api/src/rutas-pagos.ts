@@ -1,0 +1,181 @@
+import type { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
+import { contextoDe, responderProblema, type Ctx, type EnvApp } from './contexto.js';
+import type { crearEntrada } from './entrada.js';
+import {
+  EsquemaCabecerasRegistro,
+  EsquemaConsultaListado,
+  EsquemaEstadisticasOutbox,
+  EsquemaHistorialPago,
+  EsquemaPaginaPagos,
+  EsquemaPago,
+  EsquemaPagoRegistrado,
+  EsquemaRutaPago,
+  EsquemaSolicitudPago,
+} from './esquemas.js';
+import type { Manejadores } from './manejadores.js';
+import { COMUN_A_PAGOS, respuesta, respuestaJson } from './openapi.js';
+import { problemaDeError } from './problemas.js';
+import { estadisticasOutbox, historialPago, paginaPagos, pagoDetalle, pagoRegistrado } from './presentacion.js';
+import type { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
+import { traceparentDe } from './traza.js';
+
+export interface DependenciasRutasPagos {
+  readonly manejadores: Manejadores;
+  /** Socio al que pertenecen las claves de idempotencia mientras los socios no se autentiquen. */
+  readonly idSocioPorDefecto: string;
+  readonly replicas: CacheRespuestasIdempotentes;
+  /** Una réplica de `POST /pagos` respondida sin crear nada. */
+  readonly replicaAbsorbida: () => void;
+  readonly validar: ReturnType<typeof crearEntrada<EnvApp>>['validar'];
+}
+
+/** Las rutas de negocio: registrar un pago y consultarlos. Cada una con su entrada validada y documentada. */
+export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): void {
+  const { manejadores, replicas, validar } = deps;
+
+  /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
+  const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
+    c.set('idPago', idPago);
+    if (repetido) {
+      c.header('Idempotent-Replayed', 'true');
+      deps.replicaAbsorbida();
+    }
+    return c.body(cuerpoJson, 200, { 'Content-Type': 'application/json' });
+  };
+
+  app.use('/pagos/*', describeRoute(COMUN_A_PAGOS));
+
+  app.post(
+    '/pagos',
+    describeRoute({
+      operationId: 'registrarPago',
+      tags: ['pagos'],
+      summary: 'Registrar un pago (idempotente)',
+      description:
+        'Crea un pago en PENDIENTE con su evento PagoPendiente. La clave de idempotencia es la cabecera ' +
+        'Idempotency-Key o, si falta, referencia_pago (por socio). Repetir la misma clave con el mismo cuerpo ' +
+        'devuelve la respuesta original con Idempotent-Replayed: true; con otro cuerpo, 422.',
+      responses: {
+        '200': respuestaJson(EsquemaPagoRegistrado, 'Pago registrado (o repetición idempotente de uno ya registrado).', {
+          'Idempotent-Replayed': {
+            description: 'true si la respuesta repite la de una petición anterior con la misma clave.',
+            schema: { type: 'string', enum: ['true'] },
+          },
+        }),
+        '413': respuesta('CuerpoDemasiadoGrande'),
+        '415': respuesta('TipoNoSoportado'),
+        '422': respuesta('ClaveReutilizada'),
+      },
+    }),
+    // El cuerpo primero: si no vale, el 400 nombra también la cabecera (ver `entrada.ts`).
+    validar('json', EsquemaSolicitudPago),
+    validar('header', EsquemaCabecerasRegistro),
+    async (c) => {
+      const solicitud = c.req.valid('json');
+      const claveCabecera = c.req.valid('header')['Idempotency-Key'];
+      const idSocio = deps.idSocioPorDefecto;
+      const claveIdempotencia = claveCabecera ?? solicitud.referencia_pago;
+      const registrada = {
+        idAfiliado: solicitud.id_afiliado,
+        monto: solicitud.monto,
+        moneda: solicitud.moneda,
+        referenciaPago: solicitud.referencia_pago,
+      };
+      const guardada = replicas.buscar(idSocio, claveIdempotencia, registrada);
+      if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true);
+
+      const contexto = contextoDe(c);
+      const resultado = await manejadores.registrarPago({
+        tipo: 'RegistrarPago',
+        idSocio,
+        claveIdempotencia: claveCabecera,
+        ...registrada,
+        traza: { idCorrelacion: contexto.idCorrelacion, traceparent: traceparentDe(c.req.header('traceparent')) },
+      });
+      if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contexto));
+      const { pago, repetido } = resultado.valor;
+      const texto = JSON.stringify(pagoRegistrado(pago));
+      // Confirmado por la base de datos (creado y durable, o leído de ella): ya puede servir réplicas.
+      replicas.guardar(idSocio, claveIdempotencia, registrada, { idPago: pago.id, cuerpo: texto });
+      return responderRegistro(c, pago.id, texto, repetido);
+    },
+  );
+
+  app.get(
+    '/pagos',
+    describeRoute({
+      operationId: 'listarPagos',
+      tags: ['pagos'],
+      summary: 'Listar pagos (del más nuevo al más viejo, paginado por cursor)',
+      responses: { '200': respuestaJson(EsquemaPaginaPagos, 'Una página de pagos.') },
+    }),
+    validar('query', EsquemaConsultaListado),
+    async (c) => {
+      const { estado, id_afiliado, referencia_pago, cursor, limite } = c.req.valid('query');
+      const pagina = await manejadores.listarPagos({
+        tipo: 'ListarPagos',
+        estado,
+        idAfiliado: id_afiliado,
+        referenciaPago: referencia_pago,
+        cursor: cursor?.toLowerCase(),
+        limite,
+      });
+      return c.json(paginaPagos(pagina));
+    },
+  );
+
+  app.get(
+    '/pagos/outbox/estadisticas',
+    describeRoute({
+      operationId: 'estadisticasOutbox',
+      tags: ['operación'],
+      summary: 'Eventos del outbox: total, publicados y pendientes',
+      responses: { '200': respuestaJson(EsquemaEstadisticasOutbox, 'Recuento de eventos.') },
+    }),
+    async (c) => c.json(estadisticasOutbox(await manejadores.obtenerEstadisticasOutbox())),
+  );
+
+  /** El `{id}` de la ruta, ya validado, en minúsculas (y en el registro de la petición). */
+  const idDeRuta = (c: Ctx, id: string) => {
+    const normalizado = id.toLowerCase();
+    c.set('idPago', normalizado);
+    return normalizado;
+  };
+
+  app.get(
+    '/pagos/:id',
+    describeRoute({
+      operationId: 'obtenerPago',
+      tags: ['pagos'],
+      summary: 'Estado de un pago',
+      responses: { '200': respuestaJson(EsquemaPago, 'El pago.'), '404': respuesta('PagoNoEncontrado') },
+    }),
+    validar('param', EsquemaRutaPago),
+    async (c) => {
+      const resultado = await manejadores.obtenerPago({ tipo: 'ObtenerPago', idPago: idDeRuta(c, c.req.valid('param').id) });
+      if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
+      return c.json(pagoDetalle(resultado.valor));
+    },
+  );
+
+  app.get(
+    '/pagos/:id/historial',
+    describeRoute({
+      operationId: 'obtenerHistorialPago',
+      tags: ['pagos'],
+      summary: 'Historial de estados de un pago',
+      responses: {
+        '200': respuestaJson(EsquemaHistorialPago, 'Cada cambio de estado, con su evento y su correlación.'),
+        '404': respuesta('PagoNoEncontrado'),
+      },
+    }),
+    validar('param', EsquemaRutaPago),
+    async (c) => {
+      const id = idDeRuta(c, c.req.valid('param').id);
+      const resultado = await manejadores.obtenerHistorialPago({ tipo: 'ObtenerHistorialPago', idPago: id });
+      if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
+      return c.json(historialPago(id, resultado.valor));
+    },
+  );
+}
