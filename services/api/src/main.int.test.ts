@@ -1,6 +1,6 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
@@ -15,9 +15,11 @@ const DIRECTORIO_API = fileURLToPath(new URL('..', import.meta.url));
 const CARGADOR_TSX = createRequire(import.meta.url).resolve('tsx');
 
 interface Proceso {
-  readonly hijo: ChildProcessWithoutNullStreams;
+  readonly hijo: ChildProcess;
   readonly salida: () => string;
   readonly errores: () => string;
+  /** Mensajes recibidos por el canal IPC (el anuncio del puerto). */
+  readonly mensajes: unknown[];
   readonly fin: Promise<number | null>;
 }
 
@@ -25,13 +27,16 @@ function arrancar(entorno: Record<string, string>): Proceso {
   const hijo = spawn(process.execPath, ['--conditions=@aeropartners/source', '--import', CARGADOR_TSX, 'src/main.ts'], {
     cwd: DIRECTORIO_API,
     env: { PATH: process.env.PATH ?? '', ...entorno },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let salida = '';
   let errores = '';
-  hijo.stdout.setEncoding('utf8').on('data', (t: string) => (salida += t));
-  hijo.stderr.setEncoding('utf8').on('data', (t: string) => (errores += t));
+  const mensajes: unknown[] = [];
+  hijo.stdout!.setEncoding('utf8').on('data', (t: string) => (salida += t));
+  hijo.stderr!.setEncoding('utf8').on('data', (t: string) => (errores += t));
+  hijo.on('message', (m) => mensajes.push(m));
   const fin = once(hijo, 'exit').then(([codigo]) => codigo as number | null);
-  return { hijo, salida: () => salida, errores: () => errores, fin };
+  return { hijo, salida: () => salida, errores: () => errores, mensajes, fin };
 }
 
 const lineasJson = (texto: string) =>
@@ -67,6 +72,23 @@ describe.concurrent('main: configuración inválida', () => {
   }, 30_000);
 });
 
+describe('main: puerto ocupado', () => {
+  it('no puede escuchar: una línea fatal que lo dice y código 1', async () => {
+    const ocupante = createServer();
+    await new Promise<void>((listo) => ocupante.listen(0, '127.0.0.1', listo));
+    try {
+      const { port } = ocupante.address() as AddressInfo;
+      const proceso = arrancar({ DATABASE_URL: 'postgres://u:c@127.0.0.1:1/db', PORT: String(port), HOST: '127.0.0.1' });
+      expect(await proceso.fin).toBe(1);
+      const fatal = lineasJson(proceso.salida()).find((l) => l['msg'] === 'el servicio no pudo arrancar');
+      expect(fatal).toMatchObject({ level: 'fatal', err: { code: 'EADDRINUSE' } });
+      expect(proceso.mensajes).toEqual([]);
+    } finally {
+      ocupante.close();
+    }
+  }, 30_000);
+});
+
 describe('main: arranque, servicio y apagado', () => {
   let base: BaseDePrueba;
   beforeAll(async () => {
@@ -79,10 +101,10 @@ describe('main: arranque, servicio y apagado', () => {
   it('sirve con la configuración del entorno, registra en JSON y termina con código 0 al recibir SIGTERM', async () => {
     const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     try {
-      const escuchando = await esperar(() =>
-        lineasJson(proceso.salida()).find((l) => l['msg'] === 'API de pagos escuchando'),
-      );
-      expect(escuchando).toMatchObject({ level: 'info', servicio: 'aeropartners-pagos-api' });
+      const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'servicio iniciado'));
+      expect(escuchando).toMatchObject({ level: 'info', servicio: 'aeropartners-pagos-api', host: '127.0.0.1' });
+      // El puerto también llega por IPC, el canal que usan el supervisor y los e2e.
+      expect(proceso.mensajes).toEqual([{ tipo: 'escuchando', servicio: 'aeropartners-pagos-api', puerto: escuchando['puerto'] }]);
       const url = `http://127.0.0.1:${String(escuchando['puerto'])}`;
 
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
@@ -121,7 +143,7 @@ describe('main: arranque, servicio y apagado', () => {
         id_pago,
         duracion_ms: expect.any(Number),
       });
-      expect(lineas.at(-1)).toMatchObject({ msg: 'API detenida' });
+      expect(lineas.map((l) => l['msg']).slice(-2)).toEqual(['API detenida', 'servicio detenido']);
       expect(proceso.errores()).toBe('');
     } finally {
       if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
@@ -141,7 +163,7 @@ describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
   it('tras SIGTERM, /health/ready responde 503 mientras drena; el resto sigue atendiendo; luego sale con 0', async () => {
     const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '3000' });
     try {
-      const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'API de pagos escuchando'));
+      const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'servicio iniciado'));
       const url = `http://127.0.0.1:${String(escuchando['puerto'])}`;
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
 
@@ -161,7 +183,7 @@ describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
       expect(proceso.hijo.exitCode).toBeNull();
 
       expect(await proceso.fin).toBe(0);
-      expect(lineasJson(proceso.salida()).at(-1)).toMatchObject({ msg: 'API detenida' });
+      expect(lineasJson(proceso.salida()).map((l) => l['msg']).slice(-2)).toEqual(['API detenida', 'servicio detenido']);
     } finally {
       if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
     }

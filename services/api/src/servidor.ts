@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { ServerType } from '@hono/node-server';
+import { serve, type ServerType } from '@hono/node-server';
 import type { LoggerApi } from './app.js';
 import { problemaSolicitudInvalida, TIPO_CONTENIDO_PROBLEMA } from './problemas.js';
 
@@ -72,5 +72,50 @@ export function atenderErroresDeCliente(servidor: ServerType, opciones: Opciones
         `X-Correlation-Id: ${idCorrelacion}\r\nConnection: close\r\n\r\n${cuerpo}`,
       () => socket.destroy(),
     );
+  });
+}
+
+export interface ServidorHttp {
+  readonly puerto: number;
+  readonly host: string;
+  /** Se rechaza si el servidor falla ya escuchando (p. ej. no puede aceptar conexiones): el proceso debe salir. */
+  readonly fallo: Promise<never>;
+  /** Deja de aceptar conexiones y espera a las peticiones en curso; pasado `tiempoMaximoMs`, corta las que queden. */
+  cerrar(tiempoMaximoMs: number): Promise<void>;
+}
+
+export interface OpcionesEscuchar extends OpcionesErroresDeCliente {
+  readonly puerto: number;
+  readonly host: string;
+  readonly logger: LoggerApi;
+}
+
+/** Sirve `fetch` (la app) con los 400 problem+json de arriba; se resuelve cuando escucha y rechaza si no puede. */
+export function escuchar(fetch: (peticion: Request) => Response | Promise<Response>, opciones: OpcionesEscuchar): Promise<ServidorHttp> {
+  const { logger } = opciones;
+  return new Promise((resolver, rechazar) => {
+    const servidor = serve({ fetch, port: opciones.puerto, hostname: opciones.host }, (direccion) => {
+      servidor.off('error', rechazar);
+      resolver({
+        puerto: direccion.port,
+        host: direccion.address,
+        fallo: new Promise<never>((_, fallar) => servidor.once('error', fallar)),
+        cerrar: (tiempoMaximoMs) =>
+          new Promise((cerrado) => {
+            logger.info({}, 'no se aceptan conexiones nuevas; se terminan las peticiones en curso');
+            const forzar = setTimeout(() => {
+              logger.warn({ tiempo_maximo_ms: tiempoMaximoMs }, 'apagado forzado: peticiones sin terminar');
+              if ('closeAllConnections' in servidor) servidor.closeAllConnections();
+            }, tiempoMaximoMs).unref();
+            servidor.close(() => {
+              clearTimeout(forzar);
+              cerrado();
+            });
+            if ('closeIdleConnections' in servidor) servidor.closeIdleConnections();
+          }),
+      });
+    });
+    atenderErroresDeCliente(servidor, opciones);
+    servidor.once('error', rechazar);
   });
 }
