@@ -2,8 +2,8 @@ import { crearMetricasHttp, crearRegistroMetricas, exponerMetricas } from '@aero
 import { describe, expect, it } from 'vitest';
 import { crearAppDePrueba, postPago } from '../test/app-de-prueba.js';
 
-function appConMetricas() {
-  const registro = crearRegistroMetricas({ servicio: 'prueba', deProceso: false });
+function appConMetricas(deProceso = false) {
+  const registro = crearRegistroMetricas({ servicio: 'prueba', deProceso });
   const metricas = { ...crearMetricasHttp(registro), exponer: () => exponerMetricas(registro) };
   return crearAppDePrueba({ metricas });
 }
@@ -29,6 +29,26 @@ describe('GET /metrics de la API', () => {
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="sin_ruta",estado="404"')).toMatch(/ 1$/);
     expect(texto).toContain('aeropartners_pagos_http_duracion_seconds_count{servicio="prueba",metodo="POST",ruta="/pagos",estado="200"} 2');
     expect(texto).not.toContain(creado.id_pago);
+  });
+
+  it('nombres de Prometheus: unidades base con sufijo inglés; las de proceso de Node, sin prefijo', async () => {
+    const { app } = appConMetricas(true);
+    await postPago(app);
+    const texto = await (await app.request('/metrics')).text();
+    const tipos = new Map([...texto.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, nombre, tipo]) => [nombre!, tipo!]));
+    const propias = [...tipos].filter(([nombre]) => nombre.startsWith('aeropartners_pagos_'));
+    expect(propias.map(([nombre]) => nombre).sort()).toEqual([
+      'aeropartners_pagos_duplicados_absorbidos_total',
+      'aeropartners_pagos_http_duracion_seconds',
+      'aeropartners_pagos_http_peticiones_total',
+    ]);
+    for (const [nombre, tipo] of propias) {
+      if (tipo === 'counter') expect(nombre).toMatch(/_total$/);
+      if (tipo === 'histogram') expect(nombre).toMatch(/_seconds$/);
+    }
+    expect(tipos.get('process_cpu_user_seconds_total')).toBe('counter');
+    expect(tipos.get('nodejs_eventloop_lag_seconds')).toBe('gauge');
+    expect([...tipos.keys()].filter((n) => /segundos|^aeropartners_pagos_(process|nodejs)_/.test(n))).toEqual([]);
   });
 
   it('sin métricas en las dependencias, /metrics no existe (y no figura en el documento OpenAPI)', async () => {
