@@ -189,11 +189,13 @@ export function crearApp(deps: DependenciasApp) {
     });
   }
 
-  // Se genera de las rutas la primera vez que se pide (ya están todas declaradas) y se guarda.
+  // Se genera de las rutas la primera vez que se pide (ya están todas declaradas) y se guarda; un fallo, no.
   let documentoOpenApi: Promise<string> | undefined;
   app.get('/openapi.json', async (c) => {
-    documentoOpenApi ??= crearDocumentoOpenApi(app, deps.version).then((documento) => JSON.stringify(documento));
-    documentoOpenApi.catch(() => (documentoOpenApi = undefined));
+    if (!documentoOpenApi) {
+      documentoOpenApi = crearDocumentoOpenApi(app, deps.version).then((documento) => JSON.stringify(documento));
+      documentoOpenApi.catch(() => (documentoOpenApi = undefined));
+    }
     return c.body(await documentoOpenApi, 200, { 'Content-Type': 'application/json; charset=utf-8' });
   });
 

@@ -18,6 +18,8 @@ describe('GET /metrics de la API', () => {
     expect(replica.headers.get('idempotent-replayed')).toBe('true');
     expect((await app.request(`/pagos/${creado.id_pago}`)).status).toBe(200);
     expect((await app.request('/no-existe')).status).toBe(404);
+    // Solo la recorre el middleware de `/pagos/*`: tampoco es una ruta.
+    expect((await app.request('/pagos/a/b/c')).status).toBe(404);
 
     const r = await app.request('/metrics');
     expect(r.status).toBe(200);
@@ -26,7 +28,7 @@ describe('GET /metrics de la API', () => {
     expect(linea(texto, 'aeropartners_pagos_duplicados_absorbidos_total{etapa="entrada"')).toMatch(/ 1$/);
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="POST",ruta="/pagos",estado="200"')).toMatch(/ 2$/);
     expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="/pagos/:id",estado="200"')).toMatch(/ 1$/);
-    expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="sin_ruta",estado="404"')).toMatch(/ 1$/);
+    expect(linea(texto, 'aeropartners_pagos_http_peticiones_total{metodo="GET",ruta="sin_ruta",estado="404"')).toMatch(/ 2$/);
     expect(texto).toContain('aeropartners_pagos_http_duracion_seconds_count{servicio="prueba",metodo="POST",ruta="/pagos",estado="200"} 2');
     expect(texto).not.toContain(creado.id_pago);
   });
