@@ -1,48 +1,138 @@
 #!/usr/bin/env node
-// Benchmark de extremo a extremo (`pnpm bench:e2e`): N pagos por todo el pipeline (API → outbox → relay →
-// broker embebido → consumidor → pasarela simulada) sobre el PostgreSQL embebido, en procesos separados.
-//   Parte A: pasarela sin latencia. Imprime aceptados/s, terminados/s, p50/p99 de aceptación → estado final
-//            y los duplicados absorbidos por etapa.
-//   Parte B: perfil de la semilla (2–8 s por cobro): el rendimiento crece con el límite en vuelo del
-//            consumidor (ley de Little: λ = L / W), frente al ritmo en serie de la semilla (1 / W).
-// Variables: BENCH_E2E_PAGOS (20000), BENCH_E2E_CONCURRENCIA (50), BENCH_E2E_REPLICAS (0.1),
-//            BENCH_E2E_EN_VUELO (256), BENCH_E2E_LIMITES ("16,64,256"), BENCH_E2E_SOLO_A (1 = sin parte B),
-//            BENCH_E2E_REPETICIONES (3: pasadas de la parte A, cada una sobre un PostgreSQL nuevo; se
-//            imprime la mediana y el detalle de la pasada central: la máquina es compartida y ruidosa).
-// La parte A imprime también la CPU por pago de cada proceso (generador, api, relay, consumidor y
-// PostgreSQL con todos sus procesos, leída de /proc): con 2 núcleos, el techo es 2 s / esa suma.
-// Diagnóstico (cambian lo medido; no para las cifras):
-//   BENCH_E2E_SQL=1            pg_stat_statements: sentencias con más tiempo y CPU de PostgreSQL por cliente
-//   BENCH_E2E_FLAGS_PG="a=b …" ajustes extra del servidor (p. ej. auto_explain)
-//   BENCH_E2E_REGISTRO_PG=F    la salida del servidor, a un archivo
-//   BENCH_NODE_ARGS="…"        flags de node para los servicios (p. ej. --cpu-prof --cpu-prof-dir=D)
+// Benchmark de extremo a extremo (`pnpm bench:e2e`; detalle y cómo leerlo en bench/README.md).
+//   Parte A: N pagos por todo el pipeline (API → outbox → relay → broker embebido → consumidor → pasarela
+//            simulada sin latencia), cada servicio en su proceso, en rondas que alternan tres
+//            contendientes, cada pasada sobre un PostgreSQL embebido nuevo:
+//              · base: la versión anterior (BENCH_E2E_BASE, por defecto b0c7343), compilada aparte en
+//                .data/bench-base/<sha> (lib/versiones.mjs);
+//              · nueva: la del árbol de trabajo (o un commit: BENCH_E2E_NUEVA=<rev>, preparada igual);
+//              · graphile-worker 0.17: el par, trabajos desnudos (lib/graphile-*.mjs).
+//            Las dos versiones con el mismo comportamiento de la pasarela: el perfil sin-latencia con las
+//            tasas de fallo tras cobrar a 0 (la base no las tiene).
+//            Imprime cada pasada, las medianas, nueva/base, pagos terminados/s ÷ trabajos/s, la CPU y las
+//            escrituras por pago de cada proceso, y si quedó exactamente un cargo por pago EXITOSO.
+//   Parte B: (solo la nueva) perfil de la semilla (2–8 s por cobro): el rendimiento crece con el límite
+//            en vuelo del consumidor (ley de Little: λ = L / W), frente al ritmo en serie (1 / W).
+// Variables: ver la tabla de bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { conTope } from '@aeropartners/procesos';
 import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, puertoLibre, adaptadores } from './lib/topologia.mjs';
+import { arrancarProceso, arrancarServicio, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { comprobarCargos, describirCargos } from './lib/una-vez.mjs';
+import { booleano, decimal, entero, enteros } from './lib/variables.mjs';
+import { describirArbol, prepararVersion } from './lib/versiones.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
-const N = Number(process.env.BENCH_E2E_PAGOS ?? 20_000);
-const CONCURRENCIA = Number(process.env.BENCH_E2E_CONCURRENCIA ?? 50);
-const REPLICAS = Number(process.env.BENCH_E2E_REPLICAS ?? 0.1);
-const EN_VUELO = Number(process.env.BENCH_E2E_EN_VUELO ?? 256);
-const LIMITES = (process.env.BENCH_E2E_LIMITES ?? '16,64,256').split(',').map(Number);
-const REPETICIONES = Number(process.env.BENCH_E2E_REPETICIONES ?? 3);
+const N = entero('BENCH_E2E_PAGOS', 20_000);
+const CONCURRENCIA = entero('BENCH_E2E_CONCURRENCIA', 50);
+const REPLICAS = decimal('BENCH_E2E_REPLICAS', 0.1, 0, 1);
+const EN_VUELO = entero('BENCH_E2E_EN_VUELO', 256);
+const LIMITES = enteros('BENCH_E2E_LIMITES', [16, 64, 256]);
+const RONDAS = entero('BENCH_E2E_REPETICIONES', 3);
+const SOLO_A = booleano('BENCH_E2E_SOLO_A', false);
+const BASE = process.env.BENCH_E2E_BASE || 'b0c7343';
+const CONTENDIENTES = (process.env.BENCH_E2E_CONTENDIENTES || 'base,nueva,graphile').split(',').map((x) => x.trim());
+if (CONTENDIENTES.some((c) => !['base', 'nueva', 'graphile'].includes(c))) {
+  process.stderr.write(`BENCH_E2E_CONTENDIENTES: una lista de base, nueva y graphile separados por comas (recibido «${CONTENDIENTES.join(',')}»)\n`);
+  process.exit(2);
+}
+const CON_BASE = CONTENDIENTES.includes('base');
+const CON_GRAPHILE = CONTENDIENTES.includes('graphile');
+const CON_NUEVA = CONTENDIENTES.includes('nueva');
+const GW_CONCURRENCIA = entero('BENCH_GW_CONCURRENCIA', 16);
+const GW = {
+  concurrencia: GW_CONCURRENCIA,
+  colaLocal: entero('BENCH_GW_COLA_LOCAL', 200),
+  loteMs: entero('BENCH_GW_LOTE_MS', 250, -1),
+  // graphile-worker avisa si su pool es menor que su concurrencia.
+  poolTrabajador: entero('BENCH_GW_POOL_TRABAJADOR', GW_CONCURRENCIA + 2),
+  poolEncolador: entero('BENCH_GW_POOL_ENCOLADOR', 20),
+};
 
 const decir = (texto) => process.stdout.write(`${texto}\n`);
+const fijo = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+const carga = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
-async function arrancarTopologia(url, envConsumidor) {
-  const puertoApi = await puertoLibre();
-  const puertoRelay = await puertoLibre();
-  const puertoConsumidor = await puertoLibre();
+// Mismo comportamiento de la pasarela en las dos versiones: sin latencia, sin los fallos tras cobrar.
+const ENTORNO_CONSUMIDOR_A = {
+  PASARELA_PERFIL: 'sin-latencia',
+  PASARELA_TASA_SIN_RESPUESTA: '0',
+  PASARELA_TASA_500_TRAS_COBRO: '0',
+  PASARELA_TASA_EN_CURSO: '0',
+  CONSUMIDOR_EN_VUELO: String(EN_VUELO),
+};
+
+// Diagnóstico (cambian lo medido; no para las cifras): BENCH_E2E_SQL, BENCH_E2E_FLAGS_PG, BENCH_E2E_REGISTRO_PG.
+const PERFIL_SQL = booleano('BENCH_E2E_SQL', false);
+const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '').split(' ').filter(Boolean).flatMap((f) => ['-c', f]);
+const FLAGS_PG = [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])];
+
+/** Un PostgreSQL embebido nuevo (migrado con las migraciones de `version`, si se da) y un cliente para medir. */
+async function nuevoPostgres(version) {
+  const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: FLAGS_PG });
+  try {
+    if (version) await (await version.adaptadores()).migrarUrl(postgres.url);
+    const cliente = new pg.Client({ connectionString: conAplicacion(postgres.url, 'bench') });
+    await cliente.connect();
+    if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+    return {
+      postgres,
+      cliente,
+      async cerrar() {
+        await cliente.end();
+        await postgres.detener();
+      },
+    };
+  } catch (error) {
+    await postgres.detener();
+    throw error;
+  }
+}
+
+function conAplicacion(url, nombre) {
+  const u = new URL(url);
+  u.searchParams.set('application_name', nombre);
+  return u.toString();
+}
+
+/** Contadores de escritura de la base y posición del WAL: se restan dos lecturas para tener el coste por pago. */
+async function contadoresBase(cliente) {
+  await cliente.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await cliente.query(
+    `SELECT xact_commit::float8 AS commits, (tup_inserted + tup_updated + tup_deleted)::float8 AS filas,
+            pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::float8 AS wal
+     FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return rows[0];
+}
+const restarContadores = (despues, antes) => Object.fromEntries(Object.keys(despues).map((k) => [k, despues[k] - antes[k]]));
+
+/** Las estadísticas de un backend se publican al terminar: se espera a que cierren los de los servicios. */
+async function esperarSinClientes(cliente) {
+  const limite = Date.now() + 15_000;
+  for (;;) {
+    const { rows } = await cliente.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    if (rows[0].n === 0 || Date.now() > limite) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function arrancarTopologia(version, url, envConsumidor) {
   // El consumidor primero: su suscripción existe antes de que el relay publique.
-  const consumer = await arrancarServicio('consumer', { DATABASE_URL: url, PUERTO_SALUD: String(puertoConsumidor), ...envConsumidor });
-  const outbox = await arrancarServicio('outbox', { DATABASE_URL: url, PUERTO_SALUD: String(puertoRelay) });
-  const api = await arrancarServicio('api', { DATABASE_URL: url, PORT: String(puertoApi), HOST: '127.0.0.1' });
-  return { api, outbox, consumer, urlPagos: `http://127.0.0.1:${puertoApi}/pagos` };
+  const consumer = await arrancarServicio(version, 'consumer', { DATABASE_URL: url, ...envConsumidor });
+  const outbox = await arrancarServicio(version, 'outbox', { DATABASE_URL: url });
+  const api = await arrancarServicio(version, 'api', { DATABASE_URL: url });
+  return {
+    api,
+    outbox,
+    consumer,
+    urlPagos: `http://127.0.0.1:${api.puerto}/pagos`,
+    parar: () => Promise.all([api.parar(), outbox.parar(), consumer.parar()]),
+  };
 }
 
 async function esperarFinales(cliente, esperados, desde, limiteMs) {
@@ -72,147 +162,363 @@ async function medir(cliente, desde) {
   return rows[0];
 }
 
-// BENCH_E2E_SQL=1: carga pg_stat_statements e imprime al final de la parte A las sentencias que más
-// tiempo de servidor se llevan (diagnóstico de dónde va la CPU de PostgreSQL).
-const PERFIL_SQL = process.env.BENCH_E2E_SQL === '1';
-const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '').split(' ').filter(Boolean).flatMap((f) => ['-c', f]);
-const FLAGS_PG = [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])];
-
-/** Un PostgreSQL embebido nuevo y migrado, con un cliente para medir. */
-async function nuevoPostgres() {
-  const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: FLAGS_PG });
-  await adaptadores.migrarUrl(postgres.url);
-  const cliente = new pg.Client({ connectionString: postgres.url });
-  await cliente.connect();
-  if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
-  return {
-    postgres,
-    cliente,
-    async cerrar() {
-      await cliente.end();
-      await postgres.detener();
-    },
-  };
+/** La CPU de PostgreSQL por origen (`application_name` de cada conexión), agrupada por servicio. */
+function agruparPostgres(cpuPostgres) {
+  const grupos = {};
+  for (const [origen, segundos] of Object.entries(cpuPostgres)) {
+    // Nombres de aplicación de los servicios: aeropartners-outbox[:broker], aeropartners-relay-lider,
+    // aeropartners-[pagos-]consumer[:broker] y aeropartners-pagos (la API); los procesos propios del
+    // servidor (walwriter, autovacuum…) son el fondo.
+    const o = origen.replace(/^backend /, '');
+    const grupo = /relay|outbox/.test(o)
+      ? 'relay'
+      : /consum/.test(o)
+        ? 'consumidor'
+        : /^aeropartners|^api$/.test(o)
+          ? 'api'
+          : /trabajador/.test(o)
+            ? 'trabajador'
+            : /encolador/.test(o)
+              ? 'encolador'
+              : /^bench/.test(o)
+                ? 'bench'
+                : 'fondo';
+    grupos[grupo] = (grupos[grupo] ?? 0) + segundos;
+  }
+  return grupos;
 }
 
-/** Una pasada de la parte A sobre un PostgreSQL nuevo: mide y devuelve todo (no imprime). */
-async function pasadaParteA() {
-  const { postgres, cliente, cerrar } = await nuevoPostgres();
+/** Una pasada de la parte A de una versión del pipeline, sobre un PostgreSQL nuevo: mide y devuelve todo. */
+async function pasadaPipeline(version) {
+  const { postgres, cliente, cerrar } = await nuevoPostgres(version);
   try {
-    const topo = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'sin-latencia', CONSUMIDOR_EN_VUELO: String(EN_VUELO) });
-    const raices = () => ({ api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, postgres: postgres.pid() });
-    const cpuAntes = cpuPorArbol(raices());
-    const cargaInicial = os.loadavg()[0];
-    const desde = new Date();
-    const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
-    await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
-    const cpu = restarCpu(cpuPorArbol(raices()), cpuAntes);
-    const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid, bench: process.pid });
-    const medida = await medir(cliente, desde);
-    const saludRelay = await topo.outbox.salud();
-    const saludConsumidor = await topo.consumer.salud();
-    const { rows: cargos } = await cliente.query(
-      "SELECT count(*) FILTER (WHERE resultado = 'exitoso')::int AS cargos, count(DISTINCT id_pago)::int AS pagos FROM pasarela_simulada.cargos",
-    );
-    const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
-    let sentencias = [];
-    if (PERFIL_SQL) {
-      sentencias = (
-        await cliente.query(
-          `SELECT calls, rows, total_exec_time, total_plan_time, plans,
-                  CASE WHEN query LIKE '%INSERT INTO pagos%' THEN '[crear pagos] '
-                       WHEN query LIKE '%UPDATE pagos%INSERT INTO inbox%' THEN '[guardar y anotar] '
-                       WHEN query LIKE '%UPDATE pagos%' THEN '[guardar] ' ELSE '' END
-                  || left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS q
-           FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
-        )
-      ).rows;
+    const topo = await arrancarTopologia(version, postgres.url, ENTORNO_CONSUMIDOR_A);
+    try {
+      const pids = { api: topo.api.proceso.pid, relay: topo.outbox.proceso.pid, consumidor: topo.consumer.proceso.pid };
+      const raices = { ...pids, postgres: postgres.pid() };
+      const cargaInicial = os.loadavg()[0];
+      const contadores0 = await contadoresBase(cliente);
+      const cpuAntes = cpuPorArbol(raices);
+      const desde = new Date();
+      const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
+      await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
+      const cpu = restarCpu(cpuPorArbol(raices), cpuAntes);
+      const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { ...pids, bench: process.pid });
+      const medida = await medir(cliente, desde);
+      const saludRelay = await topo.outbox.salud();
+      const saludConsumidor = await topo.consumer.salud();
+      const cargos = await comprobarCargos(cliente);
+      const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
+      const sentencias = PERFIL_SQL ? await sentenciasConMasTiempo(cliente) : [];
+      await topo.parar();
+      await esperarSinClientes(cliente);
+      const escrituras = restarContadores(await contadoresBase(cliente), contadores0);
+      const porProceso = { generador: envio.cpuSegundos, ...(cpu ?? {}) };
+      return {
+        contendiente: version.nombre,
+        envio,
+        medida,
+        porSegundo: medida.n / medida.segundos,
+        unidades: medida.n,
+        cargaInicial,
+        cpu: porProceso,
+        cpuPostgres,
+        cpuPostgresAgrupada: agruparPostgres(cpuPostgres),
+        escrituras,
+        sentencias,
+        saludRelay,
+        saludConsumidor,
+        cargos,
+        outboxPendiente: pendientes[0].n,
+      };
+    } finally {
+      await topo.parar();
     }
-    await Promise.all([topo.api.parar(), topo.outbox.parar(), topo.consumer.parar()]);
-    const porPago = { generador: envio.cpuSegundos, ...(cpu ?? {}) };
-    const cpuTotal = Object.values(porPago).reduce((x, y) => x + y, 0);
-    return {
-      envio,
-      medida,
-      terminadosPorSegundo: medida.n / medida.segundos,
-      cargaInicial,
-      cpu: porPago,
-      cpuTotalMsPorPago: (cpuTotal * 1000) / medida.n,
-      cpuPostgres,
-      sentencias,
-      saludRelay,
-      saludConsumidor,
-      cargos: cargos[0],
-      outboxPendiente: pendientes[0].n,
-    };
   } finally {
     await cerrar();
   }
 }
 
-function imprimirPasada(x) {
+async function sentenciasConMasTiempo(cliente) {
+  const { rows } = await cliente.query(
+    `SELECT calls, rows, total_exec_time, total_plan_time, plans,
+            CASE WHEN query LIKE '%INSERT INTO pagos%' THEN '[crear pagos] '
+                 WHEN query LIKE '%UPDATE pagos%INSERT INTO inbox%' THEN '[guardar y anotar] '
+                 WHEN query LIKE '%UPDATE pagos%' THEN '[guardar] ' ELSE '' END
+            || left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS q
+     FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 25`,
+  );
+  return rows;
+}
+
+/**
+ * Una pasada del par: graphile-worker sobre un PostgreSQL embebido nuevo (el mismo binario y los mismos
+ * ajustes), un proceso trabajador y otro que encola N trabajos desnudos con C clientes concurrentes. Termina
+ * cuando la tabla de trabajos queda vacía (un trabajo completado se borra; uno fallido se queda).
+ */
+async function pasadaGraphile() {
+  const { postgres, cliente, cerrar } = await nuevoPostgres(null);
+  const trabajador = arrancarProceso({
+    script: path.join(aqui, 'lib/graphile-trabajador.mjs'),
+    argumentos: [conAplicacion(postgres.url, 'graphile-trabajador'), GW.concurrencia, GW.colaLocal, GW.loteMs, GW.poolTrabajador].map(String),
+    opcionesNode: [],
+    entorno: process.env,
+    alLinea: (linea, flujo) => flujo === 'stderr' && process.stderr.write(`[graphile-trabajador] ${linea}\n`),
+  });
+  let encolador;
+  try {
+    await esperarMensaje(trabajador, 'listo', 60_000);
+    const raices = { trabajador: trabajador.pid, postgres: postgres.pid() };
+    const cargaInicial = os.loadavg()[0];
+    const contadores0 = await contadoresBase(cliente);
+    const cpuAntes = cpuPorArbol(raices);
+    encolador = arrancarProceso({
+      script: path.join(aqui, 'lib/graphile-encolar.mjs'),
+      argumentos: [conAplicacion(postgres.url, 'graphile-encolador'), CONCURRENCIA, N, GW.poolEncolador].map(String),
+      opcionesNode: [],
+      entorno: process.env,
+      alLinea: (linea, flujo) => flujo === 'stderr' && process.stderr.write(`[graphile-encolador] ${linea}\n`),
+    });
+    const envio = await esperarMensaje(encolador, 'encolados', 15 * 60_000);
+    const limite = Date.now() + 15 * 60_000;
+    let finMs;
+    for (;;) {
+      const { rows } = await cliente.query('SELECT EXISTS (SELECT 1 FROM graphile_worker._private_jobs) AS quedan');
+      if (!rows[0].quedan) {
+        finMs = Date.now();
+        break;
+      }
+      if (Date.now() > limite) throw new Error('graphile-worker: quedan trabajos sin completar tras 15 min');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const cpu = restarCpu(cpuPorArbol(raices), cpuAntes);
+    const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { trabajador: trabajador.pid, encolador: encolador.pid, bench: process.pid });
+    encolador.hijo.send({ tipo: 'fin' });
+    await conTope(encolador.salida, 10_000, 'el encolador de graphile-worker no terminó tras «fin»');
+    await trabajador.parar({ graciaMs: 20_000 });
+    await esperarSinClientes(cliente);
+    const escrituras = restarContadores(await contadoresBase(cliente), contadores0);
+    const segundos = (finMs - envio.inicioMs) / 1000;
+    return {
+      contendiente: 'graphile-worker',
+      envio,
+      segundos,
+      porSegundo: envio.aceptados / segundos,
+      unidades: envio.aceptados,
+      cargaInicial,
+      cpu: { generador: envio.cpuSegundos, ...(cpu ?? {}) },
+      cpuPostgres,
+      cpuPostgresAgrupada: agruparPostgres(cpuPostgres),
+      escrituras,
+    };
+  } finally {
+    await encolador?.parar({ graciaMs: 5_000 });
+    await trabajador.parar({ graciaMs: 5_000 });
+    await cerrar();
+  }
+}
+
+const msPor = (segundos, n) => (segundos * 1000) / n;
+const cpuTotal = (x) => Object.values(x.cpu).reduce((a, b) => a + b, 0);
+
+function lineaPasada(ronda, x) {
+  const cpu = `CPU ${fijo(msPor(cpuTotal(x), x.unidades), 2)} ms`;
+  if (x.contendiente === 'graphile-worker') {
+    return `  ronda ${ronda} · ${x.contendiente.padEnd(14)} ${fijo(x.porSegundo).padStart(5)} trabajos/s   · encolados ${fijo(x.envio.porSegundo)}/s (${x.envio.errores} errores) · ${cpu}/trabajo · carga ${fijo(x.cargaInicial, 1)}`;
+  }
+  return (
+    `  ronda ${ronda} · ${x.contendiente.padEnd(14)} ${fijo(x.porSegundo).padStart(5)} terminados/s · aceptados ${fijo(x.envio.porSegundo)}/s · p50 ${fijo(Number(x.medida.p50))} ms · ` +
+    `${cpu}/pago · un cargo por EXITOSO: ${x.cargos.cumple ? 'sí' : 'NO'} · carga ${fijo(x.cargaInicial, 1)}`
+  );
+}
+
+function imprimirDetalle(x) {
   const { envio, medida: a, cargos, outboxPendiente } = x;
   const c = x.saludConsumidor?.contadores ?? {};
   const r = x.saludRelay?.contadores ?? {};
-  decir(`aceptados/s (API)                 ${envio.porSegundo.toFixed(0)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
-  decir(`terminados/s (estado final)       ${x.terminadosPorSegundo.toFixed(0)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
-  decir(`aceptación → final                p50 ${Number(a.p50).toFixed(0)} ms · p99 ${Number(a.p99).toFixed(0)} ms`);
+  decir(`aceptados/s (API)                 ${fijo(envio.porSegundo)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
+  decir(`terminados/s (estado final)       ${fijo(x.porSegundo)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
+  decir(`aceptación → final                p50 ${fijo(Number(a.p50))} ms · p99 ${fijo(Number(a.p99))} ms`);
   decir('duplicados absorbidos por etapa:');
   decir(`  entrada (réplicas HTTP)          ${envio.replays}`);
   decir(`  broker (productor, secuencia)    ${r.broker_descartados_por_duplicado ?? 'n/d'}`);
   decir(`  inbox del consumidor             ${c.duplicados ?? 'n/d'}`);
   decir(`  pasarela (clave = id del pago)   ${c.pasarela_repeticionesAbsorbidas ?? 'n/d'}`);
-  decir(`cargos en el libro de la pasarela  ${cargos.cargos} exitosos sobre ${cargos.pagos} pagos distintos (EXITOSO: ${a.exitosos})`);
+  decir(`exactamente un cargo por EXITOSO   ${describirCargos(cargos)}`);
   decir(`outbox sin publicar al final       ${outboxPendiente}`);
   if (x.sentencias.length > 0) {
     decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
     for (const f of x.sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
   }
-  // CPU por pago terminado y proceso: con 2 núcleos, el techo del pipeline es ~2 s de CPU / suma de estos.
-  decir(`CPU por pago terminado (ms)       ${Object.entries(x.cpu).map(([k, v]) => `${k} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')} · total ${x.cpuTotalMsPorPago.toFixed(2)}`);
   const cpuPg = Object.entries(x.cpuPostgres).filter(([, v]) => v > (0.005 * a.n) / 1000).sort((p, q) => q[1] - p[1]);
-  decir(`  de ella, PostgreSQL por origen    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${((v * 1000) / a.n).toFixed(2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
-  decir(`techo con ${os.cpus().length} núcleos (núcleos / CPU por pago)  ${((os.cpus().length * 1000) / x.cpuTotalMsPorPago).toFixed(0)} pagos/s`);
+  decir(`PostgreSQL por origen (ms/pago)    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${fijo(msPor(v, a.n), 2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
 }
 
-const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version, repeticiones: REPETICIONES };
+// ---------------- Preparación ----------------
+const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version, cargaAlEmpezar: os.loadavg(), rondas: RONDAS, graphile: GW };
+decir(`bench:e2e · ${os.cpus().length} núcleos · Node ${process.version} · carga de la máquina al empezar (1/5/15 min): ${carga()}`);
+const base = CON_BASE ? prepararVersion(BASE, 'base', decir) : null;
+const nueva = process.env.BENCH_E2E_NUEVA ? prepararVersion(process.env.BENCH_E2E_NUEVA, 'nueva', decir) : versionActual;
+if (!process.env.BENCH_E2E_NUEVA) decir(`versión nueva: el árbol de trabajo (${describirArbol()})`);
+informe.base = base && { rev: BASE, sha: base.sha };
+informe.nueva = nueva.sha ? { rev: process.env.BENCH_E2E_NUEVA, sha: nueva.sha } : { arbol: describirArbol() };
+
+const contendientes = [
+  ...(base ? [{ clave: 'base', correr: () => pasadaPipeline(base) }] : []),
+  ...(CON_NUEVA ? [{ clave: 'nueva', correr: () => pasadaPipeline(nueva) }] : []),
+  ...(CON_GRAPHILE ? [{ clave: 'graphile', correr: pasadaGraphile }] : []),
+];
 
 // ---------------- Parte A ----------------
-decir(`Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia, consumidor con ${EN_VUELO} en vuelo; ${REPETICIONES} pasada(s), cada una sobre un PostgreSQL nuevo…`);
-const pasadas = [];
-for (let i = 1; i <= REPETICIONES; i += 1) {
-  const x = await pasadaParteA();
-  pasadas.push(x);
-  decir(`  pasada ${i}: ${x.terminadosPorSegundo.toFixed(0)} terminados/s · aceptados ${x.envio.porSegundo.toFixed(0)}/s · p50 ${Number(x.medida.p50).toFixed(0)} ms · CPU ${x.cpuTotalMsPorPago.toFixed(2)} ms/pago · carga al empezar ${x.cargaInicial.toFixed(1)}`);
-}
-const ordenadas = [...pasadas].sort((p, q) => p.terminadosPorSegundo - q.terminadosPorSegundo);
-const central = ordenadas[Math.floor((ordenadas.length - 1) / 2)];
-informe.parteA = { pasadas, medianaTerminadosPorSegundo: mediana(pasadas.map((x) => x.terminadosPorSegundo)) };
 decir('');
-if (REPETICIONES > 1) {
-  decir(`terminados/s, mediana de ${REPETICIONES} pasadas  ${informe.parteA.medianaTerminadosPorSegundo.toFixed(0)}   (mín ${ordenadas[0].terminadosPorSegundo.toFixed(0)}, máx ${ordenadas.at(-1).terminadosPorSegundo.toFixed(0)}; la máquina es compartida)`);
-  decir(`detalle de la pasada central:`);
+decir(
+  `Parte A: ${N} pagos, ${CONCURRENCIA} clientes concurrentes, ${REPLICAS * 100}% réplicas, pasarela sin latencia y sin fallos tras cobrar, ` +
+    `consumidor con ${EN_VUELO} en vuelo; ${RONDAS} ronda(s) de ${contendientes.map((c) => c.clave).join(' / ')} (el orden rota en cada ronda), ` +
+    'cada pasada sobre un PostgreSQL nuevo',
+);
+if (CON_GRAPHILE) {
+  decir(
+    `  graphile-worker ${(await import('graphile-worker/package.json', { with: { type: 'json' } })).default.version}: ${N} trabajos desnudos, ${CONCURRENCIA} clientes con un addJob cada uno ` +
+      `(pool ${GW.poolEncolador}); trabajador con concurrency ${GW.concurrencia}, localQueue ${GW.colaLocal}, completeJobBatchDelay ${GW.loteMs} ms (pool ${GW.poolTrabajador})`,
+  );
 }
-imprimirPasada(central);
+const pasadas = Object.fromEntries(contendientes.map((c) => [c.clave, []]));
+for (let ronda = 1; ronda <= RONDAS; ronda += 1) {
+  const desplazamiento = (ronda - 1) % contendientes.length;
+  for (const c of [...contendientes.slice(desplazamiento), ...contendientes.slice(0, desplazamiento)]) {
+    const x = await c.correr();
+    x.ronda = ronda;
+    pasadas[c.clave].push(x);
+    decir(lineaPasada(ronda, x));
+  }
+}
+informe.parteA = pasadas;
+
+// ---------------- Resumen ----------------
+const medianaDe = (clave, f) => mediana(pasadas[clave].map(f));
+const porRonda = (a, b) => pasadas[a].map((x, i) => x.porSegundo / pasadas[b][i].porSegundo);
+const nombreDe = (clave) => pasadas[clave][0].contendiente;
+const unidadDe = (clave) => (clave === 'graphile' ? 'trabajos/s' : 'terminados/s');
+
+decir('');
+decir(`Resumen: medianas de ${RONDAS} ronda(s) · carga de la máquina ahora (1/5/15 min): ${carga()}`);
+for (const { clave } of contendientes) {
+  const valores = pasadas[clave].map((x) => fijo(x.porSegundo)).join(' · ');
+  decir(`  ${nombreDe(clave).padEnd(16)} ${fijo(medianaDe(clave, (x) => x.porSegundo)).padStart(5)} ${unidadDe(clave).padEnd(13)} (pasadas: ${valores})`);
+}
+const cocientes = {};
+if (base && CON_NUEVA) {
+  const r = porRonda('nueva', 'base');
+  cocientes.nuevaBase = { medianas: medianaDe('nueva', (x) => x.porSegundo) / medianaDe('base', (x) => x.porSegundo), porRonda: r };
+  decir(`  nueva / base                     ${fijo(cocientes.nuevaBase.medianas, 2)}×  (cociente de las medianas; por ronda: ${r.map((v) => fijo(v, 2)).join(' · ')})`);
+}
+if (CON_GRAPHILE && CON_NUEVA) {
+  const r = porRonda('nueva', 'graphile');
+  cocientes.nuevaGraphile = { medianas: medianaDe('nueva', (x) => x.porSegundo) / medianaDe('graphile', (x) => x.porSegundo), porRonda: r };
+  decir(
+    `  pagos terminados/s ÷ trabajos/s  ${fijo(cocientes.nuevaGraphile.medianas, 2)}×  (objetivo ≥ 2×; por ronda: ${r.map((v) => fijo(v, 2)).join(' · ')}; ` +
+      'un pago son ~10 escrituras y una llamada a la pasarela, un trabajo desnudo 2–3)',
+  );
+}
+informe.cocientes = cocientes;
+const delPipeline = [...(pasadas.base ?? []), ...(pasadas.nueva ?? [])];
+if (delPipeline.length > 0) {
+  const todasCumplen = delPipeline.every((x) => x.cargos.cumple);
+  decir(`  exactamente un cargo por EXITOSO: ${todasCumplen ? 'sí, en todas las pasadas' : 'NO en alguna pasada (ver el detalle)'}`);
+}
+
+// CPU y escrituras por unidad terminada (mediana por columna).
+decir('');
+decir('Coste por pago (por trabajo, en graphile-worker), mediana de las pasadas:');
+const PROCESOS = ['generador', 'api', 'relay', 'consumidor', 'trabajador', 'postgres'];
+const cabecera = ['', ...PROCESOS, 'total', '│ pg: api', 'relay', 'consum.', 'trabaj.', 'encol.', 'fondo', '│ commits', 'filas', 'WAL kB'];
+const anchos = [16, 9, 6, 6, 10, 10, 8, 7, 9, 6, 7, 7, 7, 6, 9, 6, 7];
+const fila = (celdas) => `  ${celdas.map((c, i) => (i === 0 ? String(c).padEnd(anchos[i]) : String(c).padStart(anchos[i]))).join(' ')}`;
+decir(`${fila(cabecera)}   (CPU en ms de cada proceso; pg: la de PostgreSQL por origen, ya incluida en postgres)`);
+const costes = {};
+for (const { clave } of contendientes) {
+  const xs = pasadas[clave];
+  const med = (f) => mediana(xs.map((x) => f(x) / x.unidades));
+  const c = {
+    cpu: Object.fromEntries(PROCESOS.map((p) => [p, xs.some((x) => p in x.cpu) ? med((x) => (x.cpu[p] ?? 0) * 1000) : undefined])),
+    total: med((x) => cpuTotal(x) * 1000),
+    pg: Object.fromEntries(['api', 'relay', 'consumidor', 'trabajador', 'encolador', 'fondo'].map((g) => [g, med((x) => (x.cpuPostgresAgrupada[g] ?? 0) * 1000)])),
+    commits: med((x) => x.escrituras.commits),
+    filas: med((x) => x.escrituras.filas),
+    walKb: med((x) => x.escrituras.wal / 1024),
+  };
+  costes[clave] = c;
+  decir(
+    fila([
+      nombreDe(clave),
+      ...PROCESOS.map((p) => (c.cpu[p] === undefined ? '—' : fijo(c.cpu[p], 3))),
+      fijo(c.total, 3),
+      `│ ${fijo(c.pg.api, 3)}`,
+      fijo(c.pg.relay, 3),
+      fijo(c.pg.consumidor, 3),
+      fijo(c.pg.trabajador, 3),
+      fijo(c.pg.encolador, 3),
+      fijo(c.pg.fondo, 3),
+      `│ ${fijo(c.commits, 2)}`,
+      fijo(c.filas, 1),
+      fijo(c.walKb, 2),
+    ]),
+  );
+}
+if (base && CON_NUEVA) {
+  const n = costes.nueva;
+  const b = costes.base;
+  const d = (x, y, dd = 3) => (x === undefined || y === undefined ? '—' : `${x - y >= 0 ? '+' : ''}${fijo(x - y, dd)}`);
+  decir(
+    fila([
+      'nueva − base',
+      ...PROCESOS.map((p) => d(n.cpu[p], b.cpu[p])),
+      d(n.total, b.total),
+      `│ ${d(n.pg.api, b.pg.api)}`,
+      d(n.pg.relay, b.pg.relay),
+      d(n.pg.consumidor, b.pg.consumidor),
+      '—',
+      '—',
+      d(n.pg.fondo, b.pg.fondo),
+      `│ ${d(n.commits, b.commits, 2)}`,
+      d(n.filas, b.filas, 1),
+      d(n.walKb, b.walKb, 2),
+    ]),
+  );
+  decir('  (relay y su columna pg: la cerca de liderazgo y el latido; consumidor y la suya: el turno de cobro y la consulta tras respuestas inciertas)');
+}
+decir(`  techo con ${os.cpus().length} núcleos (núcleos / CPU total por pago): ${contendientes.map(({ clave }) => `${nombreDe(clave)} ${fijo((os.cpus().length * 1000) / costes[clave].total)}/s`).join(' · ')}`);
+informe.costes = costes;
+
+const centralDe = (clave) => [...pasadas[clave]].sort((p, q) => p.porSegundo - q.porSegundo)[Math.floor((pasadas[clave].length - 1) / 2)];
+for (const clave of ['base', 'nueva']) {
+  if (!pasadas[clave]) continue;
+  decir('');
+  decir(`Detalle de la pasada mediana de ${nombreDe(clave)}:`);
+  imprimirDetalle(centralDe(clave));
+}
 
 // ---------------- Parte B ----------------
-if (process.env.BENCH_E2E_SOLO_A !== '1') {
+if (!SOLO_A && CON_NUEVA) {
   decir('');
-  decir('Parte B: perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L');
+  decir(`Parte B (${nueva.nombre}): perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L`);
   informe.parteB = [];
-  const { postgres, cliente, cerrar } = await nuevoPostgres();
+  const { postgres, cliente, cerrar } = await nuevoPostgres(nueva);
   try {
     for (const limite of LIMITES) {
       const n = Math.max(40, limite * 3);
-      const topoB = await arrancarTopologia(postgres.url, { PASARELA_PERFIL: 'semilla', CONSUMIDOR_EN_VUELO: String(limite) });
-      const desdeB = new Date();
-      await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topoB.urlPagos, String(Math.min(50, n)), String(n), '0']);
-      await esperarFinales(cliente, n, desdeB, 10 * 60_000);
-      const b = await medir(cliente, desdeB);
-      await Promise.all([topoB.api.parar(), topoB.outbox.parar(), topoB.consumer.parar()]);
-      const medido = b.n / b.segundos;
-      informe.parteB.push({ limite, pagos: b.n, segundos: b.segundos, porSegundo: medido, prediccionLittle: limite / 5 });
-      decir(`  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`);
+      const topoB = await arrancarTopologia(nueva, postgres.url, { PASARELA_PERFIL: 'semilla', CONSUMIDOR_EN_VUELO: String(limite) });
+      try {
+        const desdeB = new Date();
+        await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topoB.urlPagos, String(Math.min(50, n)), String(n), '0']);
+        await esperarFinales(cliente, n, desdeB, 10 * 60_000);
+        const b = await medir(cliente, desdeB);
+        const medido = b.n / b.segundos;
+        informe.parteB.push({ limite, pagos: b.n, segundos: b.segundos, porSegundo: medido, prediccionLittle: limite / 5 });
+        decir(`  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`);
+      } finally {
+        await topoB.parar();
+      }
     }
     decir('  semilla (un cobro a la vez, síncrono): 1/W = 0.2 pagos/s');
   } finally {

@@ -21,31 +21,19 @@
 // BENCH_POOL (20: pool de las dos líneas base), BENCH_RONDAS (1: con N > 1 las fases se repiten
 // intercaladas N veces y se informa la mediana de cada una), BENCH_API_ENV (variables extra para la
 // API, p. ej. "PG_POOL_SIZE=8").
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { arrancarServicio as arrancarServicioKit } from '@aeropartners/procesos';
 import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
+import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, adaptadores, versionActual } from './lib/topologia.mjs';
+import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
 const raiz = path.resolve(aqui, '..');
-const adaptadores = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
-const pg = (await import(createRequire(path.join(raiz, 'packages/adaptadores/package.json')).resolve('pg'))).default;
 
-function entero(nombre, porDefecto, minimo = 1) {
-  const texto = process.env[nombre];
-  if (texto === undefined || texto === '') return porDefecto;
-  const n = Number(texto);
-  if (!Number.isSafeInteger(n) || n < minimo) {
-    process.stderr.write(`${nombre} debe ser un entero ≥ ${minimo} (recibido «${texto}»)\n`);
-    process.exit(2);
-  }
-  return n;
-}
 const SEGUNDOS = entero('BENCH_SEGUNDOS', 15);
 const CALENTAMIENTO = entero('BENCH_CALENTAMIENTO', 2, 0);
 const CONCURRENCIA = entero('BENCH_CONCURRENCIA', 50);
@@ -59,17 +47,6 @@ const API_ENV = Object.fromEntries(
 );
 const decir = (texto) => process.stdout.write(`${texto}\n`);
 
-function puertoLibre() {
-  return new Promise((resolver, rechazar) => {
-    const s = createServer();
-    s.once('error', rechazar);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolver(port));
-    });
-  });
-}
-
 // ---- CPU por proceso (/proc, `lib/cpu.mjs`), para explicar dónde se va el tiempo en 2 núcleos ----
 const TICS = 100; // CLK_TCK en Linux
 /** Segundos de CPU del árbol de procesos de `pid` (0 fuera de Linux). */
@@ -81,61 +58,10 @@ const cpuTotalSistema = () => {
   return { ocupado: (v.reduce((a, b) => a + b, 0) - inactivo) / TICS, total: v.reduce((a, b) => a + b, 0) / TICS };
 };
 
-// ---- procesos hijos ----
-function ejecutar(script, args) {
-  return new Promise((resolver, rechazar) => {
-    const hijo = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let salida = '';
-    hijo.stdout.on('data', (d) => (salida += d));
-    hijo.on('error', rechazar);
-    hijo.on('exit', (codigo) => {
-      if (codigo !== 0) return rechazar(new Error(`${path.relative(raiz, script)} terminó con ${codigo}`));
-      try {
-        resolver(JSON.parse(salida.trim().split('\n').at(-1)));
-      } catch (error) {
-        rechazar(new Error(`${path.relative(raiz, script)} no devolvió JSON: ${salida.slice(-500)}`, { cause: error }));
-      }
-    });
-  });
-}
-
-async function arrancarServidor(script, args, env, puerto, rutaSalud) {
-  const hijo = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-  hijo.stdout.on('data', () => undefined); // se descarta (LOG_LEVEL=warn: no debería haber nada)
-  const limite = Date.now() + 30_000;
-  for (;;) {
-    if (hijo.exitCode !== null) throw new Error(`${path.relative(raiz, script)} terminó al arrancar (${hijo.exitCode})`);
-    const r = await fetch(`http://127.0.0.1:${puerto}${rutaSalud}`).catch(() => null);
-    if (r?.ok) return hijo;
-    if (Date.now() > limite) {
-      hijo.kill('SIGKILL');
-      throw new Error(`${path.relative(raiz, script)} no respondió ${rutaSalud} en 30 s`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function parar(hijo) {
-  if (hijo.exitCode !== null || hijo.signalCode !== null) return;
-  await new Promise((resolver) => {
-    hijo.once('exit', resolver);
-    hijo.kill('SIGTERM');
-  });
-}
-
 // ---- PostgreSQL ----
-const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-ingesta-'));
-chmodSync(directorio, 0o755); // como root, PostgreSQL corre como «postgres» y debe poder atravesarla
-const puertoPg = await puertoLibre();
-decir(`PostgreSQL embebido en ${directorio} (puerto ${puertoPg})…`);
-let postgres;
-try {
-  postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto: puertoPg });
-} catch (error) {
-  rmSync(directorio, { recursive: true, force: true });
-  throw error;
-}
-const pidPostmaster = Number(readFileSync(path.join(directorio, 'datos', 'postmaster.pid'), 'utf8').split('\n')[0]);
+const postgres = await iniciarPostgres();
+const pidPostmaster = postgres.pid();
+decir(`PostgreSQL embebido: ${postgres.url}`);
 const urlDe = (baseDeDatos) => {
   const u = new URL(postgres.url);
   u.pathname = `/${baseDeDatos}`;
@@ -249,26 +175,35 @@ async function medirFase(fase, baseDeDatos, cuerpo) {
   };
 }
 
-async function faseServidorHttp(baseDeDatos, { script, args, env, rutaSalud, modo }) {
-  const puerto = await puertoLibre();
-  const servidor = await arrancarServidor(script, args(puerto, urlDe(baseDeDatos)), env?.(puerto, urlDe(baseDeDatos)) ?? {}, puerto, rutaSalud);
+/** `arrancar(url)` → `{ proceso, puerto }` de un servidor HTTP ya listo; la carga sale de otro proceso. */
+async function faseServidorHttp(baseDeDatos, { arrancar, modo }) {
+  const { proceso, puerto } = await arrancar(urlDe(baseDeDatos));
   try {
-    const cpu0 = cpuDe(servidor.pid);
-    const resultado = await ejecutar(path.join(aqui, 'lib/carga-http.mjs'), [
+    const cpu0 = cpuDe(proceso.pid);
+    const resultado = await ejecutarJson(path.join(aqui, 'lib/carga-http.mjs'), [
       `http://127.0.0.1:${puerto}/pagos`,
       String(CONCURRENCIA),
       String(SEGUNDOS),
       modo,
       String(CALENTAMIENTO),
     ]);
-    return { resultado, cpuServidor: cpuDe(servidor.pid) - cpu0 };
+    return { resultado, cpuServidor: cpuDe(proceso.pid) - cpu0 };
   } finally {
-    await parar(servidor);
+    await proceso.parar({ graciaMs: 20_000 });
   }
 }
 
-const scriptApi = path.join(raiz, 'services/api/dist/main.js');
-const entornoApi = (puerto, url) => ({ DATABASE_URL: url, PORT: String(puerto), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...API_ENV });
+/** La API compilada del árbol, con su configuración por defecto salvo LOG_LEVEL=warn y BENCH_API_ENV. */
+const api = (extra = {}) => (url) => arrancarServicio(versionActual, 'api', { DATABASE_URL: url, ...API_ENV, ...extra });
+const honoIngenuo = (url) =>
+  arrancarServicioKit({
+    nombre: 'hono-ingenuo',
+    script: path.join(aqui, 'lib/hono-ingenuo.mjs'),
+    argumentos: [url, String(POOL)],
+    opcionesNode: [],
+    entorno: process.env,
+    alLinea: (linea, flujo) => flujo === 'stderr' && process.stderr.write(`[hono-ingenuo] ${linea}\n`),
+  });
 
 const FASES = [
   {
@@ -276,7 +211,7 @@ const FASES = [
     nombre: 'pg crudo (SQL_CREAR_LOTE, 1 pago/sentencia)',
     esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
     correr: (base) =>
-      ejecutar(path.join(aqui, 'lib/linea-base-pg.mjs'), [urlDe(base), String(CONCURRENCIA), String(SEGUNDOS), String(POOL), String(CALENTAMIENTO)]).then(
+      ejecutarJson(path.join(aqui, 'lib/linea-base-pg.mjs'), [urlDe(base), String(CONCURRENCIA), String(SEGUNDOS), String(POOL), String(CALENTAMIENTO)]).then(
         (resultado) => ({ resultado }),
       ),
   },
@@ -284,39 +219,26 @@ const FASES = [
     clave: 'honoIngenuo',
     nombre: 'Hono ingenuo (BEGIN/2×INSERT/COMMIT)',
     esperado: (f) => f.pagos === f.outbox && f.historial === 0,
-    correr: (base) =>
-      faseServidorHttp(base, {
-        script: path.join(aqui, 'lib/hono-ingenuo.mjs'),
-        args: (puerto, url) => [url, String(puerto), String(POOL)],
-        rutaSalud: '/health',
-        modo: 'unicos',
-      }),
+    correr: (base) => faseServidorHttp(base, { arrancar: honoIngenuo, modo: 'unicos' }),
   },
   {
     clave: 'api',
     nombre: 'API real, pagos nuevos',
     esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
-    correr: (base) => faseServidorHttp(base, { script: scriptApi, args: () => [], env: entornoApi, rutaSalud: '/health/ready', modo: 'unicos' }),
+    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'unicos' }),
   },
   {
     clave: 'apiReplicas',
     nombre: 'API real, réplicas (misma clave)',
     // Solo los 500 pagos sembrados: las réplicas no escriben nada.
     esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
-    correr: (base) => faseServidorHttp(base, { script: scriptApi, args: () => [], env: entornoApi, rutaSalud: '/health/ready', modo: 'repetidos' }),
+    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'repetidos' }),
   },
   {
     clave: 'apiReplicasBd',
     nombre: 'API real, réplicas, sin caché (a la base)',
     esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
-    correr: (base) =>
-      faseServidorHttp(base, {
-        script: scriptApi,
-        args: () => [],
-        env: (puerto, url) => ({ ...entornoApi(puerto, url), IDEMPOTENCIA_CACHE_ENTRADAS: '0' }),
-        rutaSalud: '/health/ready',
-        modo: 'repetidos',
-      }),
+    correr: (base) => faseServidorHttp(base, { arrancar: api({ IDEMPOTENCIA_CACHE_ENTRADAS: '0' }), modo: 'repetidos' }),
   },
 ];
 
@@ -346,7 +268,6 @@ try {
   }
 } finally {
   await postgres.detener();
-  rmSync(directorio, { recursive: true, force: true });
 }
 
 // ---- informe ----

