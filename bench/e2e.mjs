@@ -18,11 +18,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REGLAS_CON_PAGOS_FINALES, comprobarExactamenteUnaVez, describirViolaciones } from '@aeropartners/kit-pruebas';
 import { conTope } from '@aeropartners/procesos';
 import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
 import { arrancarProceso, arrancarServicio, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
-import { comprobarCargos, describirCargos } from './lib/una-vez.mjs';
 import { booleano, decimal, entero, enteros } from './lib/variables.mjs';
 import { describirArbol, prepararVersion } from './lib/versiones.mjs';
 
@@ -188,6 +188,35 @@ function agruparPostgres(cpuPostgres) {
   return grupos;
 }
 
+// Las reglas que dicen «exactamente un cargo por pago EXITOSO» (las demás también se evalúan).
+const REGLAS_DEL_CARGO = ['cargo-unico', 'exitoso-con-su-cargo', 'fallido-sin-cargo', 'cargo-de-exitoso'];
+
+/**
+ * El comprobador común (@aeropartners/kit-pruebas) sobre todos los pagos de la pasada (la base es nueva
+ * en cada una), con las reglas que valen en cuanto todos los pagos son finales. Cifras, no una aserción.
+ */
+async function comprobarUnaVez(cliente) {
+  const { rows } = await cliente.query('SELECT id::text AS id FROM pagos');
+  const v = await comprobarExactamenteUnaVez(cliente, { pagos: { tipo: 'ids', ids: rows.map((f) => f.id) }, reglas: REGLAS_CON_PAGOS_FINALES });
+  const evaluadas = v.reglas.filter((r) => r.violaciones !== undefined);
+  return {
+    aprobada: v.aprobada,
+    unCargoPorExitoso: REGLAS_DEL_CARGO.every((codigo) => v.reglas.some((r) => r.regla === codigo && r.violaciones === 0)),
+    exitosos: v.porEstado.EXITOSO ?? 0,
+    evaluadas: evaluadas.map((r) => r.regla),
+    noEvaluadas: v.reglas.filter((r) => r.violaciones === undefined).map((r) => `${r.regla} (${r.nota})`),
+    violaciones: v.violaciones,
+  };
+}
+
+function describirUnaVez(u) {
+  const cargo = u.unCargoPorExitoso ? `sí (${u.exitosos} pagos EXITOSO)` : 'NO';
+  const resto = u.aprobada
+    ? `las ${u.evaluadas.length} reglas con pagos finales se cumplen${u.noEvaluadas.length ? `; sin evaluar: ${u.noEvaluadas.join(', ')}` : ''}`
+    : `incumplidas:\n${describirViolaciones(u.violaciones)}`;
+  return `${cargo}; ${resto}`;
+}
+
 /** Una pasada de la parte A de una versión del pipeline, sobre un PostgreSQL nuevo: mide y devuelve todo. */
 async function pasadaPipeline(version) {
   const { postgres, cliente, cerrar } = await nuevoPostgres(version);
@@ -207,7 +236,7 @@ async function pasadaPipeline(version) {
       const medida = await medir(cliente, desde);
       const saludRelay = await topo.outbox.salud();
       const saludConsumidor = await topo.consumer.salud();
-      const cargos = await comprobarCargos(cliente);
+      const unaVez = await comprobarUnaVez(cliente);
       const { rows: pendientes } = await cliente.query('SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL');
       const sentencias = PERFIL_SQL ? await sentenciasConMasTiempo(cliente) : [];
       await topo.parar();
@@ -228,7 +257,7 @@ async function pasadaPipeline(version) {
         sentencias,
         saludRelay,
         saludConsumidor,
-        cargos,
+        unaVez,
         outboxPendiente: pendientes[0].n,
       };
     } finally {
@@ -328,12 +357,12 @@ function lineaPasada(ronda, x) {
   }
   return (
     `  ronda ${ronda} · ${x.contendiente.padEnd(14)} ${fijo(x.porSegundo).padStart(5)} terminados/s · aceptados ${fijo(x.envio.porSegundo)}/s · p50 ${fijo(Number(x.medida.p50))} ms · ` +
-    `${cpu}/pago · un cargo por EXITOSO: ${x.cargos.cumple ? 'sí' : 'NO'} · carga ${fijo(x.cargaInicial, 1)}`
+    `${cpu}/pago · un cargo por EXITOSO: ${x.unaVez.unCargoPorExitoso ? 'sí' : 'NO'}${x.unaVez.aprobada ? '' : ' (y reglas incumplidas)'} · carga ${fijo(x.cargaInicial, 1)}`
   );
 }
 
 function imprimirDetalle(x) {
-  const { envio, medida: a, cargos, outboxPendiente } = x;
+  const { envio, medida: a, outboxPendiente } = x;
   const c = x.saludConsumidor?.contadores ?? {};
   const r = x.saludRelay?.contadores ?? {};
   decir(`aceptados/s (API)                 ${fijo(envio.porSegundo)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
@@ -344,7 +373,7 @@ function imprimirDetalle(x) {
   decir(`  broker (productor, secuencia)    ${r.broker_descartados_por_duplicado ?? 'n/d'}`);
   decir(`  inbox del consumidor             ${c.duplicados ?? 'n/d'}`);
   decir(`  pasarela (clave = id del pago)   ${c.pasarela_repeticionesAbsorbidas ?? 'n/d'}`);
-  decir(`exactamente un cargo por EXITOSO   ${describirCargos(cargos)}`);
+  decir(`exactamente un cargo por EXITOSO   ${describirUnaVez(x.unaVez)}`);
   decir(`outbox sin publicar al final       ${outboxPendiente}`);
   if (x.sentencias.length > 0) {
     decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
@@ -423,8 +452,12 @@ if (CON_GRAPHILE && CON_NUEVA) {
 informe.cocientes = cocientes;
 const delPipeline = [...(pasadas.base ?? []), ...(pasadas.nueva ?? [])];
 if (delPipeline.length > 0) {
-  const todasCumplen = delPipeline.every((x) => x.cargos.cumple);
-  decir(`  exactamente un cargo por EXITOSO: ${todasCumplen ? 'sí, en todas las pasadas' : 'NO en alguna pasada (ver el detalle)'}`);
+  const cargos = delPipeline.every((x) => x.unaVez.unCargoPorExitoso);
+  const reglas = delPipeline.every((x) => x.unaVez.aprobada);
+  decir(
+    `  exactamente un cargo por EXITOSO: ${cargos ? 'sí, en todas las pasadas' : 'NO en alguna pasada (ver el detalle)'}; ` +
+      `el resto de reglas del comprobador común con pagos finales: ${reglas ? 'se cumplen' : 'alguna incumplida (ver el detalle)'}`,
+  );
 }
 
 // CPU y escrituras por unidad terminada (mediana por columna).
