@@ -1,12 +1,13 @@
 import { crearClienteHttp, type Respuesta } from './cliente-http.js';
+import type { ControlRitmo } from './capacidad.js';
 import { COPIAS, cuerpoEnConflicto, type PagoPlaneado, type Plan } from './plan.js';
-import type { Rampa } from './opciones.js';
 import type { ObservacionFuera } from './veredicto.js';
 
 /**
- * Ejecuta el plan contra la API: ritmo objetivo (bucle abierto, con tope de peticiones en vuelo) o
- * rampa hasta saturar. Anota lo que el cliente ve de cada referencia (para el veredicto desde fuera) y
- * las series temporales (respuestas y latencias por instante) para el informe.
+ * Ejecuta el plan contra la API al ritmo que marque el control (bucle abierto, con tope de peticiones
+ * en vuelo): la rampa que mide la capacidad y después el ritmo mantenido. Anota lo que el cliente ve de
+ * cada referencia (para el veredicto desde fuera) y las series temporales (respuestas y latencias por
+ * instante) para el informe.
  */
 
 export interface ObservacionMutable {
@@ -46,14 +47,15 @@ export interface EstadoCarga {
   enVuelo: number;
   despachadas: number;
   ritmoObjetivo: number;
-  saturacion: { ritmo: number; logrado: number; segundo: number } | undefined;
+  /** Tiempo que el despachador esperó con el ritmo permitiendo enviar, pero sin hueco en la concurrencia (la API tardaba). */
+  sinHuecoMs: number;
 }
 
 export interface OpcionesCarga {
   readonly url: string;
   readonly plan: Plan;
-  readonly ritmo: number;
-  readonly rampa: Rampa | undefined;
+  /** El ritmo de cada momento: la rampa que mide la capacidad y después el mantenido (o uno fijo). */
+  readonly control: ControlRitmo;
   readonly concurrencia: number;
   readonly observaciones: Map<string, ObservacionMutable>;
   /** Instante (performance.now()) de referencia de las series. */
@@ -75,7 +77,7 @@ export function nuevoEstadoCarga(): EstadoCarga {
     enVuelo: 0,
     despachadas: 0,
     ritmoObjetivo: 0,
-    saturacion: undefined,
+    sinHuecoMs: 0,
   };
 }
 
@@ -168,66 +170,42 @@ export function crearEjecutor(o: OpcionesCarga) {
   };
 
   /**
-   * Despacha `trabajos` (cada uno cuesta `coste` peticiones) al ritmo pedido, sin pasar de la
-   * concurrencia. Con rampa, sube el ritmo por escalones hasta que lo logrado se queda por debajo del
-   * 90 % de lo pedido (saturación) y sigue en lo que el servicio sostuvo.
+   * Despacha `trabajos` (cada uno cuesta `coste` peticiones) al ritmo que marque el control en cada
+   * momento (bucle abierto: cubeta de fichas), sin pasar de la concurrencia.
    */
-  const despachar = async <T>(trabajos: readonly T[], coste: (t: T) => number, ejecutar: (t: T) => Promise<void>, alAvanzar?: () => void) => {
+  const despachar = async <T>(trabajos: readonly T[], coste: (t: T) => number, ejecutar: (t: T) => Promise<void>) => {
     const e = o.estado;
     const enCurso = new Set<Promise<void>>();
-    const inicio = performance.now();
     let fichas = 0;
-    let escalon = 0;
-    let respuestasAlEscalon = e.muestras.length;
-    let inicioEscalon = inicio;
-    let ritmoFijo: number | undefined;
-    const ritmoAhora = (t: number) => {
-      if (!o.rampa) return o.ritmo;
-      if (ritmoFijo !== undefined) return ritmoFijo;
-      const k = Math.floor((t - inicio) / 1000 / o.rampa.escalonS);
-      if (k > escalon) {
-        const segundos = (t - inicioEscalon) / 1000;
-        const logrado = (e.muestras.length - respuestasAlEscalon) / segundos;
-        const pedido = o.rampa.inicio + o.rampa.paso * escalon;
-        if (logrado < 0.9 * pedido) {
-          ritmoFijo = Math.max(1, Math.floor(logrado));
-          e.saturacion = { ritmo: pedido, logrado: Math.round(logrado), segundo: Math.round((t - o.t0) / 1000) };
-          return ritmoFijo;
-        }
-        escalon = k;
-        respuestasAlEscalon = e.muestras.length;
-        inicioEscalon = t;
-      }
-      return o.rampa.inicio + o.rampa.paso * escalon;
-    };
     let consumidas = 0;
-    let ultimo = inicio;
+    let ultimo = performance.now();
     for (const t of trabajos) {
       const k = coste(t);
       for (;;) {
         const ahora = performance.now();
-        const ritmo = ritmoAhora(ahora);
+        const ritmo = o.control.ritmo();
         e.ritmoObjetivo = ritmo;
         if (ritmo > 0) {
           fichas += ((ahora - ultimo) / 1000) * ritmo;
           fichas = Math.min(fichas, Math.max(k, ritmo * 0.05));
         }
         ultimo = ahora;
-        if ((ritmo === 0 || fichas >= k) && e.enVuelo + k <= o.concurrencia) break;
-        await esperar(ritmo > 0 && fichas < k ? Math.max(1, ((k - fichas) / ritmo) * 1000) : 2);
+        const porRitmo = ritmo > 0 && fichas < k;
+        if (!porRitmo && e.enVuelo + k <= o.concurrencia) break;
+        await esperar(porRitmo ? Math.max(1, ((k - fichas) / ritmo) * 1000) : 2);
+        if (!porRitmo) e.sinHuecoMs += performance.now() - ahora;
       }
-      if (ritmoAhora(performance.now()) > 0) fichas -= k;
+      if (o.control.ritmo() > 0) fichas -= k;
       consumidas += k;
       e.despachadas = consumidas;
       const promesa = ejecutar(t).finally(() => enCurso.delete(promesa));
       enCurso.add(promesa);
-      alAvanzar?.();
     }
     await Promise.all(enCurso);
   };
 
   /** La carga principal, en el orden del plan (entrelazado y desordenado). */
-  const cargaPrincipal = async (alAvanzar?: () => void) => {
+  const cargaPrincipal = async () => {
     const maximos = new Map<number, number>();
     let socioAnterior: number | undefined;
     const coste = (p: PagoPlaneado) => COPIAS[p.modo] + (p.conflicto ? 1 : 0);
@@ -241,13 +219,12 @@ export function crearEjecutor(o: OpcionesCarga) {
         socioAnterior = p.socio;
         await ejecutarPago(p);
       },
-      alAvanzar,
     );
   };
 
   /** Las réplicas tardías, cuando los pagos ya terminaron. */
-  const replicasTardias = async (alAvanzar?: () => void) => {
-    await despachar(o.plan.pagos.filter((p) => p.tardia), () => 1, tardia, alAvanzar);
+  const replicasTardias = async () => {
+    await despachar(o.plan.pagos.filter((p) => p.tardia), () => 1, tardia);
   };
 
   return { cargaPrincipal, replicasTardias, cerrar: () => cliente.cerrar() };

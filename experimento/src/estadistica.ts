@@ -44,21 +44,15 @@ export function cubetas(muestras: readonly (readonly [number, number])[], anchoS
 }
 
 /**
- * Suma de un contador que vuelve a 0 cuando el proceso muere y el supervisor lo relanza. Cada muestra
- * lleva la «vida» (el pid) del proceso que la dio: dentro de una vida el contador crece; en una vida
- * nueva se suma entero. Lo que una vida contó tras su última muestra se pierde: el total es una cota inferior.
+ * Suma de un contador que vuelve a 0 cuando el proceso muere y el supervisor lo relanza, con varias
+ * instancias muestreadas a la vez. Cada muestra lleva la «vida» (el pid) del proceso que la dio: dentro
+ * de una vida el contador solo crece, así que cuenta su mayor valor; las vidas se suman. Lo que una vida
+ * contó tras su última muestra se pierde: el total es una cota inferior.
  */
 export function acumularContador(muestras: readonly { readonly vida: number; readonly valor: number }[]): number {
+  const porVida = new Map<number, number>();
+  for (const m of muestras) porVida.set(m.vida, Math.max(porVida.get(m.vida) ?? 0, m.valor));
   let total = 0;
-  let vida: number | undefined;
-  let anterior = 0;
-  for (const m of muestras) {
-    if (m.vida !== vida) {
-      vida = m.vida;
-      anterior = 0;
-    }
-    total += Math.max(0, m.valor - anterior);
-    anterior = Math.max(anterior, m.valor);
-  }
+  for (const v of porVida.values()) total += v;
   return total;
 }

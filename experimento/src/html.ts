@@ -15,8 +15,17 @@ interface Serie {
 
 const COLORES_FALLO: Record<string, string> = {
   'matar-consumidor': '#d62728',
-  'matar-relay': '#ff7f0e',
+  'matar-relay-lider': '#ff7f0e',
   'reiniciar-postgres': '#9467bd',
+  'matar-postgres': '#8c564b',
+};
+
+/** La letra de cada fallo en las gráficas. */
+const LETRAS_FALLO: Record<string, string> = {
+  'matar-consumidor': 'C',
+  'matar-relay-lider': 'R',
+  'reiniciar-postgres': 'PG',
+  'matar-postgres': 'PG✕',
 };
 
 const redondo = (n: number) => {
@@ -75,7 +84,7 @@ export function grafica(o: {
     const color = COLORES_FALLO[f.tipo] ?? '#000';
     partes.push(
       `<line x1="${X(f.segundo).toFixed(1)}" x2="${X(f.segundo).toFixed(1)}" y1="${m.s}" y2="${m.s + h}" stroke="${color}" stroke-width="1.5" stroke-dasharray="5 3"><title>${escapar(`${f.tipo} (t=${f.segundo.toFixed(0)} s): ${f.detalle}`)}</title></line>`,
-      `<text x="${X(f.segundo).toFixed(1)}" y="${m.s - 2}" font-size="10" fill="${color}" text-anchor="middle">${f.tipo === 'reiniciar-postgres' ? 'PG' : f.tipo === 'matar-relay' ? 'R' : 'C'}</text>`,
+      `<text x="${X(f.segundo).toFixed(1)}" y="${m.s - 2}" font-size="10" fill="${color}" text-anchor="middle">${LETRAS_FALLO[f.tipo] ?? '?'}</text>`,
     );
   }
   for (const s of o.series) {
@@ -139,6 +148,7 @@ export function paginaHtml(inf: Informe): string {
   const s = inf.series;
   const xMax = Math.max(s.finDrenaje, s.respuestas.length, ...s.estados.map((e) => e.segundo));
   const lineasX = [
+    ...(s.finRampa !== undefined ? [{ x: s.finRampa, texto: 'fin de la rampa' }] : []),
     { x: s.finCarga, texto: 'fin de la carga' },
     { x: s.finDrenaje, texto: 'drenado' },
   ];
@@ -197,6 +207,19 @@ export function paginaHtml(inf: Informe): string {
   const violaciones = inf.veredicto.violaciones
     .map((v) => `<h3>${escapar(v.regla)} (${v.total})</h3><p>${escapar(v.descripcion)}</p><ul>${v.ids.map((id) => `<li><code>${escapar(id)}</code></li>`).join('')}</ul>`)
     .join('');
+  const capacidad = inf.capacidad
+    ? `<h2>Capacidad de extremo a extremo (rampa)</h2>${tabla([
+        ...inf.capacidad.escalones.map((e): [string, string] => [
+          `${e.ritmoPedido} pet/s pedidas (t=${e.desde.toFixed(0)}–${e.hasta.toFixed(0)} s)`,
+          `${Math.round(e.peticionesPorSegundo)} pet/s enviadas · ${Math.round(e.aceptadosPorSegundo)} aceptados/s · ${Math.round(e.terminadosPorSegundo)} terminados/s · atraso ${e.atrasoInicial} → ${e.atrasoFinal}`,
+        ]),
+        ['Resultado de la rampa', inf.capacidad.motivo],
+        [
+          'Capacidad medida / ritmo mantenido',
+          `${Math.round(inf.capacidad.pagosPorSegundo)} pagos/s (${Math.round(inf.capacidad.peticionesPorSegundo)} pet/s del plan) / ${inf.capacidad.ritmoMantenido} pet/s (${Math.round(inf.capacidad.fraccion * 100)} %)`,
+        ],
+      ])}`
+    : '';
   const fallos = s.fallos.map((f): [string, string] => [`t=${f.segundo.toFixed(0)} s · ${f.tipo}`, f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${f.recuperacionMs ?? 0} ms`]);
   return `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><title>${escapar(inf.titulo)}</title>
@@ -213,10 +236,11 @@ th{width:55%;font-weight:normal;color:#444}.ok{color:#1a7f37;font-weight:bold}.m
 <p class="resultado ${inf.resultado}">${inf.resultado}</p>
 <h2>Hipótesis</h2><p>${escapar(inf.hipotesis)}</p>
 <h2>Montaje</h2>${tabla(Object.entries(inf.montaje).map(([k, v]) => [k, String(v)]))}
+${capacidad}
 <h2>Medidas</h2>${tabla(Object.entries(inf.medidas).map(([k, v]) => [k, typeof v === 'number' ? v.toLocaleString('es-ES') : v]))}
 ${graficas.join('\n')}
 <h2>Fallos de procesos inyectados</h2>${fallos.length ? tabla(fallos) : '<p>Ninguno (despliegue remoto o desactivados).</p>'}
-<p>Marcas en las gráficas: <span style="color:#d62728">C</span> consumidor matado, <span style="color:#ff7f0e">R</span> relay matado, <span style="color:#9467bd">PG</span> PostgreSQL reiniciado.</p>
+<p>Marcas en las gráficas: <span style="color:#d62728">C</span> consumidor matado, <span style="color:#ff7f0e">R</span> relay líder matado, <span style="color:#9467bd">PG</span> PostgreSQL reiniciado (SIGUSR2), <span style="color:#8c564b">PG✕</span> PostgreSQL caído (SIGKILL).</p>
 <h2>Resultado: veredicto regla a regla</h2><table>${reglas}</table>
 ${violaciones ? `<h2>Violaciones</h2>${violaciones}` : ''}
 <h2>Conclusión</h2><p>${escapar(inf.conclusion)}</p>

@@ -1,5 +1,5 @@
+import type { MedidaCapacidad } from './capacidad.js';
 import { acumularContador, cubetas, percentil, type Cubeta } from './estadistica.js';
-import type { Contadores } from './carga.js';
 import type { MuestraContadores, MuestraEstados } from './muestreo.js';
 import type { Veredicto } from './veredicto.js';
 
@@ -10,6 +10,8 @@ export interface MarcaFallo {
   readonly tipo: string;
   readonly detalle: string;
   readonly recuperacionMs?: number;
+  /** Relay líder matado: cuánto tardó el de reserva en tomar el cerrojo. */
+  readonly relevoMs?: number;
   readonly error?: string;
 }
 
@@ -20,7 +22,17 @@ export const ETAPAS: Readonly<Record<Etapa, string>> = {
   relay: 'Relay → broker (secuencia repetida descartada)',
   broker: 'Duplicados inyectados por el broker',
   consumidor: 'Broker → consumidor (inbox)',
-  pasarela: 'Consumidor → pasarela (clave de idempotencia)',
+  pasarela: 'Consumidor → pasarela (turno de cobro ocupado o clave ya decidida)',
+};
+
+/** De dónde sale cada etapa: servicio y contadores de su `/health`. */
+const FUENTES: Readonly<Record<Exclude<Etapa, 'entrada'>, { readonly servicio: 'outbox' | 'consumer'; readonly claves: readonly string[] }>> = {
+  relay: { servicio: 'outbox', claves: ['broker_descartados_por_duplicado'] },
+  broker: { servicio: 'outbox', claves: ['broker_duplicados_inyectados'] },
+  consumidor: { servicio: 'consumer', claves: ['duplicados', 'obsoletos'] },
+  // Una segunda entrega que llega al paso de la pasarela: la para el turno de cobro (otro consumidor lo
+  // tiene) o, si lo toma, la clave ya decidida en el libro. Las consultas tras una respuesta incierta no cuentan.
+  pasarela: { servicio: 'consumer', claves: ['ocupados', 'pasarela_repeticionesAbsorbidas'] },
 };
 
 export interface PuntoDuplicados {
@@ -36,6 +48,8 @@ export interface Informe {
   readonly hipotesis: string;
   readonly montaje: Readonly<Record<string, string | number | boolean>>;
   readonly medidas: Readonly<Record<string, string | number>>;
+  /** La rampa que midió la capacidad (si no se dio un ritmo fijo). */
+  readonly capacidad?: MedidaCapacidad;
   readonly duplicadosPorEtapa: Readonly<Record<Etapa, number>>;
   readonly veredicto: Veredicto;
   readonly conclusion: string;
@@ -44,39 +58,39 @@ export interface Informe {
     readonly estados: readonly MuestraEstados[];
     readonly duplicados: readonly PuntoDuplicados[];
     readonly fallos: readonly MarcaFallo[];
+    /** Segundo en que terminó la rampa que midió la capacidad (si la hubo). */
+    readonly finRampa?: number;
     /** Segundos en que terminó la carga principal y el drenaje. */
     readonly finCarga: number;
     readonly finDrenaje: number;
   };
 }
 
-/** Duplicados absorbidos por etapa hasta cada instante de muestreo (los contadores de /health, por vida). */
-export function duplicadosEnElTiempo(muestras: readonly MuestraContadores[], replaysPorSegundo: (s: number) => number): PuntoDuplicados[] {
-  const suma = (servicio: 'outbox' | 'consumer', claves: readonly string[], hasta: number) =>
-    claves.reduce(
-      (t, clave) =>
-        t +
-        acumularContador(
-          muestras.filter((m) => m.servicio === servicio && m.segundo <= hasta).map((m) => ({ vida: m.pid, valor: m.contadores[clave] ?? 0 })),
-        ),
-      0,
-    );
-  const instantes = [...new Set(muestras.filter((m) => m.servicio === 'consumer').map((m) => Math.floor(m.segundo / 5) * 5))];
-  // Submuestreo a una muestra cada 5 s: el coste es cuadrático y la gráfica no necesita más.
-  return instantes.map((s) => ({
-    segundo: s,
-    valores: {
-      entrada: replaysPorSegundo(s),
-      relay: suma('outbox', ['broker_descartados_por_duplicado'], s),
-      broker: suma('outbox', ['broker_duplicados_inyectados'], s),
-      consumidor: suma('consumer', ['duplicados', 'obsoletos'], s),
-      pasarela: suma('consumer', ['pasarela_repeticionesAbsorbidas', 'pasarela_carrerasPerdidas'], s),
-    },
-  }));
+/** Suma de unos contadores de `/health` de un servicio (todas sus instancias y vidas) hasta `hasta` segundos. */
+export function totalContadores(muestras: readonly MuestraContadores[], servicio: 'outbox' | 'consumer', claves: readonly string[], hasta = Infinity): number {
+  const delServicio = muestras.filter((m) => m.servicio === servicio && m.segundo <= hasta);
+  return claves.reduce((t, clave) => t + acumularContador(delServicio.map((m) => ({ vida: m.pid, valor: m.contadores[clave] ?? 0 }))), 0);
 }
 
 export function totalContador(muestras: readonly MuestraContadores[], servicio: 'outbox' | 'consumer', clave: string): number {
-  return acumularContador(muestras.filter((m) => m.servicio === servicio).map((m) => ({ vida: m.pid, valor: m.contadores[clave] ?? 0 })));
+  return totalContadores(muestras, servicio, [clave]);
+}
+
+/** Duplicados absorbidos por etapa en total (los de la entrada los cuenta el cliente). */
+export function duplicadosPorEtapa(muestras: readonly MuestraContadores[], replays: number): Record<Etapa, number> {
+  const etapa = (e: Exclude<Etapa, 'entrada'>) => totalContadores(muestras, FUENTES[e].servicio, FUENTES[e].claves);
+  return { entrada: replays, relay: etapa('relay'), broker: etapa('broker'), consumidor: etapa('consumidor'), pasarela: etapa('pasarela') };
+}
+
+/** Duplicados absorbidos por etapa hasta cada instante de muestreo (los contadores de /health, por vida). */
+export function duplicadosEnElTiempo(muestras: readonly MuestraContadores[], replaysPorSegundo: (s: number) => number): PuntoDuplicados[] {
+  const instantes = [...new Set(muestras.filter((m) => m.servicio === 'consumer').map((m) => Math.floor(m.segundo / 5) * 5))];
+  const hasta = (e: Exclude<Etapa, 'entrada'>, s: number) => totalContadores(muestras, FUENTES[e].servicio, FUENTES[e].claves, s);
+  // Submuestreo a una muestra cada 5 s: el coste es cuadrático y la gráfica no necesita más.
+  return instantes.map((s) => ({
+    segundo: s,
+    valores: { entrada: replaysPorSegundo(s), relay: hasta('relay', s), broker: hasta('broker', s), consumidor: hasta('consumidor', s), pasarela: hasta('pasarela', s) },
+  }));
 }
 
 export function resumenLatencias(muestras: readonly (readonly [number, number])[]) {
@@ -99,6 +113,20 @@ export function tablaTexto(inf: Informe): string {
   for (const [k, v] of Object.entries(inf.montaje)) filas.push([k, String(v)]);
   seccion('Medidas');
   for (const [k, v] of Object.entries(inf.medidas)) filas.push([k, typeof v === 'number' ? fmt(v) : v]);
+  if (inf.capacidad) {
+    seccion('Capacidad de extremo a extremo (rampa)');
+    for (const e of inf.capacidad.escalones) {
+      filas.push([
+        `${fmt(e.ritmoPedido)} pet/s pedidas (t=${e.desde.toFixed(0)}–${e.hasta.toFixed(0)} s)`,
+        `${fmt(Math.round(e.peticionesPorSegundo))} pet/s enviadas · ${fmt(Math.round(e.aceptadosPorSegundo))} aceptados/s · ${fmt(Math.round(e.terminadosPorSegundo))} terminados/s · atraso ${fmt(e.atrasoInicial)} → ${fmt(e.atrasoFinal)}`,
+      ]);
+    }
+    filas.push(['Resultado de la rampa', inf.capacidad.motivo]);
+    filas.push([
+      'Capacidad medida / ritmo mantenido',
+      `${fmt(Math.round(inf.capacidad.pagosPorSegundo))} pagos/s (${fmt(Math.round(inf.capacidad.peticionesPorSegundo))} pet/s del plan) / ${fmt(inf.capacidad.ritmoMantenido)} pet/s (${Math.round(inf.capacidad.fraccion * 100)} %)`,
+    ]);
+  }
   seccion('Duplicados absorbidos por etapa');
   for (const [k, v] of Object.entries(inf.duplicadosPorEtapa) as [Etapa, number][]) filas.push([ETAPAS[k], fmt(v)]);
   seccion('Fallos de procesos');

@@ -1,24 +1,29 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crearBrokerEmbebido } from '@aeropartners/adaptadores';
+import { dormir } from '@aeropartners/procesos';
 import type pg from 'pg';
+import { RAMPA_MAXIMA_DEL_PLAN, rampaDeCapacidad, ritmoFijo, type ControlRitmo, type MedidaCapacidad } from './capacidad.js';
 import { crearEjecutor, nuevoEstadoCarga, paraVeredicto, type ObservacionMutable } from './carga.js';
+import { componerInforme, contarEnLaBase } from './componer-informe.js';
 import { planearFallos, type FalloPlaneado } from './fallos.js';
 import { paginaHtml } from './html.js';
-import { cubetas, duplicadosEnElTiempo, resumenLatencias, tablaTexto, totalContador, type Informe, type MarcaFallo } from './informe.js';
-import { crearPool, iniciarMuestreo } from './muestreo.js';
+import { tablaTexto, type Informe, type MarcaFallo } from './informe.js';
+import { inyectarFallo } from './inyector.js';
+import { crearPool, estadosDeLaCorrida, iniciarMuestreo } from './muestreo.js';
 import { leerOpciones, textoAyuda } from './opciones.js';
 import { crearPlan, prefijoCorrida } from './plan.js';
+import { iniciarProgreso } from './progreso.js';
 import { TopologiaLocal } from './topologia-local.js';
 import { juzgar, juzgarFuera } from './veredicto.js';
 
 const RAIZ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SUSCRIPCION = 'consumidor-pagos';
+/** Umbrales del barrendero en la topología del experimento: un pago atascado se re-impulsa en segundos, no en minutos. */
+const BARRENDERO = { umbralS: 30, periodoS: 5 };
 const decir = (t: string) => process.stdout.write(`[experimento] ${t}\n`);
-const esperar = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const fmt = (n: number) => Math.round(n).toLocaleString('es-ES');
 
 const lectura = leerOpciones(process.argv.slice(2), process.env);
@@ -43,12 +48,24 @@ if (o.rehacer) {
 const ahora = new Date();
 const corrida = `${ahora.toISOString().replace(/[-:T]/g, '').slice(0, 14)}${randomBytes(2).toString('hex')}`;
 const prefijo = prefijoCorrida(corrida);
-const idSocio = process.env.ID_SOCIO_POR_DEFECTO || 'aeropartners';
+const idSocio = process.env['ID_SOCIO_POR_DEFECTO'] || 'aeropartners';
 const carpeta = path.resolve(RAIZ, o.salida, corrida);
 mkdirSync(carpeta, { recursive: true });
 
 let topologia: TopologiaLocal | undefined;
 let pool: pg.Pool | undefined;
+const parar = async () => {
+  await pool?.end().catch(() => undefined);
+  if (topologia?.propia) {
+    decir('parando la topología que arrancó el experimento…');
+    await topologia.parar();
+  }
+};
+process.once('SIGINT', () => {
+  process.stderr.write('\n');
+  decir('interrumpido (Ctrl-C)');
+  void parar().then(() => process.exit(130));
+});
 let codigo = 2;
 try {
   codigo = await ejecutar();
@@ -56,11 +73,7 @@ try {
   process.stderr.write(`\nEl experimento no pudo completarse: ${error instanceof Error ? error.message : String(error)}\n`);
   codigo = 2;
 } finally {
-  await pool?.end().catch(() => undefined);
-  if (topologia?.propia) {
-    decir('parando la topología que arrancó el experimento…');
-    await topologia.parar();
-  }
+  await parar();
 }
 process.exit(codigo);
 
@@ -71,16 +84,25 @@ async function ejecutar(): Promise<number> {
   const local = o.url === undefined;
   if (local) {
     topologia = TopologiaLocal.adoptar(RAIZ);
-    if (topologia) decir(`usando la topología local en marcha (supervisor ${topologia.procesos().supervisor})`);
+    if (topologia) decir(`usando la topología local en marcha (supervisor ${topologia.procesos().supervisor}): sus instancias, su pasarela y su barrendero`);
     else {
       topologia = await TopologiaLocal.arrancar(RAIZ, {
         registro: path.join(carpeta, 'servicios.log'),
         decir,
         entorno: {
           LOG_LEVEL: o.nivelLog,
+          API_INSTANCIAS: String(o.apis),
+          RELAY_INSTANCIAS: String(o.relays),
+          CONSUMIDOR_INSTANCIAS: String(o.consumidores),
           PASARELA_PERFIL: o.perfilPasarela,
+          PASARELA_TASA_SIN_RESPUESTA: String(o.pasarelaSinRespuesta),
+          PASARELA_TASA_500_TRAS_COBRO: String(o.pasarela500),
+          PASARELA_TASA_EN_CURSO: String(o.pasarelaEnCurso),
           CONSUMIDOR_EN_VUELO: String(o.consumidorEnVuelo),
           BROKER_DUPLICAR_ENTREGAS: String(o.duplicarEntregas),
+          BARRENDERO_UMBRAL_PENDIENTE_MS: String(BARRENDERO.umbralS * 1000),
+          BARRENDERO_UMBRAL_PROCESANDO_MS: String(BARRENDERO.umbralS * 1000),
+          BARRENDERO_PERIODO_MS: String(BARRENDERO.periodoS * 1000),
         },
       });
     }
@@ -92,14 +114,20 @@ async function ejecutar(): Promise<number> {
     decir(`despliegue remoto ${urlApi}: solo HTTP (sin fallos de procesos)${databaseUrl ? '' : '; sin --database-url, el veredicto es solo desde fuera'}`);
   }
   if (databaseUrl) pool = crearPool(databaseUrl);
+  if (!pool && o.ritmo === undefined) throw new Error('sin base de datos no se puede medir la capacidad (los terminados se cuentan en ella): dé --ritmo o --database-url');
+  const bd = pool;
 
   const plan = crearPlan({ corrida, socios: o.socios, pagosPorSocio: o.pagosPorSocio, dobles: o.dobles, triples: o.triples, timeouts: o.timeouts, tardias: o.tardias, conflictos: o.conflictos, desorden: o.desorden, semilla: o.semilla });
-  const fallosProcesos: FalloPlaneado[] = local ? planearFallos({ matarConsumidor: o.matarConsumidor, matarRelay: o.matarRelay, reiniciarPostgres: o.reiniciarPostgres, semilla: o.semilla }) : [];
-  const brokerEmbebido = local && !process.env.PULSAR_URL && topologia?.procesos().postgresEmbebido !== undefined;
+  const costePrincipal = plan.peticiones - plan.tardias;
+  const consumidores = topologia?.instancias('consumer').length ?? 0;
+  const fallosProcesos: FalloPlaneado[] = local
+    ? planearFallos({ matarConsumidor: o.matarConsumidor, matarRelay: o.matarRelay, reiniciarPostgres: o.reiniciarPostgres, matarPostgres: o.matarPostgres, consumidores, semilla: o.semilla })
+    : [];
+  const brokerEmbebido = local && !process.env['PULSAR_URL'] && topologia?.procesos().postgresEmbebido === true;
   decir(
     `corrida ${corrida}: ${o.socios} socios × ${fmt(o.pagosPorSocio)} pagos = ${fmt(plan.pagos.length)} pagos, ${fmt(plan.peticiones)} peticiones planeadas ` +
       `(${fmt(plan.duplicadas)} repetidas, ${((100 * plan.duplicadas) / plan.peticiones).toFixed(1)} %), ` +
-      `${o.rampa ? `rampa ${o.rampa.inicio}+${o.rampa.paso}/${o.rampa.escalonS}s` : o.ritmo ? `${o.ritmo} pet/s` : 'sin límite de ritmo'}, ` +
+      `${o.ritmo === undefined ? `rampa ${o.rampa.inicio}+${o.rampa.paso}/${o.rampa.escalonS}s y ${Math.round(o.fraccionCapacidad * 100)} % de la capacidad` : o.ritmo ? `${o.ritmo} pet/s fijas` : 'sin límite de ritmo'}, ` +
       `${fallosProcesos.length} fallos de procesos`,
   );
 
@@ -126,76 +154,83 @@ async function ejecutar(): Promise<number> {
     }
   }
 
-  // ── Carga y fallos ─────────────────────────────────────────────────────────
+  // ── Carga: rampa que mide la capacidad y carga mantenida, con los fallos ─────
   const observaciones = new Map<string, ObservacionMutable>();
   const estado = nuevoEstadoCarga();
-  const ejecutor = crearEjecutor({ url: urlApi, plan, ritmo: o.ritmo, rampa: o.rampa, concurrencia: o.concurrencia, observaciones, t0, estado });
+  const peticionesPorPago = costePrincipal / plan.pagos.length;
+  const control: ControlRitmo =
+    o.ritmo !== undefined || !bd
+      ? ritmoFijo(o.ritmo ?? 0)
+      : rampaDeCapacidad({
+          rampa: o.rampa,
+          fraccion: o.fraccionCapacidad,
+          peticionesPorPago,
+          limitePeticiones: RAMPA_MAXIMA_DEL_PLAN * costePrincipal,
+          fotografiar: async () => {
+            const e = await estadosDeLaCorrida(bd, idSocio, prefijo);
+            return { segundo: seg(), creados: e.PENDIENTE + e.PROCESANDO + e.EXITOSO + e.FALLIDO, finales: e.EXITOSO + e.FALLIDO, peticiones: estado.contadores.peticiones };
+          },
+          alEscalon: (e, j) => {
+            progreso.limpiar();
+            decir(
+              `rampa ${fmt(e.ritmoPedido)} pet/s: ${fmt(e.peticionesPorSegundo)} pet/s enviadas, ${fmt(e.aceptadosPorSegundo)} aceptados/s, ` +
+                `${fmt(e.terminadosPorSegundo)} terminados/s, atraso ${fmt(e.atrasoInicial)} → ${fmt(e.atrasoFinal)}${j.saturado ? ` — ${j.motivo}` : ''}`,
+            );
+          },
+        });
+  // Desde cuándo y con cuántas peticiones enviadas empieza la carga mantenida (para su ritmo logrado).
+  let inicioMantenida = { segundo: 0, peticiones: 0 };
+  void control.medida.then(
+    () => (inicioMantenida = { segundo: seg(), peticiones: estado.contadores.peticiones }),
+    () => undefined,
+  );
+  const ejecutor = crearEjecutor({ url: urlApi, plan, control, concurrencia: o.concurrencia, observaciones, t0, estado });
   const muestreo = iniciarMuestreo({ pool, topologia, idSocio, prefijo, t0 });
-  const costePrincipal = plan.peticiones - plan.tardias;
-  const hechos = { consumidor: 0, relay: 0, postgres: 0 };
+  const hechos = { 'matar-consumidor': 0, 'matar-relay-lider': 0, 'reiniciar-postgres': 0, 'matar-postgres': 0 };
   let fase = 'carga';
-  const barra = () => {
+  const progreso = iniciarProgreso(() => {
     const c = estado.contadores;
-    const total = fase === 'carga' ? costePrincipal : plan.tardias;
+    const total = fase === 'tardías' ? plan.tardias : costePrincipal;
     const frac = Math.min(1, estado.despachadas / Math.max(1, total));
-    const ancho = 24;
-    const llenos = Math.round(frac * ancho);
     const u = muestreo.ultimo();
     const ultimas = estado.muestras.slice(-400);
     const ventana = ultimas.length > 1 ? ((ultimas.at(-1)?.[0] ?? 0) - (ultimas[0]?.[0] ?? 0)) / 1000 : 0;
-    const ritmo = ventana > 0 ? ultimas.length / ventana : 0;
+    const etapa = fase === 'carga' ? (control.fase() === 'rampa' ? 'rampa' : 'carga') : fase;
     return (
-      `[${'#'.repeat(llenos)}${'.'.repeat(ancho - llenos)}] ${fase} ${(frac * 100).toFixed(0).padStart(3)}% ` +
-      `${fmt(c.peticiones)} pet · ${fmt(ritmo)}/s · en vuelo ${estado.enVuelo} · 200 ${fmt(c.respuestas200)} (replay ${fmt(c.replays)}) · 422 ${fmt(c.r422)} · 5xx/red ${fmt(c.transitorios)} · ` +
-      `finales ${fmt((u?.EXITOSO ?? 0) + (u?.FALLIDO ?? 0))}/${fmt(plan.pagos.length)} · outbox ${fmt(u?.outboxPendiente ?? 0)} · ` +
-      `kills C ${hechos.consumidor}/${o.matarConsumidor} R ${hechos.relay}/${o.matarRelay} PG ${hechos.postgres}/${o.reiniciarPostgres} · ${seg().toFixed(0)} s`
+      `[${'#'.repeat(Math.round(frac * 24)).padEnd(24, '.')}] ${etapa} ${(frac * 100).toFixed(0).padStart(3)}% ` +
+      `${fmt(c.peticiones)} pet · ${fmt(ventana > 0 ? ultimas.length / ventana : 0)}/s (objetivo ${fmt(estado.ritmoObjetivo)}) · en vuelo ${estado.enVuelo} · ` +
+      `200 ${fmt(c.respuestas200)} (replay ${fmt(c.replays)}) · 422 ${fmt(c.r422)} · 5xx/red ${fmt(c.transitorios)} · ` +
+      `finales ${fmt((u?.EXITOSO ?? 0) + (u?.FALLIDO ?? 0))}/${fmt(plan.pagos.length)} · outbox ${fmt(u?.outboxPendiente ?? 0)} · cola ${fmt(u?.cola ?? 0)} · ` +
+      `fallos C ${hechos['matar-consumidor']} R ${hechos['matar-relay-lider']} PG ${hechos['reiniciar-postgres']}+${hechos['matar-postgres']} · ${seg().toFixed(0)} s`
     );
-  };
-  const tty = process.stderr.isTTY;
-  let ultimaLinea = 0;
-  const progreso = setInterval(() => {
-    if (tty) process.stderr.write(`\r\x1b[2K${barra().slice(0, (process.stderr.columns ?? 200) - 1)}`);
-    else if (Date.now() - ultimaLinea > 10_000) {
-      ultimaLinea = Date.now();
-      process.stderr.write(`${barra()}\n`);
-    }
-  }, 250);
-  const limpiarLinea = () => tty && process.stderr.write('\r\x1b[2K');
+  });
 
   let cargaTerminada = false;
-  const ejecutarFallo = async (f: FalloPlaneado) => {
-    const s = seg();
-    try {
-      if (!topologia) return;
-      if (f.tipo === 'reiniciar-postgres') {
-        const r = await topologia.reiniciarPostgres();
-        hechos.postgres += 1;
-        marcas.push({ segundo: s, tipo: f.tipo, detalle: 'SIGUSR2 al supervisor: parada rápida y arranque de PostgreSQL', recuperacionMs: r.recuperacionMs });
-      } else {
-        const servicio = f.tipo === 'matar-consumidor' ? 'consumer' : 'outbox';
-        const r = await topologia.matar(servicio);
-        if (servicio === 'consumer') hechos.consumidor += 1;
-        else hechos.relay += 1;
-        marcas.push({ segundo: s, tipo: f.tipo, detalle: `SIGKILL a ${servicio} (pid ${r.pid}); el supervisor lo relanzó`, recuperacionMs: r.recuperacionMs });
-      }
-    } catch (error) {
-      marcas.push({ segundo: s, tipo: f.tipo, detalle: 'fallo inyectado', error: error instanceof Error ? error.message : String(error) });
-    }
-  };
   const inyector = (async () => {
+    if (!topologia || !pool || fallosProcesos.length === 0) return;
+    // Los fallos caen en la carga mantenida: la rampa mide la capacidad sin ellos.
+    while (!cargaTerminada && control.fase() === 'rampa') await dormir(200);
+    const base = estado.despachadas;
     for (const f of fallosProcesos) {
-      while (!cargaTerminada && estado.despachadas / costePrincipal < f.fraccion) await esperar(200);
-      await ejecutarFallo(f);
+      while (!cargaTerminada && (estado.despachadas - base) / Math.max(1, costePrincipal - base) < f.fraccion) await dormir(200);
+      const marca = await inyectarFallo(f, topologia, pool, seg());
+      marcas.push(marca);
+      if (!marca.error) hechos[f.tipo] += 1;
+      progreso.limpiar();
+      decir(`t=${marca.segundo.toFixed(0)} s ${f.tipo}: ${marca.error ? `NO SE PUDO: ${marca.error}` : `${marca.detalle}; todo listo de nuevo en ${((marca.recuperacionMs ?? 0) / 1000).toFixed(1)} s`}`);
     }
   })();
 
   const inicioCarga = performance.now();
   await ejecutor.cargaPrincipal();
   cargaTerminada = true;
+  control.detener();
+  const capacidad: MedidaCapacidad | undefined = await control.medida;
   const finCarga = seg();
+  const peticionesCarga = estado.contadores.peticiones;
   const duracionCarga = (performance.now() - inicioCarga) / 1000;
   await inyector;
-  limpiarLinea();
+  progreso.limpiar();
   decir(`carga principal enviada en ${duracionCarga.toFixed(1)} s; esperando a que el pipeline se vacíe (máx. ${o.drenajeS} s)…`);
 
   // ── Drenaje ────────────────────────────────────────────────────────────────
@@ -210,11 +245,11 @@ async function ejecutar(): Promise<number> {
         drenado = true;
         break;
       }
-      await esperar(500);
+      await dormir(500);
     }
   }
   const finDrenaje = seg();
-  limpiarLinea();
+  progreso.limpiar();
   decir(drenado ? `pipeline vacío en ${(finDrenaje - finCarga).toFixed(1)} s` : 'el pipeline no se vació a tiempo (o no hay base que mirar): el veredicto lo dirá');
 
   // ── Réplicas tardías de pagos ya terminados ────────────────────────────────
@@ -222,104 +257,49 @@ async function ejecutar(): Promise<number> {
   estado.despachadas = 0;
   await ejecutor.replicasTardias();
   ejecutor.cerrar();
-  await esperar(2000);
-  clearInterval(progreso);
-  limpiarLinea();
+  await dormir(2000);
+  progreso.parar();
   await muestreo.parar();
 
   // ── Veredicto ──────────────────────────────────────────────────────────────
   decir('juzgando (desde fuera y desde dentro)…');
   const fuera = paraVeredicto(observaciones);
-  const veredicto = pool
-    ? await juzgar(pool, { idSocio, prefijo, suscripcion: SUSCRIPCION, desde, plazoMs: o.plazoS * 1000, venenos, fuera })
-    : juzgarFuera(fuera);
+  const veredicto = pool ? await juzgar(pool, { idSocio, prefijo, suscripcion: SUSCRIPCION, desde, plazoMs: o.plazoS * 1000, venenos, fuera }) : juzgarFuera(fuera);
 
   // ── Informe ────────────────────────────────────────────────────────────────
-  const c = estado.contadores;
-  const muestrasC = muestreo.contadores;
-  const replaysHasta = (() => {
-    const tiempos = estado.muestras.map(([t]) => t / 1000);
-    return (s: number) => Math.round(c.replays * (tiempos.filter((t) => t <= s).length / Math.max(1, tiempos.length)));
-  })();
-  const duplicadosPorEtapa = {
-    entrada: c.replays,
-    relay: totalContador(muestrasC, 'outbox', 'broker_descartados_por_duplicado'),
-    broker: totalContador(muestrasC, 'outbox', 'broker_duplicados_inyectados'),
-    consumidor: totalContador(muestrasC, 'consumer', 'duplicados') + totalContador(muestrasC, 'consumer', 'obsoletos'),
-    pasarela: totalContador(muestrasC, 'consumer', 'pasarela_repeticionesAbsorbidas') + totalContador(muestrasC, 'consumer', 'pasarela_carrerasPerdidas'),
-  };
-  const lat = resumenLatencias(estado.muestras);
-  const repetidas = c.peticiones - plan.pagos.length;
-  const matados = (t: string) => marcas.filter((m) => m.tipo === t && !m.error);
-  const recuperacion = (t: string) => matados(t).map((m) => `${((m.recuperacionMs ?? 0) / 1000).toFixed(1)} s`).join(', ') || '—';
-  const informe: Informe = {
-    titulo: 'Experimento · escenario de calidad n.º 3: cada pago, exactamente una vez',
+  const informe = componerInforme({
     corrida,
-    fecha: ahora.toISOString(),
-    resultado: veredicto.aprobado ? 'APROBADO' : 'SUSPENDIDO',
-    hipotesis:
-      'Si los socios envían sus pagos por una red que los duplica (copias simultáneas, reintentos tras un timeout cuyo original sí llegó, ' +
-      'réplicas tardías), los desordena y los entrelaza, y entretanto mueren el consumidor y el relay y se reinicia PostgreSQL, ' +
-      `entonces cada (socio, referencia) produce exactamente un pago, cobrado como mucho una vez (exactamente una si es EXITOSO), ` +
-      `con su historial completo y sin eventos perdidos, y todos llegan a un estado final en menos de ${o.plazoS} s, sin intervención manual.`,
+    fecha: ahora,
+    opciones: o,
     montaje: {
-      Topología: local ? `local (pnpm start${topologia?.propia ? ', arrancada por el experimento' : ', ya en marcha'}): api + outbox + consumer, broker embebido` : `remota: ${urlApi}`,
-      Máquina: `${os.cpus().length} núcleos, Node ${process.version}`,
+      Topología: local
+        ? `local (supervisor de pnpm start${topologia?.propia ? ', arrancado por el experimento' : ', ya en marcha'}): ${(['api', 'outbox', 'consumer'] as const).map((s) => `${s}×${topologia?.instancias(s).length ?? 0}`).join(', ')}, ${brokerEmbebido ? 'broker embebido' : 'Pulsar'}`
+        : `remota: ${urlApi}`,
       Socios: `${o.socios} (simulados con prefijos de referencia distintos: la API tiene un solo socio, ${idSocio})`,
-      'Pagos distintos': plan.pagos.length,
-      'Peticiones planeadas': plan.peticiones,
-      Ritmo: o.rampa ? `rampa desde ${o.rampa.inicio} pet/s, +${o.rampa.paso} cada ${o.rampa.escalonS} s hasta saturar` : o.ritmo ? `${o.ritmo} pet/s objetivo` : 'sin límite',
-      Concurrencia: o.concurrencia,
-      'Fallos de red': `dobles ${o.dobles * 100} %, triples ${o.triples * 100} %, timeouts ${o.timeouts * 100} %, tardías ${o.tardias * 100} %, conflictos ${o.conflictos * 100} %, ventana de desorden ${o.desorden}`,
-      'Fallos de procesos': local ? `${o.matarConsumidor} SIGKILL al consumidor, ${o.matarRelay} al relay, ${o.reiniciarPostgres} reinicio(s) de PostgreSQL` : 'ninguno (despliegue remoto)',
-      'Duplicación en el broker': topologia?.propia ? o.duplicarEntregas : 'la de la topología en marcha',
-      'Pasarela simulada': topologia?.propia ? `perfil ${o.perfilPasarela}` : 'la de la topología en marcha',
-      'Mensajes venenosos': venenos.length,
-      'Plazo declarado': `${o.plazoS} s de creación a estado final`,
-      Semilla: o.semilla,
+      Barrendero: topologia?.propia
+        ? `re-impulsa los PENDIENTE y PROCESANDO atascados más de ${BARRENDERO.umbralS} s, una pasada cada ${BARRENDERO.periodoS} s`
+        : 'el de la topología en marcha',
+      propia: topologia?.propia ?? false,
+      local,
     },
-    medidas: {
-      'Peticiones HTTP enviadas': c.peticiones,
-      'Peticiones que repiten una referencia': `${fmt(repetidas)} (${((100 * repetidas) / Math.max(1, c.peticiones)).toFixed(1)} %)`,
-      'Copias dobles / triples simultáneas': `${fmt(c.dobles)} / ${fmt(c.triples)}`,
-      'Timeouts del cliente con original aceptado / reintento reconocido': `${fmt(c.timeoutsOriginalExitoso)} / ${fmt(c.timeoutsReintentoReconocido)}`,
-      'Réplicas tardías de pagos terminados': c.tardias,
-      'Misma referencia con otro cuerpo (→ 422)': `${fmt(c.conflictos)} enviadas, ${fmt(c.r422)} respuestas 422`,
-      'Envíos fuera de orden / cambios de socio': `${fmt(c.fueraDeOrden)} / ${fmt(c.entrelazados)}`,
-      'Respuestas 200 (de ellas Idempotent-Replayed)': `${fmt(c.respuestas200)} (${fmt(c.replays)})`,
-      'Errores transitorios (5xx o red) reintentados': `${fmt(c.transitorios)} (${fmt(c.reintentosTransitorios)} reintentos)`,
-      'Otros 4xx': JSON.stringify(c.otros4xx),
-      'Duración de la carga principal': `${duracionCarga.toFixed(1)} s`,
-      'Ritmo logrado (carga principal)': `${fmt((c.peticiones - c.tardias) / duracionCarga)} pet/s`,
-      ...(estado.saturacion ? { Saturación: `a ${estado.saturacion.ritmo} pet/s pedidas se lograron ${estado.saturacion.logrado} (t=${estado.saturacion.segundo} s)` } : {}),
-      'Latencia POST /pagos p50 / p95 / p99 / máx': `${lat.p50} / ${lat.p95} / ${lat.p99} / ${lat.max}`,
-      'Pagos en la base (EXITOSO / FALLIDO / otros)': `${fmt(veredicto.pagos)} (${fmt(veredicto.porEstado['EXITOSO'] ?? 0)} / ${fmt(veredicto.porEstado['FALLIDO'] ?? 0)} / ${fmt(veredicto.pagos - (veredicto.porEstado['EXITOSO'] ?? 0) - (veredicto.porEstado['FALLIDO'] ?? 0))})`,
-      'Creación → estado final p50 / p99 / máx': ['p50', 'p99', 'max'].map((k) => { const v = veredicto.latenciaFinalMs[k as 'p50']; return v === null ? '—' : `${(v / 1000).toFixed(1)} s`; }).join(' / '),
-      'Drenaje tras la carga': `${(finDrenaje - finCarga).toFixed(1)} s${drenado ? '' : ' (sin vaciarse)'}`,
-      'Consumidor matado (recuperado en)': `${matados('matar-consumidor').length} (${recuperacion('matar-consumidor')})`,
-      'Relay matado (recuperado en)': `${matados('matar-relay').length} (${recuperacion('matar-relay')})`,
-      'PostgreSQL reiniciado (todo listo en)': `${matados('reiniciar-postgres').length} (${recuperacion('reiniciar-postgres')})`,
-      'Fallos que no se pudieron inyectar': marcas.filter((m) => m.error).length,
-      'Consultas de muestreo fallidas (base caída)': muestreo.fallosBase,
-      'Duración total': `${seg().toFixed(1)} s`,
-    },
-    duplicadosPorEtapa,
+    plan,
+    peticionesPorPago,
+    estado,
+    muestreo,
+    marcas,
+    venenos: venenos.length,
     veredicto,
-    conclusion: veredicto.aprobado
-      ? `Se sostiene la hipótesis en esta corrida: ${fmt(c.peticiones)} peticiones (${((100 * repetidas) / Math.max(1, c.peticiones)).toFixed(1)} % repiten una referencia) ` +
-        `dieron ${fmt(veredicto.pagos)} pagos, uno por referencia, todos finales, sin cobros dobles ni eventos perdidos, ` +
-        `a pesar de ${matados('matar-consumidor').length + matados('matar-relay').length} procesos matados y ${matados('reiniciar-postgres').length} reinicio(s) de PostgreSQL; ` +
-        `cada etapa absorbió sus duplicados (${Object.entries(duplicadosPorEtapa).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}).`
-      : `Se refuta la hipótesis en esta corrida: ${veredicto.violaciones.length} regla(s) incumplida(s): ${veredicto.violaciones.map((v) => `${v.regla} (${v.total})`).join(', ')}. Ver los ids en el informe.`,
-    series: {
-      respuestas: cubetas(estado.muestras, 1),
-      estados: muestreo.estados,
-      duplicados: duplicadosEnElTiempo(muestrasC, replaysHasta),
-      fallos: marcas.filter((m) => m.tipo !== 'venenos'),
+    capacidad,
+    enBase: pool ? await contarEnLaBase(pool, idSocio, prefijo) : undefined,
+    tiempos: {
+      duracionCarga,
       finCarga,
       finDrenaje,
+      drenado,
+      total: seg(),
+      ritmoMantenido: (peticionesCarga - inicioMantenida.peticiones) / Math.max(0.001, finCarga - inicioMantenida.segundo),
     },
-  };
+  });
   const json = path.join(carpeta, 'informe.json');
   const html = path.join(carpeta, 'informe.html');
   writeFileSync(json, `${JSON.stringify(informe, null, 2)}\n`);
@@ -329,4 +309,3 @@ async function ejecutar(): Promise<number> {
   decir(veredicto.aprobado ? 'APROBADO: cero violaciones' : `SUSPENDIDO: ${veredicto.violaciones.length} regla(s) incumplida(s)`);
   return veredicto.aprobado ? 0 : 1;
 }
-

@@ -3,8 +3,8 @@ import type { TopologiaLocal } from './topologia-local.js';
 
 /**
  * Muestras periódicas mientras corre el experimento: estados de los pagos de la corrida, outbox
- * pendiente y cola del broker (de la base) y contadores de /health del relay y del consumidor (con el
- * pid de cada muestra, porque un proceso relanzado empieza de cero).
+ * pendiente y cola del broker (de la base) y contadores de `/health` de cada relay y cada consumidor
+ * (con el pid de cada muestra, porque un proceso relanzado empieza de cero).
  */
 
 export interface MuestraEstados {
@@ -20,6 +20,7 @@ export interface MuestraEstados {
 export interface MuestraContadores {
   readonly segundo: number;
   readonly servicio: 'outbox' | 'consumer';
+  readonly instancia: number;
   readonly pid: number;
   readonly contadores: Record<string, number>;
 }
@@ -27,7 +28,7 @@ export interface MuestraContadores {
 export interface Muestreo {
   readonly estados: MuestraEstados[];
   readonly contadores: MuestraContadores[];
-  /** Consultas a la base que fallaron (p. ej. durante el reinicio de PostgreSQL). */
+  /** Consultas a la base que fallaron (p. ej. con PostgreSQL caído). */
   fallosBase: number;
   ultimo(): MuestraEstados | undefined;
   parar(): Promise<void>;
@@ -35,8 +36,29 @@ export interface Muestreo {
 
 export function crearPool(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 5000, application_name: 'experimento' });
-  pool.on('error', () => undefined); // conexiones ociosas cortadas por un reinicio de PostgreSQL: se reabren solas
+  pool.on('error', () => undefined); // conexiones ociosas cortadas por un reinicio o una caída de PostgreSQL: se reabren solas
   return pool;
+}
+
+/** Pagos de la corrida por estado, y lo pendiente del outbox y de la cola del broker. */
+export async function estadosDeLaCorrida(pool: pg.Pool, idSocio: string, prefijo: string): Promise<Omit<MuestraEstados, 'segundo'>> {
+  const { rows } = await pool.query<{ estado: string; n: number }>(
+    `SELECT estado, count(*)::int AS n FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2) GROUP BY estado`,
+    [idSocio, prefijo],
+  );
+  const { rows: extra } = await pool.query<{ outbox: number; cola: number }>(
+    `SELECT (SELECT count(*)::int FROM outbox WHERE fecha_publicacion IS NULL) AS outbox,
+            CASE WHEN to_regclass('broker.mensajes') IS NULL THEN 0 ELSE (SELECT count(*)::int FROM broker.mensajes) END AS cola`,
+  );
+  const e = Object.fromEntries(rows.map((f) => [f.estado, f.n]));
+  return {
+    PENDIENTE: e['PENDIENTE'] ?? 0,
+    PROCESANDO: e['PROCESANDO'] ?? 0,
+    EXITOSO: e['EXITOSO'] ?? 0,
+    FALLIDO: e['FALLIDO'] ?? 0,
+    outboxPendiente: extra[0]?.outbox ?? 0,
+    cola: extra[0]?.cola ?? 0,
+  };
 }
 
 export function iniciarMuestreo(o: {
@@ -63,34 +85,28 @@ export function iniciarMuestreo(o: {
   const muestrearBase = async () => {
     if (!o.pool) return;
     try {
-      const { rows } = await o.pool.query<{ estado: string; n: number }>(
-        `SELECT estado, count(*)::int AS n FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2) GROUP BY estado`,
-        [o.idSocio, o.prefijo],
-      );
-      const { rows: extra } = await o.pool.query<{ outbox: number; cola: number }>(
-        `SELECT (SELECT count(*)::int FROM outbox WHERE fecha_publicacion IS NULL) AS outbox,
-                CASE WHEN to_regclass('broker.mensajes') IS NULL THEN 0 ELSE (SELECT count(*)::int FROM broker.mensajes) END AS cola`,
-      );
-      const e = Object.fromEntries(rows.map((f) => [f.estado, f.n]));
-      estados.push({
-        segundo: segundo(),
-        PENDIENTE: e['PENDIENTE'] ?? 0,
-        PROCESANDO: e['PROCESANDO'] ?? 0,
-        EXITOSO: e['EXITOSO'] ?? 0,
-        FALLIDO: e['FALLIDO'] ?? 0,
-        outboxPendiente: extra[0]?.outbox ?? 0,
-        cola: extra[0]?.cola ?? 0,
-      });
+      const s = segundo();
+      estados.push({ segundo: s, ...(await estadosDeLaCorrida(o.pool, o.idSocio, o.prefijo)) });
     } catch {
       m.fallosBase += 1;
     }
   };
   const muestrearSalud = async () => {
-    if (!o.topologia) return;
-    for (const servicio of ['outbox', 'consumer'] as const) {
-      const c = await o.topologia.contadores(servicio).catch(() => undefined);
-      if (c) contadores.push({ segundo: segundo(), servicio, pid: c.pid, contadores: c.contadores });
-    }
+    const t = o.topologia;
+    if (!t) return;
+    const instancias = (['outbox', 'consumer'] as const).flatMap((servicio) => {
+      try {
+        return t.instancias(servicio).map((i) => ({ servicio, numero: i.numero }));
+      } catch {
+        return [];
+      }
+    });
+    await Promise.all(
+      instancias.map(async ({ servicio, numero }) => {
+        const c = await t.contadores(servicio, numero);
+        if (c) contadores.push({ segundo: segundo(), servicio, instancia: numero, pid: c.pid, contadores: c.contadores });
+      }),
+    );
   };
   const bucle = async (cada: number, f: () => Promise<void>) => {
     while (activo) {
@@ -101,6 +117,6 @@ export function iniciarMuestreo(o: {
     }
     await f(); // una última muestra al parar
   };
-  const bucles = [bucle(2000, muestrearBase), bucle(1000, muestrearSalud)];
+  const bucles = [bucle(1000, muestrearBase), bucle(1000, muestrearSalud)];
   return m;
 }

@@ -1,221 +1,286 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { arrancarProceso, consultarEstado, dormir, esperarQue, esperarSinProcesos, pidVivo, puertoLibre, type ProcesoHijo } from '@aeropartners/procesos';
+import type { InstanciaAnotada, NombreServicio, Procesos } from '@aeropartners/procesos/supervisor';
 
 /**
- * La topología local de `pnpm start` (scripts/start.mjs): la adopta si ya está en marcha (su
- * `.data/procesos.json` apunta a un supervisor vivo) o la arranca. Sabe matar procesos por su pid y
- * pedir al supervisor que reinicie PostgreSQL (SIGUSR2).
+ * La topología local de `pnpm start` (el supervisor de `@aeropartners/procesos`): la adopta si ya está en
+ * marcha (su `.data/procesos.json` apunta a un supervisor vivo) o la arranca con su propio PostgreSQL y
+ * su propio fichero de procesos. Sabe qué instancia es cuál (pids y puertos del fichero del supervisor),
+ * quién es el relay líder, y cómo hacer caer cada pieza: SIGKILL a una instancia o al relay líder,
+ * SIGUSR2 al supervisor (reinicio rápido de PostgreSQL) y SIGKILL al postmaster (caída de verdad).
  */
 
-export type ServicioLocal = 'api' | 'outbox' | 'consumer';
-
-export interface Procesos {
-  readonly supervisor: number;
-  readonly databaseUrl: string;
-  readonly api: number | null;
-  readonly outbox: number | null;
-  readonly consumer: number | null;
-  readonly puertos?: Partial<Record<ServicioLocal, number | null>>;
-  readonly postgresReinicios?: number;
-  readonly postgresEmbebido?: boolean;
-}
+export type ServicioLocal = NombreServicio;
 
 export interface OpcionesArranque {
-  /** Variables extra para los servicios (perfil de la pasarela, duplicación de entregas…). */
+  /** Variables para el supervisor y los servicios (instancias, pasarela, barrendero…). */
   readonly entorno: Readonly<Record<string, string>>;
   /** Fichero donde se vuelca la salida del supervisor y de los servicios. */
   readonly registro: string;
   readonly decir: (texto: string) => void;
+  /** Carpeta de su PostgreSQL y su fichero de procesos. Por defecto `.data/experimento`. */
+  readonly carpeta?: string;
 }
 
-const esperar = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-export function vivo(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Lo que tardó una pieza en volver tras un fallo inyectado. */
+export interface Recuperacion {
+  readonly pid: number;
+  readonly recuperacionMs: number;
 }
 
-export function puertoLibre(): Promise<number> {
-  return new Promise((resolver, rechazar) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', rechazar);
-    s.listen(0, '127.0.0.1', () => {
-      const d = s.address();
-      const puerto = typeof d === 'object' && d ? d.port : 0;
-      s.close(() => resolver(puerto));
-    });
-  });
+export interface RelevoLider extends Recuperacion {
+  /** Instancia que tenía el cerrojo y murió. */
+  readonly instancia: number;
+  /** Instancia en reserva que tomó el cerrojo, y cuánto tardó desde el SIGKILL. */
+  readonly relevo: number;
+  readonly relevoMs: number;
+}
+
+/** Clave del cerrojo consultivo del relay (RELAY_CERROJO de los servicios). */
+const CERROJO_RELAY = Number(process.env['RELAY_CERROJO'] ?? 7_310_001);
+const ESPERA_RECUPERACION_MS = 180_000;
+const ENTORNO_QUE_NO_HEREDA = ['DATABASE_URL', 'PULSAR_URL', 'NODE_OPTIONS', 'ARCHIVO_PROCESOS', 'AEROPARTNERS_SUPERVISOR'];
+
+/** Lo poco que se necesita de la base para saber quién es el líder (un `pg.Pool`). */
+export interface ConsultorLider {
+  query(texto: string, valores?: unknown[]): Promise<{ readonly rows: readonly unknown[] }>;
 }
 
 export class TopologiaLocal {
-  readonly #raiz: string;
   readonly #archivo: string;
-  #wrapper: ChildProcess | undefined;
-  #salida: Promise<void> | undefined;
+  readonly #supervisor: ProcesoHijo | undefined;
 
-  private constructor(raiz: string, wrapper?: ChildProcess) {
-    this.#raiz = raiz;
-    this.#archivo = path.join(raiz, '.data', 'procesos.json');
-    this.#wrapper = wrapper;
-    if (wrapper) this.#salida = new Promise((r) => wrapper.once('exit', () => r()));
+  private constructor(archivo: string, supervisor?: ProcesoHijo) {
+    this.#archivo = archivo;
+    this.#supervisor = supervisor;
   }
 
   /** ¿La arrancó el experimento? (Entonces también la para.) */
   get propia(): boolean {
-    return this.#wrapper !== undefined;
+    return this.#supervisor !== undefined;
   }
 
-  static leerProcesos(raiz: string): Procesos | undefined {
-    const archivo = path.join(raiz, '.data', 'procesos.json');
+  static leerProcesos(archivo: string): Procesos | undefined {
     if (!existsSync(archivo)) return undefined;
     try {
       return JSON.parse(readFileSync(archivo, 'utf8')) as Procesos;
     } catch {
-      return undefined;
+      return undefined; // a medio escribir no se ve nunca (rename); corrupto o de otra versión: como si no hubiera
     }
   }
 
-  /** La topología en marcha, si el supervisor de `.data/procesos.json` vive. */
+  /** La topología de `pnpm start` en marcha (`.data/procesos.json` con un supervisor vivo), si la hay. */
   static adoptar(raiz: string): TopologiaLocal | undefined {
-    const p = TopologiaLocal.leerProcesos(raiz);
-    return p && vivo(p.supervisor) ? new TopologiaLocal(raiz) : undefined;
+    const archivo = path.join(raiz, '.data', 'procesos.json');
+    const p = TopologiaLocal.leerProcesos(archivo);
+    return p && Array.isArray(p.instancias?.api) && pidVivo(p.supervisor) ? new TopologiaLocal(archivo) : undefined;
   }
 
   /**
-   * Arranca `node scripts/start.mjs` con un PostgreSQL propio del experimento (carpeta nueva, puerto
-   * libre) y puertos libres para los servicios, y espera a que los tres estén listos.
+   * Arranca el supervisor de `pnpm start` (sin su envoltorio, en su propio grupo de procesos) con un
+   * PostgreSQL propio del experimento (carpeta nueva, puerto libre), puertos libres para los servicios y
+   * su propio fichero de procesos, y espera a que todas las instancias estén listas.
    */
   static async arrancar(raiz: string, o: OpcionesArranque): Promise<TopologiaLocal> {
-    const datos = path.join(raiz, '.data', 'experimento', 'postgres');
+    const carpeta = o.carpeta ?? path.join(raiz, '.data', 'experimento');
+    const datos = path.join(carpeta, 'postgres');
+    const archivo = path.join(carpeta, 'procesos.json');
+    mkdirSync(carpeta, { recursive: true });
+    // Lo que quedara de una corrida interrumpida (procesos de PostgreSQL sobre esa carpeta) no debe escribir en la nueva.
+    await esperarSinProcesos(datos, { graciaMs: 0 });
     rmSync(datos, { recursive: true, force: true });
-    const [pg, api, outbox, consumer] = [await puertoLibre(), await puertoLibre(), await puertoLibre(), await puertoLibre()];
+    rmSync(archivo, { force: true });
     const entorno: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !['DATABASE_URL', 'PULSAR_URL', 'NODE_OPTIONS'].includes(k)) entorno[k] = v;
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !ENTORNO_QUE_NO_HEREDA.includes(k)) entorno[k] = v;
     Object.assign(entorno, o.entorno, {
+      AEROPARTNERS_SUPERVISOR: '1', // sin envoltorio: las señales van al supervisor directamente
+      ARCHIVO_PROCESOS: archivo,
       PG_DATOS_EMBEBIDO: datos,
-      PG_PUERTO_EMBEBIDO: String(pg),
-      PORT: String(api),
+      PG_PUERTO_EMBEBIDO: String(await puertoLibre()),
+      PORT: '0',
       HOST: '127.0.0.1',
-      PUERTO_SALUD_OUTBOX: String(outbox),
-      PUERTO_SALUD_CONSUMER: String(consumer),
+      PUERTO_SALUD: '0',
       NO_COLOR: '1',
     });
     const registro = createWriteStream(o.registro);
-    const wrapper = spawn(process.execPath, [path.join(raiz, 'scripts', 'start.mjs')], { cwd: raiz, env: entorno, stdio: ['ignore', 'pipe', 'pipe'] });
-    wrapper.stdout?.pipe(registro);
-    wrapper.stderr?.pipe(registro);
-    // Si el experimento muere sin parar la topología, que no quede huérfana.
-    process.on('exit', () => wrapper.kill('SIGTERM'));
-    const t = new TopologiaLocal(raiz, wrapper);
-    o.decir(`arrancando la topología local (pnpm start) con PostgreSQL propio en .data/experimento/postgres; salida en ${path.relative(raiz, o.registro)}`);
-    const limite = Date.now() + 180_000;
-    for (;;) {
-      if (wrapper.exitCode !== null) throw new Error(`el supervisor terminó al arrancar (código ${wrapper.exitCode}); ver ${o.registro}`);
-      const p = TopologiaLocal.leerProcesos(raiz);
-      if (p && vivo(p.supervisor) && p.puertos?.api === api && (await t.listos())) return t;
-      if (Date.now() > limite) throw new Error(`la topología no estuvo lista en 180 s; ver ${o.registro}`);
-      await esperar(300);
-    }
+    const supervisor = arrancarProceso({
+      script: path.join(raiz, 'scripts', 'start.mjs'),
+      entorno,
+      cwd: raiz,
+      grupoPropio: true,
+      opcionesNode: [],
+      alLinea: (linea) => registro.write(`${linea}\n`),
+    });
+    // Si el experimento muere sin parar la topología, que no quede nada vivo (SIGKILL al grupo entero).
+    process.on('exit', () => supervisor.matar());
+    const t = new TopologiaLocal(archivo, supervisor);
+    o.decir(`arrancando la topología local (supervisor de pnpm start) con PostgreSQL propio en ${path.relative(raiz, datos)}; salida en ${path.relative(raiz, o.registro)}`);
+    await esperarQue(
+      async () => {
+        if (!supervisor.vivo) throw new Error(`el supervisor terminó al arrancar; ver ${o.registro}\n${supervisor.ultimasLineas().join('\n')}`);
+        return t.procesos(false) !== undefined && (await t.todasListas());
+      },
+      { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 300, descripcion: 'la topología local lista', detalle: () => supervisor.ultimasLineas().join('\n') },
+    );
+    return t;
   }
 
-  procesos(): Procesos {
-    const p = TopologiaLocal.leerProcesos(this.#raiz);
-    if (!p) throw new Error('no se encuentra .data/procesos.json: ¿se paró la topología?');
+  procesos(): Procesos;
+  procesos(obligatorio: false): Procesos | undefined;
+  procesos(obligatorio = true): Procesos | undefined {
+    const p = TopologiaLocal.leerProcesos(this.#archivo);
+    if (!p && obligatorio) throw new Error(`no se encuentra ${this.#archivo}: ¿se paró la topología?`);
     return p;
   }
 
-  puerto(servicio: ServicioLocal): number {
-    const porDefecto = { api: 8000, outbox: 8001, consumer: 8002 }[servicio];
-    return this.procesos().puertos?.[servicio] ?? porDefecto;
+  instancias(servicio: ServicioLocal): readonly InstanciaAnotada[] {
+    return this.procesos().instancias[servicio] ?? [];
   }
 
   get urlApi(): string {
-    return `http://127.0.0.1:${this.puerto('api')}`;
+    const puerto = this.instancias('api').find((i) => i.puerto !== null)?.puerto;
+    if (!puerto) throw new Error('la API no ha anunciado su puerto');
+    return `http://127.0.0.1:${puerto}`;
   }
 
   get databaseUrl(): string {
     return this.procesos().databaseUrl;
   }
 
-  async listo(servicio: ServicioLocal): Promise<boolean> {
-    try {
-      const r = await fetch(`http://127.0.0.1:${this.puerto(servicio)}/health/ready`, { signal: AbortSignal.timeout(2000) });
-      await r.text();
-      return r.status === 200;
-    } catch {
-      return false;
-    }
+  /** Carpeta de datos del PostgreSQL embebido (o `null` si es externo). */
+  get datosPostgres(): string | null {
+    return this.procesos().postgresDatos;
   }
 
-  async listos(): Promise<boolean> {
-    const estados = await Promise.all((['api', 'outbox', 'consumer'] as const).map((s) => this.listo(s)));
+  static async lista(instancia: InstanciaAnotada): Promise<boolean> {
+    return instancia.pid !== null && instancia.puerto !== null && (await consultarEstado(`http://127.0.0.1:${instancia.puerto}/health/ready`)) === 200;
+  }
+
+  /** ¿Todas las instancias de todos los servicios tienen proceso, puerto y `/health/ready` = 200? */
+  async todasListas(): Promise<boolean> {
+    const todas = (['api', 'outbox', 'consumer'] as const).flatMap((s) => this.instancias(s));
+    if (todas.length === 0) return false;
+    const estados = await Promise.all(todas.map((i) => TopologiaLocal.lista(i)));
     return estados.every(Boolean);
   }
 
-  /** Contadores de /health del relay o del consumidor, con el pid del proceso que los dio. */
-  async contadores(servicio: 'outbox' | 'consumer'): Promise<{ pid: number; contadores: Record<string, number> } | undefined> {
-    const pid = this.procesos()[servicio];
-    if (!pid) return undefined;
+  /** Contadores de `/health` de una instancia, con el pid del proceso que los dio (un relanzado empieza de cero). */
+  async contadores(servicio: 'outbox' | 'consumer', numero: number): Promise<{ pid: number; contadores: Record<string, number> } | undefined> {
+    const antes = this.instancias(servicio).find((i) => i.numero === numero);
+    if (!antes?.pid || !antes.puerto) return undefined;
     try {
-      const r = await fetch(`http://127.0.0.1:${this.puerto(servicio)}/health`, { signal: AbortSignal.timeout(2000) });
+      const r = await fetch(`http://127.0.0.1:${antes.puerto}/health`, { signal: AbortSignal.timeout(2000) });
       const cuerpo = (await r.json()) as { contadores?: Record<string, number> };
       // El pid se relee después: si cambió entre medias, la muestra no se sabe de qué vida es.
-      if (!cuerpo.contadores || this.procesos()[servicio] !== pid) return undefined;
-      return { pid, contadores: cuerpo.contadores };
+      if (!cuerpo.contadores || this.instancias(servicio).find((i) => i.numero === numero)?.pid !== antes.pid) return undefined;
+      return { pid: antes.pid, contadores: cuerpo.contadores };
     } catch {
       return undefined;
     }
   }
 
-  /** SIGKILL al proceso del servicio; espera a que el supervisor lo relance y esté listo. Devuelve ms hasta listo. */
-  async matar(servicio: ServicioLocal): Promise<{ pid: number; recuperacionMs: number }> {
-    const pid = this.procesos()[servicio];
-    if (!pid || !vivo(pid)) throw new Error(`${servicio} no está en marcha`);
+  /** SIGKILL a una instancia; espera a que el supervisor la relance y esté lista. */
+  async matarInstancia(servicio: ServicioLocal, numero: number): Promise<Recuperacion> {
+    const instancia = this.instancias(servicio).find((i) => i.numero === numero);
+    if (!instancia?.pid || !pidVivo(instancia.pid)) throw new Error(`${servicio}#${numero} no está en marcha`);
+    const pid = instancia.pid;
     const inicio = Date.now();
     process.kill(pid, 'SIGKILL');
-    await this.esperarQue(async () => {
-      const nuevo = this.procesos()[servicio];
-      return nuevo !== null && nuevo !== pid && (await this.listo(servicio));
-    }, 120_000, `${servicio} relanzado por el supervisor`);
+    await this.#esperarRelanzada(servicio, numero, pid);
     return { pid, recuperacionMs: Date.now() - inicio };
   }
 
-  /** Pide al supervisor (SIGUSR2) que reinicie PostgreSQL y espera a que todo vuelva a estar listo. */
-  async reiniciarPostgres(): Promise<{ recuperacionMs: number }> {
+  /**
+   * El relay líder: el titular de la época vigente del cerrojo (`outbox_liderazgo`, `<host>:<pid>`) si
+   * el cerrojo consultivo está concedido en `pg_locks` y ese pid es una instancia viva del relay.
+   */
+  async liderRelay(bd: ConsultorLider): Promise<{ readonly numero: number; readonly pid: number } | undefined> {
+    const { rows } = await bd.query(
+      `SELECT l.titular,
+              EXISTS (SELECT 1 FROM pg_locks k WHERE k.locktype = 'advisory' AND k.granted AND k.objsubid = 1
+                        AND ((k.classid::bigint << 32) | k.objid::bigint) = $1) AS concedido
+       FROM outbox_liderazgo l WHERE l.cerrojo = $1`,
+      [CERROJO_RELAY],
+    );
+    const fila = rows[0] as { titular: string; concedido: boolean } | undefined;
+    if (!fila?.concedido) return undefined;
+    const pid = Number(fila.titular.slice(fila.titular.lastIndexOf(':') + 1));
+    const instancia = this.instancias('outbox').find((i) => i.pid === pid);
+    return instancia && pidVivo(pid) ? { numero: instancia.numero, pid } : undefined;
+  }
+
+  /**
+   * SIGKILL al relay líder con otro en reserva: espera a que un relay de reserva tome el cerrojo
+   * (`relevoMs`) y a que el supervisor relance el muerto y esté listo (`recuperacionMs`).
+   */
+  async matarLiderRelay(bd: ConsultorLider): Promise<RelevoLider> {
+    const lider = await this.liderRelay(bd);
+    if (!lider) throw new Error('ningún relay tiene el cerrojo ahora mismo');
+    const reserva = [];
+    for (const i of this.instancias('outbox')) if (i.numero !== lider.numero && (await TopologiaLocal.lista(i))) reserva.push(i.numero);
+    if (reserva.length === 0) throw new Error(`el relay líder (outbox#${lider.numero}) no tiene ninguno en reserva`);
+    const inicio = Date.now();
+    process.kill(lider.pid, 'SIGKILL');
+    let relevo: { numero: number; pid: number } | undefined;
+    await esperarQue(
+      async () => {
+        relevo = await this.liderRelay(bd).catch(() => undefined);
+        return relevo !== undefined && relevo.pid !== lider.pid;
+      },
+      { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 100, descripcion: `un relay de reserva (${reserva.map((n) => `outbox#${n}`).join(', ')}) toma el cerrojo` },
+    );
+    const relevoMs = Date.now() - inicio;
+    await this.#esperarRelanzada('outbox', lider.numero, lider.pid);
+    return { pid: lider.pid, instancia: lider.numero, relevo: relevo?.numero ?? 0, relevoMs, recuperacionMs: Date.now() - inicio };
+  }
+
+  /** SIGUSR2 al supervisor: parada rápida y arranque de PostgreSQL; espera a que todo vuelva a estar listo. */
+  async reiniciarPostgres(): Promise<Recuperacion> {
     const antes = this.procesos();
-    if (antes.postgresEmbebido === false) throw new Error('el supervisor usa una DATABASE_URL externa: no puede reiniciar PostgreSQL');
-    if (antes.postgresReinicios === undefined) throw new Error('este supervisor no sabe reiniciar PostgreSQL (scripts/start.mjs anterior a SIGUSR2)');
+    if (!antes.postgresEmbebido) throw new Error('el supervisor usa una DATABASE_URL externa: no puede reiniciar PostgreSQL');
     const inicio = Date.now();
     process.kill(antes.supervisor, 'SIGUSR2');
-    await this.esperarQue(
-      async () => (this.procesos().postgresReinicios ?? 0) > (antes.postgresReinicios ?? 0) && (await this.listos()),
-      180_000,
-      'PostgreSQL reiniciado y los servicios listos',
+    await this.#esperarTodo((p) => p.postgresReinicios > antes.postgresReinicios, 'PostgreSQL reiniciado y los servicios listos');
+    return { pid: antes.postgresPid ?? 0, recuperacionMs: Date.now() - inicio };
+  }
+
+  /**
+   * SIGKILL al postmaster (una caída de verdad: recuperación tras caída al volver a arrancar); espera a
+   * que el supervisor la detecte y lo recupere, y a que todo vuelva a estar listo.
+   */
+  async matarPostgres(): Promise<Recuperacion> {
+    const antes = this.procesos();
+    if (!antes.postgresEmbebido || !antes.postgresPid) throw new Error('no hay un PostgreSQL embebido en marcha que matar');
+    const pid = antes.postgresPid;
+    const inicio = Date.now();
+    process.kill(pid, 'SIGKILL');
+    await this.#esperarTodo(
+      (p) => p.postgresCaidas > antes.postgresCaidas && p.postgresPid !== null && p.postgresPid !== pid,
+      'PostgreSQL recuperado tras la caída y los servicios listos',
     );
-    return { recuperacionMs: Date.now() - inicio };
+    return { pid, recuperacionMs: Date.now() - inicio };
   }
 
-  async esperarQue(condicion: () => Promise<boolean>, ms: number, que: string): Promise<void> {
-    const limite = Date.now() + ms;
-    for (;;) {
-      if (await condicion().catch(() => false)) return;
-      if (Date.now() > limite) throw new Error(`tiempo agotado (${ms} ms) esperando: ${que}`);
-      await esperar(200);
-    }
+  async #esperarRelanzada(servicio: ServicioLocal, numero: number, pidMuerto: number): Promise<void> {
+    await esperarQue(
+      async () => {
+        const i = this.instancias(servicio).find((x) => x.numero === numero);
+        return i !== undefined && i.pid !== null && i.pid !== pidMuerto && (await TopologiaLocal.lista(i));
+      },
+      { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 200, descripcion: `${servicio}#${numero} relanzado por el supervisor y listo` },
+    );
   }
 
-  /** Para la topología si la arrancó el experimento (SIGTERM: parada ordenada del supervisor). */
+  async #esperarTodo(condicion: (p: Procesos) => boolean, descripcion: string): Promise<void> {
+    await esperarQue(async () => condicion(this.procesos()) && (await this.todasListas()), { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 200, descripcion });
+  }
+
+  /** Para la topología si la arrancó el experimento: SIGTERM al supervisor (parada ordenada) y SIGKILL al grupo si no sale. */
   async parar(): Promise<void> {
-    if (!this.#wrapper) return;
-    this.#wrapper.kill('SIGTERM');
-    await Promise.race([this.#salida, esperar(60_000)]);
+    if (!this.#supervisor) return;
+    await this.#supervisor.parar({ graciaMs: 60_000 });
+    this.#supervisor.matar(); // lo que quedara del grupo (nada, si salió en orden)
+    await dormir(100);
   }
 }

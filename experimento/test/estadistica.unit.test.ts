@@ -28,4 +28,16 @@ describe('estadística', () => {
     ];
     expect(acumularContador(muestras)).toBe(8 + 10 + 12);
   });
+
+  it('con varias instancias muestreadas a la vez (vidas entrelazadas), cada vida cuenta una vez', () => {
+    const muestras = [
+      { vida: 1, valor: 2 },
+      { vida: 2, valor: 7 },
+      { vida: 1, valor: 4 },
+      { vida: 2, valor: 9 },
+      { vida: 3, valor: 1 },
+      { vida: 1, valor: 6 },
+    ];
+    expect(acumularContador(muestras)).toBe(6 + 9 + 1);
+  });
 });

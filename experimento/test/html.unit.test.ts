@@ -19,7 +19,20 @@ describe('informe', () => {
     expect(html).toContain('Experimento &lt;de ejemplo&gt;');
     expect(html).toContain('matar-consumidor (t=20 s)');
     expect(html).toContain('reiniciar-postgres (t=50 s)');
+    expect(html).toContain('matar-relay-lider (t=80 s)');
+    expect(html).toContain('matar-postgres (t=95 s)');
+    expect(html).toContain('>PG✕</text>');
+    expect(html).toContain('fin de la rampa');
     expect(html).toContain('class="resultado APROBADO"');
+  });
+
+  it('la rampa que midió la capacidad aparece escalón a escalón, con la capacidad y el ritmo mantenido', () => {
+    const inf = informeDeEjemplo();
+    const html = paginaHtml(inf);
+    expect(html).toContain('Capacidad de extremo a extremo (rampa)');
+    expect(html).toContain('300 pet/s pedidas (t=10–15 s)');
+    expect(html).toContain('130 pagos/s (208 pet/s del plan) / 166 pet/s (80 %)');
+    expect(tablaTexto(inf)).toContain('dejan de seguir a los aceptados');
   });
 
   it('una corrida suspendida nombra las violaciones y sus ids, en la página y en la tabla de texto', () => {
@@ -50,5 +63,6 @@ describe('veredicto solo desde fuera (despliegue remoto sin base)', () => {
       'replica-tardia-reconocida': ['d: 200 4'],
     });
     expect(v.reglas.find((r) => r.regla === 'cargo-unico')?.violaciones).toBeUndefined();
+    expect(v.reglas.find((r) => r.regla === 'pago-no-pedido')?.nota).toMatch(/sin acceso a la base/);
   });
 });

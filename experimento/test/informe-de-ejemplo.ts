@@ -17,6 +17,19 @@ export function informeDeEjemplo(conViolacion = false): Informe {
     hipotesis: 'Cada pago surte efecto exactamente una vez.',
     montaje: { Socios: 4, 'Pagos distintos': 1000 },
     medidas: { 'Peticiones HTTP enviadas': 1620, Latencia: '3 ms' },
+    capacidad: {
+      escalones: [
+        { ritmoPedido: 100, desde: 0, hasta: 5, peticionesPorSegundo: 100, aceptadosPorSegundo: 60, terminadosPorSegundo: 55, atrasoInicial: 0, atrasoFinal: 25 },
+        { ritmoPedido: 200, desde: 5, hasta: 10, peticionesPorSegundo: 200, aceptadosPorSegundo: 120, terminadosPorSegundo: 118, atrasoInicial: 25, atrasoFinal: 35 },
+        { ritmoPedido: 300, desde: 10, hasta: 15, peticionesPorSegundo: 290, aceptadosPorSegundo: 180, terminadosPorSegundo: 130, atrasoInicial: 35, atrasoFinal: 285 },
+      ],
+      saturada: true,
+      motivo: 'a 300 pet/s los terminados (130/s) dejan de seguir a los aceptados (180/s)',
+      pagosPorSegundo: 130,
+      peticionesPorSegundo: 208,
+      ritmoMantenido: 166,
+      fraccion: 0.8,
+    },
     duplicadosPorEtapa: { entrada: 600, relay: 3, broker: 2000, consumidor: 1990, pasarela: 12 },
     veredicto: {
       aprobado: !conViolacion,
@@ -44,8 +57,10 @@ export function informeDeEjemplo(conViolacion = false): Informe {
       fallos: [
         { segundo: 20, tipo: 'matar-consumidor', detalle: 'SIGKILL', recuperacionMs: 3000 },
         { segundo: 50, tipo: 'reiniciar-postgres', detalle: 'SIGUSR2', recuperacionMs: 4000 },
-        { segundo: 80, tipo: 'matar-relay', detalle: 'SIGKILL', recuperacionMs: 2000 },
+        { segundo: 80, tipo: 'matar-relay-lider', detalle: 'SIGKILL', recuperacionMs: 2000, relevoMs: 900 },
+        { segundo: 95, tipo: 'matar-postgres', detalle: 'SIGKILL al postmaster', recuperacionMs: 6000 },
       ],
+      finRampa: 15,
       finCarga: 90,
       finDrenaje: 110,
     },
