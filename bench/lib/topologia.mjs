@@ -5,7 +5,7 @@ import { appendFileSync, chmodSync, existsSync, mkdtempSync, rmSync } from 'node
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   arrancarProceso,
   arrancarServicio as arrancarServicioKit,
@@ -32,12 +32,13 @@ const FLAGS_NODE = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean
  * versiones sin el kit de procesos no anuncian su puerto por IPC: se les da uno libre y se espera a su
  * `/health/ready`.
  */
-export function versionEn(raizVersion, nombre) {
+export function versionEn(carpeta, nombre) {
+  const raizVersion = path.resolve(carpeta);
   return {
     nombre,
     raiz: raizVersion,
     anunciaPuerto: existsSync(path.join(raizVersion, 'packages/procesos/package.json')),
-    adaptadores: () => import(path.join(raizVersion, 'packages/adaptadores/dist/index.js')),
+    adaptadores: () => import(pathToFileURL(path.join(raizVersion, 'packages/adaptadores/dist/index.js')).href),
   };
 }
 export const versionActual = versionEn(raiz, 'nueva');

@@ -1,7 +1,8 @@
 // Una versión del repositorio en su propia carpeta, para `pnpm bench:e2e`: la base (la de antes del
-// cambio que se mide) y, si se pide, la nueva fijada en un commit. `.data/bench-base/<sha>` = `git archive <rev>` + `pnpm install --frozen-lockfile --offline` (con
-// --prefer-offline si el almacén no lo tiene todo) + la compilación de sus servicios. Se prepara una vez y
-// se reutiliza mientras exista su marca `.bench-lista`.
+// cambio que se mide) y, si se pide, la nueva fijada en un commit. `.data/bench-base/<sha>` =
+// `git archive <rev>` + `pnpm install --frozen-lockfile --offline` (ver abajo las alternativas si no se
+// puede) + la compilación de sus servicios. Se prepara una vez y se reutiliza mientras exista su marca
+// `.bench-lista`.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -42,14 +43,20 @@ export function prepararVersion(rev, papel, decir) {
   } catch (error) {
     throw fallo('git archive', error);
   }
-  try {
-    ejecutar('pnpm', ['install', '--frozen-lockfile', '--offline'], carpeta);
-  } catch {
-    decir('  el almacén de pnpm no tiene todos sus paquetes: pnpm install --frozen-lockfile --prefer-offline');
+  // Del almacén local si lo tiene todo; si no, del registro. Un commit cuyo pnpm-lock.yaml no cuadra con
+  // sus package.json (pasa en un árbol compartido) se instala resolviendo de nuevo, y se dice.
+  const intentos = [
+    [['--frozen-lockfile', '--offline'], null],
+    [['--frozen-lockfile', '--prefer-offline'], 'el almacén de pnpm no tiene todos sus paquetes: pnpm install --frozen-lockfile --prefer-offline'],
+    [['--no-frozen-lockfile', '--prefer-offline'], 'su pnpm-lock.yaml no cuadra con sus package.json: pnpm install --no-frozen-lockfile --prefer-offline'],
+  ];
+  for (const [i, [opciones, aviso]] of intentos.entries()) {
+    if (aviso) decir(`  ${aviso}`);
     try {
-      ejecutar('pnpm', ['install', '--frozen-lockfile', '--prefer-offline'], carpeta);
+      ejecutar('pnpm', ['install', ...opciones], carpeta);
+      break;
     } catch (error) {
-      throw fallo('pnpm install', error);
+      if (i === intentos.length - 1) throw fallo('pnpm install', error);
     }
   }
   try {
