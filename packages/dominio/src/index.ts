@@ -6,6 +6,9 @@
  *   `registrarFallo`), que devuelven `Resultado<CambioPago, ErrorDePago>`.
  * - Eventos: {@link EventoPago} (`PagoPendiente`, `PagoProcesando`, `PagoExitoso`, `PagoFallido`).
  * - Puertos: {@link RepositorioPagos}, {@link PasarelaDePagos}, {@link Reloj}.
+ * - Conversiones y comisiones: {@link HechoConversion}, {@link Conversion} (estado como función del
+ *   conjunto de hechos), {@link ReglaComision}, {@link Comision}, {@link AjusteComision} (recuperaciones y
+ *   complementos), {@link Liquidacion} (en dos fases) y el {@link LibroMayor} de partida doble.
  */
 export { Resultado } from './resultado.js';
 export { Moneda } from './moneda.js';
@@ -43,3 +46,86 @@ export type {
   SolicitudCobro,
   Trazabilidad,
 } from './puertos.js';
+export {
+  HechoConversion,
+  compararHechos,
+  validarHechoConversion,
+  type ConversionAjustada,
+  type ConversionAprobada,
+  type ConversionCreada,
+  type ConversionRevertida,
+  type DatosHechoConversion,
+  type ErrorHechoConversion,
+  type TipoHechoConversion,
+} from './comisiones/hecho-conversion.js';
+export {
+  Conversion,
+  EstadoConversion,
+  esHuerfana,
+  estadoConversion,
+  type ClaveConversion,
+  type ConflictoConversion,
+  type OpcionesHuerfana,
+} from './comisiones/conversion.js';
+export {
+  ReglaComision,
+  aplicarPorcentaje,
+  calcularComision,
+  crearReglaComision,
+  reglaVigente,
+  type CalculoComision,
+  type DatosReglaComision,
+  type ErrorCalculoComision,
+  type ErrorReglaComision,
+} from './comisiones/regla-comision.js';
+export {
+  Comision,
+  EstadoComision,
+  comisionDe,
+  reglaParaComision,
+  type ErrorComision,
+  type ReferenciaLiquidacion,
+} from './comisiones/comision.js';
+export { AjusteComision, regularizarComision, type CausaAjuste, type ErrorAjuste } from './comisiones/ajuste-comision.js';
+export {
+  EstadoLiquidacion,
+  Liquidacion,
+  comprobarExclusividad,
+  planificarLiquidaciones,
+  referenciaEnLiquidaciones,
+  registrarDesenlaceLiquidacion,
+  type DesenlacePago,
+  type EntradaPlanificacion,
+  type ErrorExclusividad,
+  type ErrorLiquidacion,
+  type ErrorPlanificacion,
+  type GrupoSinLiquidar,
+  type MotivoSinLiquidar,
+  type PartidaLiquidacion,
+  type PlanLiquidaciones,
+} from './comisiones/liquidacion.js';
+export {
+  CuentaLibro,
+  LibroMayor,
+  asientoEntre,
+  saldosDe,
+  type Apunte,
+  type Asiento,
+  type CausaAsiento,
+  type ClaveLibro,
+  type Naturaleza,
+  type Saldos,
+  type SaldosLibro,
+  type ViolacionLibro,
+} from './comisiones/libro-mayor.js';
+export {
+  aplicarHechoConversion,
+  asientoLiquidacionCreada,
+  cerrarLiquidacion,
+  type CambioConversion,
+  type CierreLiquidacion,
+  type EntradaCierre,
+  type EntradaHecho,
+  type ErrorCierre,
+} from './comisiones/movimientos.js';
+export type { DatoInvalido } from './comisiones/texto.js';
