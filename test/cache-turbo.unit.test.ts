@@ -27,7 +27,7 @@ function claves(tarea: string, filtro: string, entorno: Record<string, string | 
   return new Map(tasks.map((t) => [t.taskId, t.hash]));
 }
 
-describe('la caché de turbo', () => {
+describe('la caché de turbo', { timeout: 120_000 }, () => {
   it('cambiar un fichero de dominio/src cambia la clave de los tests de quien lo lee (aplicacion, adaptadores, la API)', () => {
     const filtro = '@aeropartners/api...';
     const antes = claves('test:unit', filtro);

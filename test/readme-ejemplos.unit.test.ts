@@ -39,5 +39,6 @@ describe('ejemplos de los README', () => {
     } finally {
       rmSync(ejemplos, { recursive: true, force: true });
     }
-  });
+    // tsc tarda segundos, más con la máquina cargada: es un límite para no colgarse, no una medida.
+  }, 120_000);
 });
