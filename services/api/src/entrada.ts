@@ -39,26 +39,28 @@ type Comprobacion = { readonly ok: true; readonly valor: unknown } | { readonly 
 /** Un 400 nombra primero lo que va en las cabeceras y la URL, después el cuerpo. */
 const ORDEN: Readonly<Record<Objetivo, number>> = { header: 0, param: 1, query: 2, json: 3 };
 
-/** Comprueba, sin efectos, la parte que valida un validador que no es del cuerpo: ver {@link erroresDeLosSiguientes}. */
+/** En un validador que no es del cuerpo: comprueba su parte sin efectos (ver {@link erroresDeLosSiguientes}). */
 const COMPROBAR = Symbol('comprobar');
-type Comprobable = { readonly [COMPROBAR]?: (c: Context) => Comprobacion };
+type Comprobable = { readonly [COMPROBAR]?: { readonly objetivo: Objetivo; comprobar(c: Context): Comprobacion } };
 
 export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
   const { rechazar, limiteCuerpoBytes } = opciones;
-  const limite = bodyLimit({
-    maxSize: limiteCuerpoBytes,
-    onError: (c) => rechazar(c as Context<E>, { tipo: 'cuerpo-demasiado-grande', limiteBytes: limiteCuerpoBytes }),
-  });
+  const demasiadoGrande = (c: Context<E>) => rechazar(c, { tipo: 'cuerpo-demasiado-grande', limiteBytes: limiteCuerpoBytes });
+  const limite = bodyLimit({ maxSize: limiteCuerpoBytes, onError: (c) => demasiadoGrande(c as Context<E>) });
 
   function validar<O extends Objetivo, S extends v.GenericSchema>(
     objetivo: O,
     esquema: S,
   ): MiddlewareHandler<E, string, { out: { [K in O]: v.InferOutput<S> } }> {
-    const leer = objetivo === 'json' ? undefined : lectorDe(objetivo, nombresDe(esquema));
     const comprobar = (valor: unknown): Comprobacion => {
       const resultado = v.safeParse(esquema, valor);
       return resultado.success ? { ok: true, valor: resultado.output } : { ok: false, errores: erroresDeValidacion(resultado.issues) };
     };
+    const leer = objetivo === 'json' ? undefined : lectorDe(objetivo, nombresDe(esquema));
+    const leerYComprobar = leer && ((c: Context): Comprobacion => {
+      const lectura = leer(c);
+      return lectura.ok ? comprobar(lectura.valor) : lectura;
+    });
 
     const aceptar = async (c: Context<E>, comprobacion: Comprobacion, seguir: () => Promise<void>) => {
       if (!comprobacion.ok) {
@@ -71,28 +73,36 @@ export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
       return undefined;
     };
 
-    const validador: MiddlewareHandler<E> = leer
-      ? async (c, next) => {
-          const lectura = leer(c);
-          return aceptar(c, lectura.ok ? comprobar(lectura.valor) : lectura, next);
-        }
+    const validador: MiddlewareHandler<E> = leerYComprobar
+      ? async (c, next) => aceptar(c, leerYComprobar(c), next)
       : async (c, next) => {
-          // El cuerpo: tipo de contenido (415) y tamaño (413, `hono/body-limit`) antes de leerlo.
+          // El cuerpo: tipo de contenido (415) y tamaño (413) antes de leerlo.
           const motivo = motivoTipoNoSoportado(c.req.header('content-type'), c.req.header('content-encoding'));
           if (motivo !== undefined) return rechazar(c, { tipo: 'tipo-de-contenido-no-soportado', detalle: motivo });
-          let respuesta: Response | undefined;
-          const demasiadoGrande = await limite(c, async () => {
+          const leerYAceptar = async () => {
             const lectura = interpretarJson(new Uint8Array(await c.req.arrayBuffer()));
-            respuesta = lectura.ok
-              ? await aceptar(c, comprobar(lectura.valor), next)
+            return lectura.ok
+              ? aceptar(c, comprobar(lectura.valor), next)
               : rechazar(c, { tipo: 'solicitud-invalida', errores: [{ campo: lectura.campo, mensaje: lectura.mensaje }] });
+          };
+          // Con Content-Length (el servidor HTTP de Node garantiza que el cuerpo mide eso) se juzga por la
+          // cabecera, como hace `hono/body-limit`, pero sin pedir `c.req.raw.body`: en @hono/node-server eso
+          // construye un Request completo y saca la lectura de su camino rápido (ver la decisión 0090).
+          const largo = c.req.header('content-length');
+          if (largo !== undefined && c.req.header('transfer-encoding') === undefined) {
+            return Number(largo) > limiteCuerpoBytes ? demasiadoGrande(c) : leerYAceptar();
+          }
+          // Por trozos: `hono/body-limit` lo lee contando y corta al pasar el límite.
+          let respuesta: Response | undefined;
+          const cortado = await limite(c, async () => {
+            respuesta = await leerYAceptar();
           });
-          return demasiadoGrande ?? respuesta;
+          return cortado ?? respuesta;
         };
 
     const marcas = {
       [uniqueSymbol]: { target: objetivo, ...esquemaDocumentado(esquema, objetivo === 'query' ? 'output' : 'input') },
-      ...(leer ? { [COMPROBAR]: (c: Context) => { const lectura = leer(c); return lectura.ok ? comprobar(lectura.valor) : lectura; } } : {}),
+      ...(leerYComprobar ? { [COMPROBAR]: { objetivo, comprobar: leerYComprobar } } : {}),
     };
     return Object.assign(validador, marcas) as MiddlewareHandler<E, string, { out: { [K in O]: v.InferOutput<S> } }>;
   }
@@ -106,11 +116,9 @@ export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
     return matchedRoutes(c)
       .slice(c.req.routeIndex + 1)
       .flatMap(({ handler }) => {
-        const comprobar = (handler as Comprobable)[COMPROBAR];
-        const objetivo = (handler as { [uniqueSymbol]?: { target?: Objetivo } })[uniqueSymbol]?.target;
-        if (!comprobar || !objetivo) return [];
-        const comprobacion = comprobar(c);
-        return comprobacion.ok ? [] : [{ objetivo, errores: comprobacion.errores }];
+        const siguiente = (handler as Comprobable)[COMPROBAR];
+        const comprobacion = siguiente?.comprobar(c);
+        return siguiente && comprobacion && !comprobacion.ok ? [{ objetivo: siguiente.objetivo, errores: comprobacion.errores }] : [];
       });
   }
 
