@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { crearBrokerEmbebido } from '@aeropartners/adaptadores';
-import { filaAMensaje, type FilaOutbox } from '@aeropartners/aplicacion';
+import { sobreDeFila } from '@aeropartners/adaptadores';
+import type { FilaOutbox } from '@aeropartners/aplicacion';
 import { afterEach, describe, expect, it } from 'vitest';
 import { historialPorPago, inbox, libroPorPago, mensajesEnCola, outboxPorPago } from '../src/consultas.js';
 import { Topologia } from '../src/topologia.js';
@@ -76,8 +77,8 @@ describe('eventos fuera de orden: un PagoPendiente que llega cuando el pago ya e
       const nuevo = randomUUID();
       idsNuevos.set(f.id_agregado, nuevo);
       return [
-        filaAMensaje({ ...base, secuencia: ++secuencia }),
-        filaAMensaje({ ...base, idEvento: nuevo, secuencia: ++secuencia }),
+        sobreDeFila({ ...base, secuencia: ++secuencia }),
+        sobreDeFila({ ...base, idEvento: nuevo, secuencia: ++secuencia }),
       ];
     });
     const broker = await crearBrokerEmbebido({ url: t.url, topico: 'pagos', tamanoPool: 2 });

@@ -136,3 +136,4 @@ export {
 } from './postgres/iniciar-barrendero.js';
 export { ejecutarServicio, type OpcionesEjecutarServicio, type ProcesoServicio, type ServicioEnMarcha } from './servicio/ejecutar-servicio.js';
 export { morirTrasPublicar } from './servicio/inyeccion-fallos.js';
+export { camposDeMensaje, leerSobre, sobreDeFila } from './mensajeria/sobre-evento.js';

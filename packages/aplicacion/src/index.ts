@@ -47,7 +47,6 @@ export { LiderazgoPerdido, type AlmacenOutbox, type CercaLiderazgo, type EstadoP
 export {
   crearRelay,
   describirAlarma,
-  filaAMensaje,
   type AlarmaRelay,
   type FinRelay,
   type OpcionesRelay,

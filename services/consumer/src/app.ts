@@ -8,7 +8,7 @@ import {
   type Suscripcion,
 } from '@aeropartners/aplicacion';
 import type { EventoPago } from '@aeropartners/dominio';
-import { camposDeMensaje, leerSobre } from './sobre.js';
+import { camposDeMensaje, leerSobre } from '@aeropartners/adaptadores';
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
 

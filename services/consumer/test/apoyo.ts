@@ -1,17 +1,17 @@
-import { eventoAFila } from '@aeropartners/adaptadores';
-import { filaAMensaje, type MensajeEntrante, type MensajeSaliente } from '@aeropartners/aplicacion';
+import { eventoAFila, sobreDeFila } from '@aeropartners/adaptadores';
+import type { MensajeEntrante, MensajeSaliente } from '@aeropartners/aplicacion';
 import type { EventoPago, Trazabilidad } from '@aeropartners/dominio';
 import type { LoggerConsumidor } from '../src/app.js';
 
 /**
  * Apoyo de los tests del consumidor: mensajes con el sobre EXACTO que publica el relay (fila del outbox
- * de `eventoAFila` → `filaAMensaje`), un logger que guarda las líneas y una suscripción guionada.
+ * de `eventoAFila` → `sobreDeFila`), un logger que guarda las líneas y una suscripción guionada.
  */
 
 /** El mensaje que el relay publicaría para este evento. */
 export function mensajeDe(evento: EventoPago, traza: Trazabilidad, secuencia: number): MensajeSaliente {
   const fila = eventoAFila(evento, traza);
-  return filaAMensaje({
+  return sobreDeFila({
     id: String(secuencia),
     idEvento: fila.id_evento,
     idAgregado: fila.id_agregado,

@@ -2,6 +2,7 @@ import {
   PostgresAlmacenOutbox,
   PostgresInboxPagos,
   PostgresTurnosCobro,
+  sobreDeFila,
   contarCargosPorPago,
   crearBrokerEmbebido,
   crearPasarelaSimulada,
@@ -12,7 +13,7 @@ import {
   type PostgresBroker,
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
-import { crearManejadorEventos, crearManejadorRegistrarPago, filaAMensaje, type Publicador } from '@aeropartners/aplicacion';
+import { crearManejadorEventos, crearManejadorRegistrarPago, type Publicador } from '@aeropartners/aplicacion';
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { comprobarEsquema } from '../src/broker-y-pasarela.js';
@@ -22,7 +23,7 @@ import { esperarHasta, registroEnMemoria } from './apoyo.js';
 /**
  * El consumidor sobre PostgreSQL real: broker embebido, pasarela simulada con su libro de cargos,
  * repositorio e inbox de Kysely. Los PagoPendiente se publican como lo hace el relay: filas del
- * outbox reclamadas con su secuencia → `filaAMensaje` → `Publicador`.
+ * outbox reclamadas con su secuencia → `sobreDeFila` → `Publicador`.
  */
 
 const SUSCRIPCION = 'consumidor-pagos';
@@ -119,7 +120,7 @@ async function crearYPublicar(n: number): Promise<string[]> {
   const almacen = new PostgresAlmacenOutbox(persistencia.pool);
   const filas = await almacen.reclamar('relay-prueba', n + 10);
   expect(filas.map((f) => f.tipo)).toEqual(ids.map(() => 'PagoPendiente'));
-  await publicador.publicar(filas.map(filaAMensaje));
+  await publicador.publicar(filas.map(sobreDeFila));
   await almacen.marcarPublicadas(filas.map((f) => f.id));
   return ids;
 }
@@ -208,7 +209,7 @@ describe('consumidor sobre PostgreSQL real', () => {
     if (!r.ok) throw new Error('no se creó');
     const almacen = new PostgresAlmacenOutbox(persistencia.pool);
     const [fila] = await almacen.reclamar('relay-prueba', 10);
-    const bueno = filaAMensaje(fila!);
+    const bueno = sobreDeFila(fila!);
     // Secuencias por debajo de la de la fila: el broker las acepta antes, en orden, con la misma clave.
     await publicador.publicar([{ ...bueno, secuencia: 0, cuerpo: 'no es JSON' }]);
     await publicador.publicar([bueno]);

@@ -5,6 +5,7 @@ import {
   type CercaLiderazgo,
   type FilaOutbox,
   type FinRelay,
+  type MensajeSaliente,
   type Publicador,
 } from '@aeropartners/aplicacion';
 import type { Logger } from '@aeropartners/adaptadores';
@@ -24,6 +25,8 @@ export interface DependenciasRelay {
    * Pulsar, un productor con ese nombre en un relay en reserva dejaría al líder en `ProducerBusy`.
    */
   readonly crearPublicador: () => Promise<Publicador>;
+  /** El sobre con que se publica cada fila (`sobreDeFila` de adaptadores). */
+  readonly aMensaje: (fila: FilaOutbox) => MensajeSaliente;
   /** Espera hasta ser el relay activo (o `null` si se pidió parar mientras esperaba). */
   readonly esperarLiderazgo: (senal: AbortSignal) => Promise<Liderazgo | null>;
   readonly logger: Logger;
@@ -103,6 +106,7 @@ export function crearServicioRelay(deps: DependenciasRelay) {
     const relay = crearRelay({
       almacen: deps.almacen,
       publicador,
+      aMensaje: deps.aMensaje,
       cerca: lider.cerca,
       tamanoLote: deps.tamanoLote,
       esperarAviso: (ms) => lider.esperarAviso(ms),

@@ -1,6 +1,6 @@
 import type { AlmacenOutbox, Publicador } from '@aeropartners/aplicacion';
 import { AlmacenOutboxEnMemoria, BrokerEnMemoria } from '@aeropartners/aplicacion/testing';
-import { crearLogger } from '@aeropartners/adaptadores';
+import { crearLogger, sobreDeFila } from '@aeropartners/adaptadores';
 import { describe, expect, it } from 'vitest';
 import { crearServicioRelay, type Liderazgo } from './app.js';
 
@@ -17,7 +17,7 @@ const liderInmediato = (almacen: AlmacenOutboxEnMemoria): Liderazgo => ({
   cerrar: async () => {},
 });
 
-const base = { tamanoLote: 5, intervaloSondeoMs: 5, backoffBaseMs: 1, backoffMaximoMs: 1 };
+const base = { aMensaje: sobreDeFila, tamanoLote: 5, intervaloSondeoMs: 5, backoffBaseMs: 1, backoffMaximoMs: 1 };
 
 async function hastaQue(condicion: () => boolean): Promise<void> {
   while (!condicion()) await new Promise((r) => setTimeout(r, 5));

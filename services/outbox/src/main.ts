@@ -1,7 +1,7 @@
 import {
   LiderRelay, PostgresAlmacenOutbox, crearBrokerEmbebido, crearBrokerPulsar, crearLogger, crearPersistenciaPostgres, crearRegistroMetricas,
   disponibleSi, ejecutarServicio, exponerMetricas, iniciarServidorSalud, leerConfiguracionOSalir, morirTrasPublicar, registrarMetricasRelay,
-  registrarOutbox, saludDelBroker,
+  registrarOutbox, saludDelBroker, sobreDeFila,
 } from '@aeropartners/adaptadores';
 import { crearServicioRelay } from './app.js';
 import { EsquemaConfiguracionRelay } from './config.js';
@@ -23,7 +23,7 @@ await ejecutarServicio({
     const servicio = crearServicioRelay({
       almacen: new PostgresAlmacenOutbox(persistencia.pool),
       // Solo tras ganar el liderazgo: un relay en reserva no ocupa el nombre del productor.
-      crearPublicador: () => broker.crearPublicador(config.RELAY_PRODUCTOR),
+      crearPublicador: () => broker.crearPublicador(config.RELAY_PRODUCTOR), aMensaje: sobreDeFila,
       logger, tamanoLote: config.RELAY_LOTE, intervaloSondeoMs: config.RELAY_SONDEO_MS, esperaAcumularMs: config.RELAY_ACUMULAR_MS,
       backoffBaseMs: config.RELAY_BACKOFF_BASE_MS, backoffMaximoMs: config.RELAY_BACKOFF_MAX_MS,
       antesDeMarcar: morirTrasPublicar(config.RELAY_MORIR_TRAS_PUBLICAR, logger),

@@ -1,7 +1,33 @@
 import { describe, expect, it } from 'vitest';
-import type { EventoPago } from '@aeropartners/dominio';
-import { entrante, mensajeDe, uuid } from '../test/apoyo.js';
-import { camposDeMensaje, leerSobre } from './sobre.js';
+import type { MensajeEntrante, MensajeSaliente } from '@aeropartners/aplicacion';
+import type { EventoPago, Trazabilidad } from '@aeropartners/dominio';
+import { eventoAFila } from '../postgres/serializacion-eventos.js';
+import { camposDeMensaje, leerSobre, sobreDeFila } from './sobre-evento.js';
+
+/** El mensaje que el relay publicaría para este evento: la fila del outbox (`eventoAFila`) en su sobre. */
+function mensajeDe(evento: EventoPago, t: Trazabilidad, secuencia: number): MensajeSaliente {
+  const fila = eventoAFila(evento, t);
+  return sobreDeFila({
+    id: String(secuencia),
+    idEvento: fila.id_evento,
+    idAgregado: fila.id_agregado,
+    versionAgregado: fila.version_agregado,
+    tipo: fila.tipo,
+    payload: fila.payload,
+    metadatos: { id_correlacion: fila.metadatos.id_correlacion, traceparent: fila.metadatos.traceparent ?? undefined },
+    secuencia,
+    intentos: 0,
+    yaNumerada: false,
+  });
+}
+
+function entrante(m: MensajeSaliente, idMensaje: string, entregas = 1): MensajeEntrante {
+  const propiedades: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.propiedades)) if (v !== undefined) propiedades[k] = v;
+  return { idMensaje, clave: m.clave, cuerpo: m.cuerpo, propiedades, entregas, productor: 'relay-prueba', secuencia: m.secuencia };
+}
+
+const uuid = (grupo: number, n: number) => `${grupo.toString(16).padStart(8, '0')}-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
 
 const pendiente: EventoPago = {
   tipo: 'PagoPendiente',

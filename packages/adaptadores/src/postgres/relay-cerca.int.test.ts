@@ -1,3 +1,4 @@
+import { sobreDeFila } from '../mensajeria/sobre-evento.js';
 import { crearRelay, LiderazgoPerdido, type FinRelay, type MensajeSaliente, type Publicador } from '@aeropartners/aplicacion';
 import { Dinero, crearPago, type CambioPago } from '@aeropartners/dominio';
 import pg from 'pg';
@@ -99,6 +100,7 @@ function relayDe(p: Entorno, lider: LiderRelay, publicador: Publicador) {
   return crearRelay({
     almacen: new PostgresAlmacenOutbox(p.pool),
     publicador,
+    aMensaje: sobreDeFila,
     cerca: lider.cerca,
     tamanoLote: 10,
     esperarAviso: (ms) => lider.esperarAviso(ms),
@@ -274,6 +276,7 @@ describe('relay: la marca del broker por delante (base restaurada desde una copi
     const renombrado = crearRelay({
       almacen,
       publicador: await broker.crearPublicador('relay-1'),
+      aMensaje: sobreDeFila,
       cerca: despues.cerca,
       tamanoLote: 10,
       esperarAviso: async () => {

@@ -1,3 +1,4 @@
+import { sobreDeFila } from '../mensajeria/sobre-evento.js';
 import { crearRelay } from '@aeropartners/aplicacion';
 import { Dinero, crearPago, iniciarProcesamiento, registrarExito, type CambioPago } from '@aeropartners/dominio';
 import pg from 'pg';
@@ -76,14 +77,14 @@ describe('PostgresAlmacenOutbox', () => {
     const publicador = await broker.crearPublicador('relay-0');
     // Primera vida: publica un lote y "muere" antes de marcarlo.
     const lote = await almacen.reclamar(publicador.nombreProductor, 12);
-    const { filaAMensaje } = await import('@aeropartners/aplicacion');
-    await publicador.publicar(lote.map(filaAMensaje));
+    await publicador.publicar(lote.map(sobreDeFila));
     // Segunda vida: otro proceso con el mismo nombre de productor gana el liderazgo y retoma.
     const lider = await LiderRelay.esperar({ url: p.url, claveCerrojo: 4141, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} }, new AbortController().signal);
     cierres.push(() => lider!.cerrar());
     const relay = crearRelay({
       almacen,
       publicador: await broker.crearPublicador('relay-0'),
+      aMensaje: sobreDeFila,
       cerca: lider!.cerca,
       tamanoLote: 8,
       esperarAviso: async () => {},

@@ -1,3 +1,4 @@
+import { sobreDeFila } from '../mensajeria/sobre-evento.js';
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -346,6 +347,7 @@ describe('PulsarBroker: duplicados descartados por el broker', () => {
     const relay = crearRelay({
       almacen,
       publicador: await otro.crearPublicador('relay-0'),
+      aMensaje: sobreDeFila,
       cerca: almacen.ganarLiderazgo(),
       tamanoLote: 10,
       esperarAviso: async () => {},

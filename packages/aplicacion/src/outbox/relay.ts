@@ -4,6 +4,8 @@ import { LiderazgoPerdido, type AlmacenOutbox, type CercaLiderazgo, type FilaOut
 export interface OpcionesRelay {
   readonly almacen: AlmacenOutbox;
   readonly publicador: Publicador;
+  /** El mensaje (sobre) que se publica para una fila: formato de transporte, lo aporta el adaptador. */
+  readonly aMensaje: (fila: FilaOutbox) => MensajeSaliente;
   /** La época de liderazgo que este relay ganó: cerca cada reclamo y cada marcado. */
   readonly cerca: CercaLiderazgo;
   /** Filas por lote. */
@@ -86,35 +88,6 @@ export type PreparacionRelay =
 /** Cómo terminó `ejecutar`: a petición, porque otro relay tiene la época, o en alarma. */
 export type FinRelay = { readonly tipo: 'parada' } | { readonly tipo: 'sinLiderazgo' } | { readonly tipo: 'alarma'; readonly alarma: AlarmaRelay };
 
-/**
- * El mensaje que publica el relay. El cuerpo es el sobre completo del evento, autodescriptivo:
- * `{id_evento, id_agregado, version_agregado, tipo, payload, metadatos}` (la misma forma que una fila
- * del outbox, que el consumidor valida con `filaAEvento`); las propiedades repiten lo necesario para
- * enrutar y trazar sin abrir el cuerpo.
- */
-export function filaAMensaje(fila: FilaOutbox): MensajeSaliente {
-  const propiedades: Record<string, string> = {
-    id_evento: fila.idEvento,
-    tipo: fila.tipo,
-    version: String(fila.versionAgregado),
-    id_correlacion: fila.metadatos.id_correlacion,
-  };
-  if (fila.metadatos.traceparent) propiedades.traceparent = fila.metadatos.traceparent;
-  return {
-    clave: fila.idAgregado,
-    secuencia: fila.secuencia,
-    cuerpo: JSON.stringify({
-      id_evento: fila.idEvento,
-      id_agregado: fila.idAgregado,
-      version_agregado: fila.versionAgregado,
-      tipo: fila.tipo,
-      payload: fila.payload,
-      metadatos: fila.metadatos,
-    }),
-    propiedades: propiedades as MensajeSaliente['propiedades'],
-  };
-}
-
 const dormirPorDefecto = (ms: number) => new Promise<void>((resolver) => setTimeout(resolver, ms));
 
 function esLiderazgoPerdido(error: unknown): boolean {
@@ -172,7 +145,7 @@ export function crearRelay(opciones: OpcionesRelay) {
     if (filas.length === 0) return { tipo: 'vacio' };
     let resultados: readonly ResultadoPublicacion[];
     try {
-      resultados = await publicador.publicar(filas.map(filaAMensaje));
+      resultados = await publicador.publicar(filas.map(opciones.aMensaje));
       if (resultados.length !== filas.length) {
         throw new Error(`El publicador devolvió ${resultados.length} resultados para ${filas.length} mensajes`);
       }

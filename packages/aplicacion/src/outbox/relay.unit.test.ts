@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MensajeSaliente, Publicador, ResultadoPublicacion } from '../mensajeria/puertos-broker.js';
 import { AlmacenOutboxEnMemoria } from '../testing/almacen-outbox-en-memoria.js';
-import type { AlmacenOutbox } from './puertos-outbox.js';
+import type { AlmacenOutbox, FilaOutbox } from './puertos-outbox.js';
 import { BrokerEnMemoria } from '../testing/broker-en-memoria.js';
 import { crearRelay, describirAlarma, type OpcionesRelay } from './relay.js';
 
@@ -35,7 +35,15 @@ function publicadorConDedup(fallarLlamadas: number[] = []) {
   return { aceptados, publicador };
 }
 
-const base = { esperarAviso: async () => {}, intervaloSondeoMs: 1, backoffBaseMs: 1, backoffMaximoMs: 1 };
+/** Un sobre mínimo para las pruebas (el de verdad, `sobreDeFila`, es del adaptador). */
+const aMensaje = (f: FilaOutbox): MensajeSaliente => ({
+  clave: f.idAgregado,
+  secuencia: f.secuencia,
+  cuerpo: JSON.stringify(f.payload),
+  propiedades: { id_evento: f.idEvento, tipo: f.tipo, version: String(f.versionAgregado), id_correlacion: f.metadatos.id_correlacion },
+});
+
+const base = { aMensaje, esperarAviso: async () => {}, intervaloSondeoMs: 1, backoffBaseMs: 1, backoffMaximoMs: 1 };
 
 /** Un relay que acaba de ganar el liderazgo del cerrojo 1 (sube la época). */
 function relayLider(almacen: AlmacenOutboxEnMemoria, publicador: Publicador, extra: Partial<OpcionesRelay> = {}) {
