@@ -40,7 +40,7 @@ export {
   type TablaOutbox,
   type TablaPagos,
 } from './postgres/esquema.js';
-export type { ClientePostgres, ConsultaPostgres, PoolPostgres, ResultadoPostgres } from './postgres/pool-postgres.js';
+export { crearPoolPostgres, type AvisoPostgres, type ClientePostgres, type ConsultaPostgres, type OpcionesPoolPostgres, type PoolPostgres, type ResultadoPostgres } from './postgres/pool-postgres.js';
 export { validarUrlPostgres, urlSinContrasena } from './postgres/url-postgres.js';
 export {
   AgrupadorPorLotes,

@@ -4,7 +4,7 @@ import {
   type MensajeMuerto,
   type ResultadoReenvio,
 } from '@aeropartners/aplicacion';
-import type { PoolPostgresBroker } from './pool-broker.js';
+import type { PoolPostgres } from '../postgres/pool-postgres.js';
 import { CANAL_AVISOS } from './sql-broker.js';
 
 /**
@@ -59,13 +59,13 @@ const ID_MUERTO = /^[1-9][0-9]{0,17}$/;
 
 export interface OpcionesAdministracionMuertosEmbebido {
   /** El pool del broker embebido (o cualquiera sobre la misma base). No se cierra al cerrar. */
-  readonly pool: PoolPostgresBroker;
+  readonly pool: PoolPostgres;
   readonly topico: string;
 }
 
 /** Mensajes muertos del broker embebido (`broker.muertos`), para el CLI de operación. */
 export class PostgresAdministracionMuertos implements AdministracionMensajesMuertos {
-  readonly #pool: PoolPostgresBroker;
+  readonly #pool: PoolPostgres;
   readonly #topico: string;
 
   constructor(opciones: OpcionesAdministracionMuertosEmbebido) {

@@ -1,5 +1,4 @@
-import pg from 'pg';
-import type { PoolPostgresBroker } from './pool-broker.js';
+import { crearPoolPostgres, type PoolPostgres } from '../postgres/pool-postgres.js';
 import { PostgresBroker, errorAStderr, type OpcionesPostgresBroker } from './postgres-broker.js';
 
 export type OpcionesBrokerEmbebido = Omit<OpcionesPostgresBroker, 'pool' | 'cerrarPool'> &
@@ -15,7 +14,7 @@ export type OpcionesBrokerEmbebido = Omit<OpcionesPostgresBroker, 'pool' | 'cerr
       }
     | {
         /** Pool compartido (p. ej. `pg.Pool` del servicio): el broker no lo cierra. */
-        readonly pool: PoolPostgresBroker;
+        readonly pool: PoolPostgres;
         readonly url?: never;
       }
   );
@@ -32,19 +31,13 @@ export async function crearBrokerEmbebido(opciones: OpcionesBrokerEmbebido): Pro
     throw new Error('crearBrokerEmbebido necesita `url` o `pool`');
   }
   const alError = opciones.alError ?? errorAStderr;
-  const pool = new pg.Pool({
-    connectionString: opciones.url,
-    max: (opciones.tamanoPool ?? 6) + 1,
-    application_name: opciones.nombreAplicacion ?? `broker-embebido:${opciones.topico}`,
-    idleTimeoutMillis: 30_000,
-    keepAlive: true,
+  // Una conexión más que `tamanoPool` queda fija para LISTEN.
+  const pool = crearPoolPostgres({
+    url: opciones.url,
+    tamano: (opciones.tamanoPool ?? 6) + 1,
+    nombreAplicacion: opciones.nombreAplicacion ?? `broker-embebido:${opciones.topico}`,
+    alError: (e) => alError(new Error('Broker embebido: se cortó una conexión del pool (en uso o libre); la sentencia en curso falla y se reintenta', { cause: e })),
   });
-  pool.on('error', (e) => alError(new Error('Broker embebido: error en una conexión ociosa del pool', { cause: e })));
-  // También en las conexiones prestadas (pg-pool solo escucha en las ociosas): un corte de PostgreSQL
-  // entre dos sentencias no debe tumbar el proceso; la sentencia falla y el pool descarta la conexión.
-  pool.on('connect', (cliente) =>
-    cliente.on('error', (e) => alError(new Error('Broker embebido: se cortó una conexión en uso', { cause: e }))),
-  );
   try {
     return await PostgresBroker.crear({ ...opciones, pool, alError, cerrarPool: true });
   } catch (e) {
@@ -57,6 +50,5 @@ export { PostgresBroker, type OpcionesPostgresBroker } from './postgres-broker.j
 export { PostgresPublicador, type ContadoresBroker } from './postgres-publicador.js';
 export { PostgresSuscripcion } from './postgres-suscripcion.js';
 export { migrarBroker } from './migraciones-broker.js';
-export type { ClienteEscuchaBroker, ClientePostgresBroker, ConsultaPreparada, PoolPostgresBroker } from './pool-broker.js';
 /** El SQL exacto del reclamo, para experimentos y tests que matan a un consumidor en otro proceso. */
 export { SQL_RECLAMAR, parametrosReclamar } from './sql-broker.js';

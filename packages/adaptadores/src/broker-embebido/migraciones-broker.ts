@@ -8,7 +8,7 @@ import {
   type PostgresPool,
   type PostgresPoolClient,
 } from 'kysely';
-import type { ClientePostgresBroker, PoolPostgresBroker } from './pool-broker.js';
+import type { ClientePostgres, PoolPostgres } from '../postgres/pool-postgres.js';
 
 /**
  * Migraciones del esquema `broker`, con su propio Migrator (tabla de migraciones en el mismo esquema)
@@ -109,7 +109,7 @@ const CERROJO_MIGRACIONES = 7_413_100_301;
  * outbox, consumidor): un cerrojo de sesión (`pg_advisory_lock`) en una conexión dedicada los
  * serializa, y el Migrator de kysely corre sobre esa misma conexión.
  */
-export async function migrarBroker(pool: PoolPostgresBroker): Promise<MigrationResultSet> {
+export async function migrarBroker(pool: PoolPostgres): Promise<MigrationResultSet> {
   const cliente = await pool.connect();
   let roto: Error | undefined;
   try {
@@ -138,7 +138,7 @@ export async function migrarBroker(pool: PoolPostgresBroker): Promise<MigrationR
  * Un "pool" de kysely que siempre entrega la misma conexión (la que tiene el cerrojo). La conexión es
  * un cliente de `pg`, que cumple `PostgresPoolClient`; nuestra interfaz mínima no lo declara entero.
  */
-function poolDeUnCliente(cliente: ClientePostgresBroker): PostgresPool {
+function poolDeUnCliente(cliente: ClientePostgres): PostgresPool {
   const prestado = { query: cliente.query.bind(cliente), release: () => undefined } as unknown as PostgresPoolClient;
   return { connect: async () => prestado, end: async () => undefined };
 }

@@ -68,13 +68,13 @@
  */
 import type { Broker, MensajeEntrante, OpcionesSuscripcion, Publicador, Suscripcion } from '@aeropartners/aplicacion';
 import { migrarBroker } from './migraciones-broker.js';
-import type { ClienteEscuchaBroker, PoolPostgresBroker } from './pool-broker.js';
+import type { ClientePostgres, PoolPostgres } from '../postgres/pool-postgres.js';
 import { PostgresPublicador, type ContadoresBroker } from './postgres-publicador.js';
 import { PostgresSuscripcion, filaAMensaje } from './postgres-suscripcion.js';
 import { CANAL_AVISOS, SQL_MUERTOS, SQL_REGISTRAR_SUSCRIPCION } from './sql-broker.js';
 
 export interface OpcionesPostgresBroker {
-  readonly pool: PoolPostgresBroker;
+  readonly pool: PoolPostgres;
   /** Nombre del tópico: aísla productores, suscripciones y mensajes dentro del esquema `broker`. */
   readonly topico: string;
   /** Lease de lo reclamado (visibility timeout), en ms. Por defecto 5 000. */
@@ -111,7 +111,7 @@ export class PostgresBroker implements Broker {
   private readonly abiertas = new Set<PostgresSuscripcion>();
   private readonly publicadores = new Set<Publicador>();
   private readonly idsSuscripcion = new Map<string, number>();
-  private escucha: { readonly cliente: ClienteEscuchaBroker; readonly soltar: (error?: Error) => void } | undefined;
+  private escucha: { readonly cliente: ClientePostgres; readonly soltar: (error?: Error) => void } | undefined;
   private reconexion: ReturnType<typeof setTimeout> | undefined;
   private cerrado = false;
   private cierre: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 import type { MensajeSaliente, Publicador, ResultadoPublicacion } from '@aeropartners/aplicacion';
-import type { PoolPostgresBroker } from './pool-broker.js';
+import type { PoolPostgres } from '../postgres/pool-postgres.js';
 import { SQL_PUBLICAR, SQL_REGISTRAR_PRODUCTOR, SQL_ULTIMA_SECUENCIA, preparada } from './sql-broker.js';
 
 /** Contadores del broker embebido en este proceso (para métricas y tests). */
@@ -25,7 +25,7 @@ export class PostgresPublicador implements Publicador {
   private cerrado = false;
 
   private constructor(
-    private readonly pool: PoolPostgresBroker,
+    private readonly pool: PoolPostgres,
     private readonly topico: string,
     readonly nombreProductor: string,
     private readonly duplicarEntregas: boolean,
@@ -33,7 +33,7 @@ export class PostgresPublicador implements Publicador {
   ) {}
 
   static async crear(
-    pool: PoolPostgresBroker,
+    pool: PoolPostgres,
     topico: string,
     nombreProductor: string,
     duplicarEntregas: boolean,

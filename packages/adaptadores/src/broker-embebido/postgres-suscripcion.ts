@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { MensajeEntrante, OpcionesSuscripcion, Suscripcion } from '@aeropartners/aplicacion';
-import type { PoolPostgresBroker } from './pool-broker.js';
+import type { PoolPostgres } from '../postgres/pool-postgres.js';
 import type { ContadoresBroker } from './postgres-publicador.js';
 import {
   SQL_A_MUERTOS,
@@ -14,7 +14,7 @@ import {
 } from './sql-broker.js';
 
 export interface ConfiguracionSuscripcion {
-  readonly pool: PoolPostgresBroker;
+  readonly pool: PoolPostgres;
   readonly topico: string;
   readonly idSuscripcion: number;
   readonly opciones: OpcionesSuscripcion;

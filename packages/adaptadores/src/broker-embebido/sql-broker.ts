@@ -5,7 +5,7 @@
  * SQL que el adaptador.
  */
 
-import type { ConsultaPreparada } from './pool-broker.js';
+import type { ConsultaPostgres } from '../postgres/pool-postgres.js';
 
 /** Canal de LISTEN/NOTIFY; la carga útil es el tópico. Solo es una pista: el sondeo es la garantía. */
 export const CANAL_AVISOS = 'broker_avisos';
@@ -20,7 +20,7 @@ export const CANAL_AVISOS = 'broker_avisos';
 const ASINCRONO = `set_config('synchronous_commit', 'off', true) = 'off'`;
 
 /** Una sentencia con nombre: `pg` la prepara una vez por conexión y no la vuelve a planificar. */
-export function preparada(nombre: string, texto: string, valores: unknown[]): ConsultaPreparada {
+export function preparada(nombre: string, texto: string, valores: unknown[]): ConsultaPostgres {
   return { name: nombre, text: texto, values: valores };
 }
 

@@ -1,10 +1,8 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { BaseDeDatos } from './esquema.js';
 import { KyselyConsultasPagos } from './kysely-consultas-pagos.js';
 import { PostgresRepositorioPagos, type OpcionesRepositorioPagos } from './postgres-repositorio-pagos.js';
-import type { PoolPostgres } from './pool-postgres.js';
-import { validarUrlPostgres } from './url-postgres.js';
+import { crearPoolPostgres, type PoolPostgres } from './pool-postgres.js';
 
 export interface OpcionesPersistenciaPostgres extends OpcionesRepositorioPagos {
   readonly url: string;
@@ -41,28 +39,15 @@ export interface PersistenciaPostgres {
  * sentencias de creación a la vez) vale por defecto el tamaño del pool.
  */
 export function crearPersistenciaPostgres(opciones: OpcionesPersistenciaPostgres): PersistenciaPostgres {
-  const url = validarUrlPostgres(opciones.url);
-  if (!url.ok) throw new Error(`URL de PostgreSQL inválida: ${url.error}`);
   const tamanoPool = opciones.tamanoPool ?? 10;
-  if (!Number.isSafeInteger(tamanoPool) || tamanoPool < 1) {
-    throw new RangeError(`tamanoPool debe ser un entero ≥ 1 (recibido: ${tamanoPool})`);
-  }
-  const pool = new pg.Pool({
-    connectionString: url.valor,
-    max: tamanoPool,
-    application_name: opciones.nombreAplicacion ?? 'aeropartners-pagos',
-    connectionTimeoutMillis: opciones.esperaConexionMs ?? 10_000,
-    idleTimeoutMillis: 30_000,
-    keepAlive: true,
-    ...(opciones.commitAsincrono ? { options: '-c synchronous_commit=off' } : {}),
+  const pool = crearPoolPostgres({
+    url: opciones.url,
+    tamano: tamanoPool,
+    nombreAplicacion: opciones.nombreAplicacion ?? 'aeropartners-pagos',
+    ...(opciones.esperaConexionMs === undefined ? {} : { esperaConexionMs: opciones.esperaConexionMs }),
+    ...(opciones.commitAsincrono === undefined ? {} : { commitAsincrono: opciones.commitAsincrono }),
+    ...(opciones.alErrorDeConexion === undefined ? {} : { alError: opciones.alErrorDeConexion }),
   });
-  const alError = opciones.alErrorDeConexion ?? (() => undefined);
-  pool.on('error', alError);
-  // `pg-pool` solo escucha 'error' en las conexiones ociosas: si PostgreSQL corta una conexión prestada
-  // (un reinicio, `pg_terminate_backend`) entre dos sentencias de una transacción, el 'error' sin oyente
-  // tumbaba el proceso. Con este oyente la sentencia en curso falla (y se reintenta o se reentrega) y el
-  // pool descarta la conexión rota al devolverla.
-  pool.on('connect', (cliente) => cliente.on('error', alError));
   const db = new Kysely<BaseDeDatos>({ dialect: new PostgresDialect({ pool }) });
   const repositorio = new PostgresRepositorioPagos(pool, {
     ...opciones,
