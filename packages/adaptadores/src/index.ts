@@ -80,7 +80,15 @@ export {
   type EsquemaDeServicio,
   type FilaConfiguracion,
 } from './config/tabla-configuracion.js';
-export { iniciarServidorSalud, type OpcionesServidorSalud } from './observabilidad/servidor-salud.js';
+export {
+  crearAppSalud,
+  iniciarServidorSalud,
+  manejadoresSalud,
+  type NoDisponible,
+  type OpcionesSalud,
+  type OpcionesServidorSalud,
+  type ResponderNoDisponible,
+} from './observabilidad/servidor-salud.js';
 export { disponibleSi, saludDelBroker } from './observabilidad/disponibilidad.js';
 export {
   CUBETAS_SEGUNDOS,

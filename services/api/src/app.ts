@@ -1,3 +1,4 @@
+import { manejadoresSalud } from '@aeropartners/adaptadores';
 import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import { routePath } from 'hono/route';
@@ -87,22 +88,6 @@ function rechazar(c: Ctx, rechazo: Rechazo): Response {
   }
 }
 
-async function conTope(comprobar: () => Promise<boolean>, ms: number): Promise<{ ok: boolean; causa?: unknown }> {
-  let temporizador: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      comprobar().then(
-        (ok) => ({ ok }),
-        (causa: unknown) => ({ ok: false, causa }),
-      ),
-      new Promise<{ ok: boolean; causa: unknown }>((resolver) => {
-        temporizador = setTimeout(() => resolver({ ok: false, causa: `sin respuesta en ${ms} ms` }), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(temporizador);
-  }
-}
 
 /** La API HTTP, construida solo a partir de sus dependencias (los tests la usan con `app.request()`). */
 export function crearApp(deps: DependenciasApp) {
@@ -144,6 +129,32 @@ export function crearApp(deps: DependenciasApp) {
     validar: crearEntrada<EnvApp>({ limiteCuerpoBytes: deps.limiteCuerpoBytes ?? LIMITE_CUERPO_BYTES, rechazar }).validar,
   });
 
+  // Las respuestas de salud y métricas son las comunes de los procesos (adaptadores); aquí se documentan y
+  // se dice el «no disponible» con el catálogo de problemas de la API.
+  const salud = manejadoresSalud(
+    {
+      servicio: NOMBRE_SERVICIO,
+      comprobarDisponible: deps.comprobarSalud,
+      tiempoMaximoMs: tiempoMaximoSalud,
+      ...(deps.drenando ? { drenando: deps.drenando } : {}),
+      ...(deps.metricas ? { metricas: deps.metricas.exponer } : {}),
+    },
+    (c, estado) => {
+      const ctx = c as Ctx;
+      if (estado.motivo === 'apagando') {
+        ctx.set('causa', 'apagando');
+        return responderProblema(
+          ctx,
+          crearProblema('servicio-no-disponible', 'La instancia se está apagando: termina lo que tiene en curso y no acepta tráfico nuevo.', contextoDe(ctx)),
+        );
+      }
+      logger.warn({ id_correlacion: ctx.get('idCorrelacion'), err: estado.causa }, 'la base de datos no responde');
+      return responderProblema(ctx, crearProblema('servicio-no-disponible', 'La base de datos no responde.', contextoDe(ctx)), {
+        'Retry-After': SEGUNDOS_REINTENTO,
+      });
+    },
+  );
+
   app.get(
     '/health',
     describeRoute({
@@ -152,7 +163,7 @@ export function crearApp(deps: DependenciasApp) {
       summary: 'Vida (liveness): el proceso responde',
       responses: { '200': respuestaJson(EsquemaSalud, 'El proceso está vivo.') },
     }),
-    (c) => c.json({ status: 'healthy', service: NOMBRE_SERVICIO }),
+    salud.vida,
   );
 
   app.get(
@@ -163,31 +174,11 @@ export function crearApp(deps: DependenciasApp) {
       summary: 'Disponibilidad (readiness): la base de datos responde',
       responses: { '200': respuestaJson(EsquemaSalud, 'Listo para atender.'), '503': respuesta('NoDisponible') },
     }),
-    async (c) => {
-      if (deps.drenando?.()) {
-        c.set('causa', 'apagando');
-        return responderProblema(
-          c,
-          crearProblema('servicio-no-disponible', 'La instancia se está apagando: termina lo que tiene en curso y no acepta tráfico nuevo.', contextoDe(c)),
-        );
-      }
-      const salud = await conTope(deps.comprobarSalud, tiempoMaximoSalud);
-      if (salud.ok) return c.json({ status: 'ready', service: NOMBRE_SERVICIO });
-      logger.warn({ id_correlacion: c.get('idCorrelacion'), err: salud.causa }, 'la base de datos no responde');
-      return responderProblema(c, crearProblema('servicio-no-disponible', 'La base de datos no responde.', contextoDe(c)), {
-        'Retry-After': SEGUNDOS_REINTENTO,
-      });
-    },
+    salud.disponibilidad,
   );
 
   // Operación y documentación, no API de negocio: sin `describeRoute`, fuera del documento OpenAPI.
-  const metricas = deps.metricas;
-  if (metricas) {
-    app.get('/metrics', async (c) => {
-      const { tipo, cuerpo } = await metricas.exponer();
-      return c.body(cuerpo, 200, { 'Content-Type': tipo, 'Cache-Control': 'no-store' });
-    });
-  }
+  if (deps.metricas) app.get('/metrics', salud.metricas);
 
   // Se genera de las rutas la primera vez que se pide (ya están todas declaradas) y se guarda; un fallo, no.
   let documentoOpenApi: Promise<string> | undefined;

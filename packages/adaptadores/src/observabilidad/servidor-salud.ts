@@ -1,70 +1,120 @@
-import { createServer, type Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Hono, type Context } from 'hono';
 
-export interface OpcionesServidorSalud {
+/**
+ * Salud y métricas de un proceso, escritas una vez y servidas con Hono: el servidor de salud del relay y
+ * del consumidor las monta tal cual ({@link crearAppSalud}); la API registra las mismas respuestas en sus
+ * rutas documentadas ({@link manejadoresSalud}).
+ *
+ * - `GET /health`: vida (el proceso responde), con sus contadores si los tiene;
+ * - `GET /health/ready`: disponibilidad: 503 mientras se apaga o si una dependencia no responde;
+ * - `GET /metrics`: exposición Prometheus.
+ */
+export interface OpcionesSalud {
   readonly servicio: string;
-  readonly puerto: number;
-  readonly host?: string;
-  /** Disponibilidad: base de datos (y broker) alcanzables. */
+  /** Disponibilidad: base de datos (y broker) alcanzables. Lo que tarde más de `tiempoMaximoMs` cuenta como caído. */
   readonly comprobarDisponible: () => Promise<boolean>;
+  /** ¿Se está apagando (drenando)? Mientras tanto, no disponible. */
+  readonly drenando?: () => boolean;
   /** Contadores que se muestran en /health (duplicados absorbidos, publicados…). */
   readonly contadores?: () => Record<string, number>;
-  /** Texto de exposición Prometheus para `GET /metrics` (ver `exponerMetricas`); sin él, 404. */
+  /** Texto de exposición Prometheus para `GET /metrics` (ver `exponerMetricas`). */
   readonly metricas?: () => Promise<{ readonly tipo: string; readonly cuerpo: string }>;
+  /** Tope de `comprobarDisponible`. Por defecto 2 s. */
+  readonly tiempoMaximoMs?: number;
+}
+
+/** Por qué un proceso no está disponible. */
+export type NoDisponible = { readonly motivo: 'apagando' } | { readonly motivo: 'dependencias'; readonly causa?: unknown };
+
+/** Cómo responde un proceso cuando no está disponible (la API, con su catálogo de problemas). */
+export type ResponderNoDisponible = (c: Context, estado: NoDisponible) => Response | Promise<Response>;
+
+const problemaSimple: ResponderNoDisponible = (c, estado) =>
+  c.body(
+    JSON.stringify({
+      title: 'Servicio no disponible',
+      status: 503,
+      detail: estado.motivo === 'apagando' ? 'El proceso se está apagando.' : 'La base de datos o el broker no responden.',
+    }),
+    503,
+    { 'Content-Type': 'application/problem+json', 'Cache-Control': 'no-store' },
+  );
+
+/** Los manejadores de las tres rutas, para registrarlos en cualquier app de Hono. */
+export function manejadoresSalud(opciones: OpcionesSalud, noDisponible: ResponderNoDisponible = problemaSimple) {
+  const tope = opciones.tiempoMaximoMs ?? 2_000;
+  return {
+    vida: (c: Context) =>
+      c.json({ status: 'healthy', service: opciones.servicio, ...(opciones.contadores ? { contadores: opciones.contadores() } : {}) }),
+    async disponibilidad(c: Context) {
+      if (opciones.drenando?.()) return noDisponible(c, { motivo: 'apagando' });
+      const r = await conTope(opciones.comprobarDisponible, tope);
+      if (r.ok) return c.json({ status: 'ready', service: opciones.servicio });
+      return noDisponible(c, { motivo: 'dependencias', causa: r.causa });
+    },
+    async metricas(c: Context) {
+      if (!opciones.metricas) return c.notFound();
+      const { tipo, cuerpo } = await opciones.metricas();
+      return c.body(cuerpo, 200, { 'Content-Type': tipo, 'Cache-Control': 'no-store' });
+    },
+  };
+}
+
+/** Una app con solo salud y métricas (procesos sin API: relay, consumidor). */
+export function crearAppSalud(opciones: OpcionesSalud): Hono {
+  const m = manejadoresSalud(opciones);
+  const app = new Hono();
+  app.get('/health', m.vida);
+  app.get('/health/ready', m.disponibilidad);
+  app.get('/metrics', m.metricas);
+  app.all('/health', (c) => c.body(JSON.stringify({ title: 'Método no permitido', status: 405 }), 405, { 'Content-Type': 'application/problem+json' }));
+  app.notFound((c) => c.body(JSON.stringify({ title: 'Recurso no encontrado', status: 404 }), 404, { 'Content-Type': 'application/problem+json' }));
+  app.onError((_e, c) => c.body(JSON.stringify({ title: 'Error interno', status: 500 }), 500, { 'Content-Type': 'application/problem+json' }));
+  return app;
+}
+
+export interface OpcionesServidorSalud extends OpcionesSalud {
+  readonly puerto: number;
+  readonly host?: string;
 }
 
 /**
- * Servidor HTTP mínimo de salud para los procesos sin API (relay, consumidor):
- * `GET /health` (vida, con contadores), `GET /health/ready` (200 o 503) y `GET /metrics` (Prometheus).
+ * El servidor HTTP de salud de un proceso sin API. Al escuchar anuncia su puerto por IPC a quien lanzó
+ * el proceso (el supervisor, los e2e: ver `@aeropartners/procesos`).
  */
-export function iniciarServidorSalud(opciones: OpcionesServidorSalud): Promise<{ servidor: Server; puerto: number; cerrar(): Promise<void> }> {
-  const servidor = createServer((peticion, respuesta) => {
-    const enviar = (estado: number, cuerpo: unknown, tipo = 'application/json') => {
-      respuesta.writeHead(estado, { 'content-type': tipo, 'cache-control': 'no-store' });
-      respuesta.end(JSON.stringify(cuerpo));
-    };
-    const ruta = (peticion.url ?? '/').split('?')[0];
-    if (peticion.method !== 'GET') return enviar(405, { title: 'Método no permitido', status: 405 }, 'application/problem+json');
-    if (ruta === '/health') {
-      return enviar(200, { status: 'healthy', service: opciones.servicio, contadores: opciones.contadores?.() ?? {} });
-    }
-    if (ruta === '/health/ready') {
-      opciones.comprobarDisponible().then(
-        (ok) =>
-          ok
-            ? enviar(200, { status: 'ready', service: opciones.servicio })
-            : enviar(503, { title: 'Servicio no disponible', status: 503, detail: 'La base de datos o el broker no responden.' }, 'application/problem+json'),
-        () => enviar(503, { title: 'Servicio no disponible', status: 503 }, 'application/problem+json'),
-      );
-      return undefined;
-    }
-    if (ruta === '/metrics' && opciones.metricas) {
-      opciones.metricas().then(
-        ({ tipo, cuerpo }) => {
-          respuesta.writeHead(200, { 'content-type': tipo, 'cache-control': 'no-store' });
-          respuesta.end(cuerpo);
-        },
-        () => enviar(500, { title: 'Error interno', status: 500, detail: 'No se pudieron recoger las métricas.' }, 'application/problem+json'),
-      );
-      return undefined;
-    }
-    return enviar(404, { title: 'Recurso no encontrado', status: 404 }, 'application/problem+json');
-  });
+export function iniciarServidorSalud(opciones: OpcionesServidorSalud): Promise<{ puerto: number; cerrar(): Promise<void> }> {
+  const app = crearAppSalud(opciones);
   return new Promise((resolver, rechazar) => {
-    servidor.once('error', rechazar);
-    servidor.listen(opciones.puerto, opciones.host ?? '0.0.0.0', () => {
-      const direccion = servidor.address();
-      const puerto = typeof direccion === 'object' && direccion ? direccion.port : opciones.puerto;
-      // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
+    const servidor = serve({ fetch: app.fetch, port: opciones.puerto, hostname: opciones.host ?? '0.0.0.0' }, (direccion) => {
+      const puerto = direccion.port;
       process.send?.({ tipo: 'escuchando', servicio: opciones.servicio, puerto }, undefined, {}, () => undefined);
       resolver({
-        servidor,
         puerto,
         cerrar: () =>
           new Promise<void>((fin) => {
             servidor.close(() => fin());
-            servidor.closeAllConnections();
+            if ('closeAllConnections' in servidor) servidor.closeAllConnections();
           }),
       });
     });
+    servidor.once('error', rechazar);
   });
+}
+
+async function conTope(comprobar: () => Promise<boolean>, ms: number): Promise<{ ok: boolean; causa?: unknown }> {
+  let temporizador: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      comprobar().then(
+        (ok) => ({ ok }),
+        (causa: unknown) => ({ ok: false, causa }),
+      ),
+      new Promise<{ ok: boolean; causa: unknown }>((resolver) => {
+        temporizador = setTimeout(() => resolver({ ok: false, causa: `sin respuesta en ${ms} ms` }), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(temporizador);
+  }
 }
