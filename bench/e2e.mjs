@@ -50,7 +50,8 @@ const GW = {
   loteMs: entero('BENCH_GW_LOTE_MS', 250, -1),
   // graphile-worker avisa si su pool es menor que su concurrencia.
   poolTrabajador: entero('BENCH_GW_POOL_TRABAJADOR', GW_CONCURRENCIA + 2),
-  poolEncolador: entero('BENCH_GW_POOL_ENCOLADOR', 20),
+  // Una conexión por cliente: ningún addJob espera a otro para empezar su transacción.
+  poolEncolador: entero('BENCH_GW_POOL_ENCOLADOR', CONCURRENCIA),
 };
 
 const decir = (texto) => process.stdout.write(`${texto}\n`);
@@ -440,6 +441,14 @@ if (base && CON_NUEVA) {
   const r = porRonda('nueva', 'base');
   cocientes.nuevaBase = { medianas: medianaDe('nueva', (x) => x.porSegundo) / medianaDe('base', (x) => x.porSegundo), porRonda: r };
   decir(`  nueva / base                     ${fijo(cocientes.nuevaBase.medianas, 2)}×  (cociente de las medianas; por ronda: ${r.map((v) => fijo(v, 2)).join(' · ')})`);
+  // La CPU por pago apenas depende de la carga de la máquina: es el cociente estable.
+  const cpuPorPago = (clave) => mediana(pasadas[clave].map((x) => msPor(cpuTotal(x), x.unidades)));
+  const cpu = pasadas.nueva.map((x, i) => msPor(cpuTotal(x), x.unidades) / msPor(cpuTotal(pasadas.base[i]), pasadas.base[i].unidades));
+  cocientes.cpuNuevaBase = { medianas: cpuPorPago('nueva') / cpuPorPago('base'), porRonda: cpu };
+  decir(
+    `  CPU por pago, nueva / base        ${fijo(cocientes.cpuNuevaBase.medianas, 2)}×  (${fijo(cpuPorPago('nueva'), 3)} frente a ${fijo(cpuPorPago('base'), 3)} ms; ` +
+      `por ronda: ${cpu.map((v) => fijo(v, 2)).join(' · ')}; la cifra que menos depende de la carga de la máquina)`,
+  );
 }
 if (CON_GRAPHILE && CON_NUEVA) {
   const r = porRonda('nueva', 'graphile');
@@ -518,7 +527,7 @@ if (base && CON_NUEVA) {
       d(n.walKb, b.walKb, 2),
     ]),
   );
-  decir('  (relay y su columna pg: la cerca de liderazgo y el latido; consumidor y la suya: el turno de cobro y la consulta tras respuestas inciertas)');
+  decir('  (relay y su pg: la cerca de liderazgo y el latido; consumidor y su pg: el turno de cobro —sin fallos tras cobrar no hay consultas a la pasarela—)');
 }
 decir(`  techo con ${os.cpus().length} núcleos (núcleos / CPU total por pago): ${contendientes.map(({ clave }) => `${nombreDe(clave)} ${fijo((os.cpus().length * 1000) / costes[clave].total)}/s`).join(' · ')}`);
 informe.costes = costes;
