@@ -71,7 +71,6 @@ export * from './pasarela-simulada/index-pasarela-simulada.js';
 export { PostgresAlmacenOutbox } from './postgres/postgres-almacen-outbox.js';
 export { PostgresInboxPagos, type OpcionesInboxPagos } from './postgres/postgres-inbox-pagos.js';
 export { PostgresTurnosCobro, type OpcionesTurnosCobro } from './postgres/postgres-turnos-cobro.js';
-export { SQL_GUARDAR_Y_ANOTAR } from './postgres/sentencias-escritura.js';
 export { LiderRelay, type OpcionesLiderRelay } from './postgres/lider-relay.js';
 export * from './config/configuracion.js';
 export {

@@ -50,5 +50,3 @@ export { PostgresBroker, type OpcionesPostgresBroker } from './postgres-broker.j
 export { PostgresPublicador, type ContadoresBroker } from './postgres-publicador.js';
 export { PostgresSuscripcion } from './postgres-suscripcion.js';
 export { migrarBroker } from './migraciones-broker.js';
-/** El SQL exacto del reclamo, para experimentos y tests que matan a un consumidor en otro proceso. */
-export { SQL_RECLAMAR, parametrosReclamar } from './sql-broker.js';
