@@ -19,10 +19,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { REGLAS_CON_PAGOS_FINALES, comprobarExactamenteUnaVez, describirViolaciones } from '@aeropartners/kit-pruebas';
-import { conTope } from '@aeropartners/procesos';
+import { arrancarProceso, conTope } from '@aeropartners/procesos';
 import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { arrancarProceso, arrancarServicio, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { arrancarServicioDe, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { booleano, decimal, entero, enteros } from './lib/variables.mjs';
 import { describirArbol, prepararVersion } from './lib/versiones.mjs';
 
@@ -124,9 +124,9 @@ async function esperarSinClientes(cliente) {
 
 async function arrancarTopologia(version, url, envConsumidor) {
   // El consumidor primero: su suscripción existe antes de que el relay publique.
-  const consumer = await arrancarServicio(version, 'consumer', { DATABASE_URL: url, ...envConsumidor });
-  const outbox = await arrancarServicio(version, 'outbox', { DATABASE_URL: url });
-  const api = await arrancarServicio(version, 'api', { DATABASE_URL: url });
+  const consumer = await arrancarServicioDe(version, 'consumer', { DATABASE_URL: url, ...envConsumidor });
+  const outbox = await arrancarServicioDe(version, 'outbox', { DATABASE_URL: url });
+  const api = await arrancarServicioDe(version, 'api', { DATABASE_URL: url });
   return {
     api,
     outbox,

@@ -25,10 +25,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { arrancarServicio as arrancarServicioKit } from '@aeropartners/procesos';
+import { arrancarServicio } from '@aeropartners/procesos';
 import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { arrancarServicio, ejecutarJson, iniciarPostgres, pg, adaptadores, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -194,9 +194,9 @@ async function faseServidorHttp(baseDeDatos, { arrancar, modo }) {
 }
 
 /** La API compilada del árbol, con su configuración por defecto salvo LOG_LEVEL=warn y BENCH_API_ENV. */
-const api = (extra = {}) => (url) => arrancarServicio(versionActual, 'api', { DATABASE_URL: url, ...API_ENV, ...extra });
+const api = (extra = {}) => (url) => arrancarServicioDe(versionActual, 'api', { DATABASE_URL: url, ...API_ENV, ...extra });
 const honoIngenuo = (url) =>
-  arrancarServicioKit({
+  arrancarServicio({
     nombre: 'hono-ingenuo',
     script: path.join(aqui, 'lib/hono-ingenuo.mjs'),
     argumentos: [url, String(POOL)],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   arrancarProceso,
-  arrancarServicio as arrancarServicioKit,
+  arrancarServicio,
   conManejadoresPropios,
   conTope,
   consultarEstado,
@@ -83,7 +83,7 @@ const VARIABLE_PUERTO = { api: 'PORT', outbox: 'PUERTO_SALUD', consumer: 'PUERTO
  * error del servicio se reenvía con su nombre; la estándar (LOG_LEVEL=warn) solo se guarda para los
  * mensajes de error.
  */
-export async function arrancarServicio(version, servicio, env) {
+export async function arrancarServicioDe(version, servicio, env) {
   const nombre = `${servicio} (${version.nombre})`;
   const opciones = {
     nombre,
@@ -96,7 +96,7 @@ export async function arrancarServicio(version, servicio, env) {
   let proceso;
   let puerto;
   if (version.anunciaPuerto) {
-    ({ proceso, puerto } = await arrancarServicioKit({ ...opciones, entorno: { ...opciones.entorno, [VARIABLE_PUERTO[servicio]]: '0' } }));
+    ({ proceso, puerto } = await arrancarServicio({ ...opciones, entorno: { ...opciones.entorno, [VARIABLE_PUERTO[servicio]]: '0' } }));
   } else {
     puerto = await puertoLibre();
     proceso = arrancarProceso({ ...opciones, entorno: { ...opciones.entorno, [VARIABLE_PUERTO[servicio]]: String(puerto) } });
@@ -150,7 +150,6 @@ export async function ejecutarJson(script, args) {
   }
 }
 
-export { arrancarProceso, puertoLibre };
 
 /** Espera el mensaje IPC `{ tipo }` de `proceso`; falla si termina antes o vence el plazo. */
 export function esperarMensaje(proceso, tipo, tiempoMs) {
