@@ -18,6 +18,8 @@ export interface LoggerConsumidor {
   readonly info: FuncionLog;
   readonly warn: FuncionLog;
   readonly error: FuncionLog;
+  /** Si el nivel se escribe (pino lo tiene): así no se arman los campos de una línea que se descartará. */
+  readonly isLevelEnabled?: (nivel: string) => boolean;
 }
 
 export interface DependenciasConsumidor {
@@ -55,6 +57,7 @@ type Campos = Record<string, string | number | null>;
 function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
   return {
     terminado({ mensaje, hecho, decision, duracionMs }) {
+      if (logger.isLevelEnabled && !logger.isLevelEnabled(nivelDe(hecho))) return;
       const campos: Campos = { ...camposDeMensaje(mensaje), ...camposDeHecho(hecho), duracion_ms: Math.round(duracionMs * 10) / 10 };
       switch (hecho.tipo) {
         case 'sobreInvalido':
@@ -127,6 +130,20 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
       );
     },
   };
+}
+
+/** El nivel de la línea de un mensaje terminado (el mismo que usa `terminado`). */
+function nivelDe(hecho: HechoMensaje): 'info' | 'warn' | 'error' {
+  if (hecho.tipo === 'fallo') return 'error';
+  if (hecho.tipo !== 'manejado') return 'warn';
+  switch (hecho.desenlace.tipo) {
+    case 'pagoInexistente':
+    case 'incierto':
+    case 'abandonado':
+      return 'warn';
+    default:
+      return 'info';
+  }
 }
 
 function camposDeHecho(hecho: HechoMensaje): Campos {

@@ -28,7 +28,7 @@ await ejecutarServicio({
       suscripcion, enVuelo: config.CONSUMIDOR_EN_VUELO, logger,
       crearManejador: ({ alReintentar }) => medirManejador(metricas, crearManejadorEventos({
         suscripcion: config.CONSUMIDOR_SUSCRIPCION, repositorio: persistencia.repositorio, inbox: new PostgresInboxPagos(persistencia.pool),
-        pasarela: medirPasarela(metricas, pasarela.pasarela), turnos: new PostgresTurnosCobro(persistencia.pool), titular: randomUUID(),
+        pasarela: medirPasarela(metricas, pasarela.pasarela), turnos: new PostgresTurnosCobro(persistencia.pool, persistencia.repositorio), titular: randomUUID(),
         duracionTurnoMs: config.CONSUMIDOR_TURNO_COBRO_MS, reloj: { ahora: () => new Date() }, nuevoId: uuidv7,
         intentosPasarela: config.PASARELA_INTENTOS, backoffPasarelaMs: config.PASARELA_BACKOFF_MS, alReintentar,
       })),

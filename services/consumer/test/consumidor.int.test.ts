@@ -84,7 +84,7 @@ async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; re
         repositorio: persistencia.repositorio,
         inbox,
         pasarela,
-        turnos: new PostgresTurnosCobro(persistencia.pool),
+        turnos: new PostgresTurnosCobro(persistencia.pool, persistencia.repositorio),
         titular: crypto.randomUUID(),
         duracionTurnoMs: 15_000,
         reloj: { ahora: () => new Date() },

@@ -164,7 +164,7 @@ export class PostgresInboxPagos implements InboxPagos {
     };
     const filas = await ejecutarRonda(
       ronda,
-      () => conReintentos(() => this.#consultar<{ id: string }>('inbox_guardar_y_anotar_lote_v1', SQL_GUARDAR_Y_ANOTAR_LOTE, parametros())),
+      () => conReintentos(() => this.#consultar<{ id: string }>('inbox_guardar_y_anotar_lote_v2', SQL_GUARDAR_Y_ANOTAR_LOTE, parametros())),
       (p) => this.#guardarRonda([p]),
       (causa) =>
         new Error(`No se pudo guardar y anotar: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),

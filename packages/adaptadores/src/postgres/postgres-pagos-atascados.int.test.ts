@@ -143,7 +143,7 @@ describe('re-impulso de extremo a extremo', () => {
     const { persistencia, pool, otroPool, base } = await preparar();
     const pasarela = new PasarelaEnMemoria({ espera: () => new Promise((r) => setTimeout(r, 2)) });
     const inbox = new PostgresInboxPagos(pool);
-    const turnos = new PostgresTurnosCobro(pool);
+    const turnos = new PostgresTurnosCobro(pool, persistencia.repositorio);
     const manejador = (p: PasarelaDePagos) =>
       crearManejadorEventos({
         suscripcion: 'consumidor-pagos',

@@ -135,15 +135,24 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     return fila ? filaAPago(fila) : null;
   }
 
-  async guardar(
+  guardar(cambio: CambioPago, versionEsperada: number, traza: Trazabilidad): Promise<Resultado<Pago, ConflictoDeVersion>> {
+    return this.guardarConTurno(cambio, versionEsperada, traza, undefined);
+  }
+
+  /**
+   * `guardar` que además toma el turno de cobro del pago en la MISMA sentencia (el paso a PROCESANDO): sin
+   * otra ida y vuelta ni otra versión de la fila. Ver `TurnosCobro.iniciar`.
+   */
+  async guardarConTurno(
     cambio: CambioPago,
     versionEsperada: number,
     traza: Trazabilidad,
+    turno: Transicion['turno'],
   ): Promise<Resultado<Pago, ConflictoDeVersion>> {
     const conflicto = Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada } as const);
     if (!esUuid(cambio.pago.id)) return conflicto;
     comprobarEventos(cambio);
-    const actualizado = await this.#agrupadorGuardar.enviar({ cambio, versionEsperada, traza });
+    const actualizado = await this.#agrupadorGuardar.enviar({ cambio, versionEsperada, traza, turno });
     return actualizado ? Resultado.ok(cambio.pago) : conflicto;
   }
 
@@ -202,7 +211,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       ronda,
       () =>
         conReintentos(() =>
-          this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v1', SQL_GUARDAR_LOTE, parametrosTransiciones(ronda.map((p) => p.entrada))),
+          this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v2', SQL_GUARDAR_LOTE, parametrosTransiciones(ronda.map((p) => p.entrada))),
         ),
       (p) => this.#guardarRonda([p]),
       (causa) => new Error(`No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),

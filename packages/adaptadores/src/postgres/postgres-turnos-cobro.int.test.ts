@@ -43,7 +43,7 @@ describe('PostgresTurnosCobro', () => {
   it('20 consumidores (5 instancias × 4) piden a la vez el turno del mismo pago: exactamente uno lo toma', async () => {
     const p = await preparar();
     const { pago } = await pagoEnProcesando(p);
-    const instancias = Array.from({ length: 5 }, () => new PostgresTurnosCobro(p.pool));
+    const instancias = Array.from({ length: 5 }, () => new PostgresTurnosCobro(p.pool, p.repositorio));
     const pedidos = instancias.flatMap((t, i) => Array.from({ length: 4 }, (_, j) => t.tomar(pago.id, `c-${i}-${j}`, 10_000)));
     const resultados = await Promise.all(pedidos);
     expect(resultados.filter((r) => r.tomado)).toHaveLength(1);
@@ -56,7 +56,7 @@ describe('PostgresTurnosCobro', () => {
   it('el titular lo renueva; otro lo toma cuando vence; soltar solo suelta el propio', async () => {
     const p = await preparar();
     const { pago } = await pagoEnProcesando(p);
-    const turnos = new PostgresTurnosCobro(p.pool);
+    const turnos = new PostgresTurnosCobro(p.pool, p.repositorio);
     expect(await turnos.tomar(pago.id, 'a', 200)).toEqual({ tomado: true });
     expect(await turnos.tomar(pago.id, 'a', 200)).toEqual({ tomado: true });
     expect(await turnos.tomar(pago.id, 'b', 200)).toMatchObject({ tomado: false, motivo: 'ocupado' });
@@ -71,7 +71,7 @@ describe('PostgresTurnosCobro', () => {
   it('sin PROCESANDO no hay turno, y el desenlace final lo suelta en la misma sentencia', async () => {
     const p = await preparar();
     const procesando = await pagoEnProcesando(p);
-    const turnos = new PostgresTurnosCobro(p.pool);
+    const turnos = new PostgresTurnosCobro(p.pool, p.repositorio);
     expect(await turnos.tomar(uuidv7(), 'a', 1000)).toEqual({ tomado: false, motivo: 'noProcesando' });
     expect(await turnos.tomar(procesando.pago.id, 'a', 60_000)).toEqual({ tomado: true });
     const exito = registrarExito(procesando.pago, 'tr_1', ctx());

@@ -1,7 +1,9 @@
 import type { TurnoCobro, TurnosCobro } from '@aeropartners/aplicacion';
+import type { CambioPago, ConflictoDeVersion, Pago, Resultado, Trazabilidad } from '@aeropartners/dominio';
 import { esUuid } from '../ids/uuidv7.js';
 import { AgrupadorPorLotes, type Pendiente } from './agrupador-por-lotes.js';
 import type { PoolPostgres } from './pool-postgres.js';
+import type { PostgresRepositorioPagos } from './postgres-repositorio-pagos.js';
 import { conReintentos, rondasSinRepetir } from './sentencias-escritura.js';
 
 /**
@@ -54,20 +56,30 @@ export interface OpcionesTurnosCobro {
  */
 export class PostgresTurnosCobro implements TurnosCobro {
   readonly #pool: PoolPostgres;
+  readonly #repositorio: PostgresRepositorioPagos;
   readonly #agrupador: AgrupadorPorLotes<PedidoTurno, TurnoCobro>;
 
-  constructor(pool: PoolPostgres, opciones: OpcionesTurnosCobro = {}) {
+  /** `repositorio`: el de los pagos (el paso a PROCESANDO y el turno van en su sentencia agrupada de transiciones). */
+  constructor(pool: PoolPostgres, repositorio: PostgresRepositorioPagos, opciones: OpcionesTurnosCobro = {}) {
     this.#pool = pool;
+    this.#repositorio = repositorio;
     this.#agrupador = new AgrupadorPorLotes(
       { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 },
       (lote) => this.#tomarLote(lote),
     );
   }
 
+  iniciar(cambio: CambioPago, versionEsperada: number, traza: Trazabilidad, titular: string, duracionMs: number): Promise<Resultado<Pago, ConflictoDeVersion>> {
+    comprobarDuracion(duracionMs);
+    return this.#repositorio.guardarConTurno(cambio, versionEsperada, traza, { titular, duracionMs });
+  }
+
   tomar(idPago: string, titular: string, duracionMs: number): Promise<TurnoCobro> {
     if (!esUuid(idPago)) return Promise.resolve({ tomado: false, motivo: 'noProcesando' });
-    if (!Number.isSafeInteger(duracionMs) || duracionMs < 1 || duracionMs > 2_000_000_000) {
-      return Promise.reject(new RangeError(`duración de turno inválida: ${duracionMs} ms`));
+    try {
+      comprobarDuracion(duracionMs);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#agrupador.enviar({ idPago, titular, duracionMs });
   }
@@ -104,5 +116,11 @@ export class PostgresTurnosCobro implements TurnosCobro {
         for (const p of ronda) p.rechazar(error);
       }
     }
+  }
+}
+
+function comprobarDuracion(duracionMs: number): void {
+  if (!Number.isSafeInteger(duracionMs) || duracionMs < 1 || duracionMs > 2_000_000_000) {
+    throw new RangeError(`duración de turno inválida: ${duracionMs} ms`);
   }
 }

@@ -74,21 +74,6 @@ export const SQL_PAGOS_POR_CLAVE = `
 SELECT ${COLUMNAS_PAGO} FROM pagos
 WHERE (id_socio, clave_idempotencia) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
 
-/**
- * Guarda una transición con control optimista: el UPDATE solo toca la fila si la versión sigue siendo
- * la esperada, y outbox e historial se insertan solo si lo hizo. Cero filas = conflicto de versión.
- */
-export const SQL_GUARDAR = `
-WITH ${EVENTOS},
-  actualizado AS (
-    UPDATE pagos
-    SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
-        referencia_transaccion = $16, mensaje_error = $17, turno_titular = NULL, turno_hasta = NULL
-    WHERE id = $10 AND version = $11
-    RETURNING id
-  ),${insertarEventos('actualizado')}
-SELECT count(*)::int AS actualizados FROM actualizado`;
-
 /** Los nueve arrays de eventos ($1…$9) de una lista de cambios. */
 export function parametrosEventos(cambios: readonly { readonly cambio: CambioPago; readonly traza: Trazabilidad }[]): unknown[][] {
   const idEvento: string[] = [];
@@ -121,43 +106,23 @@ export function parametrosEventos(cambios: readonly { readonly cambio: CambioPag
 }
 
 /**
- * La transición de `SQL_GUARDAR` más la fila del inbox del consumidor, en UNA sentencia: el UPDATE
- * solo toca el pago si la versión sigue siendo la esperada Y el evento no estaba ya en el inbox; el
- * inbox, el outbox y el historial se insertan solo si lo hizo. O todo o nada, sin BEGIN/COMMIT.
- */
-export const SQL_GUARDAR_Y_ANOTAR = `
-WITH ${EVENTOS},
-  actualizado AS (
-    UPDATE pagos
-    SET estado = $12, version = $13, fecha_actualizacion = $14, fecha_procesamiento = $15,
-        referencia_transaccion = $16, mensaje_error = $17, turno_titular = NULL, turno_hasta = NULL
-    WHERE id = $10 AND version = $11
-      AND NOT EXISTS (SELECT 1 FROM inbox WHERE suscripcion = $18 AND id_evento = $19::uuid)
-    RETURNING id
-  ),
-  anotado AS (
-    INSERT INTO inbox (suscripcion, id_evento, id_pago, tipo_evento, version)
-    SELECT $18, $19::uuid, $20::uuid, $21, $22 FROM actualizado
-    ON CONFLICT DO NOTHING
-    RETURNING 1
-  ),${insertarEventos('actualizado')}
-SELECT (SELECT count(*)::int FROM actualizado) AS actualizados, (SELECT count(*)::int FROM anotado) AS anotados`;
-
-/**
- * Las columnas de una transición por fila ($10…$17), comunes a `SQL_GUARDAR_LOTE` y
- * `SQL_GUARDAR_Y_ANOTAR_LOTE`.
+ * Las columnas de una transición por fila ($10…$19), comunes a `SQL_GUARDAR_LOTE` y
+ * `SQL_GUARDAR_Y_ANOTAR_LOTE`. $18/$19: el turno de cobro que se toma con la transición (NULL: ninguno).
  */
 const CAMBIOS = `$10::uuid[], $11::int4[], $12::text[], $13::int4[], $14::timestamptz[], $15::timestamptz[],
-                         $16::text[], $17::text[]`;
+                         $16::text[], $17::text[], $18::text[], $19::int4[]`;
 const COLUMNAS_CAMBIOS = `id, version_esperada, estado, version, fecha_actualizacion, fecha_procesamiento,
-           referencia_transaccion, mensaje_error`;
-// Toda transición borra el turno de cobro: el desenlace final lo suelta en la misma sentencia.
+           referencia_transaccion, mensaje_error, turno_titular, turno_ms`;
+// Toda transición reescribe el turno de cobro: el paso a PROCESANDO puede tomarlo en la misma sentencia
+// (sin otra ida y vuelta) y cualquier otra lo borra (el desenlace final lo suelta).
 const SET_CAMBIOS = `estado = c.estado, version = c.version, fecha_actualizacion = c.fecha_actualizacion,
         fecha_procesamiento = c.fecha_procesamiento, referencia_transaccion = c.referencia_transaccion,
-        mensaje_error = c.mensaje_error, turno_titular = NULL, turno_hasta = NULL`;
+        mensaje_error = c.mensaje_error, turno_titular = c.turno_titular,
+        turno_hasta = CASE WHEN c.turno_ms IS NULL THEN NULL
+                           ELSE clock_timestamp() + make_interval(secs => c.turno_ms / 1000.0) END`;
 
 /**
- * `SQL_GUARDAR` para un lote de transiciones de pagos DISTINTOS (un id como mucho una vez: si no,
+ * Guarda un lote de transiciones de pagos DISTINTOS (un id como mucho una vez: si no,
  * `UPDATE … FROM` aplicaría solo una de ellas sin decir cuál). Cada fila se actualiza solo si su
  * versión sigue siendo la esperada; outbox e historial se insertan solo para los ids actualizados,
  * que son los que devuelve la sentencia.
@@ -178,14 +143,14 @@ WITH ${EVENTOS},
 SELECT id FROM actualizado`;
 
 /**
- * `SQL_GUARDAR_Y_ANOTAR` para un lote (pagos distintos y eventos de inbox distintos): cada fila se
+ * `SQL_GUARDAR_LOTE` más la fila del inbox de cada transición (pagos distintos y eventos de inbox distintos): cada fila se
  * actualiza solo si su versión sigue siendo la esperada Y su evento no estaba ya en el inbox; inbox,
  * outbox e historial se insertan solo para las filas actualizadas.
  */
 export const SQL_GUARDAR_Y_ANOTAR_LOTE = `
 WITH ${EVENTOS},
   cambios AS (
-    SELECT * FROM unnest(${CAMBIOS}, $18::text[], $19::uuid[], $20::uuid[], $21::text[], $22::int4[])
+    SELECT * FROM unnest(${CAMBIOS}, $20::text[], $21::uuid[], $22::uuid[], $23::text[], $24::int4[])
       AS c(${COLUMNAS_CAMBIOS}, suscripcion, id_evento_inbox, id_pago_inbox, tipo_evento_inbox, version_inbox)
   ),
   actualizado AS (
@@ -230,6 +195,8 @@ export interface Transicion {
   readonly cambio: CambioPago;
   readonly versionEsperada: number;
   readonly traza: Trazabilidad;
+  /** El turno de cobro que se toma con la transición (el paso a PROCESANDO); sin él, se borra. */
+  readonly turno?: { readonly titular: string; readonly duracionMs: number } | undefined;
 }
 
 /** Lanza si algún evento del cambio no es de su pago (lo mismo que haría `parametrosEventos`). */
@@ -241,7 +208,7 @@ export function comprobarEventos(cambio: CambioPago): void {
   }
 }
 
-/** Los parámetros $1…$17 de `SQL_GUARDAR_LOTE` / `SQL_GUARDAR_Y_ANOTAR_LOTE`. */
+/** Los parámetros $1…$19 de `SQL_GUARDAR_LOTE` / `SQL_GUARDAR_Y_ANOTAR_LOTE`. */
 export function parametrosTransiciones(transiciones: readonly Transicion[]): unknown[] {
   const id: string[] = [];
   const versionEsperada: number[] = [];
@@ -251,7 +218,9 @@ export function parametrosTransiciones(transiciones: readonly Transicion[]): unk
   const procesamiento: (Date | null)[] = [];
   const referencia: (string | null)[] = [];
   const mensaje: (string | null)[] = [];
-  for (const { cambio, versionEsperada: esperada } of transiciones) {
+  const turnoTitular: (string | null)[] = [];
+  const turnoMs: (number | null)[] = [];
+  for (const { cambio, versionEsperada: esperada, turno } of transiciones) {
     const p = cambio.pago;
     id.push(p.id);
     versionEsperada.push(esperada);
@@ -261,6 +230,8 @@ export function parametrosTransiciones(transiciones: readonly Transicion[]): unk
     procesamiento.push(p.fechaProcesamiento);
     referencia.push(p.referenciaTransaccion);
     mensaje.push(p.mensajeError);
+    turnoTitular.push(turno?.titular ?? null);
+    turnoMs.push(turno?.duracionMs ?? null);
   }
   return [
     ...parametrosEventos(transiciones),
@@ -272,6 +243,8 @@ export function parametrosTransiciones(transiciones: readonly Transicion[]): unk
     procesamiento,
     referencia,
     mensaje,
+    turnoTitular,
+    turnoMs,
   ];
 }
 

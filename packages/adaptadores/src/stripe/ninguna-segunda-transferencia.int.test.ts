@@ -47,7 +47,7 @@ let postgres: PersistenciaPostgres;
 const enPostgres = async (): Promise<Persistencia> => ({
   repositorio: postgres.repositorio,
   inbox: new PostgresInboxPagos(postgres.pool),
-  turnos: new PostgresTurnosCobro(postgres.pool),
+  turnos: new PostgresTurnosCobro(postgres.pool, postgres.repositorio),
   nuevoId: () => crypto.randomUUID(),
   pendiente: async (idPago) => {
     const { rows } = await postgres.pool.query<FilaEventoOutboxLeida>(

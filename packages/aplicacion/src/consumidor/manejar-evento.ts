@@ -13,7 +13,7 @@ import {
   type Trazabilidad,
 } from '@aeropartners/dominio';
 import type { GeneradorIds } from '../puertos.js';
-import type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './puertos-consumidor.js';
+import type { AnotacionInbox, InboxPagos, TurnosCobro } from './puertos-consumidor.js';
 
 /** Cómo terminó el manejo de un evento. Lo que se hace con el mensaje lo decide `decidirMensaje`. */
 export type DesenlaceEvento =
@@ -98,16 +98,18 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
     pago: Pago,
     traza: Trazabilidad,
     preguntarAntes: boolean,
-    senal: AbortSignal,
+    cancelado: () => string | undefined,
   ): Promise<PasoPasarela> {
     let preguntar = preguntarAntes;
     let ultimo = 'sin intentos';
     for (let intento = 1; intento <= opciones.intentosPasarela; intento += 1) {
-      if (senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+      const motivo = cancelado();
+      if (motivo !== undefined) return { tipo: 'abandonado', motivo };
       let respuesta: ResultadoPago | EstadoCobro = { tipo: 'sinCobro' };
       if (preguntar) {
         respuesta = await opciones.pasarela.consultar({ idPago: pago.id, claveIdempotencia: pago.id, traza });
-        if (respuesta.tipo === 'sinCobro' && senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+        const trasConsultar = respuesta.tipo === 'sinCobro' ? cancelado() : undefined;
+        if (trasConsultar !== undefined) return { tipo: 'abandonado', motivo: trasConsultar };
       }
       if (respuesta.tipo === 'sinCobro') {
         respuesta = await opciones.pasarela.cobrar({
@@ -131,34 +133,69 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
     return { tipo: 'incierto', mensaje: ultimo, intentos: opciones.intentosPasarela };
   }
 
-  /** Ejecuta `paso` con el turno de cobro del pago, renovándolo mientras dura; lo suelta si no acaba el pago. */
-  async function conTurno<T>(
-    idPago: string,
-    senalMensaje: AbortSignal,
-    paso: (senal: AbortSignal, titular: string) => Promise<T>,
-  ): Promise<{ readonly tomado: true; readonly valor: T } | Exclude<TurnoCobro, { tomado: true }>> {
-    entregas += 1;
-    const titular = `${opciones.titular}/${entregas}`;
-    const turno = await opciones.turnos.tomar(idPago, titular, opciones.duracionTurnoMs);
-    if (!turno.tomado) return turno;
-    const perdido = new AbortController();
-    const senal = AbortSignal.any([senalMensaje, perdido.signal]);
-    const renovacion = setInterval(() => {
-      opciones.turnos.tomar(idPago, titular, opciones.duracionTurnoMs).then(
+  /**
+   * Turnos de cobro que esta instancia tiene: un solo temporizador (mientras haya alguno) renueva los que
+   * llevan un tercio de su vigencia sin renovar; si otro se quedó con el turno, se anota para que el paso
+   * no empiece otra llamada a la pasarela.
+   */
+  const turnosActivos = new Map<string, { readonly idPago: string; renovadoEn: number; perdido?: string }>();
+  let renovador: ReturnType<typeof setInterval> | undefined;
+  const tercio = Math.max(1, Math.floor(opciones.duracionTurnoMs / 3));
+
+  function vigilarTurno(titular: string, idPago: string) {
+    const turno: { readonly idPago: string; renovadoEn: number; perdido?: string } = { idPago, renovadoEn: Date.now() };
+    turnosActivos.set(titular, turno);
+    renovador ??= setInterval(renovarTurnos, tercio);
+    return turno;
+  }
+
+  function dejarDeVigilar(titular: string): void {
+    turnosActivos.delete(titular);
+    if (turnosActivos.size === 0 && renovador !== undefined) {
+      clearInterval(renovador);
+      renovador = undefined;
+    }
+  }
+
+  function renovarTurnos(): void {
+    const ahora = Date.now();
+    for (const [titular, turno] of turnosActivos) {
+      if (ahora - turno.renovadoEn < tercio) continue;
+      turno.renovadoEn = ahora;
+      opciones.turnos.tomar(turno.idPago, titular, opciones.duracionTurnoMs).then(
         (r) => {
-          if (!r.tomado) perdido.abort(new Error(`se perdió el turno de cobro del pago ${idPago}`));
+          if (!r.tomado) turno.perdido = `se perdió el turno de cobro del pago ${turno.idPago}`;
         },
         () => undefined, // sin base no se renueva; si vence, otro lo tomará y esta entrega lo sabrá al renovar
       );
-    }, Math.max(1, Math.floor(opciones.duracionTurnoMs / 3)));
+    }
+  }
+
+  function nuevoTitular(): string {
+    entregas += 1;
+    return `${opciones.titular}/${entregas}`;
+  }
+
+  /**
+   * El paso de la pasarela con el turno ya tomado (por `iniciar` o `tomar`): vigilado mientras dura y
+   * soltado si no acaba el pago (si lo acaba, lo suelta la misma sentencia del desenlace).
+   */
+  async function conTurno<T>(
+    titular: string,
+    idPago: string,
+    senalMensaje: AbortSignal | undefined,
+    paso: (cancelado: () => string | undefined) => Promise<T>,
+  ): Promise<T> {
+    const turno = vigilarTurno(titular, idPago);
+    const cancelado = () => (senalMensaje?.aborted ? motivoDe(senalMensaje) : turno.perdido);
     try {
-      return { tomado: true, valor: await paso(senal, titular) };
+      return await paso(cancelado);
     } catch (error) {
       // Un fallo de infraestructura a mitad del paso: el turno se suelta para que la reentrega no espere.
       await opciones.turnos.soltar(idPago, titular).catch(() => undefined);
       throw error;
     } finally {
-      clearInterval(renovacion);
+      dejarDeVigilar(titular);
     }
   }
 
@@ -166,7 +203,7 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
     evento: EventoPago,
     traza: Trazabilidad,
     anotacion: AnotacionInbox,
-    senal: AbortSignal,
+    senal: AbortSignal | undefined,
   ): Promise<DesenlaceEvento> {
     for (let vuelta = 0; vuelta < MAXIMO_CONFLICTOS; vuelta += 1) {
       let pago = await opciones.repositorio.obtener(evento.idPago);
@@ -176,24 +213,34 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
         const r = await opciones.inbox.anotar(anotacion);
         return r === 'duplicado' ? { tipo: 'duplicado' } : { tipo: 'obsoleto', estadoActual: pago.estado, versionActual: pago.version };
       }
-      if (senal.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
+      if (senal?.aborted) return { tipo: 'abandonado', motivo: motivoDe(senal) };
       // Un pago que ya estaba en PROCESANDO pudo cobrarse en una entrega anterior: se pregunta primero.
       const preguntarAntes = pago.estado === 'PROCESANDO';
+      const titular = nuevoTitular();
       if (pago.estado === 'PENDIENTE') {
+        // Fase 1: PROCESANDO y el turno de cobro, en la misma escritura.
         const inicio = iniciarProcesamiento(pago, contexto());
         if (!inicio.ok) throw new Error(`Transición imposible para ${pago.id}: ${inicio.error.tipo}`);
-        const guardado = await opciones.repositorio.guardar(inicio.valor, pago.version, traza);
+        const guardado = await opciones.turnos.iniciar(inicio.valor, pago.version, traza, titular, opciones.duracionTurnoMs);
         if (!guardado.ok) continue; // otro lo movió: releer y decidir de nuevo
         pago = guardado.valor;
+      } else {
+        const turno = await opciones.turnos.tomar(pago.id, titular, opciones.duracionTurnoMs);
+        if (!turno.tomado) {
+          // Ya no está en PROCESANDO (otra entrega lo terminó): releer lo resuelve.
+          if (turno.motivo === 'noProcesando') continue;
+          return { tipo: 'ocupado', reintentarEnMs: turno.restanteMs };
+        }
       }
       const enProceso = pago;
-      // PROCESANDO: fase 2, la llamada externa, fuera de toda transacción y con el turno de cobro.
-      const conElTurno = await conTurno(enProceso.id, senal, async (senalPaso, titular) => {
-        const paso = await pasoPasarela(evento, enProceso, traza, preguntarAntes, senalPaso);
+      // Fase 2: la llamada externa, fuera de toda transacción y con el turno de cobro.
+      const hecho = await conTurno(titular, enProceso.id, senal, async (cancelado) => {
+        const paso = await pasoPasarela(evento, enProceso, traza, preguntarAntes, cancelado);
         if (paso.tipo !== 'definitivo') {
           await opciones.turnos.soltar(enProceso.id, titular);
           return paso;
         }
+        // Fase 3: el desenlace, su evento, el inbox y el turno suelto, en una sentencia.
         const cambio =
           paso.resultado.tipo === 'exitoso'
             ? registrarExito(enProceso, paso.resultado.referenciaTransaccion, contexto())
@@ -202,12 +249,6 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
         const r = await opciones.inbox.guardarYAnotar(cambio.valor, enProceso.version, traza, anotacion);
         return { tipo: r, pago: cambio.valor.pago, intentos: paso.intentos } as const;
       });
-      if (!conElTurno.tomado) {
-        // Ya no está en PROCESANDO (otra entrega lo terminó): releer lo resuelve.
-        if (conElTurno.motivo === 'noProcesando') continue;
-        return { tipo: 'ocupado', reintentarEnMs: conElTurno.restanteMs };
-      }
-      const hecho = conElTurno.valor;
       switch (hecho.tipo) {
         case 'abandonado':
           return hecho;
@@ -236,7 +277,7 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
     // que lo marca duplicado) y los demás eventos se deduplican en el propio INSERT del inbox.
     switch (evento.tipo) {
       case 'PagoPendiente':
-        return manejarPendiente(evento, traza, anotacion, senal ?? new AbortController().signal);
+        return manejarPendiente(evento, traza, anotacion, senal);
       case 'PagoProcesando':
       case 'PagoExitoso':
       case 'PagoFallido': {

@@ -1,4 +1,4 @@
-import type { CambioPago, Trazabilidad } from '@aeropartners/dominio';
+import type { CambioPago, ConflictoDeVersion, Pago, Resultado, Trazabilidad } from '@aeropartners/dominio';
 
 /** Lo que se anota en el inbox de una suscripción al procesar un evento. */
 export interface AnotacionInbox {
@@ -43,6 +43,18 @@ export type TurnoCobro =
  * vence solo y otro lo toma. El desenlace final del pago (EXITOSO/FALLIDO) lo suelta en la misma sentencia.
  */
 export interface TurnosCobro {
+  /**
+   * Guarda el paso a PROCESANDO (`cambio`, con control optimista de versión, outbox e historial como
+   * `RepositorioPagos.guardar`) y toma el turno de cobro para `titular` en la misma escritura: quien pasa
+   * el pago a PROCESANDO es quien ejecuta su paso de pasarela, sin otra ida y vuelta.
+   */
+  iniciar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+    titular: string,
+    duracionMs: number,
+  ): Promise<Resultado<Pago, ConflictoDeVersion>>;
   /**
    * Toma el turno del pago para `titular` durante `duracionMs`, o lo renueva si ya es suyo. Solo si el
    * pago está en PROCESANDO y nadie más tiene un turno vigente.

@@ -109,6 +109,18 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
     return Resultado.ok(cambio.pago);
   }
 
+  async iniciar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+    titular: string,
+    duracionMs: number,
+  ): Promise<Resultado<Pago, ConflictoDeVersion>> {
+    const r = await this.guardar(cambio, versionEsperada, traza);
+    if (r.ok) this.turnos.set(cambio.pago.id, { titular, hastaMs: this.ahoraMs() + duracionMs });
+    return r;
+  }
+
   async tomar(idPago: string, titular: string, duracionMs: number): Promise<TurnoCobro> {
     const ahora = this.ahoraMs();
     const pago = this.pagos.get(idPago);
