@@ -155,8 +155,8 @@ async function medir(cliente, desde) {
             count(*) FILTER (WHERE estado = 'EXITOSO')::int AS exitosos,
             count(*) FILTER (WHERE estado = 'FALLIDO')::int AS fallidos,
             extract(epoch FROM max(fecha_procesamiento) - min(fecha_creacion))::float8 AS segundos,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p50,
-            percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p99
+            percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p50,
+            percentile_disc(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM fecha_procesamiento - fecha_creacion) * 1000) AS p99
      FROM pagos WHERE fecha_creacion >= $1`,
     [desde],
   );

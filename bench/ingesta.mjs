@@ -3,8 +3,9 @@
 //
 // En UNA ejecución y contra el MISMO PostgreSQL embebido (fsync, synchronous_commit y full_page_writes
 // activados: se comprueba y se imprime), cada fase en su propia base de datos recién migrada:
-//   1. pg crudo: la sentencia de creación del repositorio (`SQL_CREAR_LOTE`: pago + outbox + historial,
-//      ON CONFLICT) por `pg`, UN pago por sentencia (= un commit por pago), sin HTTP ni validación;
+//   1. pg crudo: el repositorio real (`PostgresRepositorioPagos`: pago + outbox + historial en una
+//      sentencia, ON CONFLICT) sin agrupar, `loteMaximo: 1`: UN pago por sentencia (= un commit por pago),
+//      sin HTTP ni validación de la petición;
 //   2. Hono ingenuo: BEGIN / INSERT pago / INSERT outbox / COMMIT por petición (sin idempotencia ni
 //      historial);
 //   3. API real (`services/api/dist/main.js`, su configuración por defecto salvo LOG_LEVEL=warn),
@@ -12,7 +13,7 @@
 //   4. API real, réplicas: se reenvían 500 pagos ya creados (misma clave, mismo cuerpo), configuración por
 //      defecto (la caché de réplicas de la API responde sin ir a la base de datos);
 //   5. lo mismo con IDEMPOTENCIA_CACHE_ENTRADAS=0: cada réplica la responde la base de datos (el `previos`
-//      de SQL_CREAR_LOTE, sin escribir nada).
+//      de la sentencia de creación, sin escribir nada).
 // La carga HTTP sale de otro proceso (`lib/carga-http.mjs`), con keep-alive. Imprime peticiones/s,
 // p50/p99, commits y fsync de WAL por petición, CPU de cada proceso y los cocientes; guarda el JSON en
 // bench/resultados/ (ignorada por git).
@@ -208,7 +209,7 @@ const honoIngenuo = (url) =>
 const FASES = [
   {
     clave: 'pgCrudo',
-    nombre: 'pg crudo (SQL_CREAR_LOTE, 1 pago/sentencia)',
+    nombre: 'pg crudo (repositorio, 1 pago/sentencia)',
     esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
     correr: (base) =>
       ejecutarJson(path.join(aqui, 'lib/linea-base-pg.mjs'), [urlDe(base), String(CONCURRENCIA), String(SEGUNDOS), String(POOL), String(CALENTAMIENTO)]).then(
@@ -325,7 +326,7 @@ const lineas = [
   `API / pg crudo:           ${medianaCociente('apiPg').toFixed(2)}×  (objetivo ≥ 0.60×: ${marca(medianaCociente('apiPg'), 0.6)})${detalleRondas('apiPg')}`,
   `réplicas / pagos nuevos:  ${medianaCociente('replicas').toFixed(2)}×  (objetivo ≥ 2×: ${marca(medianaCociente('replicas'), 2)}; ` +
     `${res.apiReplicas.replays} de ${res.apiReplicas.peticiones} con Idempotent-Replayed)${detalleRondas('replicas')}`,
-  `  sin caché, a la base:    ${medianaCociente('replicasBd').toFixed(2)}×  (informativo: cada réplica pasa por SQL_CREAR_LOTE; ` +
+  `  sin caché, a la base:    ${medianaCociente('replicasBd').toFixed(2)}×  (informativo: cada réplica pasa por la sentencia de creación; ` +
     `${res.apiReplicasBd.replays} de ${res.apiReplicasBd.peticiones} con Idempotent-Replayed)${detalleRondas('replicasBd')}`,
   '',
   'commit/p: commits de la base de la fase por petición; fsync/s: fsync del WAL por segundo (todo el clúster);',

@@ -1,10 +1,4 @@
-/** Percentil (método del rango más cercano) de una lista de números; `undefined` si está vacía. */
-export function percentil(valores: readonly number[], p: number): number | undefined {
-  if (valores.length === 0) return undefined;
-  const ordenados = [...valores].sort((a, b) => a - b);
-  const rango = Math.min(ordenados.length, Math.max(1, Math.ceil((p / 100) * ordenados.length)));
-  return ordenados[rango - 1];
-}
+import { percentiles } from '@aeropartners/kit-pruebas';
 
 export interface Cubeta {
   /** Segundo (desde el inicio del experimento) en que empieza la cubeta. */
@@ -32,13 +26,8 @@ export function cubetas(muestras: readonly (readonly [number, number])[], anchoS
   const salida: Cubeta[] = [];
   for (let k = 0; k <= ultima; k += 1) {
     const g = grupos.get(k) ?? [];
-    salida.push({
-      segundo: k * anchoS,
-      respuestas: g.length / anchoS,
-      p50: percentil(g, 50),
-      p95: percentil(g, 95),
-      p99: percentil(g, 99),
-    });
+    const [p50, p95, p99] = percentiles(g, [50, 95, 99]);
+    salida.push({ segundo: k * anchoS, respuestas: g.length / anchoS, p50, p95, p99 });
   }
   return salida;
 }

@@ -1,5 +1,6 @@
+import { percentiles } from '@aeropartners/kit-pruebas';
 import type { MedidaCapacidad } from './capacidad.js';
-import { acumularContador, cubetas, percentil, type Cubeta } from './estadistica.js';
+import { acumularContador, cubetas, type Cubeta } from './estadistica.js';
 import type { MuestraContadores, MuestraEstados } from './muestreo.js';
 import type { Veredicto } from './veredicto.js';
 
@@ -96,7 +97,8 @@ export function duplicadosEnElTiempo(muestras: readonly MuestraContadores[], rep
 export function resumenLatencias(muestras: readonly (readonly [number, number])[]) {
   const l = muestras.map(([, x]) => x);
   const r = (x: number | undefined) => (x === undefined ? '—' : `${x.toFixed(1)} ms`);
-  return { p50: r(percentil(l, 50)), p95: r(percentil(l, 95)), p99: r(percentil(l, 99)), max: r(percentil(l, 100)) };
+  const [p50, p95, p99, max] = percentiles(l, [50, 95, 99, 100]);
+  return { p50: r(p50), p95: r(p95), p99: r(p99), max: r(max) };
 }
 
 export { cubetas };

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { acumularContador, cubetas, percentil } from '../src/estadistica.js';
+import { acumularContador, cubetas } from '../src/estadistica.js';
 
 describe('estadística', () => {
-  it('percentil por rango más cercano', () => {
-    const v = Array.from({ length: 100 }, (_, i) => 100 - i);
-    expect(percentil(v, 50)).toBe(50);
-    expect(percentil(v, 99)).toBe(99);
-    expect(percentil(v, 100)).toBe(100);
-    expect(percentil([], 50)).toBeUndefined();
-  });
-
   it('cubetas por segundo, sin huecos', () => {
     const c = cubetas([[100, 5], [900, 7], [2500, 9]], 1);
     expect(c.map((x) => [x.segundo, x.respuestas, x.p50])).toEqual([[0, 2, 5], [1, 0, undefined], [2, 1, 9]]);

@@ -32,7 +32,7 @@ export {
   type MetadatosEvento,
   type PayloadEvento,
 } from './postgres/serializacion-eventos.js';
-export { filaAPago, COLUMNAS_PAGO, type FilaPago } from './postgres/fila-pago.js';
+export { filaAPago, type FilaPago } from './postgres/fila-pago.js';
 export {
   enteroSeguro,
   type BaseDeDatos,
@@ -62,7 +62,6 @@ export {
   type NivelLog,
   type OpcionesLogger,
 } from './observabilidad/logger.js';
-export { SQL_CREAR_LOTE } from './postgres/sentencias-escritura.js';
 export { migrarUrl } from './postgres/migrar-url.js';
 
 export * from './broker-embebido/index-broker-embebido.js';

@@ -8,6 +8,8 @@
  * const v = await comprobarExactamenteUnaVez(pool, { pagos: { tipo: 'ids', ids }, reglas: REGLAS_CON_PAGOS_FINALES });
  * if (!v.aprobada) throw new Error(describirViolaciones(v.violaciones));
  * ```
+ *
+ * Y los percentiles (rango más cercano) y la mediana de pasadas que usan el experimento y los benchmarks.
  */
 export {
   MAXIMO_IDS,
@@ -43,3 +45,4 @@ export {
   type OpcionesPlantar,
   type PagoPlantado,
 } from './exactamente-una-vez/plantar.js';
+export { mediana, percentil, percentiles } from './estadistica/percentiles.js';
