@@ -320,6 +320,9 @@ describe('dos relays compiten por el liderazgo (PostgreSQL real)', () => {
     const delDos = registrando(await brokerDos.crearPublicador('relay-0'));
     const paradaDos = { pedido: false };
     const ejecucionDos = relayDe(p, dos, delDos.publicador).ejecutar(paradaDos);
+    // Pagos nuevos tras el relevo: solo el segundo puede publicarlos (la inserción de fondo puede no
+    // haber añadido ninguno antes de pararse).
+    await crearPagos(p, 5);
 
     const finUno: FinRelay = await ejecucionUno;
     expect(finUno).toEqual({ tipo: 'sinLiderazgo' });
