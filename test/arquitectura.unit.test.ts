@@ -6,6 +6,10 @@
  * - En código de pruebas (`*.test.ts`, `test/**`, `src/testing/**`) ambos pueden además importar
  *   `vitest` y `fast-check`.
  * - Ningún paquete (`packages/*`) importa un servicio, ni por nombre ni por ruta relativa.
+ * - `@aeropartners/contratos` (suites de contrato y falsos de proveedores, privado) depende a lo sumo de
+ *   `dominio` y `aplicacion`; los demás lo declaran solo en `devDependencies` y solo lo importa su
+ *   código de pruebas (así nunca entra en lo que se instala). Los servicios no usan sus falsos de
+ *   proveedores (`/pulsar`, `/stripe`): sus tests van con los dobles en memoria de nuestros puertos.
  * - Los `package.json` declaran solo dependencias de workspace permitidas por la misma regla, y todo
  *   `@aeropartners/*` importado está declarado en el `package.json` de quien lo importa.
  *
@@ -22,7 +26,7 @@ const RAIZ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // ── Modelo: unidades del workspace y qué puede importar cada una ─────────────
 
-type Capa = 'dominio' | 'aplicacion' | 'adaptadores' | 'paquete' | 'servicio';
+type Capa = 'dominio' | 'aplicacion' | 'adaptadores' | 'contratos' | 'paquete' | 'servicio';
 
 interface Unidad {
   /** Nombre npm: `@aeropartners/dominio`. */
@@ -50,6 +54,7 @@ const CAPA_POR_NOMBRE: Readonly<Record<string, Capa>> = {
   '@aeropartners/dominio': 'dominio',
   '@aeropartners/aplicacion': 'aplicacion',
   '@aeropartners/adaptadores': 'adaptadores',
+  '@aeropartners/contratos': 'contratos',
 };
 
 function capaDe(nombre: string, carpeta: string): Capa {
@@ -65,6 +70,8 @@ function capaPermitida(desde: Capa, hacia: Capa): boolean {
     case 'aplicacion':
       return hacia === 'dominio';
     case 'adaptadores':
+      return hacia === 'dominio' || hacia === 'aplicacion' || hacia === 'contratos';
+    case 'contratos':
       return hacia === 'dominio' || hacia === 'aplicacion';
     case 'paquete':
       return hacia !== 'servicio';
@@ -284,6 +291,10 @@ function revisarFuente(
           );
         } else if (destino.relativo) {
           violar(linea, `${unidad.nombre} importa ${destino.nombre} por ruta relativa (${cita}); use '${destino.nombre}'`);
+        } else if (destino.capa === 'contratos' && !pruebas) {
+          violar(linea, `${unidad.nombre} importa ${cita} fuera de su código de pruebas: los contratos y falsos son solo para tests`);
+        } else if (destino.capa === 'contratos' && unidad.capa === 'servicio' && especificador !== destino.nombre) {
+          violar(linea, `los tests de ${unidad.nombre} usan los dobles en memoria de los puertos (@aeropartners/aplicacion/testing), no los falsos de proveedores: ${cita}`);
         } else if (!CAMPOS_DEPENDENCIAS.some((campo) => destino.nombre in unidad.dependencias[campo])) {
           violar(linea, `${unidad.nombre} importa ${cita} sin declarar ${destino.nombre} en su package.json`);
         }
@@ -308,6 +319,8 @@ function revisarManifiesto(unidad: Unidad, unidades: readonly Unidad[]): Violaci
         const capa = interna?.capa ?? capaDe(nombre, '');
         if (!capaPermitida(unidad.capa, capa)) {
           violar(capa === 'servicio' ? 'un paquete no puede depender de un servicio' : `${unidad.nombre} no puede depender de ${nombre}`);
+        } else if (capa === 'contratos' && campo !== 'devDependencies') {
+          violar('los contratos y falsos son de pruebas: solo en devDependencies');
         }
       } else if (campo === 'peerDependencies' && SOLO_PRUEBAS.has(nombre) && unidad.paresOpcionales.has(nombre)) {
         // vitest / fast-check como par opcional: lo usa solo la entrada `./testing` (suites de contrato).
@@ -366,7 +379,7 @@ describe('arquitectura: regla de dependencias en el repositorio', () => {
 
   it('encuentra las unidades y sus fuentes (el recorrido no puede quedarse vacío sin avisar)', () => {
     const capas = [...new Set(unidades.map((u) => u.capa))];
-    for (const capa of ['dominio', 'aplicacion', 'adaptadores', 'servicio'] as const) expect(capas).toContain(capa);
+    for (const capa of ['dominio', 'aplicacion', 'adaptadores', 'contratos', 'servicio'] as const) expect(capas).toContain(capa);
     expect(archivosPorUnidad.get('@aeropartners/dominio')).toContain('packages/dominio/src/pago.ts');
     expect(archivosPorUnidad.get('@aeropartners/aplicacion')?.length ?? 0).toBeGreaterThan(0);
     // El extractor ve los imports reales: index.ts del dominio reexporta ./pago.js.
@@ -396,7 +409,11 @@ describe('arquitectura: autotest del verificador', () => {
     }),
   );
   const api = leerUnidad('services/api', manifiesto('@aeropartners/api', { '@aeropartners/adaptadores': 'workspace:*' }));
-  const unidades = [dominio, aplicacion, adaptadores, api];
+  const contratos = leerUnidad(
+    'packages/contratos',
+    manifiesto('@aeropartners/contratos', { '@aeropartners/dominio': 'workspace:*', '@aeropartners/aplicacion': 'workspace:*' }),
+  );
+  const unidades = [dominio, aplicacion, adaptadores, api, contratos];
 
   const revisar = (unidad: Unidad, archivo: string, fuente: string) =>
     revisarFuente(`${unidad.carpeta}/${archivo}`, fuente, unidad, unidades);
@@ -483,6 +500,33 @@ describe('arquitectura: autotest del verificador', () => {
     }
   });
 
+  it('dados los contratos, entonces solo los importa el código de pruebas de quien los declara en devDependencies', () => {
+    const conContratos = leerUnidad(
+      'packages/adaptadores',
+      manifiesto('@aeropartners/adaptadores', { '@aeropartners/dominio': 'workspace:*' }, { devDependencies: { '@aeropartners/contratos': 'workspace:*' } }),
+    );
+    const revisarCon = (archivo: string, fuente: string) => revisarFuente(`packages/adaptadores/${archivo}`, fuente, conContratos, unidades);
+    const importacion = "import { PulsarFalso } from '@aeropartners/contratos/pulsar';";
+    expect(revisarCon('src/pulsar/pulsar-broker.unit.test.ts', importacion)).toEqual([]);
+    expect(revisarCon('test/apoyo.ts', importacion)).toEqual([]);
+    expect(revisarCon('src/pulsar/pulsar-broker.ts', importacion).map((v) => v.motivo)).toEqual([expect.stringContaining('fuera de su código de pruebas')]);
+    expect(revisarManifiesto(conContratos, unidades)).toEqual([]);
+    const enEjecucion = leerUnidad('packages/adaptadores', manifiesto('@aeropartners/adaptadores', { '@aeropartners/contratos': 'workspace:*' }));
+    expect(revisarManifiesto(enEjecucion, unidades).map((v) => v.motivo)).toEqual([expect.stringContaining('solo en devDependencies')]);
+    // Los contratos no pueden depender de adaptadores (que los usa en sus tests: sería un ciclo) ni de un servicio.
+    for (const destino of ['@aeropartners/adaptadores', '@aeropartners/api']) {
+      const malo = leerUnidad('packages/contratos', manifiesto('@aeropartners/contratos', { [destino]: 'workspace:*' }));
+      expect(revisarManifiesto(malo, unidades)).toHaveLength(1);
+    }
+    // Un servicio prueba con los dobles de nuestros puertos, no con los falsos de proveedores.
+    const apiConContratos = leerUnidad('services/api', manifiesto('@aeropartners/api', {}, { devDependencies: { '@aeropartners/contratos': 'workspace:*' } }));
+    expect(revisarFuente('services/api/src/x.unit.test.ts', "import { iniciarServidorStripeFalso } from '@aeropartners/contratos/stripe';", apiConContratos, unidades)).toEqual([
+      expect.objectContaining({ motivo: expect.stringContaining('no los falsos de proveedores') }),
+    ]);
+    // aplicacion tampoco: los contratos dependen de ella.
+    expect(revisar(aplicacion, 'src/x.unit.test.ts', "import { probarContratoBroker } from '@aeropartners/contratos';")).toHaveLength(1);
+  });
+
   it('dado un import de workspace no declarado en package.json, entonces lo detecta', () => {
     const sinDeclarar = leerUnidad('packages/aplicacion', manifiesto('@aeropartners/aplicacion'));
     expect(revisarFuente('packages/aplicacion/src/x.ts', "import { Pago } from '@aeropartners/dominio';", sinDeclarar, unidades)).toEqual([
@@ -506,7 +550,7 @@ describe('arquitectura: autotest del verificador', () => {
       expect(violaciones).toHaveLength(1);
       expect(violaciones[0]?.motivo).toContain(motivo);
     }
-    for (const bueno of [dominio, aplicacion, adaptadores, api]) expect(revisarManifiesto(bueno, unidades)).toEqual([]);
+    for (const bueno of [dominio, aplicacion, adaptadores, api, contratos]) expect(revisarManifiesto(bueno, unidades)).toEqual([]);
     // vitest como par opcional (para la entrada ./testing) sí se admite.
     const conTesting = leerUnidad(
       'packages/aplicacion',

@@ -1,7 +1,7 @@
-import type { PlantaPago } from '@aeropartners/aplicacion/testing';
+import type { PlantaPago } from '@aeropartners/contratos';
 import { Dinero, crearPago, iniciarProcesamiento, registrarExito, registrarFallo, type Pago, type RepositorioPagos } from '@aeropartners/dominio';
-import { uuidv7 } from '../ids/uuidv7.js';
-import type { PoolPostgres } from '../postgres/pool-postgres.js';
+import { uuidv7 } from '../src/ids/uuidv7.js';
+import type { PoolPostgres } from '../src/postgres/pool-postgres.js';
 
 const traza = { idCorrelacion: 'plantado-en-test' };
 

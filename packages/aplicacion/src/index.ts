@@ -4,7 +4,7 @@
  * Comandos: {@link RegistrarPago}. Consultas: {@link ObtenerPago},
  * {@link ListarPagos}, {@link ObtenerHistorialPago}, estadísticas del outbox.
  * Cada manejador se construye con `crearManejador…(dependencias)`; las dependencias son puertos.
- * Dobles en memoria y suites de contrato: `@aeropartners/aplicacion/testing`.
+ * Dobles en memoria de los puertos: `@aeropartners/aplicacion/testing`.
  */
 export {
   crearManejadorRegistrarPago,

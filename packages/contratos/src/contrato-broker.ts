@@ -6,7 +6,7 @@ import type {
   OpcionesSuscripcion,
   Publicador,
   Suscripcion,
-} from '../mensajeria/puertos-broker.js';
+} from '@aeropartners/aplicacion';
 
 /** Lo que cada adaptador entrega a la suite: un broker nuevo y aislado (tópico o base propios). */
 export interface BrokerBajoPrueba {

@@ -1,11 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Broker, MensajeEntrante, Publicador, Suscripcion } from '../mensajeria/puertos-broker.js';
 import {
   PROPIEDAD_REENVIADO_DE,
   type AdministracionMensajesMuertos,
+  type Broker,
+  type MensajeEntrante,
   type MensajeMuerto,
+  type Publicador,
   type ResultadoReenvio,
-} from '../mensajeria/puertos-mensajes-muertos.js';
+  type Suscripcion,
+} from '@aeropartners/aplicacion';
 
 /** Lo que cada adaptador entrega a la suite: un broker nuevo y aislado y su administración de muertos. */
 export interface MuertosBajoPrueba {

@@ -1,7 +1,6 @@
 import type { EstadoPago } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { MotivoSinReimpulso } from '../barrido/atascos.js';
-import type { PagoAtascado, PagosAtascados } from '../barrido/puertos-barrido.js';
+import type { MotivoSinReimpulso, PagoAtascado, PagosAtascados } from '@aeropartners/aplicacion';
 
 /** Un pago que plantar, con tiempos relativos al reloj del almacén. */
 export interface PlantaPago {

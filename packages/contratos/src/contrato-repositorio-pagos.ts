@@ -8,7 +8,7 @@ import {
   type Contexto,
   type RepositorioPagos,
 } from '@aeropartners/dominio';
-import type { ConsultasPagos } from '../puertos.js';
+import type { ConsultasPagos } from '@aeropartners/aplicacion';
 
 export interface RepositorioBajoPrueba {
   readonly repositorio: RepositorioPagos;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { probarContratoMensajesMuertos } from '@aeropartners/aplicacion/testing';
+import { probarContratoMensajesMuertos } from '@aeropartners/contratos';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { crearBaseDePrueba, type BaseDePrueba } from '../testing/index.js';

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { MensajeEntrante, MensajeSaliente, Suscripcion } from '@aeropartners/aplicacion';
-import { probarContratoBroker } from '@aeropartners/aplicacion/testing';
+import { probarContratoBroker } from '@aeropartners/contratos';
 import { crearBaseDePrueba } from '@aeropartners/adaptadores/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

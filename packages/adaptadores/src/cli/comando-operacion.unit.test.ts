@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crearBrokerPulsar } from '../pulsar/pulsar-broker.js';
 import { MENSAJE_SIN_BINARIO_PULSAR } from '../pulsar/cliente-pulsar.js';
-import { IDS_MENSAJE_FALSOS, fabricaConLector } from '../pulsar/testing/lector-pulsar-falso.js';
-import { PulsarFalso } from '../pulsar/testing/pulsar-falso.js';
+import { IDS_MENSAJE_FALSOS, PulsarFalso, fabricaConLector } from '@aeropartners/contratos/pulsar';
 import { comandoOperacion } from './comando-operacion.js';
 import { duracionLegible, duracionMs, tabla, umbralesDe } from './entorno-operacion.js';
 

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js';
 import { crearPersistenciaPostgres, type PersistenciaPostgres } from '../postgres/persistencia-postgres.js';
 import { crearBaseDePrueba, type BaseDePrueba } from '../testing/index.js';
-import { plantarPagosAtascados, reimpulsosDe } from '../testing/plantar-pagos-atascados.js';
+import { plantarPagosAtascados, reimpulsosDe } from '../../test/plantar-pagos-atascados.js';
 
 /**
  * `pnpm operacion` como proceso real contra PostgreSQL real. El CLI se empaqueta desde el código fuente

@@ -1,5 +1,6 @@
 import { crearManejadorEventos, crearManejadorRegistrarPago } from '@aeropartners/aplicacion';
-import { RepositorioPagosEnMemoria, idsSecuenciales, probarContratoPasarela, relojFijo, type DesenlaceForzado } from '@aeropartners/aplicacion/testing';
+import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
+import { probarContratoPasarela, type DesenlaceForzado } from '@aeropartners/contratos';
 import { Dinero, type ResultadoPago, type SolicitudCobro } from '@aeropartners/dominio';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';

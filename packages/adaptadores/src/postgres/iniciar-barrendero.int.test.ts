@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { crearRegistroMetricas } from '../observabilidad/metricas.js';
 import { crearBaseDePrueba } from '../testing/index.js';
-import { plantarPagosAtascados, reimpulsosDe } from '../testing/plantar-pagos-atascados.js';
+import { plantarPagosAtascados, reimpulsosDe } from '../../test/plantar-pagos-atascados.js';
 import { iniciarBarrendero } from './iniciar-barrendero.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 

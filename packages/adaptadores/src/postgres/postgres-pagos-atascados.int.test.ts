@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { crearBarrendero, crearManejadorEventos, type MensajeSaliente } from '@aeropartners/aplicacion';
-import { PasarelaEnMemoria, probarContratoPagosAtascados } from '@aeropartners/aplicacion/testing';
+import { PasarelaEnMemoria } from '@aeropartners/aplicacion/testing';
+import { probarContratoPagosAtascados } from '@aeropartners/contratos';
 import type { EventoPago, PasarelaDePagos, Trazabilidad } from '@aeropartners/dominio';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crearBrokerEmbebido } from '../broker-embebido/index-broker-embebido.js';
 import { uuidv7 } from '../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../testing/index.js';
-import { plantarPagosAtascados, publicarComoElRelay, reimpulsosDe } from '../testing/plantar-pagos-atascados.js';
+import { plantarPagosAtascados, publicarComoElRelay, reimpulsosDe } from '../../test/plantar-pagos-atascados.js';
 import { PostgresInboxPagos } from './postgres-inbox-pagos.js';
 import { crearPersistenciaPostgres } from './persistencia-postgres.js';
 import { PostgresPagosAtascados } from './postgres-pagos-atascados.js';

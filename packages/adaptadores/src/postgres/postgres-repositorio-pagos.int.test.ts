@@ -1,4 +1,4 @@
-import { probarContratoRepositorioPagos } from '@aeropartners/aplicacion/testing';
+import { probarContratoRepositorioPagos } from '@aeropartners/contratos';
 import {
   Dinero,
   crearPago,

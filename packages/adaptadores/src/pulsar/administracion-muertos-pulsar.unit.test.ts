@@ -1,12 +1,11 @@
-import { probarContratoMensajesMuertos } from '@aeropartners/aplicacion/testing';
+import { probarContratoMensajesMuertos } from '@aeropartners/contratos';
 import type { Client, MessageId, Reader } from 'pulsar-client';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { PulsarAdministracionMuertos } from './administracion-muertos-pulsar.js';
 import { cargarModuloLectorPulsar, leerTopicoEntero, type ClientePulsarConLector, type IdsMensajePulsar, type LectorPulsar } from './lector-pulsar.js';
 import { MENSAJE_SIN_BINARIO_PULSAR } from './cliente-pulsar.js';
 import { crearBrokerPulsar, suscripcionDeMuertos } from './pulsar-broker.js';
-import { IDS_MENSAJE_FALSOS, fabricaConLector } from './testing/lector-pulsar-falso.js';
-import { PulsarFalso, nombreCompletoTopico } from './testing/pulsar-falso.js';
+import { IDS_MENSAJE_FALSOS, PulsarFalso, fabricaConLector, nombreCompletoTopico } from '@aeropartners/contratos/pulsar';
 
 const URL = 'pulsar://falso:6650';
 let topicos = 0;

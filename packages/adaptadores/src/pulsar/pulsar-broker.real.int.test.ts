@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { probarContratoBroker } from '@aeropartners/aplicacion/testing';
+import { probarContratoBroker } from '@aeropartners/contratos';
 import { describe } from 'vitest';
 import { crearBrokerPulsar } from './pulsar-broker.js';
 

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MensajeEntrante, MensajeSaliente } from '@aeropartners/aplicacion';
 import { crearRelay } from '@aeropartners/aplicacion';
-import { AlmacenOutboxEnMemoria, probarContratoBroker } from '@aeropartners/aplicacion/testing';
+import { AlmacenOutboxEnMemoria } from '@aeropartners/aplicacion/testing';
+import { probarContratoBroker } from '@aeropartners/contratos';
 import type { Client, Consumer, Message, Producer } from 'pulsar-client';
 import { afterAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
@@ -18,7 +19,7 @@ import {
 } from './cliente-pulsar.js';
 import { crearBrokerPulsar, type OpcionesBrokerPulsar } from './pulsar-broker.js';
 import { esIdDeDuplicado } from './pulsar-publicador.js';
-import { PulsarFalso, type OpcionesPulsarFalso } from './testing/pulsar-falso.js';
+import { PulsarFalso, type OpcionesPulsarFalso } from '@aeropartners/contratos/pulsar';
 
 const TOPICO = 'persistent://public/default/eventos-pagos';
 const URL_FALSA = 'pulsar://pulsar-falso:6650';
@@ -575,10 +576,9 @@ describe('cliente nativo pulsar-client', () => {
 
   it('ningún módulo del adaptador importa pulsar-client en su nivel superior', () => {
     const carpeta = dirname(fileURLToPath(import.meta.url));
-    const fuentes = [
-      ...readdirSync(carpeta).map((f) => join(carpeta, f)),
-      ...readdirSync(join(carpeta, 'testing')).map((f) => join(carpeta, 'testing', f)),
-    ].filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+    const fuentes = readdirSync(carpeta)
+      .map((f) => join(carpeta, f))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     // Sin comentarios: un ejemplo de uso en la documentación de un módulo no es una carga.
     const codigo = (f: string) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     const conImport = fuentes.filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+['"]pulsar-client['"]/m.test(codigo(f)));

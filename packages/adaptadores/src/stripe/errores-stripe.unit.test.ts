@@ -1,6 +1,6 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { esMensajeEnEspanol } from '@aeropartners/aplicacion/testing';
+import { esMensajeEnEspanol } from '@aeropartners/contratos';
 import { traducirErrorConsultaStripe, traducirErrorStripe } from './errores-stripe.js';
 
 const { errors } = Stripe;

@@ -8,7 +8,7 @@ import { PostgresTurnosCobro } from '../postgres/postgres-turnos-cobro.js';
 import { filaAEvento, type FilaEventoOutboxLeida } from '../postgres/serializacion-eventos.js';
 import { crearBaseDePrueba, type BaseDePrueba } from '../testing/index.js';
 import { StripePasarelaDePagos } from './index-stripe.js';
-import { iniciarServidorStripeFalso, type ServidorStripeFalso } from './testing/servidor-stripe-falso.js';
+import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 /**
  * «Ninguna segunda transferencia, ni a las 24 h»: el manejador real del consumidor y la pasarela de

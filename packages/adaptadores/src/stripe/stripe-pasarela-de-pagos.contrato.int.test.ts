@@ -1,6 +1,6 @@
-import { probarContratoPasarela, type DesenlaceForzado } from '@aeropartners/aplicacion/testing';
+import { probarContratoPasarela, type DesenlaceForzado } from '@aeropartners/contratos';
 import { StripePasarelaDePagos } from './index-stripe.js';
-import { iniciarServidorStripeFalso, type ServidorStripeFalso } from './testing/servidor-stripe-falso.js';
+import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 const CUENTA = 'acct_1AfiliadoContrato';
 

@@ -1,7 +1,7 @@
 import { Dinero, type Moneda, type SolicitudCobro } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StripePasarelaDePagos, type OpcionesStripePasarelaDePagos } from './index-stripe.js';
-import { iniciarServidorStripeFalso, type ServidorStripeFalso } from './testing/servidor-stripe-falso.js';
+import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 const CUENTA_ANA = 'acct_1AnaAfiliada';
 

@@ -5,6 +5,3 @@
  */
 export { iniciarPostgresParaTests } from './postgres-para-tests.js';
 export { crearBaseDePrueba, type BaseDePrueba } from './base-de-prueba.js';
-export * from '../pulsar/testing/index-pulsar-testing.js';
-export { iniciarServidorStripeFalso, type ServidorStripeFalso } from '../stripe/testing/servidor-stripe-falso.js';
-export { IDS_MENSAJE_FALSOS, fabricaConLector } from '../pulsar/testing/lector-pulsar-falso.js';

@@ -1,8 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BARRIDO_POR_DEFECTO, evaluarAtasco, validarUmbrales, type VistaPagoAtascable } from './atascos.js';
-import { probarContratoPagosAtascados } from '../testing/contrato-pagos-atascados.js';
-import { pagosAtascadosEnMemoriaBajoPrueba } from '../testing/pagos-atascados-bajo-prueba.js';
 
 const U = { PENDIENTE: 60_000, PROCESANDO: 120_000 };
 const AHORA = new Date('2026-03-01T12:00:00.000Z');
@@ -91,5 +89,3 @@ describe('umbrales', () => {
     expect(() => validarUmbrales({ PENDIENTE: 1, PROCESANDO: Number.NaN })).toThrow(RangeError);
   });
 });
-
-probarContratoPagosAtascados('en memoria', async () => pagosAtascadosEnMemoriaBajoPrueba());

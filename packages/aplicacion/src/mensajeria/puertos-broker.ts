@@ -1,7 +1,7 @@
 /**
  * Puerto del broker de mensajes. Dos adaptadores lo cumplen y pasan la misma suite de contrato
- * (`probarContratoBroker` en `@aeropartners/aplicacion/testing`): Apache Pulsar y el broker
- * embebido sobre PostgreSQL.
+ * (`probarContratoBroker`, en el paquete privado `@aeropartners/contratos`) que el doble en memoria:
+ * Apache Pulsar y el broker embebido sobre PostgreSQL.
  *
  * Semántica: al menos una vez, con orden por clave y deduplicación por (productor, secuencia).
  */

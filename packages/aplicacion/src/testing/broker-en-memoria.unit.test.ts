@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BrokerEnMemoria } from './broker-en-memoria.js';
-import { probarContratoBroker } from './contrato-broker.js';
 
-probarContratoBroker(
-  'en memoria',
-  async () => {
-    const broker = new BrokerEnMemoria();
-    return { broker, vencerLeases: async (_s, nombre) => broker.vencerLeases(nombre) };
-  },
-  { leases: true },
-);
+// El contrato de Broker contra este doble corre en @aeropartners/contratos (en-memoria/).
 
 describe('BrokerEnMemoria', () => {
   const mensaje = (clave: string, secuencia: number) => ({

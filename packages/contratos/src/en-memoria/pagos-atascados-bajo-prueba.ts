@@ -1,6 +1,5 @@
-import { idsSecuenciales, relojFijo } from './dobles.js';
-import type { PagosAtascadosBajoPrueba, PlantaPago } from './contrato-pagos-atascados.js';
-import { PagosAtascadosEnMemoria } from './pagos-atascados-en-memoria.js';
+import { PagosAtascadosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
+import type { PagosAtascadosBajoPrueba, PlantaPago } from '../contrato-pagos-atascados.js';
 
 /** El doble en memoria preparado para la suite de contrato (reloj fijo, ids crecientes). */
 export function pagosAtascadosEnMemoriaBajoPrueba(): PagosAtascadosBajoPrueba & { readonly doble: PagosAtascadosEnMemoria } {

@@ -1,6 +1,5 @@
-import type { ConfigClientePulsar, IdMensajePulsar, MensajePulsar } from '../cliente-pulsar.js';
-import type { ClientePulsarConLector, ConfigLectorPulsar, IdsMensajePulsar, LectorPulsar } from '../lector-pulsar.js';
-import type { PulsarFalso } from './pulsar-falso.js';
+import type { ClientConfig, ReaderConfig } from 'pulsar-client';
+import type { IdMensajeFalso, PulsarFalso } from './pulsar-falso.js';
 
 /**
  * El `Reader` de Pulsar sobre el broker en memoria de {@link PulsarFalso}, con la semántica del cliente
@@ -22,7 +21,7 @@ import type { PulsarFalso } from './pulsar-falso.js';
 type TopicoFalso = ReturnType<PulsarFalso['topico']>;
 type EntradaFalsa = TopicoFalso['entradas'][number];
 
-class IdEspecialFalso implements IdMensajePulsar {
+class IdEspecialFalso {
   constructor(readonly cual: 'earliest' | 'latest') {}
   toString(): string {
     return this.cual === 'earliest' ? '(-1,-1,-1,-1)' : '(9223372036854775807,9223372036854775807,-1,-1)';
@@ -30,12 +29,12 @@ class IdEspecialFalso implements IdMensajePulsar {
 }
 
 /** `MessageId.earliest()` / `latest()` del falso (como `MessageId` de `pulsar-client`). */
-export const IDS_MENSAJE_FALSOS: IdsMensajePulsar = {
+export const IDS_MENSAJE_FALSOS: { earliest(): IdEspecialFalso; latest(): IdEspecialFalso } = {
   earliest: () => new IdEspecialFalso('earliest'),
   latest: () => new IdEspecialFalso('latest'),
 };
 
-class MensajeLeidoFalso implements MensajePulsar {
+class MensajeLeidoFalso {
   constructor(
     private readonly entrada: EntradaFalsa,
     private readonly topico: string,
@@ -49,7 +48,7 @@ class MensajeLeidoFalso implements MensajePulsar {
   getData(): Buffer {
     return Buffer.from(this.entrada.datos);
   }
-  getMessageId(): IdMensajePulsar {
+  getMessageId(): IdMensajeFalso {
     return this.entrada.id;
   }
   getPublishTimestamp(): number {
@@ -68,7 +67,7 @@ class MensajeLeidoFalso implements MensajePulsar {
 
 const SONDEO_MS = 5;
 
-class LectorFalso implements LectorPulsar {
+class LectorFalso {
   private cerrado = false;
 
   constructor(
@@ -82,7 +81,7 @@ class LectorFalso implements LectorPulsar {
     return this.posicion < this.topico.entradas.length;
   }
 
-  async readNext(timeout?: number): Promise<MensajePulsar> {
+  async readNext(timeout?: number): Promise<MensajeLeidoFalso> {
     const hasta = timeout !== undefined && Math.trunc(timeout) > 0 ? Date.now() + Math.trunc(timeout) : Number.POSITIVE_INFINITY;
     for (;;) {
       if (this.cerrado) throw new Error('Failed to receive message: AlreadyClosed');
@@ -125,7 +124,15 @@ function posicionInicial(topico: TopicoFalso, id: unknown): number | undefined {
  * La fábrica de clientes de `falso` con `createReader`: lo mismo que `falso.crearCliente` (productores y
  * consumidores) más lectores sobre sus tópicos.
  */
-export function fabricaConLector(falso: PulsarFalso): (config: ConfigClientePulsar) => ClientePulsarConLector {
+/** `ReaderConfig` con los ids del propio falso (los que dan `send`, `getMessageId` e {@link IDS_MENSAJE_FALSOS}). */
+export type ConfigLectorFalso = Omit<ReaderConfig, 'startMessageId'> & { readonly startMessageId: { toString(): string } };
+
+/** El cliente falso con lectores: productores y consumidores del falso, más `createReader`. */
+export type ClienteFalsoConLector = Pick<ReturnType<PulsarFalso['crearCliente']>, 'createProducer' | 'subscribe' | 'close'> & {
+  createReader(config: ConfigLectorFalso): Promise<LectorFalso>;
+};
+
+export function fabricaConLector(falso: PulsarFalso): (config: ClientConfig) => ClienteFalsoConLector {
   return (config) => {
     const cliente = falso.crearCliente(config);
     const lectores = new Set<LectorFalso>();
@@ -133,7 +140,7 @@ export function fabricaConLector(falso: PulsarFalso): (config: ConfigClientePuls
     return {
       createProducer: (c) => cliente.createProducer(c),
       subscribe: (c) => cliente.subscribe(c),
-      async createReader(c: ConfigLectorPulsar): Promise<LectorPulsar> {
+      async createReader(c: ConfigLectorFalso): Promise<LectorFalso> {
         await Promise.resolve();
         if (cerrado) throw new Error('Failed to create reader: AlreadyClosed');
         if (typeof c?.topic !== 'string' || c.topic === '') {

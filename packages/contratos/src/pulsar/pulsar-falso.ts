@@ -1,21 +1,11 @@
-import type {
-  ClientePulsar,
-  ConfigClientePulsar,
-  ConfigConsumidorPulsar,
-  ConfigProductorPulsar,
-  ConsumidorPulsar,
-  IdMensajePulsar,
-  MensajeProductorPulsar,
-  MensajePulsar,
-  ProductorPulsar,
-  TipoSuscripcionPulsar,
-} from '../cliente-pulsar.js';
+// Solo los tipos del cliente real: el falso acepta las mismas configuraciones y mensajes que él.
+import type { ClientConfig, ConsumerConfig, ProducerConfig, ProducerMessage, SubscriptionType } from 'pulsar-client';
 import { crearAzarSembrado } from './azar-sembrado.js';
 import { hashClavePulsar, murmur3_32 } from './murmur3.js';
 
 /**
- * Un broker de Apache Pulsar en el proceso, detrás de la misma interfaz mínima del cliente
- * (`ClientePulsar`) que usa el adaptador, con la semántica del broker y del cliente real:
+ * Un broker de Apache Pulsar en el proceso, con la forma del cliente real (`pulsar-client`: sus mismas
+ * configuraciones, métodos y errores) y la semántica del broker y del cliente:
  *
  * - Tópicos persistentes sin particiones (`x` = `persistent://public/default/x`); retienen todo.
  * - Deduplicación del broker por nombre de productor: un mensaje cuyo `sequenceId` no supera el mayor
@@ -174,7 +164,7 @@ function comoInt64(valor: unknown): number {
   return Number.isFinite(numero) ? Math.trunc(numero) : 0;
 }
 
-class IdMensajeFalso implements IdMensajePulsar {
+export class IdMensajeFalso {
   constructor(
     readonly ledger: number,
     readonly entrada: number,
@@ -208,7 +198,7 @@ class TopicoFalso {
   ) {}
 }
 
-class MensajeFalso implements MensajePulsar {
+export class MensajeFalso {
   constructor(
     readonly entrada: Entrada,
     private readonly topico: string,
@@ -224,7 +214,7 @@ class MensajeFalso implements MensajePulsar {
   getData(): Buffer {
     return Buffer.from(this.entrada.datos);
   }
-  getMessageId(): IdMensajePulsar {
+  getMessageId(): IdMensajeFalso {
     return this.entrada.id;
   }
   getPublishTimestamp(): number {
@@ -242,10 +232,10 @@ class MensajeFalso implements MensajePulsar {
 }
 
 interface EnvioPendiente {
-  readonly mensaje: MensajeProductorPulsar;
+  readonly mensaje: ProducerMessage;
   readonly secuencia: number;
   readonly claveEnrutado: string;
-  readonly resolver: (id: IdMensajePulsar) => void;
+  readonly resolver: (id: IdMensajeFalso) => void;
   readonly rechazar: (error: Error) => void;
   atasco?: Atasco;
 }
@@ -255,7 +245,7 @@ interface Atasco {
   readonly miembros: EnvioPendiente[];
 }
 
-class ProductorFalso implements ProductorPulsar {
+export class ProductorFalso {
   private cerrado = false;
   private siguienteSecuencia: number;
   private readonly cola: EnvioPendiente[] = [];
@@ -269,7 +259,7 @@ class ProductorFalso implements ProductorPulsar {
     private readonly broker: PulsarFalso,
     private readonly cliente: ClienteFalso,
     private readonly topico: TopicoFalso,
-    private readonly config: ConfigProductorPulsar,
+    private readonly config: ProducerConfig,
     private readonly nombre: string,
   ) {
     const ultima = Math.max(config.initialSequenceId ?? -1, topico.secuencias.get(nombre) ?? -1);
@@ -281,7 +271,7 @@ class ProductorFalso implements ProductorPulsar {
     return typeof configurado === 'number' && Math.trunc(configurado) > 0 ? Math.trunc(configurado) : TIEMPO_ENVIO_POR_DEFECTO_MS;
   }
 
-  private claveDeEnrutado(mensaje: MensajeProductorPulsar): string {
+  private claveDeEnrutado(mensaje: ProducerMessage): string {
     const clave = String(mensaje.orderingKey ?? mensaje.partitionKey ?? '');
     if (this.config.batchingEnabled === false) return clave;
     if ((this.config.batchingType ?? 'DefaultBatching') === 'KeyBasedBatching') return clave;
@@ -296,7 +286,7 @@ class ProductorFalso implements ProductorPulsar {
     return this.lote.clave;
   }
 
-  send(mensaje: MensajeProductorPulsar): Promise<IdMensajePulsar> {
+  send(mensaje: ProducerMessage): Promise<IdMensajeFalso> {
     if (this.cerrado) return Promise.reject(error('Failed to send message: AlreadyClosed'));
     if (!Buffer.isBuffer(mensaje?.data)) return Promise.reject(new TypeError('Message data must be a Buffer'));
     let secuencia: number;
@@ -312,8 +302,8 @@ class ProductorFalso implements ProductorPulsar {
     }
     const claveEnrutado = this.claveDeEnrutado(mensaje);
     this.enVuelo++;
-    return new Promise<IdMensajePulsar>((resolverEnvio, rechazarEnvio) => {
-      const resolver = (id: IdMensajePulsar) => {
+    return new Promise<IdMensajeFalso>((resolverEnvio, rechazarEnvio) => {
+      const resolver = (id: IdMensajeFalso) => {
         this.enVuelo--;
         resolverEnvio(id);
       };
@@ -412,12 +402,12 @@ interface EnCola {
 }
 
 interface Espera {
-  readonly resolver: (mensaje: MensajePulsar) => void;
+  readonly resolver: (mensaje: MensajeFalso) => void;
   readonly rechazar: (error: Error) => void;
   temporizador?: ReturnType<typeof setTimeout>;
 }
 
-class ConsumidorFalso implements ConsumidorPulsar {
+export class ConsumidorFalso {
   private cerrado = false;
   readonly cola: EnCola[] = [];
   private readonly esperas: Espera[] = [];
@@ -428,7 +418,7 @@ class ConsumidorFalso implements ConsumidorPulsar {
     private readonly broker: PulsarFalso,
     readonly cliente: ClienteFalso,
     readonly suscripcion: SuscripcionFalsa,
-    readonly config: ConfigConsumidorPulsar,
+    readonly config: ConsumerConfig,
     readonly nombre: string,
   ) {}
 
@@ -488,7 +478,7 @@ class ConsumidorFalso implements ConsumidorPulsar {
     return mensaje;
   }
 
-  receive(timeout?: number): Promise<MensajePulsar> {
+  receive(timeout?: number): Promise<MensajeFalso> {
     if (this.cerrado) return Promise.reject(error('Failed to receive message: AlreadyClosed'));
     const enCola = this.tomarDeCola();
     if (enCola !== undefined) {
@@ -496,7 +486,7 @@ class ConsumidorFalso implements ConsumidorPulsar {
       this.suscripcion.despachar(); // quedó sitio en la cola del receptor
       return Promise.resolve(mensaje);
     }
-    return new Promise<MensajePulsar>((resolver, rechazar) => {
+    return new Promise<MensajeFalso>((resolver, rechazar) => {
       const espera: Espera = { resolver, rechazar };
       if (timeout !== undefined && timeout > 0) {
         espera.temporizador = setTimeout(() => {
@@ -510,12 +500,12 @@ class ConsumidorFalso implements ConsumidorPulsar {
     });
   }
 
-  private validar(mensaje: MensajePulsar): MensajeFalso {
+  private validar(mensaje: MensajeFalso): MensajeFalso {
     if (!(mensaje instanceof MensajeFalso)) throw new TypeError('Expected a Message object');
     return mensaje;
   }
 
-  acknowledge(mensaje: MensajePulsar): Promise<null> {
+  acknowledge(mensaje: MensajeFalso): Promise<null> {
     if (this.cerrado) return Promise.reject(error('Failed to acknowledge: AlreadyClosed'));
     let falso: MensajeFalso;
     try {
@@ -528,7 +518,7 @@ class ConsumidorFalso implements ConsumidorPulsar {
     return Promise.resolve(null);
   }
 
-  negativeAcknowledge(mensaje: MensajePulsar): void {
+  negativeAcknowledge(mensaje: MensajeFalso): void {
     if (this.cerrado) return;
     const falso = this.validar(mensaje);
     this.soltarAckTimeout(falso);
@@ -623,7 +613,7 @@ class SuscripcionFalsa {
     private readonly broker: PulsarFalso,
     readonly topico: TopicoFalso,
     readonly nombre: string,
-    public tipo: TipoSuscripcionPulsar,
+    public tipo: SubscriptionType,
     desde: number,
   ) {
     for (let p = desde; p < topico.entradas.length; p++) this.porEntregar.push(p);
@@ -809,7 +799,7 @@ class SuscripcionFalsa {
   }
 }
 
-class ClienteFalso implements ClientePulsar {
+export class ClienteFalso {
   private cerrado = false;
   private readonly productores = new Set<ProductorFalso>();
   private readonly consumidores = new Set<ConsumidorFalso>();
@@ -817,10 +807,10 @@ class ClienteFalso implements ClientePulsar {
   constructor(
     private readonly broker: PulsarFalso,
     readonly id: number,
-    readonly config: ConfigClientePulsar,
+    readonly config: ClientConfig,
   ) {}
 
-  async createProducer(config: ConfigProductorPulsar): Promise<ProductorPulsar> {
+  async createProducer(config: ProducerConfig): Promise<ProductorFalso> {
     await Promise.resolve();
     if (this.cerrado) throw error('Failed to create producer: AlreadyClosed');
     if (typeof config?.topic !== 'string' || config.topic === '') {
@@ -837,7 +827,7 @@ class ClienteFalso implements ClientePulsar {
     return productor;
   }
 
-  async subscribe(config: ConfigConsumidorPulsar): Promise<ConsumidorPulsar> {
+  async subscribe(config: ConsumerConfig): Promise<ConsumidorFalso> {
     await Promise.resolve();
     if (this.cerrado) throw error('Failed to create consumer: AlreadyClosed');
     if (typeof config?.topic !== 'string' || config.topic === '') {
@@ -903,9 +893,9 @@ class ClienteFalso implements ClientePulsar {
 export class PulsarFalso {
   private readonly topicos = new Map<string, TopicoFalso>();
   private readonly eventos: EventoPulsarFalso[] = [];
-  private readonly configsCliente: ConfigClientePulsar[] = [];
-  private readonly configsProductor: ConfigProductorPulsar[] = [];
-  private readonly configsConsumidor: ConfigConsumidorPulsar[] = [];
+  private readonly configsCliente: ClientConfig[] = [];
+  private readonly configsProductor: ProducerConfig[] = [];
+  private readonly configsConsumidor: ConsumerConfig[] = [];
   private readonly contadores = {
     persistidos: 0,
     descartadosPorDuplicado: 0,
@@ -931,7 +921,7 @@ export class PulsarFalso {
   }
 
   /** La fábrica del cliente (misma forma que `new Client(config)` de `pulsar-client`). */
-  readonly crearCliente = (config: ConfigClientePulsar): ClientePulsar => {
+  readonly crearCliente = (config: ClientConfig): ClienteFalso => {
     if (typeof config?.serviceUrl !== 'string' || !/^pulsar(\+ssl)?:\/\//.test(config.serviceUrl)) {
       throw error(`Invalid service url: ${String(config?.serviceUrl)}`);
     }
@@ -966,15 +956,15 @@ export class PulsarFalso {
     return { ...this.contadores };
   }
 
-  configuracionesCliente(): readonly ConfigClientePulsar[] {
+  configuracionesCliente(): readonly ClientConfig[] {
     return this.configsCliente;
   }
 
-  configuracionesProductor(): readonly ConfigProductorPulsar[] {
+  configuracionesProductor(): readonly ProducerConfig[] {
     return this.configsProductor;
   }
 
-  configuracionesConsumidor(): readonly ConfigConsumidorPulsar[] {
+  configuracionesConsumidor(): readonly ConsumerConfig[] {
     return this.configsConsumidor;
   }
 
@@ -1052,11 +1042,11 @@ export class PulsarFalso {
     this.anotar({ tipo: 'envio-bloqueante', productor, topico: topico.nombre, pendientes });
   }
 
-  registrarConfigProductor(config: ConfigProductorPulsar): void {
+  registrarConfigProductor(config: ProducerConfig): void {
     this.configsProductor.push(config);
   }
 
-  registrarConfigConsumidor(config: ConfigConsumidorPulsar): void {
+  registrarConfigConsumidor(config: ConsumerConfig): void {
     this.configsConsumidor.push(config);
   }
 
@@ -1070,7 +1060,7 @@ export class PulsarFalso {
     return topico;
   }
 
-  crearSuscripcion(topico: TopicoFalso, nombre: string, tipo: TipoSuscripcionPulsar, desde: number): SuscripcionFalsa {
+  crearSuscripcion(topico: TopicoFalso, nombre: string, tipo: SubscriptionType, desde: number): SuscripcionFalsa {
     const suscripcion = new SuscripcionFalsa(this, topico, nombre, tipo, desde);
     topico.suscripciones.set(nombre, suscripcion);
     return suscripcion;
@@ -1080,10 +1070,10 @@ export class PulsarFalso {
   persistir(
     topico: TopicoFalso,
     productor: string,
-    mensaje: MensajeProductorPulsar,
+    mensaje: ProducerMessage,
     secuencia: number,
     claveEnrutado: string,
-  ): { id: IdMensajePulsar; resultado: ResultadoEnvioFalso } {
+  ): { id: IdMensajeFalso; resultado: ResultadoEnvioFalso } {
     const mayor = topico.secuencias.get(productor) ?? -1;
     if (this.deduplicacion && secuencia <= mayor) {
       this.contadores.descartadosPorDuplicado++;

@@ -1,31 +1,30 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { ClientePulsar, ConsumidorPulsar, MensajePulsar, ProductorPulsar } from '../cliente-pulsar.js';
 import { crearAzarSembrado } from './azar-sembrado.js';
 import { hashClavePulsar, murmur3_32 } from './murmur3.js';
-import { PulsarFalso, nombreCompletoTopico, type OpcionesPulsarFalso } from './pulsar-falso.js';
+import { PulsarFalso, nombreCompletoTopico, type ClienteFalso, type ConsumidorFalso, type MensajeFalso, type OpcionesPulsarFalso, type ProductorFalso } from './pulsar-falso.js';
 
 const TOPICO = 'persistent://public/default/t';
 
-function cliente(opciones: OpcionesPulsarFalso = {}): { falso: PulsarFalso; cliente: ClientePulsar } {
+function cliente(opciones: OpcionesPulsarFalso = {}): { falso: PulsarFalso; cliente: ClienteFalso } {
   const falso = new PulsarFalso({ semilla: 5, ...opciones });
   return { falso, cliente: falso.crearCliente({ serviceUrl: 'pulsar://falso:6650' }) };
 }
 
 const sinLotes = { batchingEnabled: false } as const;
 
-function enviar(p: ProductorPulsar, clave: string, secuencia?: number, cuerpo = `${clave}:${secuencia}`) {
+function enviar(p: ProductorFalso, clave: string, secuencia?: number, cuerpo = `${clave}:${secuencia}`) {
   return p.send({ data: Buffer.from(cuerpo), partitionKey: clave, ...(secuencia === undefined ? {} : { sequenceId: secuencia }) });
 }
 
-const texto = (m: MensajePulsar) => m.getData().toString('utf8');
+const texto = (m: MensajeFalso) => m.getData().toString('utf8');
 
-async function recibirN(c: ConsumidorPulsar, n: number): Promise<MensajePulsar[]> {
-  const r: MensajePulsar[] = [];
+async function recibirN(c: ConsumidorFalso, n: number): Promise<MensajeFalso[]> {
+  const r: MensajeFalso[] = [];
   for (let i = 0; i < n; i++) r.push(await c.receive(2_000));
   return r;
 }
 
-async function sinMensajes(c: ConsumidorPulsar, ms = 30): Promise<boolean> {
+async function sinMensajes(c: ConsumidorFalso, ms = 30): Promise<boolean> {
   return c.receive(ms).then(
     () => false,
     (e: Error) => e.message === 'Failed to receive message: TimeOut',
@@ -213,7 +212,7 @@ describe('PulsarFalso: suscripciones', () => {
     expect(await sinMensajes(b)).toBe(true);
     for (const m of primeros) await a.acknowledge(m);
     // Ahora las claves que el anillo da a `b` pasan a `b`; las demás siguen en `a`.
-    const vistos = new Map<ConsumidorPulsar, string[]>([[a, []], [b, []]]);
+    const vistos = new Map<ConsumidorFalso, string[]>([[a, []], [b, []]]);
     for (const consumidor of [a, b]) {
       for (;;) {
         const m = await consumidor.receive(30).catch(() => null);

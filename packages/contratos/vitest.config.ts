@@ -1,0 +1,3 @@
+import { configurarVitest } from '../../vitest.shared.js';
+
+export default configurarVitest();
