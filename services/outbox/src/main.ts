@@ -1,8 +1,9 @@
 import {
-  LiderRelay, PostgresAlmacenOutbox, crearBrokerEmbebido, crearBrokerPulsar, crearLogger, crearPersistenciaPostgres, crearRegistroMetricas,
+  LiderRelay, PostgresAlmacenOutbox, crearBrokerEmbebido, crearLogger, crearPersistenciaPostgres, crearRegistroMetricas,
   disponibleSi, ejecutarServicio, exponerMetricas, iniciarServidorSalud, leerConfiguracionOSalir, morirTrasPublicar, registrarMetricasRelay,
   registrarOutbox, saludDelBroker, sobreDeFila,
 } from '@aeropartners/adaptadores';
+import { crearBrokerPulsar } from '@aeropartners/adaptadores/pulsar';
 import { crearServicioRelay } from './app.js';
 import { EsquemaConfiguracionRelay } from './config.js';
 

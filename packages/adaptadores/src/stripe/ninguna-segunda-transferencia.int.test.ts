@@ -7,7 +7,7 @@ import { crearPersistenciaPostgres, type PersistenciaPostgres } from '../postgre
 import { PostgresTurnosCobro } from '../postgres/postgres-turnos-cobro.js';
 import { filaAEvento, type FilaEventoOutboxLeida } from '../postgres/serializacion-eventos.js';
 import { crearBaseDePrueba, type BaseDePrueba } from '../testing/index.js';
-import { StripePasarelaDePagos } from './index-stripe.js';
+import { StripePasarelaDePagos } from './index.js';
 import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 /**

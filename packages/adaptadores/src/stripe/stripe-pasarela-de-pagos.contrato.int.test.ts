@@ -1,5 +1,5 @@
 import { probarContratoPasarela, type DesenlaceForzado } from '@aeropartners/contratos';
-import { StripePasarelaDePagos } from './index-stripe.js';
+import { StripePasarelaDePagos } from './index.js';
 import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 const CUENTA = 'acct_1AfiliadoContrato';

@@ -1,6 +1,6 @@
 import { Dinero, type Moneda, type SolicitudCobro } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { StripePasarelaDePagos, type OpcionesStripePasarelaDePagos } from './index-stripe.js';
+import { StripePasarelaDePagos, type OpcionesStripePasarelaDePagos } from './index.js';
 import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 
 const CUENTA_ANA = 'acct_1AnaAfiliada';

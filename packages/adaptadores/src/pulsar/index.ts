@@ -1,6 +1,7 @@
 /**
- * Adaptador de Apache Pulsar del puerto `Broker` (re-exportado por el punto de entrada del paquete).
- * Ningún módulo de aquí importa `pulsar-client` en su nivel superior: el cliente nativo se carga al
+ * `@aeropartners/adaptadores/pulsar`: el adaptador de Apache Pulsar del puerto `Broker` y de la
+ * administración de mensajes muertos. `pulsar-client` (par opcional del paquete) lo instala quien use
+ * esta subruta; ningún módulo de aquí lo importa en su nivel superior: el cliente nativo se carga al
  * crear el primer broker sin `crearCliente`.
  */
 export { PulsarBroker, crearBrokerPulsar, suscripcionDeMuertos, type OpcionesBrokerPulsar } from './pulsar-broker.js';
@@ -29,3 +30,13 @@ export {
 } from './cliente-pulsar.js';
 export { PROPIEDADES_INTERNAS, PROPIEDADES_DLQ_PULSAR } from './mensajes-pulsar.js';
 export { normalizarSecuencia, normalizarSecuenciasDeLote } from './secuencia-pulsar.js';
+export { PulsarAdministracionMuertos, type OpcionesAdministracionMuertosPulsar } from './administracion-muertos-pulsar.js';
+export {
+  cargarModuloLectorPulsar,
+  leerTopicoEntero,
+  type ClientePulsarConLector,
+  type ConfigLectorPulsar,
+  type IdsMensajePulsar,
+  type LectorPulsar,
+  type ModuloLectorPulsar,
+} from './lector-pulsar.js';
