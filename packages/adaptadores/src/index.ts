@@ -43,7 +43,15 @@ export {
   type TablaOutbox,
   type TablaPagos,
 } from './postgres/esquema.js';
-export { crearPoolPostgres, type AvisoPostgres, type ClientePostgres, type ConsultaPostgres, type OpcionesPoolPostgres, type PoolPostgres, type ResultadoPostgres } from './postgres/pool-postgres.js';
+export {
+  crearPoolPostgres,
+  type AvisoPostgres,
+  type ClientePostgres,
+  type ConsultaPostgres,
+  type OpcionesPoolPostgres,
+  type PoolPostgres,
+  type ResultadoPostgres,
+} from './postgres/pool-postgres.js';
 export { validarUrlPostgres, urlSinContrasena } from './postgres/url-postgres.js';
 export {
   AgrupadorPorLotes,
@@ -51,7 +59,6 @@ export {
   type OpcionesAgrupador,
   type Pendiente,
 } from './postgres/agrupador-por-lotes.js';
-
 
 export {
   CENSURA,
@@ -105,6 +112,7 @@ export {
   type EtapaDuplicados,
   type MetricasHttp,
   type OpcionesRegistro,
+  type RegistroMetricas,
 } from './observabilidad/metricas.js';
 export { registrarOutbox, registrarPagosEnCurso } from './observabilidad/metricas-postgres.js';
 export {
@@ -131,6 +139,11 @@ export {
   type ConfiguracionBarrendero,
   type OpcionesIniciarBarrendero,
 } from './postgres/iniciar-barrendero.js';
-export { ejecutarServicio, type OpcionesEjecutarServicio, type ProcesoServicio, type ServicioEnMarcha } from './servicio/ejecutar-servicio.js';
+export {
+  ejecutarServicio,
+  type OpcionesEjecutarServicio,
+  type ProcesoServicio,
+  type ServicioEnMarcha,
+} from './servicio/ejecutar-servicio.js';
 export { morirTrasPublicar } from './servicio/inyeccion-fallos.js';
 export { camposDeMensaje, leerSobre, sobreDeFila } from './mensajeria/sobre-evento.js';

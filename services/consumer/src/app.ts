@@ -61,13 +61,22 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
       const campos: Campos = { ...camposDeMensaje(mensaje), ...camposDeHecho(hecho), duracion_ms: Math.round(duracionMs * 10) / 10 };
       switch (hecho.tipo) {
         case 'sobreInvalido':
-          logger.warn({ ...campos, desenlace: 'invalido', motivo: decision.accion === 'aMuertos' ? decision.motivo : hecho.motivo }, 'mensaje a la cola de mensajes muertos');
+          logger.warn(
+            { ...campos, desenlace: 'invalido', motivo: decision.accion === 'aMuertos' ? decision.motivo : hecho.motivo },
+            'mensaje a la cola de mensajes muertos',
+          );
           return;
         case 'fallo':
-          logger.error({ ...campos, desenlace: 'error', err: hecho.error }, 'fallo de infraestructura al manejar el evento: se rechaza para que el broker lo reentregue');
+          logger.error(
+            { ...campos, desenlace: 'error', err: hecho.error },
+            'fallo de infraestructura al manejar el evento: se rechaza para que el broker lo reentregue',
+          );
           return;
         case 'detras':
-          logger.warn({ ...campos, motivo: 'detrás de un mensaje de su pago que volvió al broker' }, 'mensaje devuelto al broker sin manejar');
+          logger.warn(
+            { ...campos, motivo: 'detrás de un mensaje de su pago que volvió al broker' },
+            'mensaje devuelto al broker sin manejar',
+          );
           return;
         case 'manejado':
           break;
@@ -76,7 +85,14 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
       switch (d.tipo) {
         case 'procesado':
           logger.info(
-            { ...campos, desenlace: d.tipo, estado: d.pago.estado, version_pago: d.pago.version, intentos_pasarela: d.intentosPasarela, mensaje_error: d.pago.mensajeError },
+            {
+              ...campos,
+              desenlace: d.tipo,
+              estado: d.pago.estado,
+              version_pago: d.pago.version,
+              intentos_pasarela: d.intentosPasarela,
+              mensaje_error: d.pago.mensajeError,
+            },
             'evento procesado',
           );
           return;
@@ -88,7 +104,10 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
           logger.info({ ...campos, desenlace: d.tipo, estado: d.estadoActual, version_pago: d.versionActual }, 'evento obsoleto');
           return;
         case 'pagoInexistente':
-          logger.warn({ ...campos, desenlace: d.tipo, motivo: decision.accion === 'aMuertos' ? decision.motivo : null }, 'mensaje a la cola de mensajes muertos');
+          logger.warn(
+            { ...campos, desenlace: d.tipo, motivo: decision.accion === 'aMuertos' ? decision.motivo : null },
+            'mensaje a la cola de mensajes muertos',
+          );
           return;
         case 'incierto':
           logger.warn(
@@ -97,7 +116,10 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
           );
           return;
         case 'ocupado':
-          logger.info({ ...campos, desenlace: d.tipo, reintentar_en_ms: d.reintentarEnMs }, 'otro consumidor tiene el turno de cobro del pago: se reintentará');
+          logger.info(
+            { ...campos, desenlace: d.tipo, reintentar_en_ms: d.reintentarEnMs },
+            'otro consumidor tiene el turno de cobro del pago: se reintentará',
+          );
           return;
         case 'abandonado':
           logger.warn({ ...campos, desenlace: d.tipo, motivo: d.motivo }, 'mensaje abandonado: ya no es de este consumidor');

@@ -1,5 +1,11 @@
 import { crearManejadorEventos, crearManejadorRegistrarPago, type MensajeSaliente } from '@aeropartners/aplicacion';
-import { BrokerEnMemoria, PasarelaEnMemoria, RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
+import {
+  BrokerEnMemoria,
+  PasarelaEnMemoria,
+  RepositorioPagosEnMemoria,
+  idsSecuenciales,
+  relojFijo,
+} from '@aeropartners/aplicacion/testing';
 import type { EventoPago } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { esperarHasta, mensajeDe, registroEnMemoria, uuid } from '../test/apoyo.js';
@@ -108,7 +114,11 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
     const { id_correlacion: _sinCorrelacion, ...sinCorrelacion } = bueno.propiedades;
     await e.publicar(
       { ...bueno, secuencia: e.siguienteSecuencia(), cuerpo: '{"id_evento": ' },
-      { ...bueno, secuencia: e.siguienteSecuencia(), cuerpo: JSON.stringify({ ...sobre, payload: { ...sobre.payload, monto_unidades_menores: 1.5 } }) },
+      {
+        ...bueno,
+        secuencia: e.siguienteSecuencia(),
+        cuerpo: JSON.stringify({ ...sobre, payload: { ...sobre.payload, monto_unidades_menores: 1.5 } }),
+      },
       { ...bueno, secuencia: e.siguienteSecuencia(), propiedades: { ...bueno.propiedades, version: '2' } },
       { ...bueno, secuencia: e.siguienteSecuencia(), propiedades: sinCorrelacion as typeof bueno.propiedades },
       { ...bueno, secuencia: e.siguienteSecuencia(), clave: uuid(7, 7) },
@@ -124,14 +134,17 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
         expect.stringMatching(/^Mensaje inválido: sobre inválido: payload\.monto_unidades_menores: /),
         'Mensaje inválido: el mensaje no coincide con su cuerpo: la propiedad version «2» ≠ «1» del cuerpo',
         'Mensaje inválido: falta la propiedad id_correlacion del mensaje',
-        expect.stringMatching(/^Mensaje inválido: el mensaje no coincide con su cuerpo: la clave «00000007-0000-7000-8000-000000000007» ≠ /),
+        expect.stringMatching(
+          /^Mensaje inválido: el mensaje no coincide con su cuerpo: la clave «00000007-0000-7000-8000-000000000007» ≠ /,
+        ),
       ]),
     );
     expect(muertos).toHaveLength(5);
     expect(e.consumidor.contadores()).toMatchObject({ recibidos: 6, muertos: 5, procesados: 1, errores: 0 });
     const avisos = e.registro.lineas.filter((l) => l.nivel === 'warn');
     expect(avisos).toHaveLength(5);
-    for (const a of avisos) expect(a.campos).toMatchObject({ id_evento: fila.evento.idEvento, tipo: 'PagoPendiente', desenlace: 'invalido' });
+    for (const a of avisos)
+      expect(a.campos).toMatchObject({ id_evento: fila.evento.idEvento, tipo: 'PagoPendiente', desenlace: 'invalido' });
     expect(avisos.filter((a) => a.campos['id_correlacion'] === 'corr-ref-x')).toHaveLength(4); // el quinto no la traía
   });
 
@@ -143,7 +156,13 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
     e.consumidor.iniciar();
     await esperarHasta(() => e.repo.pagos.get(id)?.estado === 'EXITOSO', 5_000, 'el pago reentregado');
     const error = e.registro.lineas.find((l) => l.nivel === 'error')!;
-    expect(error.campos).toMatchObject({ id_correlacion: 'corr-ref-2', id_pago: id, tipo: 'PagoPendiente', desenlace: 'error', entregas: 1 });
+    expect(error.campos).toMatchObject({
+      id_correlacion: 'corr-ref-2',
+      id_pago: id,
+      tipo: 'PagoPendiente',
+      desenlace: 'error',
+      entregas: 1,
+    });
     const info = e.registro.lineas.find((l) => l.nivel === 'info')!;
     expect(info.campos).toMatchObject({ desenlace: 'procesado', entregas: 2 });
     expect(e.pasarela.contarCargos(id)).toBe(1);

@@ -54,7 +54,10 @@ export const EsquemaConfiguracion = v.object({
     urlPostgresEnv('DATABASE_URL'),
     'URL de conexión a PostgreSQL (obligatoria; `pnpm start` la rellena con el PostgreSQL embebido). Con ella se leen y guardan los pagos, el inbox y, sin `PULSAR_URL`, el broker embebido.',
   ),
-  PG_POOL_SIZE: conDescripcion(v.optional(enteroEnv('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL del consumidor (pagos, inbox y libro de la pasarela simulada).'),
+  PG_POOL_SIZE: conDescripcion(
+    v.optional(enteroEnv('PG_POOL_SIZE', 1, 1000), '20'),
+    'Conexiones máximas del pool de PostgreSQL del consumidor (pagos, inbox y libro de la pasarela simulada).',
+  ),
   PULSAR_URL: conDescripcion(
     v.optional(urlPulsarEnv('PULSAR_URL')),
     'URL de Apache Pulsar. Si está, el consumidor usa Pulsar (suscripción Key_Shared); si no, el broker embebido sobre PostgreSQL (`DATABASE_URL`).',
@@ -99,7 +102,10 @@ export const EsquemaConfiguracion = v.object({
     v.optional(enteroEnv('PASARELA_LATENCIA_MAX_MS', 0, 600_000)),
     'Latencia máxima de la pasarela simulada, en ms (sobrescribe la del perfil).',
   ),
-  PASARELA_TASA_RECHAZO: conDescripcion(v.optional(decimalEnv('PASARELA_TASA_RECHAZO', 0, 1)), 'Fracción de pagos que la pasarela simulada rechaza, entre 0 y 1 (sobrescribe la del perfil).'),
+  PASARELA_TASA_RECHAZO: conDescripcion(
+    v.optional(decimalEnv('PASARELA_TASA_RECHAZO', 0, 1)),
+    'Fracción de pagos que la pasarela simulada rechaza, entre 0 y 1 (sobrescribe la del perfil).',
+  ),
   PASARELA_TASA_TRANSITORIO: conDescripcion(
     v.optional(decimalEnv('PASARELA_TASA_TRANSITORIO', 0, 1)),
     'Fracción de intentos de la pasarela simulada que fallan ANTES de cobrar (nada registrado; responde incierto), entre 0 y 1 (sobrescribe la del perfil).',
@@ -141,7 +147,9 @@ export const EsquemaConfiguracion = v.object({
     'Cuenta conectada de Stripe de cada afiliado, en JSON: `{"afiliado-1":"acct_…"}`. Obligatoria con `PASARELA=stripe`; un afiliado sin cuenta hace FALLIDO su pago sin transferir nada.',
   ),
   STRIPE_URL_API: conDescripcion(
-    v.optional(v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s:]+(?::\d{1,5})?\/?$/, 'STRIPE_URL_API debe ser http(s)://anfitrión[:puerto]'))),
+    v.optional(
+      v.pipe(v.string(), v.regex(/^https?:\/\/[^/\s:]+(?::\d{1,5})?\/?$/, 'STRIPE_URL_API debe ser http(s)://anfitrión[:puerto]')),
+    ),
     'Anfitrión de la API de Stripe (por defecto, el de Stripe). Para apuntar a un servidor falso local en pruebas.',
   ),
   LOG_LEVEL: conDescripcion(

@@ -101,7 +101,9 @@ describe('leerConfiguracion del consumidor', () => {
       tasaEnCurso: 0, // la del perfil
     });
     expect(c.PASARELA_SEMILLA).toBe('experimento-7');
-    expect(perfilPasarelaSimulada(leer({ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '5', PASARELA_LATENCIA_MAX_MS: '5' }))).toMatchObject({
+    expect(
+      perfilPasarelaSimulada(leer({ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '5', PASARELA_LATENCIA_MAX_MS: '5' })),
+    ).toMatchObject({
       latenciaMinMs: 5,
       latenciaMaxMs: 5,
     });
@@ -133,7 +135,10 @@ describe('leerConfiguracion del consumidor', () => {
     [{ DATABASE_URL: URL_PG, PASARELA_TASA_SIN_RESPUESTA: '1.01' }, 'PASARELA_TASA_SIN_RESPUESTA'],
     [{ DATABASE_URL: URL_PG, PASARELA_TASA_500_TRAS_COBRO: 'mucho' }, 'PASARELA_TASA_500_TRAS_COBRO'],
     [{ DATABASE_URL: URL_PG, PASARELA_TASA_EN_CURSO: '-1' }, 'PASARELA_TASA_EN_CURSO'],
-    [{ DATABASE_URL: URL_PG, PASARELA_TASA_EN_CURSO: '0.6', PASARELA_TASA_SIN_RESPUESTA: '0.5' }, 'PASARELA_TASA_EN_CURSO + PASARELA_TASA_SIN_RESPUESTA'],
+    [
+      { DATABASE_URL: URL_PG, PASARELA_TASA_EN_CURSO: '0.6', PASARELA_TASA_SIN_RESPUESTA: '0.5' },
+      'PASARELA_TASA_EN_CURSO + PASARELA_TASA_SIN_RESPUESTA',
+    ],
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MAX_MS: '2.5' }, 'PASARELA_LATENCIA_MAX_MS'],
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '100' }, 'PASARELA_LATENCIA_MIN_MS'], // el perfil local llega a 20
     [{ DATABASE_URL: URL_PG, PASARELA_LATENCIA_MIN_MS: '10', PASARELA_LATENCIA_MAX_MS: '5' }, 'PASARELA_LATENCIA_MIN_MS'],

@@ -62,7 +62,15 @@ export interface ContadoresRelay {
  * y el llamante sale para que el supervisor lo relance en reserva.
  */
 export function crearServicioRelay(deps: DependenciasRelay) {
-  const contadores: ContadoresRelay = { publicados: 0, lotes: 0, fallos: 0, republicados: 0, secuenciasDescartadas: 0, renumeradas: 0, alarma: 0 };
+  const contadores: ContadoresRelay = {
+    publicados: 0,
+    lotes: 0,
+    fallos: 0,
+    republicados: 0,
+    secuenciasDescartadas: 0,
+    renumeradas: 0,
+    alarma: 0,
+  };
   const parada = { pedido: false };
   const abortar = new AbortController();
   let liderazgo: Liderazgo | null = null;
@@ -74,7 +82,14 @@ export function crearServicioRelay(deps: DependenciasRelay) {
     for (const f of filas) {
       if (f.yaNumerada) contadores.republicados += 1;
       deps.logger.info(
-        { id_correlacion: f.metadatos.id_correlacion, id_pago: f.idAgregado, id_evento: f.idEvento, tipo: f.tipo, version: f.versionAgregado, secuencia: f.secuencia },
+        {
+          id_correlacion: f.metadatos.id_correlacion,
+          id_pago: f.idAgregado,
+          id_evento: f.idEvento,
+          tipo: f.tipo,
+          version: f.versionAgregado,
+          secuencia: f.secuencia,
+        },
         'evento publicado',
       );
     }
@@ -88,7 +103,9 @@ export function crearServicioRelay(deps: DependenciasRelay) {
       {
         alarma: alarma.tipo,
         productor: alarma.productor,
-        ...(alarma.tipo === 'secuenciasDescartadas' ? { secuencias: alarma.secuencias.slice(0, 50), ids_evento: alarma.idsEvento.slice(0, 50) } : {}),
+        ...(alarma.tipo === 'secuenciasDescartadas'
+          ? { secuencias: alarma.secuencias.slice(0, 50), ids_evento: alarma.idsEvento.slice(0, 50) }
+          : {}),
         ...(alarma.tipo === 'porDetrasDelBroker' ? { secuencia_relay: alarma.secuenciaRelay, marca_broker: alarma.marcaBroker } : {}),
       },
       `ALARMA del relay: ${describirAlarma(alarma)}. El relay no publica hasta que se resuelva (docs/decisiones/0020-secuencia-descartada-es-alarma.md).`,
@@ -102,7 +119,10 @@ export function crearServicioRelay(deps: DependenciasRelay) {
     const lider = liderazgo;
     publicador = await hastaParar(deps.crearPublicador(), abortar.signal);
     if (!publicador) return null;
-    deps.logger.info({ productor: publicador.nombreProductor, epoca: lider.cerca.epoca }, 'relay activo: este proceso tiene el cerrojo y la época');
+    deps.logger.info(
+      { productor: publicador.nombreProductor, epoca: lider.cerca.epoca },
+      'relay activo: este proceso tiene el cerrojo y la época',
+    );
     const relay = crearRelay({
       almacen: deps.almacen,
       publicador,
@@ -122,13 +142,21 @@ export function crearServicioRelay(deps: DependenciasRelay) {
       alFallar: (filas, error, esperaMs) => {
         contadores.fallos += 1;
         deps.logger.warn(
-          { err: error, filas: filas.length, espera_ms: esperaMs, ids_correlacion: filas.slice(0, 20).map((f) => f.metadatos.id_correlacion) },
+          {
+            err: error,
+            filas: filas.length,
+            espera_ms: esperaMs,
+            ids_correlacion: filas.slice(0, 20).map((f) => f.metadatos.id_correlacion),
+          },
           'publicación fallida: se reintentará con las mismas secuencias',
         );
       },
       alRenumerar: (cuantas) => {
         contadores.renumeradas += cuantas;
-        deps.logger.warn({ filas: cuantas, productor: publicador?.nombreProductor }, 'filas numeradas con otro nombre de productor y sin publicar: renumeradas con este (pueden llegar dos veces; el inbox lo absorbe)');
+        deps.logger.warn(
+          { filas: cuantas, productor: publicador?.nombreProductor },
+          'filas numeradas con otro nombre de productor y sin publicar: renumeradas con este (pueden llegar dos veces; el inbox lo absorbe)',
+        );
       },
     });
     const fin = await relay.ejecutar(parada);

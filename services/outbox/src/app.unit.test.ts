@@ -156,11 +156,20 @@ describe('servicio del relay', () => {
     const almacen = new AlmacenOutboxEnMemoria();
     const filas = almacen.agregar(6);
     const broker = new BrokerEnMemoria();
-    await (await broker.crearPublicador('relay-test')).publicar([{ clave: 'x', secuencia: 4, cuerpo: '{}', propiedades: { id_evento: 'otro', tipo: 'T', version: '1', id_correlacion: 'c' } }]);
+    await (await broker.crearPublicador('relay-test')).publicar([
+      { clave: 'x', secuencia: 4, cuerpo: '{}', propiedades: { id_evento: 'otro', tipo: 'T', version: '1', id_correlacion: 'c' } },
+    ]);
     // Sin marca del broker (como Pulsar): la comprobación al arrancar no lo ve, la del envío sí.
     const sinMarca = async () => ({ ...(await broker.crearPublicador('relay-test')), ultimaSecuenciaAceptada: async () => null });
     const { logger, lineas } = loggerEnMemoria();
-    const servicio = crearServicioRelay({ ...base, tamanoLote: 10, almacen, crearPublicador: sinMarca, logger, esperarLiderazgo: async () => liderInmediato(almacen) });
+    const servicio = crearServicioRelay({
+      ...base,
+      tamanoLote: 10,
+      almacen,
+      crearPublicador: sinMarca,
+      logger,
+      esperarLiderazgo: async () => liderInmediato(almacen),
+    });
     const fin = await servicio.ejecutar();
     expect(fin?.tipo).toBe('alarma');
     expect(servicio.enAlarma()).toBe(true);
@@ -175,10 +184,21 @@ describe('servicio del relay', () => {
     const almacen = new AlmacenOutboxEnMemoria();
     const filas = almacen.agregar(3);
     const broker = new BrokerEnMemoria();
-    await (await broker.crearPublicador('relay-test')).publicar([{ clave: 'x', secuencia: 9, cuerpo: '{}', propiedades: { id_evento: 'otro', tipo: 'T', version: '1', id_correlacion: 'c' } }]);
+    await (await broker.crearPublicador('relay-test')).publicar([
+      { clave: 'x', secuencia: 9, cuerpo: '{}', propiedades: { id_evento: 'otro', tipo: 'T', version: '1', id_correlacion: 'c' } },
+    ]);
     const { logger, lineas } = loggerEnMemoria();
-    const servicio = crearServicioRelay({ ...base, almacen, crearPublicador: () => broker.crearPublicador('relay-test'), logger, esperarLiderazgo: async () => liderInmediato(almacen) });
-    expect(await servicio.ejecutar()).toEqual({ tipo: 'alarma', alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-test', secuenciaRelay: null, marcaBroker: 9 } });
+    const servicio = crearServicioRelay({
+      ...base,
+      almacen,
+      crearPublicador: () => broker.crearPublicador('relay-test'),
+      logger,
+      esperarLiderazgo: async () => liderInmediato(almacen),
+    });
+    expect(await servicio.ejecutar()).toEqual({
+      tipo: 'alarma',
+      alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-test', secuenciaRelay: null, marcaBroker: 9 },
+    });
     expect(servicio.enAlarma()).toBe(true);
     expect(filas.every((f) => f.secuencia === null)).toBe(true);
     expect(lineas.find((l) => l['alarma'] === 'porDetrasDelBroker')).toMatchObject({ secuencia_relay: null, marca_broker: 9 });

@@ -18,9 +18,21 @@ export const EsquemaConfiguracionRelay = v.object({
     v.optional(urlPulsarEnv('PULSAR_URL')),
     'Si está definida, se publica en Apache Pulsar; si no, en el broker embebido sobre PostgreSQL.',
   ),
-  BROKER_TOPICO: conDescripcion(v.optional(topicoEnv('BROKER_TOPICO'), 'pagos'), 'Tópico de los eventos de pago (corto, o completo de Pulsar: `persistent://public/default/pagos`).'),
+  BROKER_TOPICO: conDescripcion(
+    v.optional(topicoEnv('BROKER_TOPICO'), 'pagos'),
+    'Tópico de los eventos de pago (corto, o completo de Pulsar: `persistent://public/default/pagos`).',
+  ),
   BROKER_SUSCRIPCIONES: conDescripcion(
-    v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,128}(?:,[A-Za-z0-9._-]{1,128})*$/, 'BROKER_SUSCRIPCIONES debe ser una lista de nombres separados por comas')), 'consumidor-pagos'),
+    v.optional(
+      v.pipe(
+        v.string(),
+        v.regex(
+          /^[A-Za-z0-9._-]{1,128}(?:,[A-Za-z0-9._-]{1,128})*$/,
+          'BROKER_SUSCRIPCIONES debe ser una lista de nombres separados por comas',
+        ),
+      ),
+      'consumidor-pagos',
+    ),
     'Suscripciones que el broker embebido crea al arrancar (para no perder lo publicado antes de que el consumidor se suscriba).',
   ),
   BROKER_DUPLICAR_ENTREGAS: conDescripcion(
@@ -49,10 +61,19 @@ export const EsquemaConfiguracionRelay = v.object({
     v.optional(enteroEnv('RELAY_SONDEO_MS', 10, 60_000), '500'),
     'Sondeo de respaldo cuando no llega ningún aviso LISTEN/NOTIFY.',
   ),
-  RELAY_BACKOFF_BASE_MS: conDescripcion(v.optional(enteroEnv('RELAY_BACKOFF_BASE_MS', 1, 60_000), '200'), 'Espera tras el primer fallo de publicación.'),
-  RELAY_BACKOFF_MAX_MS: conDescripcion(v.optional(enteroEnv('RELAY_BACKOFF_MAX_MS', 1, 600_000), '10000'), 'Espera máxima entre reintentos.'),
+  RELAY_BACKOFF_BASE_MS: conDescripcion(
+    v.optional(enteroEnv('RELAY_BACKOFF_BASE_MS', 1, 60_000), '200'),
+    'Espera tras el primer fallo de publicación.',
+  ),
+  RELAY_BACKOFF_MAX_MS: conDescripcion(
+    v.optional(enteroEnv('RELAY_BACKOFF_MAX_MS', 1, 600_000), '10000'),
+    'Espera máxima entre reintentos.',
+  ),
   PG_POOL_SIZE: conDescripcion(v.optional(enteroEnv('PG_POOL_SIZE', 1, 100), '4'), 'Conexiones del pool del relay.'),
-  PUERTO_SALUD: conDescripcion(v.optional(enteroEnv('PUERTO_SALUD', 0, 65535), '8001'), 'Puerto de /health y /health/ready (0 = cualquiera libre).'),
+  PUERTO_SALUD: conDescripcion(
+    v.optional(enteroEnv('PUERTO_SALUD', 0, 65535), '8001'),
+    'Puerto de /health y /health/ready (0 = cualquiera libre).',
+  ),
   RELAY_MORIR_TRAS_PUBLICAR: conDescripcion(
     v.optional(enteroEnv('RELAY_MORIR_TRAS_PUBLICAR', 0, 1_000_000), '0'),
     'Inyección de fallos (tests y experimento): el proceso se mata con SIGKILL tras publicar el lote N y antes de marcarlo (0 = nunca).',

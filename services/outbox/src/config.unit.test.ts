@@ -8,12 +8,22 @@ describe('configuración del relay', () => {
     const r = leerConfiguracionRelay({ DATABASE_URL: URL_PG });
     expect(r).toMatchObject({
       ok: true,
-      config: { BROKER_TOPICO: 'pagos', RELAY_PRODUCTOR: 'relay-outbox-0', RELAY_LOTE: 500, BROKER_DUPLICAR_ENTREGAS: false, RELAY_MORIR_TRAS_PUBLICAR: 0 },
+      config: {
+        BROKER_TOPICO: 'pagos',
+        RELAY_PRODUCTOR: 'relay-outbox-0',
+        RELAY_LOTE: 500,
+        BROKER_DUPLICAR_ENTREGAS: false,
+        RELAY_MORIR_TRAS_PUBLICAR: 0,
+      },
     });
   });
 
   it('acepta un tópico completo de Pulsar y una URL de Pulsar', () => {
-    const r = leerConfiguracionRelay({ DATABASE_URL: URL_PG, PULSAR_URL: 'pulsar://pulsar:6650', BROKER_TOPICO: 'persistent://public/default/pagos' });
+    const r = leerConfiguracionRelay({
+      DATABASE_URL: URL_PG,
+      PULSAR_URL: 'pulsar://pulsar:6650',
+      BROKER_TOPICO: 'persistent://public/default/pagos',
+    });
     expect(r.ok).toBe(true);
   });
 

@@ -24,7 +24,7 @@ describe('crearLogger: sin secretos ni tarjetas en el registro', () => {
     logger.info({ authorization: 'Bearer suelto' }, 'suelto');
     const [a, b, c] = json();
     expect(a?.['headers']).toEqual({ authorization: CENSURA, cookie: CENSURA, accept: 'application/json' });
-    expect((b?.['req'] as { headers: unknown }).headers).toEqual({ authorization: CENSURA });
+    expect((b?.['req'] as { headers: unknown } | undefined)?.headers).toEqual({ authorization: CENSURA });
     expect(c?.['authorization']).toBe(CENSURA);
     expect(lineas.join('\n')).not.toMatch(/sk_live_123|dXNlcjpwYXNz|sesion=abc|Bearer suelto/);
   });
@@ -49,7 +49,7 @@ describe('crearLogger: sin secretos ni tarjetas en el registro', () => {
     const [a, b] = json();
     expect(a?.['detalle']).toBe('tarjeta ************4242 rechazada');
     expect(a?.['cuerpo']).toEqual({ nota: '************4242' });
-    expect((b?.['err'] as { message: string }).message).toBe('fallo con ************4242');
+    expect((b?.['err'] as { message: string } | undefined)?.message).toBe('fallo con ************4242');
     expect(lineas.join('\n')).not.toMatch(/4242[ -]?4242[ -]?4242[ -]?4242/);
   });
 

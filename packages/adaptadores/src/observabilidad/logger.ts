@@ -60,7 +60,10 @@ export const RUTAS_SECRETAS: readonly string[] = [
     const acceso = /^[A-Za-z_$][\w$]*$/.test(c) ? `.${c}` : `["${c}"]`;
     return [acceso.startsWith('.') ? c : acceso, `*${acceso}`, `headers${acceso}`, `*.headers${acceso}`];
   }),
-  ...['STRIPE_API_KEY', 'apiKey', 'api_key', 'password', 'contrasena', 'secret', 'token', 'numero_tarjeta', 'cvc', 'cvv'].flatMap((c) => [c, `*.${c}`]),
+  ...['STRIPE_API_KEY', 'apiKey', 'api_key', 'password', 'contrasena', 'secret', 'token', 'numero_tarjeta', 'cvc', 'cvv'].flatMap((c) => [
+    c,
+    `*.${c}`,
+  ]),
 ];
 const RUTAS_URL: readonly string[] = ['DATABASE_URL', '*.DATABASE_URL', 'url', '*.url', 'connectionString', '*.connectionString'];
 
@@ -152,7 +155,8 @@ export function crearLogger(opciones: OpcionesLogger): Logger {
     serializers: { err: errorSinTarjetas },
     redact: {
       paths: [...RUTAS_SECRETAS, ...RUTAS_URL],
-      censor: (valor, ruta) => (RUTAS_URL.includes(ruta.length > 1 ? `*.${ruta.at(-1)}` : String(ruta[0])) ? urlSinSecreto(valor) : CENSURA),
+      censor: (valor, ruta) =>
+        RUTAS_URL.includes(ruta.length > 1 ? `*.${ruta.at(-1)}` : String(ruta[0])) ? urlSinSecreto(valor) : CENSURA,
     },
   };
   const destino = opciones.destino ?? pino.destination({ dest: 1, sync: false });

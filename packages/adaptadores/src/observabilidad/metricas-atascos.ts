@@ -68,12 +68,8 @@ export function registrarMetricasAtascos(registro: Registry, fuentes: FuentesMet
       ['estado'],
       () => ESTADOS_ATASCABLES.map((estado) => [{ estado }, barrendero().reimpulsados[estado]] as const),
     );
-    contadorLeido(
-      registro,
-      NOMBRE_FALLOS_BARRENDERO,
-      'Pasadas del barrendero que fallaron (se reintentan en la siguiente).',
-      [],
-      () => [[{}, barrendero().fallos]],
-    );
+    contadorLeido(registro, NOMBRE_FALLOS_BARRENDERO, 'Pasadas del barrendero que fallaron (se reintentan en la siguiente).', [], () => [
+      [{}, barrendero().fallos],
+    ]);
   }
 }

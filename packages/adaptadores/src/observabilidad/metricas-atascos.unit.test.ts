@@ -6,7 +6,11 @@ import { registrarMetricasAtascos } from './metricas-atascos.js';
 
 const registro = () => crearRegistroMetricas({ servicio: 'prueba', deProceso: false });
 const muestra = (texto: string, nombre: string, etiquetas = '') =>
-  texto.split('\n').find((l) => l.startsWith(`${nombre}{`) && l.includes(etiquetas))?.split(' ').at(-1);
+  texto
+    .split('\n')
+    .find((l) => l.startsWith(`${nombre}{`) && l.includes(etiquetas))
+    ?.split(' ')
+    .at(-1);
 const MIN = 60_000;
 const UMBRALES = { PENDIENTE: 2 * MIN, PROCESANDO: 5 * MIN };
 

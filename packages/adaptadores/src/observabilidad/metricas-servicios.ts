@@ -29,7 +29,12 @@ export interface FuentesMetricasRelay {
  * etapa broker y la alarma de secuencias (descartadas y el indicador `relay_alarma`, para alertar).
  */
 export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetricasRelay): void {
-  simple(registro, 'relay_publicados_total', 'Eventos del outbox publicados en el broker por este relay.', () => fuentes.relay().publicados);
+  simple(
+    registro,
+    'relay_publicados_total',
+    'Eventos del outbox publicados en el broker por este relay.',
+    () => fuentes.relay().publicados,
+  );
   simple(registro, 'relay_lotes_total', 'Lotes publicados y marcados por este relay.', () => fuentes.relay().lotes);
   simple(registro, 'relay_fallos_total', 'Publicaciones fallidas (se reintentan con las mismas secuencias).', () => fuentes.relay().fallos);
   simple(
@@ -141,9 +146,19 @@ export function registrarMetricasConsumidor(registro: Registry, fuentes: Fuentes
   );
   const broker = fuentes.broker;
   if (broker) {
-    simple(registro, 'broker_leases_perdidos_total', 'Leases de mensajes que este consumidor perdió (otro consumidor reclamó el mensaje).', () => broker.leasesPerdidos);
+    simple(
+      registro,
+      'broker_leases_perdidos_total',
+      'Leases de mensajes que este consumidor perdió (otro consumidor reclamó el mensaje).',
+      () => broker.leasesPerdidos,
+    );
   }
-  simple(registro, 'consumidor_errores_total', 'Fallos de infraestructura al recibir, manejar, confirmar o rechazar.', () => fuentes.consumidor().errores);
+  simple(
+    registro,
+    'consumidor_errores_total',
+    'Fallos de infraestructura al recibir, manejar, confirmar o rechazar.',
+    () => fuentes.consumidor().errores,
+  );
   registrarDuplicados(registro, {
     inbox: () => fuentes.consumidor().duplicados,
     ...(fuentes.repeticionesPasarela && { pasarela: fuentes.repeticionesPasarela }),

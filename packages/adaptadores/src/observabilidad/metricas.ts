@@ -12,6 +12,9 @@ import type { EstadoCobro, PasarelaDePagos, ResultadoPago } from '@aeropartners/
  * momento (latencias, peticiones HTTP) se observa directamente.
  */
 
+/** El registro de métricas de un proceso (el de prom-client), para quien lo recibe sin depender de prom-client. */
+export type RegistroMetricas = Registry;
+
 export const PREFIJO_METRICAS = 'aeropartners_pagos_';
 
 /** Etapas en las que se absorbe un duplicado (ARCHITECTURE.md §4). */

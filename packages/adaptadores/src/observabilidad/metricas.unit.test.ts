@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { disponibleSi, saludDelBroker } from './disponibilidad.js';
-import { crearRegistroMetricas, exponerMetricas, indicadorConsultado, medirManejador, medirPasarela, registrarDuplicados } from './metricas.js';
+import {
+  crearRegistroMetricas,
+  exponerMetricas,
+  indicadorConsultado,
+  medirManejador,
+  medirPasarela,
+  registrarDuplicados,
+} from './metricas.js';
 import { registrarMetricasConsumidor, registrarMetricasRelay } from './metricas-servicios.js';
 import { iniciarServidorSalud } from './servidor-salud.js';
 
 const registro = () => crearRegistroMetricas({ servicio: 'prueba', deProceso: false });
 const muestra = (texto: string, nombre: string, etiquetas = '') =>
-  texto.split('\n').find((l) => l.startsWith(`${nombre}{`) && l.includes(etiquetas))?.split(' ').at(-1);
+  texto
+    .split('\n')
+    .find((l) => l.startsWith(`${nombre}{`) && l.includes(etiquetas))
+    ?.split(' ')
+    .at(-1);
 
 describe('métricas', () => {
   it('dadas fuentes por etapa, entonces el contador de duplicados lee su valor al raspar, y solo de esas etapas', async () => {
@@ -45,8 +56,24 @@ describe('métricas', () => {
 
   it('consumidor: mensajes muertos y las etapas inbox y pasarela', async () => {
     const r = registro();
-    const c = { recibidos: 9, exitosos: 2, fallidos: 1, duplicados: 3, muertos: 1, rechazados: 0, reintentosPasarela: 2, inciertos: 4, ocupados: 6, abandonados: 7, errores: 0 };
-    registrarMetricasConsumidor(r, { consumidor: () => c, repeticionesPasarela: () => 5, broker: { leasesPerdidos: 8, operacionesSinLease: 1 } });
+    const c = {
+      recibidos: 9,
+      exitosos: 2,
+      fallidos: 1,
+      duplicados: 3,
+      muertos: 1,
+      rechazados: 0,
+      reintentosPasarela: 2,
+      inciertos: 4,
+      ocupados: 6,
+      abandonados: 7,
+      errores: 0,
+    };
+    registrarMetricasConsumidor(r, {
+      consumidor: () => c,
+      repeticionesPasarela: () => 5,
+      broker: { leasesPerdidos: 8, operacionesSinLease: 1 },
+    });
     const texto = await r.metrics();
     expect(muestra(texto, 'aeropartners_pagos_consumidor_inciertos_total')).toBe('4');
     expect(muestra(texto, 'aeropartners_pagos_pagos_finalizados_total', 'estado="EXITOSO"')).toBe('2');
@@ -129,7 +156,12 @@ describe('servidor de salud', () => {
   });
 
   it('disponibleSi da false si una comprobación rechaza; un broker sin comprobarSalud cuenta como disponible', async () => {
-    expect(await disponibleSi(async () => true, async () => Promise.reject(new Error('x')))()).toBe(false);
+    expect(
+      await disponibleSi(
+        async () => true,
+        async () => Promise.reject(new Error('x')),
+      )(),
+    ).toBe(false);
     expect(await saludDelBroker({})()).toBe(true);
   });
 });

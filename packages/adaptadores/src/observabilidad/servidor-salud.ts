@@ -68,9 +68,15 @@ export function crearAppSalud(opciones: OpcionesSalud): Hono {
   app.get('/health', m.vida);
   app.get('/health/ready', m.disponibilidad);
   app.get('/metrics', m.metricas);
-  app.all('/health', (c) => c.body(JSON.stringify({ title: 'Método no permitido', status: 405 }), 405, { 'Content-Type': 'application/problem+json' }));
-  app.notFound((c) => c.body(JSON.stringify({ title: 'Recurso no encontrado', status: 404 }), 404, { 'Content-Type': 'application/problem+json' }));
-  app.onError((_e, c) => c.body(JSON.stringify({ title: 'Error interno', status: 500 }), 500, { 'Content-Type': 'application/problem+json' }));
+  app.all('/health', (c) =>
+    c.body(JSON.stringify({ title: 'Método no permitido', status: 405 }), 405, { 'Content-Type': 'application/problem+json' }),
+  );
+  app.notFound((c) =>
+    c.body(JSON.stringify({ title: 'Recurso no encontrado', status: 404 }), 404, { 'Content-Type': 'application/problem+json' }),
+  );
+  app.onError((_e, c) =>
+    c.body(JSON.stringify({ title: 'Error interno', status: 500 }), 500, { 'Content-Type': 'application/problem+json' }),
+  );
   return app;
 }
 

@@ -1,7 +1,31 @@
-import { crearBrokerEmbebido, crearPasarelaSimulada, prepararPasarelaSimulada, type PoolPostgres } from '@aeropartners/adaptadores';
+import { randomUUID } from 'node:crypto';
+import {
+  PostgresInboxPagos,
+  PostgresTurnosCobro,
+  crearBrokerEmbebido,
+  crearPasarelaSimulada,
+  disponibleSi,
+  exponerMetricas,
+  iniciarServidorSalud,
+  medirManejador,
+  medirPasarela,
+  prepararPasarelaSimulada,
+  registrarMetricasConsumidor,
+  saludDelBroker,
+  uuidv7,
+  type PersistenciaPostgres,
+  type PoolPostgres,
+  type RegistroMetricas,
+} from '@aeropartners/adaptadores';
 import { crearBrokerPulsar } from '@aeropartners/adaptadores/pulsar';
 import { StripePasarelaDePagos } from '@aeropartners/adaptadores/stripe';
-import type { Broker } from '@aeropartners/aplicacion';
+import {
+  crearManejadorEventos,
+  type AlReintentarPasarela,
+  type Broker,
+  type Consumidor,
+  type ManejarEvento,
+} from '@aeropartners/aplicacion';
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { perfilPasarelaSimulada, type Configuracion } from './config.js';
 
@@ -74,4 +98,64 @@ export async function comprobarEsquema(pool: PoolPostgres): Promise<void> {
   if (rows[0]?.existe !== true) {
     throw new Error('La base de datos no está migrada (falta la tabla inbox): ejecute `pnpm migrate` o arranque con `pnpm start`.');
   }
+}
+
+/** El manejador de eventos de pago sobre PostgreSQL, medido, con la pasarela elegida y un titular de turnos propio del proceso. */
+export function crearManejadorDePagos(
+  config: Configuracion,
+  persistencia: PersistenciaPostgres,
+  pasarela: PasarelaDePagos,
+  metricas: RegistroMetricas,
+): (ganchos: { readonly alReintentar: AlReintentarPasarela }) => ManejarEvento {
+  return ({ alReintentar }) =>
+    medirManejador(
+      metricas,
+      crearManejadorEventos({
+        suscripcion: config.CONSUMIDOR_SUSCRIPCION,
+        repositorio: persistencia.repositorio,
+        inbox: new PostgresInboxPagos(persistencia.pool),
+        pasarela: medirPasarela(metricas, pasarela),
+        turnos: new PostgresTurnosCobro(persistencia.pool, persistencia.repositorio),
+        titular: randomUUID(),
+        duracionTurnoMs: config.CONSUMIDOR_TURNO_COBRO_MS,
+        reloj: { ahora: () => new Date() },
+        nuevoId: uuidv7,
+        intentosPasarela: config.PASARELA_INTENTOS,
+        backoffPasarelaMs: config.PASARELA_BACKOFF_MS,
+        alReintentar,
+      }),
+    );
+}
+
+/** Métricas del consumidor y su servidor de salud (`/health`, `/health/ready`, `/metrics`). */
+export function iniciarSaludConsumidor(
+  servicio: string,
+  config: Configuracion,
+  dependencias: {
+    readonly persistencia: PersistenciaPostgres;
+    readonly broker: Broker;
+    readonly consumidor: Consumidor;
+    readonly pasarela: PasarelaElegida;
+    readonly metricas: RegistroMetricas;
+  },
+) {
+  const { persistencia, broker, consumidor, pasarela, metricas } = dependencias;
+  const contadoresBroker =
+    'contadores' in broker ? (broker.contadores as { leasesPerdidos: number; operacionesSinLease: number }) : undefined;
+  registrarMetricasConsumidor(metricas, {
+    consumidor: consumidor.contadores,
+    repeticionesPasarela: pasarela.repeticionesAbsorbidas,
+    broker: contadoresBroker,
+  });
+  return iniciarServidorSalud({
+    servicio,
+    puerto: config.PUERTO_SALUD,
+    metricas: () => exponerMetricas(metricas),
+    comprobarDisponible: disponibleSi(() => persistencia.comprobarSalud(), saludDelBroker(broker)),
+    contadores: () => ({
+      ...consumidor.contadores(),
+      ...pasarela.contadores(),
+      broker_leases_perdidos: contadoresBroker?.leasesPerdidos ?? 0,
+    }),
+  });
 }
