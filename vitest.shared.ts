@@ -13,7 +13,12 @@ export interface OpcionesVitest {
 
 export function configurarVitest(opciones: OpcionesVitest = {}) {
   const proyectos: TestProjectInlineConfiguration[] = [
-    { extends: true, test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
+    // El plazo solo detecta un cuelgue: las propiedades de fast-check con cientos de casos tardan varias veces
+    // más cuando turbo corre a la vez las tareas de todos los paquetes en una máquina de 2 núcleos.
+    {
+      extends: true,
+      test: { name: 'unit', include: ['src/**/*.unit.test.ts', 'test/**/*.unit.test.ts'], testTimeout: 30_000 },
+    },
   ];
   if (opciones.setupIntegracion) {
     proyectos.push({

@@ -37,7 +37,9 @@ const SOLO_A = booleano('BENCH_E2E_SOLO_A', false);
 const BASE = process.env.BENCH_E2E_BASE || 'b0c7343';
 const CONTENDIENTES = (process.env.BENCH_E2E_CONTENDIENTES || 'base,nueva,graphile').split(',').map((x) => x.trim());
 if (CONTENDIENTES.some((c) => !['base', 'nueva', 'graphile'].includes(c))) {
-  process.stderr.write(`BENCH_E2E_CONTENDIENTES: una lista de base, nueva y graphile separados por comas (recibido «${CONTENDIENTES.join(',')}»)\n`);
+  process.stderr.write(
+    `BENCH_E2E_CONTENDIENTES: una lista de base, nueva y graphile separados por comas (recibido «${CONTENDIENTES.join(',')}»)\n`,
+  );
   process.exit(2);
 }
 const CON_BASE = CONTENDIENTES.includes('base');
@@ -56,7 +58,11 @@ const GW = {
 
 const decir = (texto) => process.stdout.write(`${texto}\n`);
 const fijo = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
-const carga = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const carga = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 // Mismo comportamiento de la pasarela en las dos versiones: sin latencia, sin los fallos tras cobrar.
 const ENTORNO_CONSUMIDOR_A = {
@@ -69,8 +75,23 @@ const ENTORNO_CONSUMIDOR_A = {
 
 // Diagnóstico (cambian lo medido; no para las cifras): BENCH_E2E_SQL, BENCH_E2E_FLAGS_PG, BENCH_E2E_REGISTRO_PG.
 const PERFIL_SQL = booleano('BENCH_E2E_SQL', false);
-const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '').split(' ').filter(Boolean).flatMap((f) => ['-c', f]);
-const FLAGS_PG = [...EXTRA, ...(PERFIL_SQL ? ['-c', 'shared_preload_libraries=pg_stat_statements', '-c', 'pg_stat_statements.track=all', '-c', 'pg_stat_statements.track_planning=on'] : [])];
+const EXTRA = (process.env.BENCH_E2E_FLAGS_PG ?? '')
+  .split(' ')
+  .filter(Boolean)
+  .flatMap((f) => ['-c', f]);
+const FLAGS_PG = [
+  ...EXTRA,
+  ...(PERFIL_SQL
+    ? [
+        '-c',
+        'shared_preload_libraries=pg_stat_statements',
+        '-c',
+        'pg_stat_statements.track=all',
+        '-c',
+        'pg_stat_statements.track_planning=on',
+      ]
+    : []),
+];
 
 /** Un PostgreSQL embebido nuevo (migrado con las migraciones de `version`, si se da) y un cliente para medir. */
 async function nuevoPostgres(version) {
@@ -116,7 +137,9 @@ const restarContadores = (despues, antes) => Object.fromEntries(Object.keys(desp
 async function esperarSinClientes(cliente) {
   const limite = Date.now() + 15_000;
   for (;;) {
-    const { rows } = await cliente.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+    const { rows } = await cliente.query(
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+    );
     if (rows[0].n === 0 || Date.now() > limite) return;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -198,7 +221,10 @@ const REGLAS_DEL_CARGO = ['cargo-unico', 'exitoso-con-su-cargo', 'fallido-sin-ca
  */
 async function comprobarUnaVez(cliente) {
   const { rows } = await cliente.query('SELECT id::text AS id FROM pagos');
-  const v = await comprobarExactamenteUnaVez(cliente, { pagos: { tipo: 'ids', ids: rows.map((f) => f.id) }, reglas: REGLAS_CON_PAGOS_FINALES });
+  const v = await comprobarExactamenteUnaVez(cliente, {
+    pagos: { tipo: 'ids', ids: rows.map((f) => f.id) },
+    reglas: REGLAS_CON_PAGOS_FINALES,
+  });
   const evaluadas = v.reglas.filter((r) => r.violaciones !== undefined);
   return {
     aprobada: v.aprobada,
@@ -230,7 +256,12 @@ async function pasadaPipeline(version) {
       const contadores0 = await contadoresBase(cliente);
       const cpuAntes = cpuPorArbol(raices);
       const desde = new Date();
-      const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topo.urlPagos, String(CONCURRENCIA), String(N), String(REPLICAS)]);
+      const envio = await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [
+        topo.urlPagos,
+        String(CONCURRENCIA),
+        String(N),
+        String(REPLICAS),
+      ]);
       await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
       const cpu = restarCpu(cpuPorArbol(raices), cpuAntes);
       const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { ...pids, bench: process.pid });
@@ -290,7 +321,9 @@ async function pasadaGraphile() {
   const { postgres, cliente, cerrar } = await nuevoPostgres(null);
   const trabajador = arrancarProceso({
     script: path.join(aqui, 'lib/graphile-trabajador.mjs'),
-    argumentos: [conAplicacion(postgres.url, 'graphile-trabajador'), GW.concurrencia, GW.colaLocal, GW.loteMs, GW.poolTrabajador].map(String),
+    argumentos: [conAplicacion(postgres.url, 'graphile-trabajador'), GW.concurrencia, GW.colaLocal, GW.loteMs, GW.poolTrabajador].map(
+      String,
+    ),
     opcionesNode: [],
     entorno: process.env,
     alLinea: (linea, flujo) => flujo === 'stderr' && process.stderr.write(`[graphile-trabajador] ${linea}\n`),
@@ -322,7 +355,11 @@ async function pasadaGraphile() {
       await new Promise((r) => setTimeout(r, 20));
     }
     const cpu = restarCpu(cpuPorArbol(raices), cpuAntes);
-    const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), { trabajador: trabajador.pid, encolador: encolador.pid, bench: process.pid });
+    const cpuPostgres = await cpuPostgresPorCliente(cliente, postgres.pid(), {
+      trabajador: trabajador.pid,
+      encolador: encolador.pid,
+      bench: process.pid,
+    });
     encolador.hijo.send({ tipo: 'fin' });
     await conTope(encolador.salida, 10_000, 'el encolador de graphile-worker no terminó tras «fin»');
     await trabajador.parar({ graciaMs: 20_000 });
@@ -366,8 +403,12 @@ function imprimirDetalle(x) {
   const { envio, medida: a, outboxPendiente } = x;
   const c = x.saludConsumidor?.contadores ?? {};
   const r = x.saludRelay?.contadores ?? {};
-  decir(`aceptados/s (API)                 ${fijo(envio.porSegundo)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`);
-  decir(`terminados/s (estado final)       ${fijo(x.porSegundo)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`);
+  decir(
+    `aceptados/s (API)                 ${fijo(envio.porSegundo)}   (${envio.aceptados} en ${envio.segundos.toFixed(1)} s, ${envio.errores} errores)`,
+  );
+  decir(
+    `terminados/s (estado final)       ${fijo(x.porSegundo)}   (${a.n} pagos: ${a.exitosos} EXITOSO, ${a.fallidos} FALLIDO, en ${a.segundos.toFixed(1)} s)`,
+  );
   decir(`aceptación → final                p50 ${fijo(Number(a.p50))} ms · p99 ${fijo(Number(a.p99))} ms`);
   decir('duplicados absorbidos por etapa:');
   decir(`  entrada (réplicas HTTP)          ${envio.replays}`);
@@ -378,14 +419,28 @@ function imprimirDetalle(x) {
   decir(`outbox sin publicar al final       ${outboxPendiente}`);
   if (x.sentencias.length > 0) {
     decir('sentencias con más tiempo de servidor (ms total · llamadas · filas):');
-    for (const f of x.sentencias) decir(`  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`);
+    for (const f of x.sentencias)
+      decir(
+        `  ${f.total_exec_time.toFixed(0).padStart(7)} (+${f.total_plan_time.toFixed(0)} plan, ${f.plans} planes) · ${String(f.calls).padStart(6)} · ${String(f.rows).padStart(7)}  ${f.q}`,
+      );
   }
-  const cpuPg = Object.entries(x.cpuPostgres).filter(([, v]) => v > (0.005 * a.n) / 1000).sort((p, q) => q[1] - p[1]);
-  decir(`PostgreSQL por origen (ms/pago)    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${fijo(msPor(v, a.n), 2)}`).join(' · ')}  (desde que arrancó cada proceso)`);
+  const cpuPg = Object.entries(x.cpuPostgres)
+    .filter(([, v]) => v > (0.005 * a.n) / 1000)
+    .sort((p, q) => q[1] - p[1]);
+  decir(
+    `PostgreSQL por origen (ms/pago)    ${cpuPg.map(([k, v]) => `${k.replace(/^backend /, '')} ${fijo(msPor(v, a.n), 2)}`).join(' · ')}  (desde que arrancó cada proceso)`,
+  );
 }
 
 // ---------------- Preparación ----------------
-const informe = { fecha: new Date().toISOString(), nucleos: os.cpus().length, node: process.version, cargaAlEmpezar: os.loadavg(), rondas: RONDAS, graphile: GW };
+const informe = {
+  fecha: new Date().toISOString(),
+  nucleos: os.cpus().length,
+  node: process.version,
+  cargaAlEmpezar: os.loadavg(),
+  rondas: RONDAS,
+  graphile: GW,
+};
 decir(`bench:e2e · ${os.cpus().length} núcleos · Node ${process.version} · carga de la máquina al empezar (1/5/15 min): ${carga()}`);
 const base = CON_BASE ? prepararVersion(BASE, 'base', decir) : null;
 const nueva = process.env.BENCH_E2E_NUEVA ? prepararVersion(process.env.BENCH_E2E_NUEVA, 'nueva', decir) : versionActual;
@@ -434,13 +489,17 @@ decir('');
 decir(`Resumen: medianas de ${RONDAS} ronda(s) · carga de la máquina ahora (1/5/15 min): ${carga()}`);
 for (const { clave } of contendientes) {
   const valores = pasadas[clave].map((x) => fijo(x.porSegundo)).join(' · ');
-  decir(`  ${nombreDe(clave).padEnd(16)} ${fijo(medianaDe(clave, (x) => x.porSegundo)).padStart(5)} ${unidadDe(clave).padEnd(13)} (pasadas: ${valores})`);
+  decir(
+    `  ${nombreDe(clave).padEnd(16)} ${fijo(medianaDe(clave, (x) => x.porSegundo)).padStart(5)} ${unidadDe(clave).padEnd(13)} (pasadas: ${valores})`,
+  );
 }
 const cocientes = {};
 if (base && CON_NUEVA) {
   const r = porRonda('nueva', 'base');
   cocientes.nuevaBase = { medianas: medianaDe('nueva', (x) => x.porSegundo) / medianaDe('base', (x) => x.porSegundo), porRonda: r };
-  decir(`  nueva / base                     ${fijo(cocientes.nuevaBase.medianas, 2)}×  (cociente de las medianas; por ronda: ${r.map((v) => fijo(v, 2)).join(' · ')})`);
+  decir(
+    `  nueva / base                     ${fijo(cocientes.nuevaBase.medianas, 2)}×  (cociente de las medianas; por ronda: ${r.map((v) => fijo(v, 2)).join(' · ')})`,
+  );
   // La CPU por pago apenas depende de la carga de la máquina: es el cociente estable.
   const cpuPorPago = (clave) => mediana(pasadas[clave].map((x) => msPor(cpuTotal(x), x.unidades)));
   const cpu = pasadas.nueva.map((x, i) => msPor(cpuTotal(x), x.unidades) / msPor(cpuTotal(pasadas.base[i]), pasadas.base[i].unidades));
@@ -484,7 +543,12 @@ for (const { clave } of contendientes) {
   const c = {
     cpu: Object.fromEntries(PROCESOS.map((p) => [p, xs.some((x) => p in x.cpu) ? med((x) => (x.cpu[p] ?? 0) * 1000) : undefined])),
     total: med((x) => cpuTotal(x) * 1000),
-    pg: Object.fromEntries(['api', 'relay', 'consumidor', 'trabajador', 'encolador', 'fondo'].map((g) => [g, med((x) => (x.cpuPostgresAgrupada[g] ?? 0) * 1000)])),
+    pg: Object.fromEntries(
+      ['api', 'relay', 'consumidor', 'trabajador', 'encolador', 'fondo'].map((g) => [
+        g,
+        med((x) => (x.cpuPostgresAgrupada[g] ?? 0) * 1000),
+      ]),
+    ),
     commits: med((x) => x.escrituras.commits),
     filas: med((x) => x.escrituras.filas),
     walKb: med((x) => x.escrituras.wal / 1024),
@@ -527,9 +591,13 @@ if (base && CON_NUEVA) {
       d(n.walKb, b.walKb, 2),
     ]),
   );
-  decir('  (relay y su pg: la cerca de liderazgo y el latido; consumidor y su pg: el turno de cobro —sin fallos tras cobrar no hay consultas a la pasarela—)');
+  decir(
+    '  (relay y su pg: la cerca de liderazgo y el latido; consumidor y su pg: el turno de cobro —sin fallos tras cobrar no hay consultas a la pasarela—)',
+  );
 }
-decir(`  techo con ${os.cpus().length} núcleos (núcleos / CPU total por pago): ${contendientes.map(({ clave }) => `${nombreDe(clave)} ${fijo((os.cpus().length * 1000) / costes[clave].total)}/s`).join(' · ')}`);
+decir(
+  `  techo con ${os.cpus().length} núcleos (núcleos / CPU total por pago): ${contendientes.map(({ clave }) => `${nombreDe(clave)} ${fijo((os.cpus().length * 1000) / costes[clave].total)}/s`).join(' · ')}`,
+);
 informe.costes = costes;
 
 const centralDe = (clave) => [...pasadas[clave]].sort((p, q) => p.porSegundo - q.porSegundo)[Math.floor((pasadas[clave].length - 1) / 2)];
@@ -557,7 +625,9 @@ if (!SOLO_A && CON_NUEVA) {
         const b = await medir(cliente, desdeB);
         const medido = b.n / b.segundos;
         informe.parteB.push({ limite, pagos: b.n, segundos: b.segundos, porSegundo: medido, prediccionLittle: limite / 5 });
-        decir(`  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`);
+        decir(
+          `  L = ${String(limite).padStart(4)}: ${medido.toFixed(1).padStart(6)} pagos/s  (Little: L/W = ${(limite / 5).toFixed(1)}/s; ${b.n} pagos en ${b.segundos.toFixed(1)} s)`,
+        );
       } finally {
         await topoB.parar();
       }

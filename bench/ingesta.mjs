@@ -123,7 +123,7 @@ let numeroBase = 0;
 /** Base de datos nueva, copia de la plantilla ya migrada; deja el clúster con un checkpoint hecho. */
 async function baseNueva(fase) {
   numeroBase += 1;
-  const nombre = `bench_${numeroBase}_${fase.replace(/\W/g, "_").toLowerCase()}`;
+  const nombre = `bench_${numeroBase}_${fase.replace(/\W/g, '_').toLowerCase()}`;
   await conCliente(postgres.url, async (c) => {
     await c.query(`CREATE DATABASE ${nombre} TEMPLATE bench_plantilla`);
     await c.query('CHECKPOINT');
@@ -149,11 +149,21 @@ async function esperarSinConexiones(baseDeDatos) {
  * carga media. `cuerpo` recibe la base de datos y devuelve `{ resultado, pidServidor? }`.
  */
 async function medirFase(fase, baseDeDatos, cuerpo) {
-  const antes = { pg: cpuDe(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const antes = {
+    pg: cpuDe(pidPostmaster),
+    sistema: cpuTotalSistema(),
+    fsyncs: await fsyncsWal(),
+    ...(await estadisticasBase(baseDeDatos)),
+  };
   const carga = cargaMedia();
   const { resultado, cpuServidor } = await cuerpo(baseDeDatos);
   await esperarSinConexiones(baseDeDatos);
-  const despues = { pg: cpuDe(pidPostmaster), sistema: cpuTotalSistema(), fsyncs: await fsyncsWal(), ...(await estadisticasBase(baseDeDatos)) };
+  const despues = {
+    pg: cpuDe(pidPostmaster),
+    sistema: cpuTotalSistema(),
+    fsyncs: await fsyncsWal(),
+    ...(await estadisticasBase(baseDeDatos)),
+  };
   const peticionesTotales = resultado.peticionesTotales;
   const duracion = resultado.duracionTotal;
   return {
@@ -195,7 +205,10 @@ async function faseServidorHttp(baseDeDatos, { arrancar, modo }) {
 }
 
 /** La API compilada del árbol, con su configuración por defecto salvo LOG_LEVEL=warn y BENCH_API_ENV. */
-const api = (extra = {}) => (url) => arrancarServicioDe(versionActual, 'api', { DATABASE_URL: url, ...API_ENV, ...extra });
+const api =
+  (extra = {}) =>
+  (url) =>
+    arrancarServicioDe(versionActual, 'api', { DATABASE_URL: url, ...API_ENV, ...extra });
 const honoIngenuo = (url) =>
   arrancarServicio({
     nombre: 'hono-ingenuo',
@@ -212,9 +225,13 @@ const FASES = [
     nombre: 'pg crudo (repositorio, 1 pago/sentencia)',
     esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
     correr: (base) =>
-      ejecutarJson(path.join(aqui, 'lib/linea-base-pg.mjs'), [urlDe(base), String(CONCURRENCIA), String(SEGUNDOS), String(POOL), String(CALENTAMIENTO)]).then(
-        (resultado) => ({ resultado }),
-      ),
+      ejecutarJson(path.join(aqui, 'lib/linea-base-pg.mjs'), [
+        urlDe(base),
+        String(CONCURRENCIA),
+        String(SEGUNDOS),
+        String(POOL),
+        String(CALENTAMIENTO),
+      ]).then((resultado) => ({ resultado })),
   },
   {
     clave: 'honoIngenuo',
@@ -256,7 +273,9 @@ try {
   for (let ronda = 1; ronda <= RONDAS; ronda += 1) {
     const resultados = {};
     for (const [i, fase] of FASES.entries()) {
-      decir(`[ronda ${ronda}/${RONDAS}, fase ${i + 1}/${FASES.length}] ${fase.nombre}: ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s + ${SEGUNDOS} s (carga media ${cargaMedia()})`);
+      decir(
+        `[ronda ${ronda}/${RONDAS}, fase ${i + 1}/${FASES.length}] ${fase.nombre}: ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s + ${SEGUNDOS} s (carga media ${cargaMedia()})`,
+      );
       const base = await baseNueva(fase.clave);
       const r = await medirFase(fase.clave, base, fase.correr);
       r.filas = await contarFilas(base);
@@ -288,7 +307,9 @@ const fila = (nombre, r) =>
     String(r.errores).padStart(5),
     fmt(r.commitsPorPeticion, 3).padStart(8),
     fmt(r.fsyncsWalPorSegundo).padStart(7),
-    `${fmt(r.nucleos.carga, 2)}/${r.nucleos.servidor === null ? '—' : fmt(r.nucleos.servidor, 2)}/${fmt(r.nucleos.postgres, 2)}`.padStart(15),
+    `${fmt(r.nucleos.carga, 2)}/${r.nucleos.servidor === null ? '—' : fmt(r.nucleos.servidor, 2)}/${fmt(r.nucleos.postgres, 2)}`.padStart(
+      15,
+    ),
     `  ${r.cargaMediaAlEmpezar.split(' ')[0]}`,
   ].join(' ');
 const cociente = (a, b) => a / b;
@@ -344,9 +365,24 @@ writeFileSync(
     {
       fecha: new Date().toISOString(),
       maquina: { nucleos: os.cpus().length, modelo: os.cpus()[0]?.model, node: process.version },
-      parametros: { segundos: SEGUNDOS, calentamiento: CALENTAMIENTO, concurrencia: CONCURRENCIA, poolLineasBase: POOL, rondas: RONDAS, apiEnv: API_ENV },
+      parametros: {
+        segundos: SEGUNDOS,
+        calentamiento: CALENTAMIENTO,
+        concurrencia: CONCURRENCIA,
+        poolLineasBase: POOL,
+        rondas: RONDAS,
+        apiEnv: API_ENV,
+      },
       durabilidad,
-      cocientes: { mediana: { apiIngenuo: medianaCociente('apiIngenuo'), apiPg: medianaCociente('apiPg'), replicas: medianaCociente('replicas'), replicasBd: medianaCociente('replicasBd') }, porRonda: cocientesPorRonda },
+      cocientes: {
+        mediana: {
+          apiIngenuo: medianaCociente('apiIngenuo'),
+          apiPg: medianaCociente('apiPg'),
+          replicas: medianaCociente('replicas'),
+          replicasBd: medianaCociente('replicasBd'),
+        },
+        porRonda: cocientesPorRonda,
+      },
       rondas,
     },
     null,

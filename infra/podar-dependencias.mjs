@@ -96,4 +96,6 @@ for (const entrada of readdirSync(almacen)) {
   if (entrada !== 'node_modules' && entrada !== 'lock.yaml') limpiarEnlaces(path.join(almacen, entrada, 'node_modules'));
 }
 
-console.log(`podar-dependencias: ${alcanzadas.size} paquetes de ejecución conservados, ${borradas} borrados (excluidos: ${[...excluidos].join(', ') || 'ninguno'})`);
+console.log(
+  `podar-dependencias: ${alcanzadas.size} paquetes de ejecución conservados, ${borradas} borrados (excluidos: ${[...excluidos].join(', ') || 'ninguno'})`,
+);

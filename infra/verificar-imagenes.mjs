@@ -18,7 +18,7 @@
  * se acepta SOLO si falló por no poder resolver/alcanzar esa descarga (VERIFICAR_PULSAR_ESTRICTO=1 lo exige).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,8 +61,14 @@ function leerDockerfile(svc) {
   const cmd = JSON.parse(final.find((l) => l.startsWith('CMD '))?.slice(4) ?? 'null');
   const salud = final.find((l) => l.startsWith('HEALTHCHECK '));
   const healthcheck = salud ? JSON.parse(salud.slice(salud.indexOf(' CMD ') + 5)) : undefined;
-  const workdir = final.filter((l) => l.startsWith('WORKDIR ')).at(-1)?.slice(8);
-  const usuario = final.filter((l) => l.startsWith('USER ')).at(-1)?.slice(5);
+  const workdir = final
+    .filter((l) => l.startsWith('WORKDIR '))
+    .at(-1)
+    ?.slice(8);
+  const usuario = final
+    .filter((l) => l.startsWith('USER '))
+    .at(-1)
+    ?.slice(5);
   const excluir = /podar-dependencias\.mjs \/prod --excluir (\S+)/.exec(texto)?.[1] ?? '';
   const pulsar = /pnpm rebuild pulsar-client/.test(texto);
   return { env, cmd, healthcheck, workdir, usuario, excluir, pulsar };
@@ -120,7 +126,10 @@ function construir(svc, df) {
   ejecutar('pnpm', ['install', '--frozen-lockfile'], { cwd: construccion, env: pnpmEnv });
   cpSync(path.join(podado, 'full'), construccion, { recursive: true });
   cpSync(path.join(raiz, 'tsconfig.base.json'), path.join(construccion, 'tsconfig.base.json'));
-  ejecutar('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=@aeropartners/${svc}`, '--output-logs=errors-only'], { cwd: construccion, env: pnpmEnv });
+  ejecutar('pnpm', ['exec', 'turbo', 'run', 'build', `--filter=@aeropartners/${svc}`, '--output-logs=errors-only'], {
+    cwd: construccion,
+    env: pnpmEnv,
+  });
   ejecutar('pnpm', [`--filter=@aeropartners/${svc}`, 'deploy', '--prod', prod], { cwd: construccion, env: pnpmEnv });
   const tamanoDeploy = tamano(prod);
 
@@ -136,7 +145,11 @@ function construir(svc, df) {
     const url = /GET (https:\/\/\S+napi-\S+\.tar\.gz)/.exec(r.salida)?.[1];
     if (r.codigo === 0 && carga.status === 0) {
       pulsar = 'binario nativo descargado y cargado';
-    } else if (url && /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo/.test(r.salida) && process.env.VERIFICAR_PULSAR_ESTRICTO !== '1') {
+    } else if (
+      url &&
+      /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|getaddrinfo/.test(r.salida) &&
+      process.env.VERIFICAR_PULSAR_ESTRICTO !== '1'
+    ) {
       pulsar = `el script de instalación se ejecutó e intentó GET ${url}; sin red hacia ese anfitrión aquí (la imagen lo exige)`;
       writeFileSync(ws, antes); // la carpeta sigue como tras el deploy
     } else {
@@ -144,10 +157,15 @@ function construir(svc, df) {
       throw new Error(`${svc}: el binario de pulsar-client no se obtuvo (código ${r.codigo})`);
     }
   }
-  const poda = ejecutar(process.execPath, [path.join(raiz, 'infra', 'podar-dependencias.mjs'), prod, ...(df.excluir ? ['--excluir', df.excluir] : [])]);
+  const poda = ejecutar(process.execPath, [
+    path.join(raiz, 'infra', 'podar-dependencias.mjs'),
+    prod,
+    ...(df.excluir ? ['--excluir', df.excluir] : []),
+  ]);
   // La etapa ejecucion copia solo esto.
   mkdirSync(app);
-  for (const parte of ['package.json', 'node_modules', 'dist']) cpSync(path.join(prod, parte), path.join(app, parte), { recursive: true, verbatimSymlinks: true });
+  for (const parte of ['package.json', 'node_modules', 'dist'])
+    cpSync(path.join(prod, parte), path.join(app, parte), { recursive: true, verbatimSymlinks: true });
   const proveedores = comprobarProveedores(svc, app);
   rmSync(construccion, { recursive: true, force: true });
   rmSync(prod, { recursive: true, force: true });
@@ -176,11 +194,18 @@ async function iniciarPostgres() {
     });
     proceso.once('exit', (c) => rechazar(new Error(`PostgreSQL embebido terminó con ${c}`)));
   });
-  return { url, parar: () => new Promise((r) => (proceso.once('exit', r), proceso.kill('SIGTERM'))) };
+  return {
+    url,
+    parar: () =>
+      new Promise((r) => {
+        proceso.once('exit', r);
+        proceso.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Arranca el CMD del Dockerfile en la carpeta final, con las ENV de la imagen más las de compose. */
-async function arrancar(svc, df, app, envExtra) {
+async function arrancar(_svc, df, app, envExtra) {
   const [ejecutable, ...args] = df.cmd;
   const env = { PATH: process.env.PATH, HOME: trabajo, ...df.env, ...envExtra };
   const t0 = Date.now();
@@ -193,7 +218,10 @@ async function arrancar(svc, df, app, envExtra) {
   let cuerpo;
   for (let i = 0; i < 150 && cuerpo === undefined && hijo.exitCode === null; i++) {
     await dormir(200);
-    cuerpo = await fetch(`http://127.0.0.1:${puerto}/health`).then((r) => (r.ok ? r.text() : undefined), () => undefined);
+    cuerpo = await fetch(`http://127.0.0.1:${puerto}/health`).then(
+      (r) => (r.ok ? r.text() : undefined),
+      () => undefined,
+    );
   }
   const arranqueMs = Date.now() - t0;
   let healthcheck = 'sin HEALTHCHECK';
@@ -212,7 +240,14 @@ async function arrancar(svc, df, app, envExtra) {
     fallos++;
     process.stdout.write(registro.split('\n').slice(-25).join('\n'));
   }
-  return { cuerpo, arranqueMs, healthcheck, salida: fin.senal ? `señal ${fin.senal}` : `código ${fin.codigo}`, ok, lineasLog: registro.trim().split('\n').length };
+  return {
+    cuerpo,
+    arranqueMs,
+    healthcheck,
+    salida: fin.senal ? `señal ${fin.senal}` : `código ${fin.codigo}`,
+    ok,
+    lineasLog: registro.trim().split('\n').length,
+  };
 }
 
 let postgres;
@@ -254,7 +289,9 @@ try {
 decir('');
 decir('servicio  | deploy --prod | final (imagen) | construcción | /health | SIGTERM | pulsar-client');
 for (const r of resumen) {
-  decir(`${r.svc.padEnd(9)} | ${r.tamanoDeploy.padEnd(13)} | ${r.tamanoFinal.padEnd(14)} | ${r.construccionS.toFixed(0).padStart(9)} s | ${r.cuerpo ? 'ok' : 'NO'}      | ${r.salida} | ${r.pulsar}`);
+  decir(
+    `${r.svc.padEnd(9)} | ${r.tamanoDeploy.padEnd(13)} | ${r.tamanoFinal.padEnd(14)} | ${r.construccionS.toFixed(0).padStart(9)} s | ${r.cuerpo ? 'ok' : 'NO'}      | ${r.salida} | ${r.pulsar}`,
+  );
   decir(`          ${r.poda}; proveedores en la imagen: ${r.proveedores}`);
 }
 decir(`tiempo total ${((Date.now() - inicio) / 1000).toFixed(0)} s`);

@@ -62,6 +62,8 @@ describe('la caché de turbo', { timeout: 120_000 }, () => {
       encoding: 'utf8',
     });
     const { globalCacheInputs } = JSON.parse(salida.slice(salida.indexOf('{'))) as { globalCacheInputs: { files: Record<string, string> } };
-    expect(Object.keys(globalCacheInputs.files)).toEqual(expect.arrayContaining(['tsconfig.base.json', 'vitest.shared.ts', 'vitest.config.ts']));
+    expect(Object.keys(globalCacheInputs.files)).toEqual(
+      expect.arrayContaining(['tsconfig.base.json', 'vitest.shared.ts', 'vitest.config.ts']),
+    );
   });
 });

@@ -33,7 +33,9 @@ function manifiestos(): string[] {
   const patrones = [...yaml.matchAll(/^ {2}- (\S+)$/gm)].map((m) => m[1]!);
   const carpetas = patrones.flatMap((p) =>
     p.endsWith('/*')
-      ? readdirSync(path.join(RAIZ, p.slice(0, -2)), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${p.slice(0, -2)}/${e.name}`)
+      ? readdirSync(path.join(RAIZ, p.slice(0, -2)), { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => `${p.slice(0, -2)}/${e.name}`)
       : [p],
   );
   return ['package.json', ...carpetas.map((c) => `${c}/package.json`)].filter((f) => existsSync(path.join(RAIZ, f)));
@@ -54,7 +56,9 @@ describe('catálogo de versiones (pnpm-workspace.yaml)', () => {
     const usadas = new Set<string>();
     const malas: string[] = [];
     for (const archivo of archivos) {
-      const manifiesto = JSON.parse(readFileSync(path.join(RAIZ, archivo), 'utf8')) as Partial<Record<(typeof CAMPOS)[number], Record<string, string>>>;
+      const manifiesto = JSON.parse(readFileSync(path.join(RAIZ, archivo), 'utf8')) as Partial<
+        Record<(typeof CAMPOS)[number], Record<string, string>>
+      >;
       for (const campo of CAMPOS) {
         for (const [nombre, version] of Object.entries(manifiesto[campo] ?? {})) {
           if (version.startsWith('workspace:')) continue;
@@ -65,6 +69,9 @@ describe('catálogo de versiones (pnpm-workspace.yaml)', () => {
       }
     }
     expect(malas).toEqual([]);
-    expect([...entradas.keys()].filter((n) => !usadas.has(n)), 'entradas del catálogo que nadie usa').toEqual([]);
+    expect(
+      [...entradas.keys()].filter((n) => !usadas.has(n)),
+      'entradas del catálogo que nadie usa',
+    ).toEqual([]);
   });
 });

@@ -17,28 +17,36 @@ function bloquesTs(markdown: string): string[] {
 }
 
 describe('ejemplos de los README', () => {
-  it.each(['dominio', 'aplicacion'])('los bloques ts del README de @aeropartners/%s compilan', (paquete) => {
-    const carpeta = path.join(RAIZ, 'packages', paquete);
-    const bloques = bloquesTs(readFileSync(path.join(carpeta, 'README.md'), 'utf8'));
-    expect(bloques.length).toBeGreaterThan(0);
-    const ejemplos = path.join(carpeta, `.ejemplos-readme-${process.pid}`);
-    mkdirSync(ejemplos, { recursive: true });
-    try {
-      bloques.forEach((codigo, i) => writeFileSync(path.join(ejemplos, `ejemplo-${i + 1}.ts`), `${codigo}\nexport {};\n`));
-      writeFileSync(
-        path.join(ejemplos, 'tsconfig.json'),
-        JSON.stringify({ extends: '../tsconfig.json', compilerOptions: { types: ['node'], lib: ['ES2023', 'DOM'] }, include: ['./*.ts'] }),
-      );
-      let salida = '';
+  it.each(['dominio', 'aplicacion'])(
+    'los bloques ts del README de @aeropartners/%s compilan',
+    (paquete) => {
+      const carpeta = path.join(RAIZ, 'packages', paquete);
+      const bloques = bloquesTs(readFileSync(path.join(carpeta, 'README.md'), 'utf8'));
+      expect(bloques.length).toBeGreaterThan(0);
+      const ejemplos = path.join(carpeta, `.ejemplos-readme-${process.pid}`);
+      mkdirSync(ejemplos, { recursive: true });
       try {
-        execFileSync(TSC, ['--noEmit', '-p', path.join(ejemplos, 'tsconfig.json')], { cwd: carpeta, encoding: 'utf8' });
-      } catch (error) {
-        salida = String((error as { stdout?: string }).stdout ?? error);
+        bloques.forEach((codigo, i) => writeFileSync(path.join(ejemplos, `ejemplo-${i + 1}.ts`), `${codigo}\nexport {};\n`));
+        writeFileSync(
+          path.join(ejemplos, 'tsconfig.json'),
+          JSON.stringify({
+            extends: '../tsconfig.json',
+            compilerOptions: { types: ['node'], lib: ['ES2023', 'DOM'] },
+            include: ['./*.ts'],
+          }),
+        );
+        let salida = '';
+        try {
+          execFileSync(TSC, ['--noEmit', '-p', path.join(ejemplos, 'tsconfig.json')], { cwd: carpeta, encoding: 'utf8' });
+        } catch (error) {
+          salida = String((error as { stdout?: string }).stdout ?? error);
+        }
+        expect(salida, 'errores de tsc en los ejemplos del README').toBe('');
+      } finally {
+        rmSync(ejemplos, { recursive: true, force: true });
       }
-      expect(salida, 'errores de tsc en los ejemplos del README').toBe('');
-    } finally {
-      rmSync(ejemplos, { recursive: true, force: true });
-    }
-    // tsc tarda segundos, más con la máquina cargada: es un límite para no colgarse, no una medida.
-  }, 120_000);
+      // tsc tarda segundos, más con la máquina cargada: es un límite para no colgarse, no una medida.
+    },
+    120_000,
+  );
 });

@@ -22,7 +22,12 @@ let secuencia = 0;
 
 function cuerpoNuevo() {
   secuencia += 1;
-  return JSON.stringify({ id_afiliado: `afiliado-${secuencia % 1000}`, monto: 150.75, moneda: 'USD', referencia_pago: `bench-${prefijo}-${secuencia}` });
+  return JSON.stringify({
+    id_afiliado: `afiliado-${secuencia % 1000}`,
+    monto: 150.75,
+    moneda: 'USD',
+    referencia_pago: `bench-${prefijo}-${secuencia}`,
+  });
 }
 
 const conexiones = Array.from({ length: concurrencia }, () => new Conexion(destino));
@@ -67,7 +72,8 @@ async function trabajador(conexion) {
     if (r.ok) latencias.push(fin - inicio);
     else {
       errores += 1;
-      if (errores <= 3) process.stderr.write(`respuesta HTTP ${r.estado || 'sin respuesta'}: ${r.cuerpo?.toString('utf8').slice(0, 300) ?? ''}\n`);
+      if (errores <= 3)
+        process.stderr.write(`respuesta HTTP ${r.estado || 'sin respuesta'}: ${r.cuerpo?.toString('utf8').slice(0, 300) ?? ''}\n`);
     }
     if (r.replay) replays += 1;
   }
@@ -75,4 +81,6 @@ async function trabajador(conexion) {
 await Promise.all(conexiones.map(trabajador));
 const duracion = (performance.now() - comienzo) / 1000;
 for (const c of conexiones) c.destruir();
-process.stdout.write(`${JSON.stringify({ ...resumir(latencias, segundos, errores, { peticiones: totales, segundos: duracion }), replays })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ ...resumir(latencias, segundos, errores, { peticiones: totales, segundos: duracion }), replays })}\n`,
+);

@@ -104,4 +104,3 @@ export class Conexion {
     p?.({ ok: estado === 200, estado, replay, cuerpo });
   }
 }
-

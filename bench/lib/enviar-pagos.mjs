@@ -26,7 +26,12 @@ async function trabajador(conexion) {
     const n = siguiente;
     const peticion = peticionHttp(
       destino,
-      JSON.stringify({ id_afiliado: `afiliado-${n % 500}`, monto: (1000 + (n % 1000)) / 100, moneda: ['USD', 'EUR', 'COP'][n % 3], referencia_pago: `e2e-${prefijo}-${n}` }),
+      JSON.stringify({
+        id_afiliado: `afiliado-${n % 500}`,
+        monto: (1000 + (n % 1000)) / 100,
+        moneda: ['USD', 'EUR', 'COP'][n % 3],
+        referencia_pago: `e2e-${prefijo}-${n}`,
+      }),
     );
     let r = await conexion.enviar(peticion);
     for (let intento = 0; r.estado !== 200 && intento < 5; intento += 1) r = await conexion.enviar(peticion); // reintento de red: idempotente
@@ -48,4 +53,6 @@ const segundos = (performance.now() - inicio) / 1000;
 const cpu = process.cpuUsage(cpuInicio);
 const cpuSegundos = (cpu.user + cpu.system) / 1e6;
 for (const c of conexiones) c.destruir();
-process.stdout.write(`${JSON.stringify({ aceptados, replays, errores, codigos, ejemplos, segundos, porSegundo: aceptados / segundos, cpuSegundos })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ aceptados, replays, errores, codigos, ejemplos, segundos, porSegundo: aceptados / segundos, cpuSegundos })}\n`,
+);

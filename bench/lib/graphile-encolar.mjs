@@ -36,7 +36,16 @@ await Promise.all(
 const segundos = (performance.now() - inicio) / 1000;
 const cpu = process.cpuUsage(cpuInicio);
 const fin = new Promise((resolver) => process.on('message', (m) => m?.tipo === 'fin' && resolver()));
-process.send({ tipo: 'encolados', aceptados, errores, ejemplos, segundos, porSegundo: aceptados / segundos, inicioMs, cpuSegundos: (cpu.user + cpu.system) / 1e6 });
+process.send({
+  tipo: 'encolados',
+  aceptados,
+  errores,
+  ejemplos,
+  segundos,
+  porSegundo: aceptados / segundos,
+  inicioMs,
+  cpuSegundos: (cpu.user + cpu.system) / 1e6,
+});
 await fin;
 await utils.release();
 process.disconnect();

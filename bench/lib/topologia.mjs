@@ -104,7 +104,8 @@ export async function arrancarServicioDe(version, servicio, env) {
     try {
       await esperarQue(
         async () => {
-          if (proceso.terminado) throw new Error(`${nombre} terminó (${describirSalida(proceso.terminado)}) al arrancar\n${proceso.ultimasLineas().join('\n')}`);
+          if (proceso.terminado)
+            throw new Error(`${nombre} terminó (${describirSalida(proceso.terminado)}) al arrancar\n${proceso.ultimasLineas().join('\n')}`);
           return (await consultarEstado(`http://127.0.0.1:${puerto}/health/ready`)) === 200;
         },
         { tiempoMs: 30_000, descripcion: `${nombre} listo en el puerto ${puerto}`, detalle: () => proceso.ultimasLineas().join('\n') },
@@ -151,7 +152,6 @@ export async function ejecutarJson(script, args) {
   }
 }
 
-
 /** Espera el mensaje IPC `{ tipo }` de `proceso`; falla si termina antes o vence el plazo. */
 export function esperarMensaje(proceso, tipo, tiempoMs) {
   const mensaje = new Promise((resolver, rechazar) => {
@@ -161,7 +161,9 @@ export function esperarMensaje(proceso, tipo, tiempoMs) {
       resolver(m);
     };
     proceso.hijo.on('message', oyente);
-    void proceso.salida.then((s) => rechazar(new Error(`el proceso terminó (${describirSalida(s)}) antes de decir «${tipo}»\n${proceso.ultimasLineas().join('\n')}`)));
+    void proceso.salida.then((s) =>
+      rechazar(new Error(`el proceso terminó (${describirSalida(s)}) antes de decir «${tipo}»\n${proceso.ultimasLineas().join('\n')}`)),
+    );
   });
   return conTope(mensaje, tiempoMs, `el proceso no dijo «${tipo}» en ${tiempoMs} ms`);
 }

@@ -11,7 +11,8 @@ export function entero(nombre, porDefecto, minimo = 1, maximo = Number.MAX_SAFE_
   const texto = process.env[nombre];
   if (texto === undefined || texto === '') return porDefecto;
   const n = Number(texto);
-  if (!Number.isSafeInteger(n) || n < minimo || n > maximo) salir(`${nombre} debe ser un entero entre ${minimo} y ${maximo} (recibido «${texto}»)`);
+  if (!Number.isSafeInteger(n) || n < minimo || n > maximo)
+    salir(`${nombre} debe ser un entero entre ${minimo} y ${maximo} (recibido «${texto}»)`);
   return n;
 }
 
@@ -20,7 +21,8 @@ export function decimal(nombre, porDefecto, minimo, maximo) {
   const texto = process.env[nombre];
   if (texto === undefined || texto === '') return porDefecto;
   const n = Number(texto);
-  if (!Number.isFinite(n) || n < minimo || n > maximo) salir(`${nombre} debe ser un número entre ${minimo} y ${maximo} (recibido «${texto}»)`);
+  if (!Number.isFinite(n) || n < minimo || n > maximo)
+    salir(`${nombre} debe ser un número entre ${minimo} y ${maximo} (recibido «${texto}»)`);
   return n;
 }
 
@@ -29,7 +31,8 @@ export function enteros(nombre, porDefecto) {
   const texto = process.env[nombre];
   if (texto === undefined || texto === '') return porDefecto;
   const lista = texto.split(',').map((x) => Number(x.trim()));
-  if (lista.length === 0 || lista.some((n) => !Number.isSafeInteger(n) || n < 1)) salir(`${nombre} debe ser una lista de enteros ≥ 1 separados por comas (recibido «${texto}»)`);
+  if (lista.length === 0 || lista.some((n) => !Number.isSafeInteger(n) || n < 1))
+    salir(`${nombre} debe ser una lista de enteros ≥ 1 separados por comas (recibido «${texto}»)`);
   return lista;
 }
 

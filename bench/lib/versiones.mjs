@@ -24,7 +24,9 @@ function fallo(paso, error) {
 export function prepararVersion(rev, papel, decir) {
   let sha;
   try {
-    sha = ejecutar('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], raiz).toString().trim();
+    sha = ejecutar('git', ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`], raiz)
+      .toString()
+      .trim();
   } catch (error) {
     throw new Error(`${papel}: «${rev}» no es un commit de este repositorio`, { cause: error });
   }
@@ -34,7 +36,9 @@ export function prepararVersion(rev, papel, decir) {
     decir(`versión ${papel} ${sha.slice(0, 7)}: ya preparada en ${path.relative(raiz, carpeta)}`);
     return { ...version, sha };
   }
-  decir(`versión ${papel} ${sha.slice(0, 7)}: preparándola en ${path.relative(raiz, carpeta)} (git archive, pnpm install, compilación; una sola vez)…`);
+  decir(
+    `versión ${papel} ${sha.slice(0, 7)}: preparándola en ${path.relative(raiz, carpeta)} (git archive, pnpm install, compilación; una sola vez)…`,
+  );
   rmSync(carpeta, { recursive: true, force: true });
   mkdirSync(carpeta, { recursive: true });
   const inicio = Date.now();
@@ -47,8 +51,14 @@ export function prepararVersion(rev, papel, decir) {
   // sus package.json (pasa en un árbol compartido) se instala resolviendo de nuevo, y se dice.
   const intentos = [
     [['--frozen-lockfile', '--offline'], null],
-    [['--frozen-lockfile', '--prefer-offline'], 'el almacén de pnpm no tiene todos sus paquetes: pnpm install --frozen-lockfile --prefer-offline'],
-    [['--no-frozen-lockfile', '--prefer-offline'], 'su pnpm-lock.yaml no cuadra con sus package.json: pnpm install --no-frozen-lockfile --prefer-offline'],
+    [
+      ['--frozen-lockfile', '--prefer-offline'],
+      'el almacén de pnpm no tiene todos sus paquetes: pnpm install --frozen-lockfile --prefer-offline',
+    ],
+    [
+      ['--no-frozen-lockfile', '--prefer-offline'],
+      'su pnpm-lock.yaml no cuadra con sus package.json: pnpm install --no-frozen-lockfile --prefer-offline',
+    ],
   ];
   for (const [i, [opciones, aviso]] of intentos.entries()) {
     if (aviso) decir(`  ${aviso}`);
@@ -65,7 +75,8 @@ export function prepararVersion(rev, papel, decir) {
     throw fallo('la compilación (turbo run build)', error);
   }
   for (const servicio of ['api', 'outbox', 'consumer']) {
-    if (!existsSync(path.join(carpeta, `services/${servicio}/dist/main.js`))) throw new Error(`preparar la versión ${papel}: falta services/${servicio}/dist/main.js tras compilar`);
+    if (!existsSync(path.join(carpeta, `services/${servicio}/dist/main.js`)))
+      throw new Error(`preparar la versión ${papel}: falta services/${servicio}/dist/main.js tras compilar`);
   }
   writeFileSync(path.join(carpeta, '.bench-lista'), `${JSON.stringify({ rev, sha, preparada: new Date().toISOString() })}\n`);
   decir(`  lista en ${((Date.now() - inicio) / 1000).toFixed(0)} s`);

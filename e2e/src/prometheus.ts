@@ -19,7 +19,8 @@ export function leerMuestras(texto: string): Muestra[] {
     const m = LINEA.exec(linea);
     if (!m) throw new Error(`Línea de métricas no válida: ${linea}`);
     const etiquetas: Record<string, string> = {};
-    for (const [, clave, valor] of (m[2] ?? '').matchAll(ETIQUETA)) etiquetas[clave!] = valor!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+    for (const [, clave, valor] of (m[2] ?? '').matchAll(ETIQUETA))
+      etiquetas[clave!] = valor!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     muestras.push({ nombre: m[1]!, etiquetas, valor: Number(m[3]) });
   }
   return muestras;

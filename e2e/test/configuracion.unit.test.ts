@@ -22,7 +22,10 @@ describe('docs/configuracion.md y los esquemas valibot de los servicios', () => 
     const filas = filasConfiguracion(SERVICIOS);
     for (const { servicio, esquema } of SERVICIOS) {
       for (const variable of Object.keys(esquema.entries)) {
-        expect(filas.filter((f) => f.variable === variable && f.servicios.includes(servicio)), `${servicio}: ${variable}`).toHaveLength(1);
+        expect(
+          filas.filter((f) => f.variable === variable && f.servicios.includes(servicio)),
+          `${servicio}: ${variable}`,
+        ).toHaveLength(1);
       }
     }
     const fila = (variable: string, servicio: string) => filas.find((f) => f.variable === variable && f.servicios.includes(servicio));
@@ -31,5 +34,4 @@ describe('docs/configuracion.md y los esquemas valibot de los servicios', () => 
     expect(fila('PUERTO_SALUD', 'outbox')?.porDefecto).toBe('8001');
     expect(fila('STRIPE_API_KEY', 'consumer')?.porDefecto).toBeNull();
   });
-
 });

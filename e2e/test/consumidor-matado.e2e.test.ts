@@ -110,7 +110,9 @@ describe('consumidor matado con SIGKILL con llamadas a la pasarela en vuelo', ()
       );
       finalesAntes = cuenta[0]!.n;
       expect(finalesAntes, 'la muerte debe llegar antes de terminar').toBeLessThan(PAGOS);
-      console.info(`muerte ${muerte}: ${huerfanos.length} pagos en PROCESANDO, ${cobradosSinConfirmar.length} ya decididos por la pasarela`);
+      console.info(
+        `muerte ${muerte}: ${huerfanos.length} pagos en PROCESANDO, ${cobradosSinConfirmar.length} ya decididos por la pasarela`,
+      );
 
       await t.reiniciar('consumer');
     }

@@ -48,6 +48,8 @@ describe('entregas duplicadas por el broker (BROKER_DUPLICAR_ENTREGAS en el rela
     expect(anotaciones.length).toBe(totalEventos);
     expect(new Set(anotaciones.map((a) => a.id_evento)).size).toBe(totalEventos);
     // Y el consumidor lo dijo en sus registros: una línea «evento duplicado» por copia absorbida.
-    expect((await t.esperarLineas((l) => l.servicio === 'consumer' && l.campos['desenlace'] === 'duplicado', totalEventos)).length).toBe(totalEventos);
+    expect((await t.esperarLineas((l) => l.servicio === 'consumer' && l.campos['desenlace'] === 'duplicado', totalEventos)).length).toBe(
+      totalEventos,
+    );
   }, 120_000);
 });

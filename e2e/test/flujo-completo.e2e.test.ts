@@ -12,7 +12,14 @@ interface PagoHttp {
 }
 interface HistorialHttp {
   readonly id_pago: string;
-  readonly historial: readonly { estado: string; version: number; tipo_evento: string; id_evento: string; ocurrido_en: string; id_correlacion: string }[];
+  readonly historial: readonly {
+    estado: string;
+    version: number;
+    tipo_evento: string;
+    id_evento: string;
+    ocurrido_en: string;
+    id_correlacion: string;
+  }[];
 }
 interface EstadisticasHttp {
   readonly total_eventos: number;
@@ -103,10 +110,15 @@ describe('flujo completo: api → outbox → broker → consumidor → pasarela,
     for (const pago of pagos) {
       const sobreElPago = t.lineas().filter((l) => l.campos['id_pago'] === pago.id);
       const deApi = sobreElPago.filter((l) => l.servicio === 'api' && l.campos['metodo'] === 'POST');
-      expect(deApi.map((l) => l.campos['id_correlacion']), `api, pago ${pago.id}`).toEqual([pago.idCorrelacion]);
+      expect(
+        deApi.map((l) => l.campos['id_correlacion']),
+        `api, pago ${pago.id}`,
+      ).toEqual([pago.idCorrelacion]);
       const delPipeline = sobreElPago.filter((l) => l.servicio !== 'api');
       for (const servicio of ['outbox', 'consumer'] as const) {
-        expect(delPipeline.filter((l) => l.servicio === servicio).length, `${servicio}, pago ${pago.id}`).toBeGreaterThanOrEqual(EVENTOS_POR_PAGO);
+        expect(delPipeline.filter((l) => l.servicio === servicio).length, `${servicio}, pago ${pago.id}`).toBeGreaterThanOrEqual(
+          EVENTOS_POR_PAGO,
+        );
       }
       expect(
         delPipeline.filter((l) => l.campos['id_correlacion'] !== pago.idCorrelacion).map((l) => l.campos),

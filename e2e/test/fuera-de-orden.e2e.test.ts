@@ -76,10 +76,7 @@ describe('eventos fuera de orden: un PagoPendiente que llega cuando el pago ya e
       };
       const nuevo = randomUUID();
       idsNuevos.set(f.id_agregado, nuevo);
-      return [
-        sobreDeFila({ ...base, secuencia: ++secuencia }),
-        sobreDeFila({ ...base, idEvento: nuevo, secuencia: ++secuencia }),
-      ];
+      return [sobreDeFila({ ...base, secuencia: ++secuencia }), sobreDeFila({ ...base, idEvento: nuevo, secuencia: ++secuencia })];
     });
     const broker = await crearBrokerEmbebido({ url: t.url, topico: 'pagos', tamanoPool: 2 });
     try {

@@ -21,7 +21,10 @@ export interface ResumenUnaVez {
  * Falla con las reglas incumplidas y sus ids.
  */
 export async function comprobarUnaVez(topologia: Topologia, pagos: readonly PagoCreado[]): Promise<ResumenUnaVez> {
-  const v = await comprobarExactamenteUnaVez(topologia.pool, { pagos: { tipo: 'ids', ids: pagos.map((p) => p.id) }, reglas: REGLAS_CON_PAGOS_FINALES });
+  const v = await comprobarExactamenteUnaVez(topologia.pool, {
+    pagos: { tipo: 'ids', ids: pagos.map((p) => p.id) },
+    reglas: REGLAS_CON_PAGOS_FINALES,
+  });
   if (!v.aprobada) throw new Error(`«Exactamente una vez» incumplido:\n${describirViolaciones(v.violaciones)}`);
   expect(v.pagos, 'pagos creados encontrados en la base').toBe(pagos.length);
   return { exitosos: v.porEstado['EXITOSO'] ?? 0, fallidos: v.porEstado['FALLIDO'] ?? 0, comprobados: v.pagos };

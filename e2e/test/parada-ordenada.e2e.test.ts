@@ -64,11 +64,17 @@ describe('reinicio ordenado (SIGTERM) con mensajes en vuelo', () => {
       );
       expect(aMedias[0]?.n, 'pagos en PROCESANDO tras una parada ordenada').toBe(0);
       // «consumidor detenido» es su última línea: con ella, han llegado todas las anteriores.
-      const [detenido] = await t.esperarLineas((l) => l.servicio === 'consumer' && l.vida === vida && l.campos['msg'] === 'consumidor detenido', 1);
+      const [detenido] = await t.esperarLineas(
+        (l) => l.servicio === 'consumer' && l.vida === vida && l.campos['msg'] === 'consumidor detenido',
+        1,
+      );
       expect(detenido?.campos['errores'], 'errores de la vida detenida').toBe(0);
       for (const { id } of enVuelo) {
         const lineas = t.lineas('consumer').filter((l) => l.campos['id_pago'] === id && l.campos['desenlace'] === 'procesado');
-        expect(lineas.map((l) => l.vida), `pago ${id} en vuelo al llegar SIGTERM`).toEqual([vida]);
+        expect(
+          lineas.map((l) => l.vida),
+          `pago ${id} en vuelo al llegar SIGTERM`,
+        ).toEqual([vida]);
       }
 
       const { rows: cuenta } = await t.pool.query<{ n: number }>(

@@ -72,7 +72,14 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
       PASARELA_TASA_TRANSITORIO: '0',
     });
     const salida: string[] = [];
-    const supervisor = arrancarProceso({ script: START, entorno, cwd: RAIZ, grupoPropio: true, opcionesNode: [], alLinea: (l) => salida.push(l) });
+    const supervisor = arrancarProceso({
+      script: START,
+      entorno,
+      cwd: RAIZ,
+      grupoPropio: true,
+      opcionesNode: [],
+      alLinea: (l) => salida.push(l),
+    });
     montaje = { carpeta, datos, archivo, supervisor, salida };
     const detalle = () => salida.slice(-40).join('\n');
     const leer = (): Procesos | undefined => {
@@ -124,7 +131,11 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
       };
 
       const confirmados = await crear('antes-de-la-caida', 20);
-      await esperarQue(async () => (await finales(confirmados)).length === confirmados.length, { tiempoMs: 60_000, descripcion: 'pagos finales antes de la caída', detalle });
+      await esperarQue(async () => (await finales(confirmados)).length === confirmados.length, {
+        tiempoMs: 60_000,
+        descripcion: 'pagos finales antes de la caída',
+        detalle,
+      });
       const fotoAntes = new Map((await finales(confirmados)).map((f) => [f.id, `${f.estado} v${f.version}`]));
 
       // La caída: SIGKILL al postmaster, sin aviso.
@@ -134,7 +145,13 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
       await esperarQue(
         () => {
           const p = leer();
-          return p?.postgresCaidas === 1 && p.postgresReinicios === 1 && p.postgresPid !== null && p.postgresPid !== postmaster && pidVivo(p.postgresPid);
+          return (
+            p?.postgresCaidas === 1 &&
+            p.postgresReinicios === 1 &&
+            p.postgresPid !== null &&
+            p.postgresPid !== postmaster &&
+            pidVivo(p.postgresPid)
+          );
         },
         { tiempoMs: 60_000, descripcion: 'el supervisor detecta la caída y vuelve a arrancar PostgreSQL', detalle },
       );
@@ -153,10 +170,17 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
 
       // Y el pipeline entero funciona otra vez: pagos nuevos llegan a estado final.
       const nuevos = await crear('despues-de-la-caida', 10);
-      await esperarQue(async () => (await finales(nuevos)).length === nuevos.length, { tiempoMs: 90_000, descripcion: 'pagos nuevos finales tras la caída', detalle });
+      await esperarQue(async () => (await finales(nuevos)).length === nuevos.length, {
+        tiempoMs: 90_000,
+        descripcion: 'pagos nuevos finales tras la caída',
+        detalle,
+      });
 
       const despues = leer()!;
-      expect(despues.instancias.api.map((i) => i.pid), 'las instancias de la API no se reiniciaron').toEqual(antes.instancias.api.map((i) => i.pid));
+      expect(
+        despues.instancias.api.map((i) => i.pid),
+        'las instancias de la API no se reiniciaron',
+      ).toEqual(antes.instancias.api.map((i) => i.pid));
       expect(despues.instancias.api.map((i) => i.reinicios)).toEqual([0, 0]);
       console.info(
         `tras la caída: relay reiniciado ${despues.instancias.outbox[0]?.reinicios} veces (pierde su cerrojo a propósito), ` +

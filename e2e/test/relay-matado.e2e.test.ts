@@ -75,7 +75,10 @@ describe('relay matado entre publicar un lote y marcarlo (RELAY_MORIR_TRAS_PUBLI
       const republicado = t
         .lineas('outbox')
         .filter((l) => l.vida === 2 && l.campos['id_evento'] === f.id_evento && l.campos['msg'] === 'evento publicado');
-      expect(republicado.map((l) => String(l.campos['secuencia'])), `evento ${f.id_evento} en la vida 2`).toEqual([secuenciaDe.get(f.id_evento)]);
+      expect(
+        republicado.map((l) => String(l.campos['secuencia'])),
+        `evento ${f.id_evento} en la vida 2`,
+      ).toEqual([secuenciaDe.get(f.id_evento)]);
     }
 
     // Nada se aplicó dos veces: las anotaciones del lote no cambiaron, y hay una por evento.

@@ -34,7 +34,10 @@ describe('varias instancias: 2 API, 2 relays (uno en reserva) y 3 consumidores s
       `los relays publican los ${PAGOS_ANTES} PagoPendiente de la primera tanda`,
     );
     const publicados = await publicadosPorRelay(t);
-    expect(publicados.filter((n) => n > 0), `publicados por relay: ${JSON.stringify(publicados)}`).toHaveLength(1);
+    expect(
+      publicados.filter((n) => n > 0),
+      `publicados por relay: ${JSON.stringify(publicados)}`,
+    ).toHaveLength(1);
     const lider = publicados.findIndex((n) => n > 0) + 1;
     const reserva = lider === 1 ? 2 : 1;
 
@@ -52,7 +55,11 @@ describe('varias instancias: 2 API, 2 relays (uno en reserva) y 3 consumidores s
     }
 
     // El de reserva toma el cerrojo y publica lo que quedaba (incluido lo que el líder dejó a medias).
-    await t.esperarQue(async () => ((await t.contadores('outbox', reserva))['publicados'] ?? 0) > 0, 30_000, `relay ${reserva} toma el relevo`);
+    await t.esperarQue(
+      async () => ((await t.contadores('outbox', reserva))['publicados'] ?? 0) > 0,
+      30_000,
+      `relay ${reserva} toma el relevo`,
+    );
     const pagos: PagoCreado[] = [...antes, ...durante];
     const ids = pagos.map((p) => p.id);
 

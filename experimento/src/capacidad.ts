@@ -90,7 +90,12 @@ export function juzgarEscalon(e: Escalon, numero: number): Juicio {
   return { saturado: false };
 }
 
-export function medirCapacidad(escalones: readonly Escalon[], juicio: Juicio, peticionesPorPago: number, fraccion: number): MedidaCapacidad {
+export function medirCapacidad(
+  escalones: readonly Escalon[],
+  juicio: Juicio,
+  peticionesPorPago: number,
+  fraccion: number,
+): MedidaCapacidad {
   const pagosPorSegundo = Math.max(0, ...escalones.map((e) => e.terminadosPorSegundo));
   const peticionesPorSegundo = pagosPorSegundo * peticionesPorPago;
   return {

@@ -69,9 +69,21 @@ const transitorio = (r: Respuesta) => r.estado === 0 || r.estado >= 500 || r.est
 export function nuevoEstadoCarga(): EstadoCarga {
   return {
     contadores: {
-      peticiones: 0, respuestas200: 0, replays: 0, r422: 0, transitorios: 0, reintentosTransitorios: 0,
-      timeoutsOriginalExitoso: 0, timeoutsReintentoReconocido: 0, dobles: 0, triples: 0, conflictos: 0, tardias: 0,
-      fueraDeOrden: 0, entrelazados: 0, otros4xx: {},
+      peticiones: 0,
+      respuestas200: 0,
+      replays: 0,
+      r422: 0,
+      transitorios: 0,
+      reintentosTransitorios: 0,
+      timeoutsOriginalExitoso: 0,
+      timeoutsReintentoReconocido: 0,
+      dobles: 0,
+      triples: 0,
+      conflictos: 0,
+      tardias: 0,
+      fueraDeOrden: 0,
+      entrelazados: 0,
+      otros4xx: {},
     },
     muestras: [],
     enVuelo: 0,
@@ -209,22 +221,22 @@ export function crearEjecutor(o: OpcionesCarga) {
     const maximos = new Map<number, number>();
     let socioAnterior: number | undefined;
     const coste = (p: PagoPlaneado) => COPIAS[p.modo] + (p.conflicto ? 1 : 0);
-    await despachar(
-      o.plan.pagos,
-      coste,
-      async (p) => {
-        if ((maximos.get(p.socio) ?? 0) > p.n) c.fueraDeOrden += 1;
-        maximos.set(p.socio, Math.max(maximos.get(p.socio) ?? 0, p.n));
-        if (socioAnterior !== undefined && socioAnterior !== p.socio) c.entrelazados += 1;
-        socioAnterior = p.socio;
-        await ejecutarPago(p);
-      },
-    );
+    await despachar(o.plan.pagos, coste, async (p) => {
+      if ((maximos.get(p.socio) ?? 0) > p.n) c.fueraDeOrden += 1;
+      maximos.set(p.socio, Math.max(maximos.get(p.socio) ?? 0, p.n));
+      if (socioAnterior !== undefined && socioAnterior !== p.socio) c.entrelazados += 1;
+      socioAnterior = p.socio;
+      await ejecutarPago(p);
+    });
   };
 
   /** Las réplicas tardías, cuando los pagos ya terminaron. */
   const replicasTardias = async () => {
-    await despachar(o.plan.pagos.filter((p) => p.tardia), () => 1, tardia);
+    await despachar(
+      o.plan.pagos.filter((p) => p.tardia),
+      () => 1,
+      tardia,
+    );
   };
 
   return { cargaPrincipal, replicasTardias, cerrar: () => cliente.cerrar() };

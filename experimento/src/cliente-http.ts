@@ -39,7 +39,16 @@ export function crearClienteHttp(urlBase: string, conexiones: number, tiempoMaxi
         };
         if (opciones.idCorrelacion) cabeceras['x-correlation-id'] = opciones.idCorrelacion;
         const peticion = modulo.request(
-          { agent: agente, protocol: destino.protocol, hostname: destino.hostname, port: destino.port, path: destino.pathname, method: 'POST', headers: cabeceras, timeout: tiempoMaximoMs },
+          {
+            agent: agente,
+            protocol: destino.protocol,
+            hostname: destino.hostname,
+            port: destino.port,
+            path: destino.pathname,
+            method: 'POST',
+            headers: cabeceras,
+            timeout: tiempoMaximoMs,
+          },
           (respuesta) => {
             if (opciones.perderRespuesta) {
               // El servidor ya respondió (y confirmó), pero el cliente «no se entera»: corta sin leer.

@@ -2,7 +2,15 @@ import os from 'node:os';
 import type pg from 'pg';
 import { RAMPA_MAXIMA_DEL_PLAN, type MedidaCapacidad } from './capacidad.js';
 import type { EstadoCarga } from './carga.js';
-import { cubetas, duplicadosEnElTiempo, duplicadosPorEtapa, resumenLatencias, totalContadores, type Informe, type MarcaFallo } from './informe.js';
+import {
+  cubetas,
+  duplicadosEnElTiempo,
+  duplicadosPorEtapa,
+  resumenLatencias,
+  totalContadores,
+  type Informe,
+  type MarcaFallo,
+} from './informe.js';
 import type { Muestreo } from './muestreo.js';
 import type { Opciones } from './opciones.js';
 import type { Plan } from './plan.js';
@@ -30,14 +38,25 @@ export async function contarEnLaBase(pool: pg.Pool, idSocio: string, prefijo: st
      FROM outbox o JOIN r ON r.id = o.id_agregado WHERE o.tipo = 'PagoPendiente' AND o.metadatos ? 'reimpulsos'`,
     [idSocio, prefijo],
   );
-  return { cobros: libro[0]?.cobros ?? 0, rechazos: libro[0]?.rechazos ?? 0, pagosReimpulsados: barrido[0]?.pagos ?? 0, reimpulsos: barrido[0]?.veces ?? 0 };
+  return {
+    cobros: libro[0]?.cobros ?? 0,
+    rechazos: libro[0]?.rechazos ?? 0,
+    pagosReimpulsados: barrido[0]?.pagos ?? 0,
+    reimpulsos: barrido[0]?.veces ?? 0,
+  };
 }
 
 export interface DatosInforme {
   readonly corrida: string;
   readonly fecha: Date;
   readonly opciones: Opciones;
-  readonly montaje: { readonly Topología: string; readonly Socios: string; readonly Barrendero: string; readonly propia: boolean; readonly local: boolean };
+  readonly montaje: {
+    readonly Topología: string;
+    readonly Socios: string;
+    readonly Barrendero: string;
+    readonly propia: boolean;
+    readonly local: boolean;
+  };
   readonly plan: Plan;
   readonly peticionesPorPago: number;
   readonly estado: EstadoCarga;
@@ -74,7 +93,12 @@ export function componerInforme(d: DatosInforme): Informe {
   const lat = resumenLatencias(estado.muestras);
   const repetidas = c.peticiones - plan.pagos.length;
   const hechos = (tipo: string) => d.marcas.filter((m) => m.tipo === tipo && !m.error);
-  const recuperados = (tipo: string) => `${hechos(tipo).length} (${hechos(tipo).map((m) => s1(m.recuperacionMs)).join(', ') || '—'})`;
+  const recuperados = (tipo: string) =>
+    `${hechos(tipo).length} (${
+      hechos(tipo)
+        .map((m) => s1(m.recuperacionMs))
+        .join(', ') || '—'
+    })`;
   const finRampa = capacidad?.escalones.at(-1)?.hasta;
   const objetivo = capacidad ? capacidad.ritmoMantenido : (o.ritmo ?? 0);
   const decisiones = d.enBase ? d.enBase.cobros + d.enBase.rechazos : 0;
@@ -144,7 +168,11 @@ export function componerInforme(d: DatosInforme): Informe {
       'Creación → estado final p50 / p99 / máx': `${deFinal('p50')} / ${deFinal('p99')} / ${deFinal('max')}`,
       'Drenaje tras la carga': `${(tiempos.finDrenaje - tiempos.finCarga).toFixed(1)} s${tiempos.drenado ? '' : ' (sin vaciarse)'}`,
       'Consumidor matado (todo listo de nuevo en)': recuperados('matar-consumidor'),
-      'Relay líder matado (relevo / todo listo en)': `${hechos('matar-relay-lider').length} (${hechos('matar-relay-lider').map((m) => `${s1(m.relevoMs)} / ${s1(m.recuperacionMs)}`).join(', ') || '—'})`,
+      'Relay líder matado (relevo / todo listo en)': `${hechos('matar-relay-lider').length} (${
+        hechos('matar-relay-lider')
+          .map((m) => `${s1(m.relevoMs)} / ${s1(m.recuperacionMs)}`)
+          .join(', ') || '—'
+      })`,
       'PostgreSQL reiniciado con SIGUSR2 (todo listo en)': recuperados('reiniciar-postgres'),
       'PostgreSQL caído con SIGKILL al postmaster (todo listo en)': recuperados('matar-postgres'),
       'Fallos que no se pudieron inyectar': d.marcas.filter((m) => m.error).length,
@@ -166,7 +194,9 @@ export function componerInforme(d: DatosInforme): Informe {
         `dieron ${fmt(veredicto.pagos)} pagos, uno por referencia, todos finales, sin cobros dobles ni cobros de pagos fallidos ni eventos perdidos, ` +
         `a pesar de ${procesosKill} procesos matados, ${hechos('reiniciar-postgres').length} reinicio(s) y ${hechos('matar-postgres').length} caída(s) de PostgreSQL ` +
         `y ${fmt(perdidas)} respuestas de la pasarela perdidas tras decidir; cada etapa absorbió sus duplicados ` +
-        `(${Object.entries(duplicados).map(([k, v]) => `${k} ${fmt(v)}`).join(', ')}).`
+        `(${Object.entries(duplicados)
+          .map(([k, v]) => `${k} ${fmt(v)}`)
+          .join(', ')}).`
       : `Se refuta la hipótesis en esta corrida: ${veredicto.violaciones.length} regla(s) incumplida(s): ${veredicto.violaciones.map((v) => `${v.regla} (${v.total})`).join(', ')}. Ver los ids en el informe.`,
     series: {
       respuestas: cubetas(estado.muestras, 1),

@@ -153,10 +153,16 @@ export function paginaHtml(inf: Informe): string {
     { x: s.finDrenaje, texto: 'drenado' },
   ];
   const rs = s.respuestas;
-  const porCubeta = (f: (c: (typeof rs)[number]) => number | undefined) =>
-    rs.map((c) => [c.segundo, f(c) ?? Number.NaN] as const);
+  const porCubeta = (f: (c: (typeof rs)[number]) => number | undefined) => rs.map((c) => [c.segundo, f(c) ?? Number.NaN] as const);
   const graficas = [
-    grafica({ titulo: 'Rendimiento: respuestas HTTP por segundo', unidadY: 'respuestas/s', xMax, marcas: s.fallos, lineasX, series: [{ nombre: 'respuestas/s', color: '#1f77b4', puntos: porCubeta((c) => c.respuestas) }] }),
+    grafica({
+      titulo: 'Rendimiento: respuestas HTTP por segundo',
+      unidadY: 'respuestas/s',
+      xMax,
+      marcas: s.fallos,
+      lineasX,
+      series: [{ nombre: 'respuestas/s', color: '#1f77b4', puntos: porCubeta((c) => c.respuestas) }],
+    }),
     grafica({
       titulo: 'Latencia de POST /pagos (percentiles por segundo)',
       unidadY: 'ms',
@@ -195,7 +201,10 @@ export function paginaHtml(inf: Informe): string {
         puntos: s.duplicados.map((p) => [p.segundo, p.valores[etapa]] as const),
       })),
     }),
-    barras('Duplicados absorbidos por etapa (total)', (Object.entries(inf.duplicadosPorEtapa) as [Etapa, number][]).map(([k, v]) => [ETAPAS[k], v])),
+    barras(
+      'Duplicados absorbidos por etapa (total)',
+      (Object.entries(inf.duplicadosPorEtapa) as [Etapa, number][]).map(([k, v]) => [ETAPAS[k], v]),
+    ),
   ];
   const reglas = inf.veredicto.reglas
     .map((r) => {
@@ -205,7 +214,10 @@ export function paginaHtml(inf: Informe): string {
     })
     .join('');
   const violaciones = inf.veredicto.violaciones
-    .map((v) => `<h3>${escapar(v.regla)} (${v.total})</h3><p>${escapar(v.descripcion)}</p><ul>${v.ids.map((id) => `<li><code>${escapar(id)}</code></li>`).join('')}</ul>`)
+    .map(
+      (v) =>
+        `<h3>${escapar(v.regla)} (${v.total})</h3><p>${escapar(v.descripcion)}</p><ul>${v.ids.map((id) => `<li><code>${escapar(id)}</code></li>`).join('')}</ul>`,
+    )
     .join('');
   const capacidad = inf.capacidad
     ? `<h2>Capacidad de extremo a extremo (rampa)</h2>${tabla([
@@ -220,7 +232,10 @@ export function paginaHtml(inf: Informe): string {
         ],
       ])}`
     : '';
-  const fallos = s.fallos.map((f): [string, string] => [`t=${f.segundo.toFixed(0)} s · ${f.tipo}`, f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${f.recuperacionMs ?? 0} ms`]);
+  const fallos = s.fallos.map((f): [string, string] => [
+    `t=${f.segundo.toFixed(0)} s · ${f.tipo}`,
+    f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${f.recuperacionMs ?? 0} ms`,
+  ]);
   return `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><title>${escapar(inf.titulo)}</title>
 <style>

@@ -27,7 +27,9 @@ export const ETAPAS: Readonly<Record<Etapa, string>> = {
 };
 
 /** De dónde sale cada etapa: servicio y contadores de su `/health`. */
-const FUENTES: Readonly<Record<Exclude<Etapa, 'entrada'>, { readonly servicio: 'outbox' | 'consumer'; readonly claves: readonly string[] }>> = {
+const FUENTES: Readonly<
+  Record<Exclude<Etapa, 'entrada'>, { readonly servicio: 'outbox' | 'consumer'; readonly claves: readonly string[] }>
+> = {
   relay: { servicio: 'outbox', claves: ['broker_descartados_por_duplicado'] },
   broker: { servicio: 'outbox', claves: ['broker_duplicados_inyectados'] },
   consumidor: { servicio: 'consumer', claves: ['duplicados', 'obsoletos'] },
@@ -68,7 +70,12 @@ export interface Informe {
 }
 
 /** Suma de unos contadores de `/health` de un servicio (todas sus instancias y vidas) hasta `hasta` segundos. */
-export function totalContadores(muestras: readonly MuestraContadores[], servicio: 'outbox' | 'consumer', claves: readonly string[], hasta = Infinity): number {
+export function totalContadores(
+  muestras: readonly MuestraContadores[],
+  servicio: 'outbox' | 'consumer',
+  claves: readonly string[],
+  hasta = Infinity,
+): number {
   const delServicio = muestras.filter((m) => m.servicio === servicio && m.segundo <= hasta);
   return claves.reduce((t, clave) => t + acumularContador(delServicio.map((m) => ({ vida: m.pid, valor: m.contadores[clave] ?? 0 }))), 0);
 }
@@ -90,7 +97,13 @@ export function duplicadosEnElTiempo(muestras: readonly MuestraContadores[], rep
   // Submuestreo a una muestra cada 5 s: el coste es cuadrático y la gráfica no necesita más.
   return instantes.map((s) => ({
     segundo: s,
-    valores: { entrada: replaysPorSegundo(s), relay: hasta('relay', s), broker: hasta('broker', s), consumidor: hasta('consumidor', s), pasarela: hasta('pasarela', s) },
+    valores: {
+      entrada: replaysPorSegundo(s),
+      relay: hasta('relay', s),
+      broker: hasta('broker', s),
+      consumidor: hasta('consumidor', s),
+      pasarela: hasta('pasarela', s),
+    },
   }));
 }
 
@@ -133,7 +146,10 @@ export function tablaTexto(inf: Informe): string {
   for (const [k, v] of Object.entries(inf.duplicadosPorEtapa) as [Etapa, number][]) filas.push([ETAPAS[k], fmt(v)]);
   seccion('Fallos de procesos');
   for (const f of inf.series.fallos) {
-    filas.push([`t=${f.segundo.toFixed(0)} s ${f.tipo}`, f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${fmt(f.recuperacionMs ?? 0)} ms`]);
+    filas.push([
+      `t=${f.segundo.toFixed(0)} s ${f.tipo}`,
+      f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${fmt(f.recuperacionMs ?? 0)} ms`,
+    ]);
   }
   seccion('Veredicto (reglas)');
   for (const r of inf.veredicto.reglas) {

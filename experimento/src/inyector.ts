@@ -14,7 +14,12 @@ export async function inyectarFallo(f: FalloPlaneado, t: TopologiaLocal, pool: p
       case 'matar-consumidor': {
         const numero = f.instancia ?? 1;
         const r = await t.matarInstancia('consumer', numero);
-        return { segundo, tipo: f.tipo, detalle: `SIGKILL a consumer#${numero} (pid ${r.pid}); el supervisor lo relanzó`, recuperacionMs: r.recuperacionMs };
+        return {
+          segundo,
+          tipo: f.tipo,
+          detalle: `SIGKILL a consumer#${numero} (pid ${r.pid}); el supervisor lo relanzó`,
+          recuperacionMs: r.recuperacionMs,
+        };
       }
       case 'matar-relay-lider': {
         const r = await t.matarLiderRelay(pool);
@@ -28,11 +33,21 @@ export async function inyectarFallo(f: FalloPlaneado, t: TopologiaLocal, pool: p
       }
       case 'reiniciar-postgres': {
         const r = await t.reiniciarPostgres();
-        return { segundo, tipo: f.tipo, detalle: 'SIGUSR2 al supervisor: parada rápida y arranque de PostgreSQL sobre los mismos datos', recuperacionMs: r.recuperacionMs };
+        return {
+          segundo,
+          tipo: f.tipo,
+          detalle: 'SIGUSR2 al supervisor: parada rápida y arranque de PostgreSQL sobre los mismos datos',
+          recuperacionMs: r.recuperacionMs,
+        };
       }
       case 'matar-postgres': {
         const r = await t.matarPostgres();
-        return { segundo, tipo: f.tipo, detalle: `SIGKILL al postmaster (pid ${r.pid}): el supervisor detectó la caída y lo arrancó con recuperación tras caída`, recuperacionMs: r.recuperacionMs };
+        return {
+          segundo,
+          tipo: f.tipo,
+          detalle: `SIGKILL al postmaster (pid ${r.pid}): el supervisor detectó la caída y lo arrancó con recuperación tras caída`,
+          recuperacionMs: r.recuperacionMs,
+        };
       }
     }
   } catch (error) {

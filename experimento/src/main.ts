@@ -84,7 +84,10 @@ async function ejecutar(): Promise<number> {
   const local = o.url === undefined;
   if (local) {
     topologia = TopologiaLocal.adoptar(RAIZ);
-    if (topologia) decir(`usando la topología local en marcha (supervisor ${topologia.procesos().supervisor}): sus instancias, su pasarela y su barrendero`);
+    if (topologia)
+      decir(
+        `usando la topología local en marcha (supervisor ${topologia.procesos().supervisor}): sus instancias, su pasarela y su barrendero`,
+      );
     else {
       topologia = await TopologiaLocal.arrancar(RAIZ, {
         registro: path.join(carpeta, 'servicios.log'),
@@ -111,17 +114,38 @@ async function ejecutar(): Promise<number> {
   } else {
     urlApi = o.url as string;
     databaseUrl = o.databaseUrl;
-    decir(`despliegue remoto ${urlApi}: solo HTTP (sin fallos de procesos)${databaseUrl ? '' : '; sin --database-url, el veredicto es solo desde fuera'}`);
+    decir(
+      `despliegue remoto ${urlApi}: solo HTTP (sin fallos de procesos)${databaseUrl ? '' : '; sin --database-url, el veredicto es solo desde fuera'}`,
+    );
   }
   if (databaseUrl) pool = crearPool(databaseUrl);
-  if (!pool && o.ritmo === undefined) throw new Error('sin base de datos no se puede medir la capacidad (los terminados se cuentan en ella): dé --ritmo o --database-url');
+  if (!pool && o.ritmo === undefined)
+    throw new Error('sin base de datos no se puede medir la capacidad (los terminados se cuentan en ella): dé --ritmo o --database-url');
   const bd = pool;
 
-  const plan = crearPlan({ corrida, socios: o.socios, pagosPorSocio: o.pagosPorSocio, dobles: o.dobles, triples: o.triples, timeouts: o.timeouts, tardias: o.tardias, conflictos: o.conflictos, desorden: o.desorden, semilla: o.semilla });
+  const plan = crearPlan({
+    corrida,
+    socios: o.socios,
+    pagosPorSocio: o.pagosPorSocio,
+    dobles: o.dobles,
+    triples: o.triples,
+    timeouts: o.timeouts,
+    tardias: o.tardias,
+    conflictos: o.conflictos,
+    desorden: o.desorden,
+    semilla: o.semilla,
+  });
   const costePrincipal = plan.peticiones - plan.tardias;
   const consumidores = topologia?.instancias('consumer').length ?? 0;
   const fallosProcesos: FalloPlaneado[] = local
-    ? planearFallos({ matarConsumidor: o.matarConsumidor, matarRelay: o.matarRelay, reiniciarPostgres: o.reiniciarPostgres, matarPostgres: o.matarPostgres, consumidores, semilla: o.semilla })
+    ? planearFallos({
+        matarConsumidor: o.matarConsumidor,
+        matarRelay: o.matarRelay,
+        reiniciarPostgres: o.reiniciarPostgres,
+        matarPostgres: o.matarPostgres,
+        consumidores,
+        semilla: o.semilla,
+      })
     : [];
   const brokerEmbebido = local && !process.env['PULSAR_URL'] && topologia?.procesos().postgresEmbebido === true;
   decir(
@@ -139,13 +163,24 @@ async function ejecutar(): Promise<number> {
   // ── Venenos: mensajes malformados directamente en el broker (deben acabar en mensajes muertos) ──
   const venenos: string[] = [];
   if (brokerEmbebido && databaseUrl && o.venenos > 0) {
-    const broker = await crearBrokerEmbebido({ url: databaseUrl, topico: 'pagos', suscripciones: [SUSCRIPCION], tamanoPool: 1, alError: () => undefined });
+    const broker = await crearBrokerEmbebido({
+      url: databaseUrl,
+      topico: 'pagos',
+      suscripciones: [SUSCRIPCION],
+      tamanoPool: 1,
+      alError: () => undefined,
+    });
     try {
       const publicador = await broker.crearPublicador(`experimento-veneno-${corrida}`);
       const mensajes = Array.from({ length: o.venenos }, (_, i) => {
         const clave = `veneno-${corrida}-${i + 1}`;
         venenos.push(clave);
-        return { clave, secuencia: i + 1, cuerpo: i % 2 === 0 ? '{esto no es JSON' : '{}', propiedades: { tipo: 'PagoPendiente' } as never };
+        return {
+          clave,
+          secuencia: i + 1,
+          cuerpo: i % 2 === 0 ? '{esto no es JSON' : '{}',
+          propiedades: { tipo: 'PagoPendiente' } as never,
+        };
       });
       await publicador.publicar(mensajes);
       marcas.push({ segundo: seg(), tipo: 'venenos', detalle: `${o.venenos} mensajes malformados publicados en el broker` });
@@ -168,7 +203,12 @@ async function ejecutar(): Promise<number> {
           limitePeticiones: RAMPA_MAXIMA_DEL_PLAN * costePrincipal,
           fotografiar: async () => {
             const e = await estadosDeLaCorrida(bd, idSocio, prefijo);
-            return { segundo: seg(), creados: e.PENDIENTE + e.PROCESANDO + e.EXITOSO + e.FALLIDO, finales: e.EXITOSO + e.FALLIDO, peticiones: estado.contadores.peticiones };
+            return {
+              segundo: seg(),
+              creados: e.PENDIENTE + e.PROCESANDO + e.EXITOSO + e.FALLIDO,
+              finales: e.EXITOSO + e.FALLIDO,
+              peticiones: estado.contadores.peticiones,
+            };
           },
           alEscalon: (e, j) => {
             progreso.limpiar();
@@ -217,7 +257,9 @@ async function ejecutar(): Promise<number> {
       marcas.push(marca);
       if (!marca.error) hechos[f.tipo] += 1;
       progreso.limpiar();
-      decir(`t=${marca.segundo.toFixed(0)} s ${f.tipo}: ${marca.error ? `NO SE PUDO: ${marca.error}` : `${marca.detalle}; todo listo de nuevo en ${((marca.recuperacionMs ?? 0) / 1000).toFixed(1)} s`}`);
+      decir(
+        `t=${marca.segundo.toFixed(0)} s ${f.tipo}: ${marca.error ? `NO SE PUDO: ${marca.error}` : `${marca.detalle}; todo listo de nuevo en ${((marca.recuperacionMs ?? 0) / 1000).toFixed(1)} s`}`,
+      );
     }
   })();
 
@@ -241,7 +283,14 @@ async function ejecutar(): Promise<number> {
     const limite = Date.now() + o.drenajeS * 1000;
     while (Date.now() < limite) {
       const u = muestreo.ultimo();
-      if (u && u.EXITOSO + u.FALLIDO >= aceptadas && u.PENDIENTE + u.PROCESANDO === 0 && u.outboxPendiente === 0 && u.cola === 0 && u.segundo > seg() - 3) {
+      if (
+        u &&
+        u.EXITOSO + u.FALLIDO >= aceptadas &&
+        u.PENDIENTE + u.PROCESANDO === 0 &&
+        u.outboxPendiente === 0 &&
+        u.cola === 0 &&
+        u.segundo > seg() - 3
+      ) {
         drenado = true;
         break;
       }
@@ -250,7 +299,11 @@ async function ejecutar(): Promise<number> {
   }
   const finDrenaje = seg();
   progreso.limpiar();
-  decir(drenado ? `pipeline vacío en ${(finDrenaje - finCarga).toFixed(1)} s` : 'el pipeline no se vació a tiempo (o no hay base que mirar): el veredicto lo dirá');
+  decir(
+    drenado
+      ? `pipeline vacío en ${(finDrenaje - finCarga).toFixed(1)} s`
+      : 'el pipeline no se vació a tiempo (o no hay base que mirar): el veredicto lo dirá',
+  );
 
   // ── Réplicas tardías de pagos ya terminados ────────────────────────────────
   fase = 'tardías';
@@ -264,7 +317,9 @@ async function ejecutar(): Promise<number> {
   // ── Veredicto ──────────────────────────────────────────────────────────────
   decir('juzgando (desde fuera y desde dentro)…');
   const fuera = paraVeredicto(observaciones);
-  const veredicto = pool ? await juzgar(pool, { idSocio, prefijo, suscripcion: SUSCRIPCION, desde, plazoMs: o.plazoS * 1000, venenos, fuera }) : juzgarFuera(fuera);
+  const veredicto = pool
+    ? await juzgar(pool, { idSocio, prefijo, suscripcion: SUSCRIPCION, desde, plazoMs: o.plazoS * 1000, venenos, fuera })
+    : juzgarFuera(fuera);
 
   // ── Informe ────────────────────────────────────────────────────────────────
   const informe = componerInforme({

@@ -142,51 +142,176 @@ interface Definicion {
 
 /** Flag → definición. El orden es el de la ayuda. */
 export const DEFINICIONES: Readonly<Record<string, Definicion>> = {
-  url: { clave: 'url', lector: url, porDefecto: undefined, ayuda: 'API de un despliegue (solo HTTP: sin fallos de procesos). Sin ella: topología local de `pnpm start`.' },
-  'database-url': { clave: 'databaseUrl', lector: url, porDefecto: undefined, ayuda: 'PostgreSQL del despliegue de --url, para el veredicto desde dentro.' },
+  url: {
+    clave: 'url',
+    lector: url,
+    porDefecto: undefined,
+    ayuda: 'API de un despliegue (solo HTTP: sin fallos de procesos). Sin ella: topología local de `pnpm start`.',
+  },
+  'database-url': {
+    clave: 'databaseUrl',
+    lector: url,
+    porDefecto: undefined,
+    ayuda: 'PostgreSQL del despliegue de --url, para el veredicto desde dentro.',
+  },
   socios: { clave: 'socios', lector: entero(1, 1000), porDefecto: '4', ayuda: 'Socios simulados (prefijos de referencia distintos).' },
-  pagos: { clave: 'pagosPorSocio', lector: entero(1, 10_000_000), porDefecto: '32000', ayuda: 'Pagos distintos en total (se reparten entre los socios).' },
-  'pagos-por-socio': { clave: 'pagosPorSocio', lector: entero(1, 10_000_000), porDefecto: undefined, ayuda: 'Pagos distintos por socio (en vez de --pagos).' },
+  pagos: {
+    clave: 'pagosPorSocio',
+    lector: entero(1, 10_000_000),
+    porDefecto: '32000',
+    ayuda: 'Pagos distintos en total (se reparten entre los socios).',
+  },
+  'pagos-por-socio': {
+    clave: 'pagosPorSocio',
+    lector: entero(1, 10_000_000),
+    porDefecto: undefined,
+    ayuda: 'Pagos distintos por socio (en vez de --pagos).',
+  },
   ritmo: {
     clave: 'ritmo',
     lector: entero(0, 1_000_000),
     porDefecto: undefined,
     ayuda: 'Peticiones/s fijas, sin medir la capacidad (0 = sin límite, solo la concurrencia). Sin él: rampa y --fraccion-capacidad.',
   },
-  rampa: { clave: 'rampa', lector: rampa, porDefecto: '100:100:5', ayuda: 'inicio:paso:segundos de la rampa que mide la capacidad de extremo a extremo al empezar.' },
-  'fraccion-capacidad': { clave: 'fraccionCapacidad', lector: real(0.05, 2), porDefecto: '0.8', ayuda: 'Fracción de la capacidad medida que se mantiene tras la rampa.' },
+  rampa: {
+    clave: 'rampa',
+    lector: rampa,
+    porDefecto: '100:100:5',
+    ayuda: 'inicio:paso:segundos de la rampa que mide la capacidad de extremo a extremo al empezar.',
+  },
+  'fraccion-capacidad': {
+    clave: 'fraccionCapacidad',
+    lector: real(0.05, 2),
+    porDefecto: '0.8',
+    ayuda: 'Fracción de la capacidad medida que se mantiene tras la rampa.',
+  },
   concurrencia: { clave: 'concurrencia', lector: entero(1, 10_000), porDefecto: '128', ayuda: 'Peticiones en vuelo como máximo.' },
   dobles: { clave: 'dobles', lector: fraccion, porDefecto: '0.2', ayuda: 'Fracción de pagos enviados dos veces a la vez.' },
   triples: { clave: 'triples', lector: fraccion, porDefecto: '0.1', ayuda: 'Fracción de pagos enviados tres veces a la vez.' },
-  timeouts: { clave: 'timeouts', lector: fraccion, porDefecto: '0.1', ayuda: 'Fracción de pagos cuya respuesta se pierde (timeout del cliente tras el éxito) y se reintentan.' },
+  timeouts: {
+    clave: 'timeouts',
+    lector: fraccion,
+    porDefecto: '0.1',
+    ayuda: 'Fracción de pagos cuya respuesta se pierde (timeout del cliente tras el éxito) y se reintentan.',
+  },
   tardias: { clave: 'tardias', lector: fraccion, porDefecto: '0.1', ayuda: 'Fracción de pagos reenviados cuando ya terminaron.' },
-  conflictos: { clave: 'conflictos', lector: fraccion, porDefecto: '0.02', ayuda: 'Fracción de pagos reenviados con la misma referencia y otro cuerpo (deben dar 422).' },
-  desorden: { clave: 'desorden', lector: entero(1, 1_000_000), porDefecto: '64', ayuda: 'Ventana de desorden de cada socio (1 = en orden).' },
-  'matar-consumidor': { clave: 'matarConsumidor', lector: entero(0, 1000), porDefecto: '3', ayuda: 'SIGKILL a un consumidor (uno distinto cada vez, en momentos al azar).' },
-  'matar-relay': { clave: 'matarRelay', lector: entero(0, 1000), porDefecto: '2', ayuda: 'SIGKILL al relay líder (el que tiene el cerrojo), con otro en reserva.' },
-  'reiniciar-postgres': { clave: 'reiniciarPostgres', lector: entero(0, 100), porDefecto: '1', ayuda: 'Reinicios rápidos de PostgreSQL (SIGUSR2 al supervisor) a mitad de la carga.' },
-  'matar-postgres': { clave: 'matarPostgres', lector: entero(0, 100), porDefecto: '1', ayuda: 'Caídas de PostgreSQL (SIGKILL al postmaster: recuperación tras caída) a mitad de la carga.' },
-  venenos: { clave: 'venenos', lector: entero(0, 1000), porDefecto: '2', ayuda: 'Mensajes venenosos inyectados en el broker embebido (deben acabar en mensajes muertos).' },
-  'duplicar-entregas': { clave: 'duplicarEntregas', lector: booleano, porDefecto: 'sí', ayuda: 'El broker embebido entrega dos veces cada mensaje (sí/no; si el experimento arranca la topología).' },
+  conflictos: {
+    clave: 'conflictos',
+    lector: fraccion,
+    porDefecto: '0.02',
+    ayuda: 'Fracción de pagos reenviados con la misma referencia y otro cuerpo (deben dar 422).',
+  },
+  desorden: {
+    clave: 'desorden',
+    lector: entero(1, 1_000_000),
+    porDefecto: '64',
+    ayuda: 'Ventana de desorden de cada socio (1 = en orden).',
+  },
+  'matar-consumidor': {
+    clave: 'matarConsumidor',
+    lector: entero(0, 1000),
+    porDefecto: '3',
+    ayuda: 'SIGKILL a un consumidor (uno distinto cada vez, en momentos al azar).',
+  },
+  'matar-relay': {
+    clave: 'matarRelay',
+    lector: entero(0, 1000),
+    porDefecto: '2',
+    ayuda: 'SIGKILL al relay líder (el que tiene el cerrojo), con otro en reserva.',
+  },
+  'reiniciar-postgres': {
+    clave: 'reiniciarPostgres',
+    lector: entero(0, 100),
+    porDefecto: '1',
+    ayuda: 'Reinicios rápidos de PostgreSQL (SIGUSR2 al supervisor) a mitad de la carga.',
+  },
+  'matar-postgres': {
+    clave: 'matarPostgres',
+    lector: entero(0, 100),
+    porDefecto: '1',
+    ayuda: 'Caídas de PostgreSQL (SIGKILL al postmaster: recuperación tras caída) a mitad de la carga.',
+  },
+  venenos: {
+    clave: 'venenos',
+    lector: entero(0, 1000),
+    porDefecto: '2',
+    ayuda: 'Mensajes venenosos inyectados en el broker embebido (deben acabar en mensajes muertos).',
+  },
+  'duplicar-entregas': {
+    clave: 'duplicarEntregas',
+    lector: booleano,
+    porDefecto: 'sí',
+    ayuda: 'El broker embebido entrega dos veces cada mensaje (sí/no; si el experimento arranca la topología).',
+  },
   apis: { clave: 'apis', lector: entero(1, 16), porDefecto: '1', ayuda: 'Instancias de la API (si el experimento arranca la topología).' },
-  relays: { clave: 'relays', lector: entero(1, 16), porDefecto: '2', ayuda: 'Relays del outbox: uno líder y los demás en reserva (si el experimento arranca la topología).' },
-  consumidores: { clave: 'consumidores', lector: entero(1, 16), porDefecto: '3', ayuda: 'Procesos consumidores (si el experimento arranca la topología).' },
+  relays: {
+    clave: 'relays',
+    lector: entero(1, 16),
+    porDefecto: '2',
+    ayuda: 'Relays del outbox: uno líder y los demás en reserva (si el experimento arranca la topología).',
+  },
+  consumidores: {
+    clave: 'consumidores',
+    lector: entero(1, 16),
+    porDefecto: '3',
+    ayuda: 'Procesos consumidores (si el experimento arranca la topología).',
+  },
   'pasarela-sin-respuesta': {
     clave: 'pasarelaSinRespuesta',
     lector: fraccion,
     porDefecto: '0.03',
     ayuda: 'PASARELA_TASA_SIN_RESPUESTA: intentos que deciden (cobran o rechazan) y pierden la respuesta.',
   },
-  'pasarela-500': { clave: 'pasarela500', lector: fraccion, porDefecto: '0.01', ayuda: 'PASARELA_TASA_500_TRAS_COBRO: intentos que deciden y responden HTTP 500.' },
-  'pasarela-en-curso': { clave: 'pasarelaEnCurso', lector: fraccion, porDefecto: '0.01', ayuda: 'PASARELA_TASA_EN_CURSO: intentos que responden «en curso» y deciden poco después.' },
-  'plazo-s': { clave: 'plazoS', lector: entero(1, 86_400), porDefecto: '900', ayuda: 'Plazo declarado: segundos máximos de creación a estado final por pago.' },
-  'drenaje-s': { clave: 'drenajeS', lector: entero(1, 86_400), porDefecto: '1200', ayuda: 'Espera máxima a que el pipeline se vacíe tras la carga.' },
+  'pasarela-500': {
+    clave: 'pasarela500',
+    lector: fraccion,
+    porDefecto: '0.01',
+    ayuda: 'PASARELA_TASA_500_TRAS_COBRO: intentos que deciden y responden HTTP 500.',
+  },
+  'pasarela-en-curso': {
+    clave: 'pasarelaEnCurso',
+    lector: fraccion,
+    porDefecto: '0.01',
+    ayuda: 'PASARELA_TASA_EN_CURSO: intentos que responden «en curso» y deciden poco después.',
+  },
+  'plazo-s': {
+    clave: 'plazoS',
+    lector: entero(1, 86_400),
+    porDefecto: '900',
+    ayuda: 'Plazo declarado: segundos máximos de creación a estado final por pago.',
+  },
+  'drenaje-s': {
+    clave: 'drenajeS',
+    lector: entero(1, 86_400),
+    porDefecto: '1200',
+    ayuda: 'Espera máxima a que el pipeline se vacíe tras la carga.',
+  },
   semilla: { clave: 'semilla', lector: entero(0, 2 ** 31), porDefecto: '20260301', ayuda: 'Semilla del plan de carga y de fallos.' },
   salida: { clave: 'salida', lector: texto, porDefecto: '.data/experimento', ayuda: 'Carpeta de los informes (JSON y HTML).' },
-  'perfil-pasarela': { clave: 'perfilPasarela', lector: texto, porDefecto: 'local', ayuda: 'PASARELA_PERFIL del consumidor (si el experimento arranca la topología).' },
-  'consumidor-en-vuelo': { clave: 'consumidorEnVuelo', lector: entero(1, 10_000), porDefecto: '128', ayuda: 'CONSUMIDOR_EN_VUELO de cada consumidor (si el experimento arranca la topología).' },
-  'nivel-log': { clave: 'nivelLog', lector: texto, porDefecto: 'warn', ayuda: 'LOG_LEVEL de los servicios (si el experimento arranca la topología).' },
-  rehacer: { clave: 'rehacer', lector: texto, porDefecto: undefined, ayuda: 'Solo rehace el informe.html de un informe.json ya escrito (sin correr nada).' },
+  'perfil-pasarela': {
+    clave: 'perfilPasarela',
+    lector: texto,
+    porDefecto: 'local',
+    ayuda: 'PASARELA_PERFIL del consumidor (si el experimento arranca la topología).',
+  },
+  'consumidor-en-vuelo': {
+    clave: 'consumidorEnVuelo',
+    lector: entero(1, 10_000),
+    porDefecto: '128',
+    ayuda: 'CONSUMIDOR_EN_VUELO de cada consumidor (si el experimento arranca la topología).',
+  },
+  'nivel-log': {
+    clave: 'nivelLog',
+    lector: texto,
+    porDefecto: 'warn',
+    ayuda: 'LOG_LEVEL de los servicios (si el experimento arranca la topología).',
+  },
+  rehacer: {
+    clave: 'rehacer',
+    lector: texto,
+    porDefecto: undefined,
+    ayuda: 'Solo rehace el informe.html de un informe.json ya escrito (sin correr nada).',
+  },
   ayuda: { clave: 'ayuda', lector: booleano, porDefecto: 'no', ayuda: 'Muestra esta ayuda.', interruptor: true },
 };
 
@@ -223,7 +348,9 @@ export function leerOpciones(argv: readonly string[], entorno: Readonly<Record<s
       ({ values: valores } = parseArgs({
         // pnpm deja pasar el «--» que separa sus argumentos de los del script.
         args: argv.filter((a) => a !== '--'),
-        options: Object.fromEntries(Object.entries(DEFINICIONES).map(([flag, def]) => [flag, { type: def.interruptor ? 'boolean' : 'string' }] as const)),
+        options: Object.fromEntries(
+          Object.entries(DEFINICIONES).map(([flag, def]) => [flag, { type: def.interruptor ? 'boolean' : 'string' }] as const),
+        ),
         strict: true,
         allowPositionals: false,
       }));
@@ -242,11 +369,14 @@ export function leerOpciones(argv: readonly string[], entorno: Readonly<Record<s
     const socios = salida['socios'] as number;
     const porSocio = dados.get('pagos-por-socio');
     const total = Number(entero(1, 10_000_000)(dados.get('pagos') ?? (DEFINICIONES['pagos']?.porDefecto as string), 'pagos'));
-    salida['pagosPorSocio'] = porSocio !== undefined ? entero(1, 10_000_000)(porSocio, 'pagos-por-socio') : Math.max(1, Math.ceil(total / socios));
+    salida['pagosPorSocio'] =
+      porSocio !== undefined ? entero(1, 10_000_000)(porSocio, 'pagos-por-socio') : Math.max(1, Math.ceil(total / socios));
     const opciones = salida as unknown as Opciones;
     if (opciones.databaseUrl && !opciones.url) throw new Error('--database-url solo tiene sentido con --url');
     if (opciones.pasarelaSinRespuesta + opciones.pasarela500 + opciones.pasarelaEnCurso > 1) {
-      throw new Error('--pasarela-sin-respuesta, --pasarela-500 y --pasarela-en-curso no pueden sumar más de 1 (se reparten el mismo dado)');
+      throw new Error(
+        '--pasarela-sin-respuesta, --pasarela-500 y --pasarela-en-curso no pueden sumar más de 1 (se reparten el mismo dado)',
+      );
     }
     return { ok: true, opciones };
   } catch (error) {

@@ -1,6 +1,15 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { arrancarProceso, consultarEstado, dormir, esperarQue, esperarSinProcesos, pidVivo, puertoLibre, type ProcesoHijo } from '@aeropartners/procesos';
+import {
+  arrancarProceso,
+  consultarEstado,
+  dormir,
+  esperarQue,
+  esperarSinProcesos,
+  pidVivo,
+  puertoLibre,
+  type ProcesoHijo,
+} from '@aeropartners/procesos';
 import type { InstanciaAnotada, NombreServicio, Procesos } from '@aeropartners/procesos/supervisor';
 
 /**
@@ -115,13 +124,21 @@ export class TopologiaLocal {
     // Si el experimento muere sin parar la topología, que no quede nada vivo (SIGKILL al grupo entero).
     process.on('exit', () => supervisor.matar());
     const t = new TopologiaLocal(archivo, supervisor);
-    o.decir(`arrancando la topología local (supervisor de pnpm start) con PostgreSQL propio en ${path.relative(raiz, datos)}; salida en ${path.relative(raiz, o.registro)}`);
+    o.decir(
+      `arrancando la topología local (supervisor de pnpm start) con PostgreSQL propio en ${path.relative(raiz, datos)}; salida en ${path.relative(raiz, o.registro)}`,
+    );
     await esperarQue(
       async () => {
-        if (!supervisor.vivo) throw new Error(`el supervisor terminó al arrancar; ver ${o.registro}\n${supervisor.ultimasLineas().join('\n')}`);
+        if (!supervisor.vivo)
+          throw new Error(`el supervisor terminó al arrancar; ver ${o.registro}\n${supervisor.ultimasLineas().join('\n')}`);
         return t.procesos(false) !== undefined && (await t.todasListas());
       },
-      { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 300, descripcion: 'la topología local lista', detalle: () => supervisor.ultimasLineas().join('\n') },
+      {
+        tiempoMs: ESPERA_RECUPERACION_MS,
+        intervaloMs: 300,
+        descripcion: 'la topología local lista',
+        detalle: () => supervisor.ultimasLineas().join('\n'),
+      },
     );
     return t;
   }
@@ -154,7 +171,11 @@ export class TopologiaLocal {
   }
 
   static async lista(instancia: InstanciaAnotada): Promise<boolean> {
-    return instancia.pid !== null && instancia.puerto !== null && (await consultarEstado(`http://127.0.0.1:${instancia.puerto}/health/ready`)) === 200;
+    return (
+      instancia.pid !== null &&
+      instancia.puerto !== null &&
+      (await consultarEstado(`http://127.0.0.1:${instancia.puerto}/health/ready`)) === 200
+    );
   }
 
   /** ¿Todas las instancias de todos los servicios tienen proceso, puerto y `/health/ready` = 200? */
@@ -166,7 +187,10 @@ export class TopologiaLocal {
   }
 
   /** Contadores de `/health` de una instancia, con el pid del proceso que los dio (un relanzado empieza de cero). */
-  async contadores(servicio: 'outbox' | 'consumer', numero: number): Promise<{ pid: number; contadores: Record<string, number> } | undefined> {
+  async contadores(
+    servicio: 'outbox' | 'consumer',
+    numero: number,
+  ): Promise<{ pid: number; contadores: Record<string, number> } | undefined> {
     const antes = this.instancias(servicio).find((i) => i.numero === numero);
     if (!antes?.pid || !antes.puerto) return undefined;
     try {
@@ -228,7 +252,11 @@ export class TopologiaLocal {
         relevo = await this.liderRelay(bd).catch(() => undefined);
         return relevo !== undefined && relevo.pid !== lider.pid;
       },
-      { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 100, descripcion: `un relay de reserva (${reserva.map((n) => `outbox#${n}`).join(', ')}) toma el cerrojo` },
+      {
+        tiempoMs: ESPERA_RECUPERACION_MS,
+        intervaloMs: 100,
+        descripcion: `un relay de reserva (${reserva.map((n) => `outbox#${n}`).join(', ')}) toma el cerrojo`,
+      },
     );
     const relevoMs = Date.now() - inicio;
     await this.#esperarRelanzada('outbox', lider.numero, lider.pid);
@@ -273,7 +301,11 @@ export class TopologiaLocal {
   }
 
   async #esperarTodo(condicion: (p: Procesos) => boolean, descripcion: string): Promise<void> {
-    await esperarQue(async () => condicion(this.procesos()) && (await this.todasListas()), { tiempoMs: ESPERA_RECUPERACION_MS, intervaloMs: 200, descripcion });
+    await esperarQue(async () => condicion(this.procesos()) && (await this.todasListas()), {
+      tiempoMs: ESPERA_RECUPERACION_MS,
+      intervaloMs: 200,
+      descripcion,
+    });
   }
 
   /** Para la topología si la arrancó el experimento: SIGTERM al supervisor (parada ordenada) y SIGKILL al grupo si no sale. */

@@ -17,7 +17,12 @@ import {
  * la lista de ids que la incumplen; una sola violación suspende el experimento.
  */
 
-export type CodigoReglaFuera = 'pago-no-aceptado' | 'respuestas-coherentes' | 'pago-no-pedido' | 'conflicto-rechazado' | 'replica-tardia-reconocida';
+export type CodigoReglaFuera =
+  | 'pago-no-aceptado'
+  | 'respuestas-coherentes'
+  | 'pago-no-pedido'
+  | 'conflicto-rechazado'
+  | 'replica-tardia-reconocida';
 export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro;
 
 export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>> = {
@@ -69,7 +74,10 @@ export interface Veredicto {
 const REGLAS_FUERA = Object.keys(DESCRIPCION_REGLAS_FUERA) as CodigoReglaFuera[];
 
 /** Las reglas de fuera: cada una con sus culpables (referencias, con lo que se vio). `enBase`: referencia → ids de pago. */
-function juzgarDesdeFuera(fuera: ReadonlyMap<string, ObservacionFuera>, enBase: ReadonlyMap<string, readonly string[]> | undefined): Map<CodigoReglaFuera, string[]> {
+function juzgarDesdeFuera(
+  fuera: ReadonlyMap<string, ObservacionFuera>,
+  enBase: ReadonlyMap<string, readonly string[]> | undefined,
+): Map<CodigoReglaFuera, string[]> {
   const fallos = new Map<CodigoReglaFuera, string[]>(REGLAS_FUERA.map((r) => [r, []]));
   const anotar = (regla: CodigoReglaFuera, id: string) => fallos.get(regla)?.push(id);
   for (const [referencia, obs] of fuera) {
@@ -80,16 +88,23 @@ function juzgarDesdeFuera(fuera: ReadonlyMap<string, ObservacionFuera>, enBase: 
     if (obs.ids.size > 1 || (ids !== undefined && [...obs.ids].some((id) => id !== idBase))) {
       anotar('respuestas-coherentes', `${referencia}: respuestas ${[...obs.ids].join(', ')}${enBase ? `; base ${idBase ?? '—'}` : ''}`);
     }
-    if (obs.estadoConflicto !== undefined && obs.estadoConflicto !== 422) anotar('conflicto-rechazado', `${referencia}: ${obs.estadoConflicto}`);
+    if (obs.estadoConflicto !== undefined && obs.estadoConflicto !== 422)
+      anotar('conflicto-rechazado', `${referencia}: ${obs.estadoConflicto}`);
     if (obs.tardia && (obs.tardia.estado !== 200 || !obs.tardia.replay || obs.tardia.idPago !== idBase)) {
-      anotar('replica-tardia-reconocida', `${referencia}: ${obs.tardia.estado}${obs.tardia.replay ? ' (replay)' : ''} ${obs.tardia.idPago ?? ''}`);
+      anotar(
+        'replica-tardia-reconocida',
+        `${referencia}: ${obs.tardia.estado}${obs.tardia.replay ? ' (replay)' : ''} ${obs.tardia.idPago ?? ''}`,
+      );
     }
   }
   if (enBase) for (const [referencia, ids] of enBase) if (!fuera.has(referencia)) for (const id of ids) anotar('pago-no-pedido', id);
   return fallos;
 }
 
-function resultadosFuera(fallos: ReadonlyMap<CodigoReglaFuera, readonly string[]> | undefined, nota: string): { reglas: ResultadoRegla<CodigoRegla>[]; violaciones: Violacion<CodigoRegla>[] } {
+function resultadosFuera(
+  fallos: ReadonlyMap<CodigoReglaFuera, readonly string[]> | undefined,
+  nota: string,
+): { reglas: ResultadoRegla<CodigoRegla>[]; violaciones: Violacion<CodigoRegla>[] } {
   const reglas: ResultadoRegla<CodigoRegla>[] = [];
   const violaciones: Violacion<CodigoRegla>[] = [];
   for (const regla of REGLAS_FUERA) {
@@ -117,12 +132,13 @@ export async function juzgar(bd: ConsultorPostgres, ambito: AmbitoVeredicto): Pr
   });
   let fuera: ReturnType<typeof resultadosFuera>;
   if (ambito.fuera) {
-    const { rows } = await bd.query(`SELECT id::text AS id, referencia_pago FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2)`, [
-      ambito.idSocio,
-      ambito.prefijo,
-    ]);
+    const { rows } = await bd.query(
+      `SELECT id::text AS id, referencia_pago FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2)`,
+      [ambito.idSocio, ambito.prefijo],
+    );
     const enBase = new Map<string, string[]>();
-    for (const f of rows as { id: string; referencia_pago: string }[]) enBase.set(f.referencia_pago, [...(enBase.get(f.referencia_pago) ?? []), f.id]);
+    for (const f of rows as { id: string; referencia_pago: string }[])
+      enBase.set(f.referencia_pago, [...(enBase.get(f.referencia_pago) ?? []), f.id]);
     fuera = resultadosFuera(juzgarDesdeFuera(ambito.fuera, enBase), '');
   } else {
     fuera = resultadosFuera(undefined, 'sin observaciones desde fuera');
@@ -145,7 +161,9 @@ export async function juzgar(bd: ConsultorPostgres, ambito: AmbitoVeredicto): Pr
 export function juzgarFuera(fuera: ReadonlyMap<string, ObservacionFuera>): Veredicto {
   const desdeFuera = resultadosFuera(juzgarDesdeFuera(fuera, undefined), '');
   // Sin base no se sabe qué pagos hay: «no pedido» no se puede evaluar.
-  const reglasFuera = desdeFuera.reglas.map((r) => (r.regla === 'pago-no-pedido' ? { ...r, violaciones: undefined, nota: 'sin acceso a la base (--database-url)' } : r));
+  const reglasFuera = desdeFuera.reglas.map((r) =>
+    r.regla === 'pago-no-pedido' ? { ...r, violaciones: undefined, nota: 'sin acceso a la base (--database-url)' } : r,
+  );
   const reglasDentro: ResultadoRegla<CodigoRegla>[] = TODAS_LAS_REGLAS.map((regla) => ({
     regla,
     descripcion: DESCRIPCION_REGLAS_DENTRO[regla],

@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { escalonEntre, juzgarEscalon, medirCapacidad, rampaDeCapacidad, ritmoFijo, type Escalon, type FotoPipeline } from '../src/capacidad.js';
+import {
+  escalonEntre,
+  juzgarEscalon,
+  medirCapacidad,
+  rampaDeCapacidad,
+  ritmoFijo,
+  type Escalon,
+  type FotoPipeline,
+} from '../src/capacidad.js';
 
 const escalon = (e: Partial<Escalon>): Escalon => ({
-  ritmoPedido: 500, desde: 0, hasta: 5, peticionesPorSegundo: 500, aceptadosPorSegundo: 300, terminadosPorSegundo: 300, atrasoInicial: 10, atrasoFinal: 10, ...e,
+  ritmoPedido: 500,
+  desde: 0,
+  hasta: 5,
+  peticionesPorSegundo: 500,
+  aceptadosPorSegundo: 300,
+  terminadosPorSegundo: 300,
+  atrasoInicial: 10,
+  atrasoFinal: 10,
+  ...e,
 });
 
 describe('juicio de un escalón de la rampa', () => {
@@ -23,21 +39,35 @@ describe('juicio de un escalón de la rampa', () => {
   });
 
   it('el primer escalón nunca satura: llena el pipeline', () => {
-    expect(juzgarEscalon(escalon({ terminadosPorSegundo: 10, atrasoFinal: 2000, peticionesPorSegundo: 1 }), 0)).toEqual({ saturado: false });
+    expect(juzgarEscalon(escalon({ terminadosPorSegundo: 10, atrasoFinal: 2000, peticionesPorSegundo: 1 }), 0)).toEqual({
+      saturado: false,
+    });
   });
 
   it('un escalón se mide entre dos fotos del pipeline', () => {
     const a: FotoPipeline = { segundo: 10, creados: 1000, finales: 900, peticiones: 1600 };
     const b: FotoPipeline = { segundo: 15, creados: 2500, finales: 2200, peticiones: 4100 };
     expect(escalonEntre(500, a, b)).toEqual({
-      ritmoPedido: 500, desde: 10, hasta: 15, peticionesPorSegundo: 500, aceptadosPorSegundo: 300, terminadosPorSegundo: 260, atrasoInicial: 100, atrasoFinal: 300,
+      ritmoPedido: 500,
+      desde: 10,
+      hasta: 15,
+      peticionesPorSegundo: 500,
+      aceptadosPorSegundo: 300,
+      terminadosPorSegundo: 260,
+      atrasoInicial: 100,
+      atrasoFinal: 300,
     });
   });
 });
 
 describe('capacidad', () => {
   it('es el máximo de terminados/s, en peticiones/s del plan, y se mantiene la fracción pedida', () => {
-    const m = medirCapacidad([escalon({ terminadosPorSegundo: 100 }), escalon({ terminadosPorSegundo: 280 }), escalon({ terminadosPorSegundo: 250 })], { saturado: true, motivo: 'x' }, 1.6, 0.8);
+    const m = medirCapacidad(
+      [escalon({ terminadosPorSegundo: 100 }), escalon({ terminadosPorSegundo: 280 }), escalon({ terminadosPorSegundo: 250 })],
+      { saturado: true, motivo: 'x' },
+      1.6,
+      0.8,
+    );
     expect(m.pagosPorSegundo).toBe(280);
     expect(m.peticionesPorSegundo).toBeCloseTo(448);
     expect(m.ritmoMantenido).toBe(358);

@@ -3,8 +3,19 @@ import { acumularContador, cubetas } from '../src/estadistica.js';
 
 describe('estadística', () => {
   it('cubetas por segundo, sin huecos', () => {
-    const c = cubetas([[100, 5], [900, 7], [2500, 9]], 1);
-    expect(c.map((x) => [x.segundo, x.respuestas, x.p50])).toEqual([[0, 2, 5], [1, 0, undefined], [2, 1, 9]]);
+    const c = cubetas(
+      [
+        [100, 5],
+        [900, 7],
+        [2500, 9],
+      ],
+      1,
+    );
+    expect(c.map((x) => [x.segundo, x.respuestas, x.p50])).toEqual([
+      [0, 2, 5],
+      [1, 0, undefined],
+      [2, 1, 9],
+    ]);
   });
 
   it('acumula un contador a través de las vidas de un proceso relanzado (cota inferior)', () => {

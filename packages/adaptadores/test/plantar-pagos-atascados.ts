@@ -1,5 +1,13 @@
 import type { PlantaPago } from '@aeropartners/contratos';
-import { Dinero, crearPago, iniciarProcesamiento, registrarExito, registrarFallo, type Pago, type RepositorioPagos } from '@aeropartners/dominio';
+import {
+  Dinero,
+  crearPago,
+  iniciarProcesamiento,
+  registrarExito,
+  registrarFallo,
+  type Pago,
+  type RepositorioPagos,
+} from '@aeropartners/dominio';
 import { uuidv7 } from '../src/ids/uuidv7.js';
 import type { PoolPostgres } from '../src/postgres/pool-postgres.js';
 
@@ -30,7 +38,9 @@ export async function plantarPagosAtascados(
     if (planta.evento === 'ninguno') {
       await pool.query(`DELETE FROM outbox WHERE id_evento = ${pendiente}`, [pago.id]);
     } else if (planta.evento === 'sinPublicar') {
-      await pool.query(`UPDATE outbox SET fecha_publicacion = NULL, secuencia = NULL, productor = NULL WHERE id_evento = ${pendiente}`, [pago.id]);
+      await pool.query(`UPDATE outbox SET fecha_publicacion = NULL, secuencia = NULL, productor = NULL WHERE id_evento = ${pendiente}`, [
+        pago.id,
+      ]);
     } else {
       await pool.query(
         `UPDATE outbox SET fecha_publicacion = now() - make_interval(secs => $2::float8 / 1000), productor = 'relay-plantado', secuencia = id
@@ -66,7 +76,10 @@ async function crearEn(repositorio: RepositorioPagos, estado: PlantaPago['estado
   const monto = Dinero.deUnidadesMenores(12_345, 'USD');
   if (!monto.ok) throw new Error('monto inválido');
   const id = uuidv7();
-  const creado = crearPago({ id, idSocio: 'socio-prueba', idAfiliado: 'afiliado-prueba', monto: monto.valor, referenciaPago: `ref-${id}` }, ctx);
+  const creado = crearPago(
+    { id, idSocio: 'socio-prueba', idAfiliado: 'afiliado-prueba', monto: monto.valor, referenciaPago: `ref-${id}` },
+    ctx,
+  );
   if (!creado.ok) throw new Error(creado.error.tipo);
   await repositorio.crear(creado.valor, { idSocio: 'socio-prueba', clave: id }, traza);
   let pago = creado.valor.pago;

@@ -64,7 +64,13 @@ export async function resolve(especificador, contexto, siguiente) {
   const registrar = `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(ganchos).href)});`;
   const r = spawnSync(
     process.execPath,
-    ['--import', `data:text/javascript,${encodeURIComponent(registrar)}`, '--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(path.join(DIST, entrada)).href)});`],
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(registrar)}`,
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(pathToFileURL(path.join(DIST, entrada)).href)});`,
+    ],
     { encoding: 'utf8', cwd: trabajo },
   );
   expect(r.status, r.stderr).toBe(0);

@@ -43,7 +43,13 @@ export type {
   ResultadoPublicacion,
   Suscripcion,
 } from './mensajeria/puertos-broker.js';
-export { LiderazgoPerdido, type AlmacenOutbox, type CercaLiderazgo, type EstadoProductor, type FilaOutbox } from './outbox/puertos-outbox.js';
+export {
+  LiderazgoPerdido,
+  type AlmacenOutbox,
+  type CercaLiderazgo,
+  type EstadoProductor,
+  type FilaOutbox,
+} from './outbox/puertos-outbox.js';
 export {
   crearRelay,
   describirAlarma,

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type {
-  Broker,
-  MensajeEntrante,
-  MensajeSaliente,
-  OpcionesSuscripcion,
-  Publicador,
-  Suscripcion,
-} from '@aeropartners/aplicacion';
+import type { Broker, MensajeEntrante, MensajeSaliente, OpcionesSuscripcion, Publicador, Suscripcion } from '@aeropartners/aplicacion';
 
 /** Lo que cada adaptador entrega a la suite: un broker nuevo y aislado (tópico o base propios). */
 export interface BrokerBajoPrueba {
@@ -180,47 +173,57 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
       for (const r of recibidos) await s.confirmar(r);
     });
 
-    prueba('publicar() resuelve cuando el broker aceptó todo: se recibe aunque el publicador ya se cerró', async ({ publicador, suscribir }) => {
-      const s = await suscribir(opciones('consumidor'));
-      const p = await publicador('relay-a');
-      expect(await p.ultimaSecuenciaAceptada()).toBeNull();
-      await p.publicar([]);
-      await p.publicar(Array.from({ length: 50 }, (_, i) => mensaje(`pago-${i % 7}`, i + 1)));
-      const ultima = await p.ultimaSecuenciaAceptada();
-      expect(ultima === null || ultima === 50).toBe(true);
-      await p.cerrar();
+    prueba(
+      'publicar() resuelve cuando el broker aceptó todo: se recibe aunque el publicador ya se cerró',
+      async ({ publicador, suscribir }) => {
+        const s = await suscribir(opciones('consumidor'));
+        const p = await publicador('relay-a');
+        expect(await p.ultimaSecuenciaAceptada()).toBeNull();
+        await p.publicar([]);
+        await p.publicar(Array.from({ length: 50 }, (_, i) => mensaje(`pago-${i % 7}`, i + 1)));
+        const ultima = await p.ultimaSecuenciaAceptada();
+        expect(ultima === null || ultima === 50).toBe(true);
+        await p.cerrar();
 
-      const vistos = new Set<number>();
-      while (vistos.size < 50) {
-        const m = await recibir(s, 'los 50 mensajes publicados');
-        vistos.add(m.secuencia);
-        await s.confirmar(m);
-      }
-      expect([...vistos].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    });
+        const vistos = new Set<number>();
+        while (vistos.size < 50) {
+          const m = await recibir(s, 'los 50 mensajes publicados');
+          vistos.add(m.secuencia);
+          await s.confirmar(m);
+        }
+        expect([...vistos].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      },
+    );
 
-    prueba('deduplica por (productor, secuencia): republicar la misma o una menor se acepta y no se entrega', async ({ publicador, suscribir }) => {
-      const s = await suscribir(opciones('consumidor'));
-      const p = await publicador('relay-a');
-      expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2), mensaje('pago-1', 3)])).toEqual(['aceptado', 'aceptado', 'aceptado']);
-      expect(await p.publicar([mensaje('pago-1', 3)])).toEqual([duplicado]);
-      expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)])).toEqual([duplicado, duplicado]);
-      // Otro productor lleva su propia secuencia: su 1 no es un duplicado del 1 de relay-a.
-      const otro = await publicador('relay-b');
-      expect(await otro.publicar([mensaje('pago-1', 1, '{"de":"relay-b"}')])).toEqual(['aceptado']);
-      // Centinela en la misma clave: si algún duplicado se entregara, llegaría antes que él. El 3 del
-      // mismo lote, ya visto, se informa duplicado mensaje a mensaje.
-      expect(await p.publicar([mensaje('pago-1', 3), mensaje('pago-1', 4)])).toEqual([duplicado, 'aceptado']);
+    prueba(
+      'deduplica por (productor, secuencia): republicar la misma o una menor se acepta y no se entrega',
+      async ({ publicador, suscribir }) => {
+        const s = await suscribir(opciones('consumidor'));
+        const p = await publicador('relay-a');
+        expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2), mensaje('pago-1', 3)])).toEqual([
+          'aceptado',
+          'aceptado',
+          'aceptado',
+        ]);
+        expect(await p.publicar([mensaje('pago-1', 3)])).toEqual([duplicado]);
+        expect(await p.publicar([mensaje('pago-1', 1), mensaje('pago-1', 2)])).toEqual([duplicado, duplicado]);
+        // Otro productor lleva su propia secuencia: su 1 no es un duplicado del 1 de relay-a.
+        const otro = await publicador('relay-b');
+        expect(await otro.publicar([mensaje('pago-1', 1, '{"de":"relay-b"}')])).toEqual(['aceptado']);
+        // Centinela en la misma clave: si algún duplicado se entregara, llegaría antes que él. El 3 del
+        // mismo lote, ya visto, se informa duplicado mensaje a mensaje.
+        expect(await p.publicar([mensaje('pago-1', 3), mensaje('pago-1', 4)])).toEqual([duplicado, 'aceptado']);
 
-      const recibidos: string[] = [];
-      for (;;) {
-        const m = await recibir(s, 'el centinela');
-        recibidos.push(`${m.productor}:${m.secuencia}`);
-        await s.confirmar(m);
-        if (m.productor === 'relay-a' && m.secuencia === 4) break;
-      }
-      expect(recibidos).toEqual(['relay-a:1', 'relay-a:2', 'relay-a:3', 'relay-b:1', 'relay-a:4']);
-    });
+        const recibidos: string[] = [];
+        for (;;) {
+          const m = await recibir(s, 'el centinela');
+          recibidos.push(`${m.productor}:${m.secuencia}`);
+          await s.confirmar(m);
+          if (m.productor === 'relay-a' && m.secuencia === 4) break;
+        }
+        expect(recibidos).toEqual(['relay-a:1', 'relay-a:2', 'relay-a:3', 'relay-b:1', 'relay-a:4']);
+      },
+    );
 
     prueba('deduplica entre instancias del mismo productor (relay caído entre publicar y marcar)', async ({ publicador, suscribir }) => {
       const s = await suscribir(opciones('consumidor'));
@@ -233,7 +236,13 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
       const ultima = await despues.ultimaSecuenciaAceptada();
       expect(ultima === null || ultima === 12).toBe(true);
       expect(
-        await despues.publicar([mensaje('pago-1', 10), mensaje('pago-2', 11), mensaje('pago-1', 12), mensaje('pago-1', 13), mensaje('pago-2', 14)]),
+        await despues.publicar([
+          mensaje('pago-1', 10),
+          mensaje('pago-2', 11),
+          mensaje('pago-1', 12),
+          mensaje('pago-1', 13),
+          mensaje('pago-2', 14),
+        ]),
       ).toEqual([duplicado, duplicado, duplicado, 'aceptado', 'aceptado']);
 
       const porClave = new Map<string, number[]>();
@@ -249,35 +258,38 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
       expect(total).toBe(5);
     });
 
-    prueba('al menos una vez: lo recibido sin confirmar vuelve a otro consumidor cuando el primero cae', async ({ publicador, suscribir }) => {
-      const primero = await suscribir(opciones('consumidor'));
-      const segundo = await suscribir(opciones('consumidor'));
-      const p = await publicador();
-      await p.publicar([mensaje('pago-1', 1, '{"importante":true}')]);
+    prueba(
+      'al menos una vez: lo recibido sin confirmar vuelve a otro consumidor cuando el primero cae',
+      async ({ publicador, suscribir }) => {
+        const primero = await suscribir(opciones('consumidor'));
+        const segundo = await suscribir(opciones('consumidor'));
+        const p = await publicador();
+        await p.publicar([mensaje('pago-1', 1, '{"importante":true}')]);
 
-      // Quien lo reciba primero "cae" sin confirmarlo. El recibir() del otro sigue pendiente.
-      const dePrimero = primero.recibir();
-      const deSegundo = segundo.recibir();
-      const m = await conLimite(
-        Promise.race([
-          dePrimero.then((x) => ({ x, quien: primero, otro: segundo, pendiente: deSegundo })),
-          deSegundo.then((x) => ({ x, quien: segundo, otro: primero, pendiente: dePrimero })),
-        ]),
-        ESPERA_MS,
-        'la primera entrega',
-      );
-      expect(m.x?.secuencia).toBe(1);
-      await m.quien.cerrar();
+        // Quien lo reciba primero "cae" sin confirmarlo. El recibir() del otro sigue pendiente.
+        const dePrimero = primero.recibir();
+        const deSegundo = segundo.recibir();
+        const m = await conLimite(
+          Promise.race([
+            dePrimero.then((x) => ({ x, quien: primero, otro: segundo, pendiente: deSegundo })),
+            deSegundo.then((x) => ({ x, quien: segundo, otro: primero, pendiente: dePrimero })),
+          ]),
+          ESPERA_MS,
+          'la primera entrega',
+        );
+        expect(m.x?.secuencia).toBe(1);
+        await m.quien.cerrar();
 
-      // El recibir() pendiente del otro consumidor se resuelve con la reentrega, en segundos.
-      const reentregado = await conLimite(m.pendiente, ESPERA_MS, 'la reentrega tras la caída');
-      if (reentregado === null) throw new Error('El otro consumidor se cerró');
-      expect(reentregado.secuencia).toBe(1);
-      expect(reentregado.cuerpo).toBe('{"importante":true}');
-      expect(reentregado.idMensaje).toBe(m.x?.idMensaje);
-      expect(reentregado.entregas).toBeGreaterThanOrEqual(1);
-      await m.otro.confirmar(reentregado);
-    });
+        // El recibir() pendiente del otro consumidor se resuelve con la reentrega, en segundos.
+        const reentregado = await conLimite(m.pendiente, ESPERA_MS, 'la reentrega tras la caída');
+        if (reentregado === null) throw new Error('El otro consumidor se cerró');
+        expect(reentregado.secuencia).toBe(1);
+        expect(reentregado.cuerpo).toBe('{"importante":true}');
+        expect(reentregado.idMensaje).toBe(m.x?.idMensaje);
+        expect(reentregado.entregas).toBeGreaterThanOrEqual(1);
+        await m.otro.confirmar(reentregado);
+      },
+    );
 
     prueba('rechazar() reentrega tras el retraso con las entregas incrementadas', async ({ publicador, suscribir }) => {
       const s = await suscribir(opciones('consumidor', { retrasoReentregaMs: 300 }));
@@ -298,58 +310,72 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
       await s.confirmar(segunda);
     });
 
-    prueba('tras maximoEntregas va a mensajes muertos con motivo, y lo que viene detrás sigue fluyendo', async ({ broker, publicador, suscribir }) => {
-      const s = await suscribir(opciones('consumidor', { maximoEntregas: 3, retrasoReentregaMs: 50 }));
-      const p = await publicador();
-      await p.publicar([mensaje('pago-1', 1, '{"veneno":true}'), mensaje('pago-1', 2), mensaje('pago-2', 3)]);
+    prueba(
+      'tras maximoEntregas va a mensajes muertos con motivo, y lo que viene detrás sigue fluyendo',
+      async ({ broker, publicador, suscribir }) => {
+        const s = await suscribir(opciones('consumidor', { maximoEntregas: 3, retrasoReentregaMs: 50 }));
+        const p = await publicador();
+        await p.publicar([mensaje('pago-1', 1, '{"veneno":true}'), mensaje('pago-1', 2), mensaje('pago-2', 3)]);
 
-      const entregasVeneno: number[] = [];
-      const confirmados: number[] = [];
-      while (!(entregasVeneno.length === 3 && confirmados.includes(2) && confirmados.includes(3))) {
-        const m = await recibir(s, 'las entregas del veneno y los mensajes de detrás');
-        if (m.secuencia === 1) {
-          entregasVeneno.push(m.entregas);
-          await s.rechazar(m);
-        } else {
-          confirmados.push(m.secuencia);
-          await s.confirmar(m);
+        const entregasVeneno: number[] = [];
+        const confirmados: number[] = [];
+        while (!(entregasVeneno.length === 3 && confirmados.includes(2) && confirmados.includes(3))) {
+          const m = await recibir(s, 'las entregas del veneno y los mensajes de detrás');
+          if (m.secuencia === 1) {
+            entregasVeneno.push(m.entregas);
+            await s.rechazar(m);
+          } else {
+            confirmados.push(m.secuencia);
+            await s.confirmar(m);
+          }
         }
-      }
-      expect(entregasVeneno).toEqual([1, 2, 3]);
+        expect(entregasVeneno).toEqual([1, 2, 3]);
 
-      const muertos = await esperarHasta(() => broker.mensajesMuertos('consumidor'), (l) => l.length > 0, 'el mensaje muerto');
-      expect(muertos).toHaveLength(1);
-      expect(muertos[0]!.mensaje.secuencia).toBe(1);
-      expect(muertos[0]!.mensaje.clave).toBe('pago-1');
-      expect(muertos[0]!.mensaje.cuerpo).toBe('{"veneno":true}');
-      expect(muertos[0]!.mensaje.propiedades).toEqual(mensaje('pago-1', 1).propiedades);
-      expect(muertos[0]!.motivo.length).toBeGreaterThan(0);
+        const muertos = await esperarHasta(
+          () => broker.mensajesMuertos('consumidor'),
+          (l) => l.length > 0,
+          'el mensaje muerto',
+        );
+        expect(muertos).toHaveLength(1);
+        expect(muertos[0]!.mensaje.secuencia).toBe(1);
+        expect(muertos[0]!.mensaje.clave).toBe('pago-1');
+        expect(muertos[0]!.mensaje.cuerpo).toBe('{"veneno":true}');
+        expect(muertos[0]!.mensaje.propiedades).toEqual(mensaje('pago-1', 1).propiedades);
+        expect(muertos[0]!.motivo.length).toBeGreaterThan(0);
 
-      // No se entrega una cuarta vez: lo siguiente de su clave es el centinela.
-      await p.publicar([mensaje('pago-1', 4)]);
-      const siguiente = await recibir(s, 'el centinela');
-      expect(siguiente.secuencia).toBe(4);
-      await s.confirmar(siguiente);
-      expect(await broker.mensajesMuertos('otra-suscripcion')).toEqual([]);
-    });
+        // No se entrega una cuarta vez: lo siguiente de su clave es el centinela.
+        await p.publicar([mensaje('pago-1', 4)]);
+        const siguiente = await recibir(s, 'el centinela');
+        expect(siguiente.secuencia).toBe(4);
+        await s.confirmar(siguiente);
+        expect(await broker.mensajesMuertos('otra-suscripcion')).toEqual([]);
+      },
+    );
 
-    prueba('aMensajesMuertos() guarda el motivo, no reentrega y deja pasar lo que sigue de la clave', async ({ broker, publicador, suscribir }) => {
-      const s = await suscribir(opciones('consumidor'));
-      const p = await publicador();
-      await p.publicar([mensaje('pago-1', 1, 'no es json'), mensaje('pago-1', 2)]);
+    prueba(
+      'aMensajesMuertos() guarda el motivo, no reentrega y deja pasar lo que sigue de la clave',
+      async ({ broker, publicador, suscribir }) => {
+        const s = await suscribir(opciones('consumidor'));
+        const p = await publicador();
+        await p.publicar([mensaje('pago-1', 1, 'no es json'), mensaje('pago-1', 2)]);
 
-      const malo = await recibir(s);
-      expect(malo.secuencia).toBe(1);
-      await s.aMensajesMuertos(malo, 'sobre inválido: no es JSON');
-      const siguiente = await recibir(s, 'el mensaje detrás del muerto');
-      expect(siguiente.secuencia).toBe(2);
-      await s.confirmar(siguiente);
+        const malo = await recibir(s);
+        expect(malo.secuencia).toBe(1);
+        await s.aMensajesMuertos(malo, 'sobre inválido: no es JSON');
+        const siguiente = await recibir(s, 'el mensaje detrás del muerto');
+        expect(siguiente.secuencia).toBe(2);
+        await s.confirmar(siguiente);
 
-      const muertos = await esperarHasta(() => broker.mensajesMuertos('consumidor'), (l) => l.length > 0, 'el mensaje muerto');
-      expect(muertos.map((x) => ({ secuencia: x.mensaje.secuencia, cuerpo: x.mensaje.cuerpo, motivo: x.motivo }))).toEqual([
-        { secuencia: 1, cuerpo: 'no es json', motivo: 'sobre inválido: no es JSON' },
-      ]);
-    });
+        const muertos = await esperarHasta(
+          () => broker.mensajesMuertos('consumidor'),
+          (l) => l.length > 0,
+          'el mensaje muerto',
+        );
+        expect(muertos.map((x) => ({ secuencia: x.mensaje.secuencia, cuerpo: x.mensaje.cuerpo, motivo: x.motivo }))).toEqual([
+          { secuencia: 1, cuerpo: 'no es json', motivo: 'sobre inválido: no es JSON' },
+        ]);
+      },
+    );
 
     prueba('orden por clave con dos consumidores concurrentes, y cada mensaje confirmado una vez', async ({ publicador, suscribir }) => {
       const claves = ['pago-a', 'pago-b', 'pago-c', 'pago-d', 'pago-e'];
@@ -426,37 +452,36 @@ export function probarContratoBroker(nombre: string, fabrica: () => Promise<Brok
     });
 
     if (capacidades.leases) {
-      prueba('un consumidor lento que pierde el lease lo sabe (señal abortada) y su confirmación no borra el mensaje del otro', async ({
-        publicador,
-        suscribir,
-        vencerLeases,
-      }) => {
-        const lento = await suscribir(opciones('consumidor'));
-        const p = await publicador();
-        await p.publicar([mensaje('pago-1', 1, '{"lento":true}')]);
-        const suyo = await recibir(lento);
-        expect(suyo.senal?.aborted).toBe(false);
+      prueba(
+        'un consumidor lento que pierde el lease lo sabe (señal abortada) y su confirmación no borra el mensaje del otro',
+        async ({ publicador, suscribir, vencerLeases }) => {
+          const lento = await suscribir(opciones('consumidor'));
+          const p = await publicador();
+          await p.publicar([mensaje('pago-1', 1, '{"lento":true}')]);
+          const suyo = await recibir(lento);
+          expect(suyo.senal?.aborted).toBe(false);
 
-        // El lento se queda parado más allá de su lease: otro consumidor, que espera, recibe el mensaje.
-        const otro = await suscribir(opciones('consumidor'));
-        const esperaDelOtro = recibir(otro, 'la reentrega tras vencer el lease');
-        await vencerLeases(lento, 'consumidor');
-        const delOtro = await esperaDelOtro;
-        expect(delOtro.idMensaje).toBe(suyo.idMensaje);
-        expect(delOtro.entregas).toBe(suyo.entregas + 1);
-        await esperarHasta(async () => suyo.senal?.aborted === true, Boolean, 'la señal abortada del consumidor lento');
-        expect(delOtro.senal?.aborted).toBe(false);
+          // El lento se queda parado más allá de su lease: otro consumidor, que espera, recibe el mensaje.
+          const otro = await suscribir(opciones('consumidor'));
+          const esperaDelOtro = recibir(otro, 'la reentrega tras vencer el lease');
+          await vencerLeases(lento, 'consumidor');
+          const delOtro = await esperaDelOtro;
+          expect(delOtro.idMensaje).toBe(suyo.idMensaje);
+          expect(delOtro.entregas).toBe(suyo.entregas + 1);
+          await esperarHasta(async () => suyo.senal?.aborted === true, Boolean, 'la señal abortada del consumidor lento');
+          expect(delOtro.senal?.aborted).toBe(false);
 
-        // Lo que el lento haga con su entrega ya no cuenta: ni borra ni devuelve el mensaje del otro.
-        await lento.confirmar(suyo);
-        await lento.rechazar(suyo, 0);
-        await lento.cerrar(); // para que la reentrega que sigue solo pueda ir al otro
-        await otro.rechazar(delOtro, 0);
-        const otraVez = await recibir(otro, 'el mensaje, que sigue en la suscripción');
-        expect(otraVez.idMensaje).toBe(suyo.idMensaje);
-        expect(otraVez.cuerpo).toBe('{"lento":true}');
-        await otro.confirmar(otraVez);
-      });
+          // Lo que el lento haga con su entrega ya no cuenta: ni borra ni devuelve el mensaje del otro.
+          await lento.confirmar(suyo);
+          await lento.rechazar(suyo, 0);
+          await lento.cerrar(); // para que la reentrega que sigue solo pueda ir al otro
+          await otro.rechazar(delOtro, 0);
+          const otraVez = await recibir(otro, 'el mensaje, que sigue en la suscripción');
+          expect(otraVez.idMensaje).toBe(suyo.idMensaje);
+          expect(otraVez.cuerpo).toBe('{"lento":true}');
+          await otro.confirmar(otraVez);
+        },
+      );
     }
 
     prueba('recibir() devuelve null tras cerrar(), también si ya estaba esperando', async ({ suscribir }) => {

@@ -199,7 +199,11 @@ export function probarContratoMensajesMuertos(nombre: string, crear: () => Promi
       await administracion.reenviar(SUSCRIPCION, primero.id);
       const otraVez = await recibir(suscripcion, 'el reenviado');
       await suscripcion.aMensajesMuertos(otraVez, 'sigue siendo un veneno');
-      const [segundo] = await esperarHasta(() => administracion.listar(SUSCRIPCION), (l) => l.length === 1, 'la segunda muerte');
+      const [segundo] = await esperarHasta(
+        () => administracion.listar(SUSCRIPCION),
+        (l) => l.length === 1,
+        'la segunda muerte',
+      );
       expect(segundo).toMatchObject({ cuerpo: primero.cuerpo, motivo: 'sigue siendo un veneno' });
       expect(segundo!.id).not.toBe(primero.id);
       expect(await administracion.reenviar(SUSCRIPCION, segundo!.id)).toEqual({ tipo: 'reenviado', id: segundo!.id });

@@ -132,7 +132,12 @@ export function probarContratoPagosAtascados(nombre: string, crear: () => Promis
       const r = await a.atascados.reimpulsar({ estado: 'PROCESANDO', umbralMs: U, ventana: 10, lote: 10, despuesDe: null });
       expect(r.pagos).toHaveLength(1);
       const [p] = r.pagos;
-      expect(p).toMatchObject({ idPago: id, estado: 'PROCESANDO', evento: { publicadoEn: null, reimpulsos: 1 }, atasco: { reimpulsable: true } });
+      expect(p).toMatchObject({
+        idPago: id,
+        estado: 'PROCESANDO',
+        evento: { publicadoEn: null, reimpulsos: 1 },
+        atasco: { reimpulsable: true },
+      });
       expect(p!.edadMs).toBeGreaterThanOrEqual(VIEJO);
     });
 
@@ -222,7 +227,10 @@ export function probarContratoPagosAtascados(nombre: string, crear: () => Promis
         { estado: 'PENDIENTE', atascados: 0, masViejoMs: 0, completa: true },
         { estado: 'PROCESANDO', atascados: 0, masViejoMs: 0, completa: true },
       ]);
-      expect(await a.atascados.listar({ estado: 'PROCESANDO', umbralMs: U, ventana: 10, despuesDe: null })).toEqual({ pagos: [], siguiente: null });
+      expect(await a.atascados.listar({ estado: 'PROCESANDO', umbralMs: U, ventana: 10, despuesDe: null })).toEqual({
+        pagos: [],
+        siguiente: null,
+      });
     });
   });
 }

@@ -93,9 +93,7 @@ export function probarContratoRepositorioPagos(nombre: string, fabrica: () => Pr
     it('50 creaciones concurrentes con la misma clave: exactamente un pago', async () => {
       const sut = await fabrica();
       const cambios = Array.from({ length: 50 }, () => nuevoCambio(sut, { referencia: 'ref-carrera' }));
-      const resultados = await Promise.all(
-        cambios.map((c) => sut.repositorio.crear(c, { idSocio: 'socio-1', clave: 'carrera' }, traza)),
-      );
+      const resultados = await Promise.all(cambios.map((c) => sut.repositorio.crear(c, { idSocio: 'socio-1', clave: 'carrera' }, traza)));
       expect(resultados.filter((r) => r.tipo === 'creado')).toHaveLength(1);
       expect(new Set(resultados.map((r) => r.pago.id)).size).toBe(1);
       expect(await sut.consultas.estadisticasOutbox()).toEqual({ total: 1, publicados: 0, pendientes: 1 });
@@ -108,10 +106,7 @@ export function probarContratoRepositorioPagos(nombre: string, fabrica: () => Pr
       await sut.repositorio.crear(creado, { idSocio: 'socio-1', clave: 'v' }, traza);
       const procesando = valor(iniciarProcesamiento(creado.pago, ctxDe(sut)));
       const otro = valor(iniciarProcesamiento(creado.pago, ctxDe(sut)));
-      const [r1, r2] = await Promise.all([
-        sut.repositorio.guardar(procesando, 1, traza),
-        sut.repositorio.guardar(otro, 1, traza),
-      ]);
+      const [r1, r2] = await Promise.all([sut.repositorio.guardar(procesando, 1, traza), sut.repositorio.guardar(otro, 1, traza)]);
       expect([r1.ok, r2.ok].filter(Boolean)).toHaveLength(1);
       const fallido = r1.ok ? r2 : r1;
       expect(fallido).toEqual({ ok: false, error: { tipo: 'ConflictoDeVersion', idPago: creado.pago.id, versionEsperada: 1 } });

@@ -65,9 +65,7 @@ function formatear(unidadesMenores: number, moneda: Moneda): string {
 }
 
 function validarMoneda(moneda: unknown): Resultado<Moneda, ErrorDinero> {
-  return Moneda.esMoneda(moneda)
-    ? Resultado.ok(moneda)
-    : Resultado.fallo({ tipo: 'MonedaNoSoportada', moneda: String(moneda) });
+  return Moneda.esMoneda(moneda) ? Resultado.ok(moneda) : Resultado.fallo({ tipo: 'MonedaNoSoportada', moneda: String(moneda) });
 }
 
 export const Dinero = {

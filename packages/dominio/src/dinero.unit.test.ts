@@ -28,9 +28,7 @@ const unidadesValidas = fc.oneof(
   fc.constantFrom(1, 9, 10, 99, 100, 101, MAXIMO - 1, MAXIMO),
 );
 
-const dinero = fc
-  .tuple(unidadesValidas, moneda)
-  .map(([unidades, m]) => valido(Dinero.deUnidadesMenores(unidades, m)));
+const dinero = fc.tuple(unidadesValidas, moneda).map(([unidades, m]) => valido(Dinero.deUnidadesMenores(unidades, m)));
 
 /** Cadenas que no son una monto decimal estricto (`123` o `123.45`) ni siquiera tras quitar espacios. */
 const cadenaMalFormada = fc

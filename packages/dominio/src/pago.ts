@@ -156,11 +156,7 @@ export function iniciarProcesamiento(pago: Pago, ctx: Contexto): Resultado<Cambi
  * PROCESANDO → EXITOSO con la referencia de la pasarela. Reaplicar el mismo desenlace es un no-op sin
  * eventos (así una reentrega es inofensiva); el desenlace contrario es `ResultadoEnConflicto`.
  */
-export function registrarExito(
-  pago: Pago,
-  referenciaTransaccion: string,
-  ctx: Contexto,
-): Resultado<CambioPago, ErrorDePago> {
+export function registrarExito(pago: Pago, referenciaTransaccion: string, ctx: Contexto): Resultado<CambioPago, ErrorDePago> {
   const error = textoValido('referencia_transaccion', referenciaTransaccion);
   if (error) return Resultado.fallo(error);
   if (pago.estado === 'EXITOSO' && pago.referenciaTransaccion === referenciaTransaccion) return sinCambios(pago);

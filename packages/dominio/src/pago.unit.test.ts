@@ -524,9 +524,7 @@ describe('Pago: propiedades de la máquina de estados', () => {
     fc.assert(
       fc.property(fc.boolean(), fc.string({ maxLength: 10 }), (exitoPrimero, texto) => {
         const terminado = pagoEn(exitoPrimero ? 'EXITOSO' : 'FALLIDO');
-        const r = exitoPrimero
-          ? registrarFallo(terminado, texto, contexto())
-          : registrarExito(terminado, `tx-${texto}`, contexto());
+        const r = exitoPrimero ? registrarFallo(terminado, texto, contexto()) : registrarExito(terminado, `tx-${texto}`, contexto());
         expect(fallo(r).tipo).toBe('ResultadoEnConflicto');
       }),
     );

@@ -93,7 +93,11 @@ export function hechosDe(plan: PlanConversion, idSocio = 'socio-1'): HechoConver
   const siguiente = () => ({ ocurridoEn: en(plan.minuto + (plan.mismoInstante ? 0 : paso)), version: version(), ...comun });
   const importe = (i: number) => {
     const tipo = i === 0 ? 'creada' : 'ajustada';
-    const datos: Opcionales = { ...siguiente(), monto: dinero(plan.importes[i] ?? 1, plan.moneda), ...(i === 0 ? { idAfiliado: plan.idAfiliado } : {}) };
+    const datos: Opcionales = {
+      ...siguiente(),
+      monto: dinero(plan.importes[i] ?? 1, plan.moneda),
+      ...(i === 0 ? { idAfiliado: plan.idAfiliado } : {}),
+    };
     hechos.push(hecho(tipo, `${plan.idConversion}:${tipo}:${i}`, datos));
     paso += 1;
   };
@@ -176,10 +180,8 @@ export function entregaCasiOrdenada(hechos: readonly HechoConversion[]): fc.Arbi
  */
 export function entregaDesordenada(hechos: readonly HechoConversion[]): fc.Arbitrary<HechoConversion[]> {
   if (hechos.length === 0) return fc.constant([]);
-  return fc
-    .array(fc.nat({ max: Math.max(0, hechos.length - 1) }), { maxLength: hechos.length * 3 })
-    .chain((repetidos) => {
-      const todos = [...hechos, ...repetidos.map((i) => copia(hechos[i] as HechoConversion))];
-      return fc.shuffledSubarray(todos, { minLength: todos.length, maxLength: todos.length });
-    });
+  return fc.array(fc.nat({ max: Math.max(0, hechos.length - 1) }), { maxLength: hechos.length * 3 }).chain((repetidos) => {
+    const todos = [...hechos, ...repetidos.map((i) => copia(hechos[i] as HechoConversion))];
+    return fc.shuffledSubarray(todos, { minLength: todos.length, maxLength: todos.length });
+  });
 }

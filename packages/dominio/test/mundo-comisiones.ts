@@ -116,7 +116,10 @@ export class MundoComisiones {
         if (p.tipo === 'comision') {
           const c = this.comisiones.get(p.id);
           if (!c) throw new Error(`falta la comisión ${p.id}`);
-          this.comisiones.set(p.id, Comision.conLiquidacion(c, { idLiquidacion: liquidacion.id, estado: 'EN_CURSO', unidadesMenores: p.unidadesMenores }));
+          this.comisiones.set(
+            p.id,
+            Comision.conLiquidacion(c, { idLiquidacion: liquidacion.id, estado: 'EN_CURSO', unidadesMenores: p.unidadesMenores }),
+          );
         } else {
           const a = this.ajustes.get(p.id);
           if (!a) throw new Error(`falta el ajuste ${p.id}`);
@@ -144,7 +147,9 @@ export class MundoComisiones {
       if (!liquidacion) throw new Error(`no existe ${idLiquidacion}`);
       const idsComision = new Set(liquidacion.partidas.map((p) => p.idComision));
       const comisiones = liquidacion.partidas.filter((p) => p.tipo === 'comision').map((p) => this.comisiones.get(p.id) as Comision);
-      const ajustes = [...this.ajustes.values()].filter((a) => idsComision.has(a.idComision) || liquidacion.partidas.some((p) => p.id === a.id));
+      const ajustes = [...this.ajustes.values()].filter(
+        (a) => idsComision.has(a.idComision) || liquidacion.partidas.some((p) => p.id === a.id),
+      );
       return { liquidacion, desenlace, comisiones, ajustes };
     };
     const cierre = ok(cerrarLiquidacion(leer()));

@@ -20,10 +20,14 @@ function carpeta(): string {
 }
 
 async function falsoPostgres(directorio: string, codigo: string): Promise<number> {
-  const hijo = spawn(process.execPath, ['-e', `process.title = 'postgres'; ${codigo}; process.stdout.write('ya\\n'); setInterval(() => {}, 1 << 30);`], {
-    cwd: directorio,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const hijo = spawn(
+    process.execPath,
+    ['-e', `process.title = 'postgres'; ${codigo}; process.stdout.write('ya\\n'); setInterval(() => {}, 1 << 30);`],
+    {
+      cwd: directorio,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   hijos.push(hijo);
   await new Promise((resolver) => hijo.stdout!.once('data', resolver));
   return hijo.pid!;

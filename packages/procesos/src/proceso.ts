@@ -161,12 +161,16 @@ export class ProcesoHijo {
 /** Lanza `node [opcionesNode] script [argumentos]` con canal IPC (para el anuncio del puerto). */
 export function arrancarProceso(opciones: OpcionesProceso): ProcesoHijo {
   const flujo = opciones.salidaEstandar ?? 'pipe';
-  const hijo = spawn(process.execPath, [...(opciones.opcionesNode ?? ['--enable-source-maps']), opciones.script, ...(opciones.argumentos ?? [])], {
-    cwd: opciones.cwd,
-    env: { ...opciones.entorno },
-    stdio: ['ignore', flujo, flujo, 'ipc'],
-    detached: opciones.grupoPropio ?? false,
-  });
+  const hijo = spawn(
+    process.execPath,
+    [...(opciones.opcionesNode ?? ['--enable-source-maps']), opciones.script, ...(opciones.argumentos ?? [])],
+    {
+      cwd: opciones.cwd,
+      env: { ...opciones.entorno },
+      stdio: ['ignore', flujo, flujo, 'ipc'],
+      detached: opciones.grupoPropio ?? false,
+    },
+  );
   return new ProcesoHijo(hijo, opciones);
 }
 

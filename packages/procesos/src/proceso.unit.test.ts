@@ -73,7 +73,13 @@ describe('ProcesoHijo.parar: SIGTERM y, si no sale, SIGKILL', () => {
 
   it('con grupoPropio, el SIGKILL final alcanza también a los nietos', async () => {
     const lineas: string[] = [];
-    const p = arrancarProceso({ script: FALSO, entorno: entorno('con-nieto'), opcionesNode: [], grupoPropio: true, alLinea: (l) => lineas.push(l) });
+    const p = arrancarProceso({
+      script: FALSO,
+      entorno: entorno('con-nieto'),
+      opcionesNode: [],
+      grupoPropio: true,
+      alLinea: (l) => lineas.push(l),
+    });
     lanzados.push(p);
     await p.puerto;
     const nieto = (JSON.parse(lineas[0] ?? '{}') as { nieto?: number }).nieto;

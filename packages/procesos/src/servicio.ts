@@ -20,9 +20,13 @@ export interface OpcionesListo {
 export async function esperarServicioListo(proceso: ProcesoHijo, opciones: OpcionesListo): Promise<number> {
   const tiempoMs = opciones.tiempoMs ?? 30_000;
   const detalle = () => proceso.ultimasLineas().join('\n');
-  const puerto = await conTope(proceso.puerto, tiempoMs, `${opciones.nombre} no anunció su puerto en ${tiempoMs} ms`).catch((error: unknown) => {
-    throw new Error(`${opciones.nombre} no arrancó: ${error instanceof Error ? error.message : String(error)}\n${detalle()}`, { cause: error });
-  });
+  const puerto = await conTope(proceso.puerto, tiempoMs, `${opciones.nombre} no anunció su puerto en ${tiempoMs} ms`).catch(
+    (error: unknown) => {
+      throw new Error(`${opciones.nombre} no arrancó: ${error instanceof Error ? error.message : String(error)}\n${detalle()}`, {
+        cause: error,
+      });
+    },
+  );
   const url = `http://${opciones.host ?? '127.0.0.1'}:${puerto}${opciones.rutaListo ?? '/health/ready'}`;
   await esperarQue(
     async () => {

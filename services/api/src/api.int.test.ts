@@ -84,11 +84,20 @@ function post(datos: unknown, cabeceras: Record<string, string> = {}) {
 describe('API sobre PostgreSQL y sockets reales', () => {
   it('primera petición: 200, y en la base un pago, un evento de outbox y una fila de historial', async () => {
     const antes = await filas();
-    const r = await post(cuerpo('INT-1'), { 'X-Correlation-Id': 'int-c-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    const r = await post(cuerpo('INT-1'), {
+      'X-Correlation-Id': 'int-c-1',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get('x-correlation-id')).toBe('int-c-1');
     const registrado = (await r.json()) as Json;
-    expect(registrado).toMatchObject({ id_afiliado: 'afiliado-int', monto: 150.75, moneda: 'USD', estado: 'PENDIENTE', referencia_pago: 'INT-1' });
+    expect(registrado).toMatchObject({
+      id_afiliado: 'afiliado-int',
+      monto: 150.75,
+      moneda: 'USD',
+      estado: 'PENDIENTE',
+      referencia_pago: 'INT-1',
+    });
     expect(await filas()).toEqual({ pagos: antes.pagos + 1, outbox: antes.outbox + 1, historial: antes.historial + 1 });
 
     const { rows } = await persistencia.pool.query<{ metadatos: Json; tipo: string }>(
@@ -100,9 +109,17 @@ describe('API sobre PostgreSQL y sockets reales', () => {
     expect(JSON.stringify(rows[0]?.metadatos)).toContain('4bf92f3577b34da6a3ce929d0e0e4736');
 
     const detalle = (await (await fetch(`${api.url}/pagos/${String(registrado['id_pago'])}`)).json()) as Json;
-    expect(detalle).toMatchObject({ id: registrado['id_pago'], estado: 'PENDIENTE', monto: 150.75, version: 1, fecha_creacion: registrado['fecha_creacion'] });
+    expect(detalle).toMatchObject({
+      id: registrado['id_pago'],
+      estado: 'PENDIENTE',
+      monto: 150.75,
+      version: 1,
+      fecha_creacion: registrado['fecha_creacion'],
+    });
     const historial = (await (await fetch(`${api.url}/pagos/${String(registrado['id_pago'])}/historial`)).json()) as Json;
-    expect(historial['historial']).toEqual([expect.objectContaining({ estado: 'PENDIENTE', tipo_evento: 'PagoPendiente', version: 1, id_correlacion: 'int-c-1' })]);
+    expect(historial['historial']).toEqual([
+      expect.objectContaining({ estado: 'PENDIENTE', tipo_evento: 'PagoPendiente', version: 1, id_correlacion: 'int-c-1' }),
+    ]);
   });
 
   it('50 peticiones concurrentes idénticas: un pago, 50 respuestas con el mismo id_pago, una fila de outbox', async () => {
@@ -114,14 +131,18 @@ describe('API sobre PostgreSQL y sockets reales', () => {
     expect(new Set(cuerpos.map((c) => JSON.stringify(c))).size).toBe(1);
     expect(respuestas.filter((r) => r.headers.get('idempotent-replayed') === 'true')).toHaveLength(49);
     expect(await filas()).toEqual({ pagos: antes.pagos + 1, outbox: antes.outbox + 1, historial: antes.historial + 1 });
-    const { rows } = await persistencia.pool.query('SELECT count(*)::int AS n FROM outbox WHERE id_agregado = $1', [cuerpos[0]?.['id_pago']]);
+    const { rows } = await persistencia.pool.query('SELECT count(*)::int AS n FROM outbox WHERE id_agregado = $1', [
+      cuerpos[0]?.['id_pago'],
+    ]);
     expect(rows[0]).toEqual({ n: 1 });
   });
 
   it('50 peticiones concurrentes, una clave, cuerpos distintos: un pago; las demás 422 (o 409) nombrando ese pago', async () => {
     const antes = await filas();
     const respuestas = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => post(cuerpo(`INT-CONC-DISTINTOS-${i}`, { monto: i + 1 }), { 'Idempotency-Key': 'int-disputada' })),
+      Array.from({ length: 50 }, (_, i) =>
+        post(cuerpo(`INT-CONC-DISTINTOS-${i}`, { monto: i + 1 }), { 'Idempotency-Key': 'int-disputada' }),
+      ),
     );
     const cuerpos = await Promise.all(respuestas.map((r) => r.json() as Promise<Json>));
     const ganadoras = cuerpos.filter((_, i) => respuestas[i]?.status === 200);
@@ -160,7 +181,14 @@ describe('API sobre PostgreSQL y sockets reales', () => {
       [post(cuerpo('INT-MALA-4', { moneda: 'GBP' })), 400],
       [post('{"id_afiliado": '), 400],
       [post(cuerpo('INT-MALA-5'), { 'Idempotency-Key': 'k'.repeat(256) }), 400],
-      [fetch(`${api.url}/pagos`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(cuerpo('INT-MALA-6')) }), 415],
+      [
+        fetch(`${api.url}/pagos`, {
+          method: 'POST',
+          headers: { 'content-type': 'text/plain' },
+          body: JSON.stringify(cuerpo('INT-MALA-6')),
+        }),
+        415,
+      ],
       [post({ ...cuerpo('INT-MALA-7'), relleno: 'x'.repeat(70_000) }), 413],
       [fetch(`${api.url}/pagos/no-es-un-uuid`), 400],
       [fetch(`${api.url}/pagos?limite=500`), 400],
@@ -199,7 +227,9 @@ describe('API sobre PostgreSQL y sockets reales', () => {
     for (let i = 0; i < 3; i++) expect((await post(cuerpo(`INT-LISTA-${i}`, { id_afiliado: 'afiliado-lista' }))).status).toBe(200);
     const primera = (await (await fetch(`${api.url}/pagos?id_afiliado=afiliado-lista&limite=2`)).json()) as Json;
     expect((primera['pagos'] as Json[]).map((p) => p['referencia_pago'])).toEqual(['INT-LISTA-2', 'INT-LISTA-1']);
-    const segunda = (await (await fetch(`${api.url}/pagos?id_afiliado=afiliado-lista&limite=2&cursor=${String(primera['siguiente_cursor'])}`)).json()) as Json;
+    const segunda = (await (
+      await fetch(`${api.url}/pagos?id_afiliado=afiliado-lista&limite=2&cursor=${String(primera['siguiente_cursor'])}`)
+    ).json()) as Json;
     expect((segunda['pagos'] as Json[]).map((p) => p['referencia_pago'])).toEqual(['INT-LISTA-0']);
     expect(segunda['siguiente_cursor']).toBeNull();
 

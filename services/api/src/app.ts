@@ -78,7 +78,10 @@ function rechazar(c: Ctx, rechazo: Rechazo): Response {
     case 'solicitud-invalida':
       return responderProblema(c, problemaSolicitudInvalida(rechazo.errores, contexto));
     case 'cuerpo-demasiado-grande':
-      return responderProblema(c, crearProblema('cuerpo-demasiado-grande', `El cuerpo no puede superar ${rechazo.limiteBytes} bytes.`, contexto));
+      return responderProblema(
+        c,
+        crearProblema('cuerpo-demasiado-grande', `El cuerpo no puede superar ${rechazo.limiteBytes} bytes.`, contexto),
+      );
     case 'tipo-de-contenido-no-soportado':
       return responderProblema(c, crearProblema('tipo-de-contenido-no-soportado', rechazo.detalle, contexto), {
         'Accept-Post': 'application/json',
@@ -87,7 +90,6 @@ function rechazar(c: Ctx, rechazo: Rechazo): Response {
       return rechazo satisfies never;
   }
 }
-
 
 /** La API HTTP, construida solo a partir de sus dependencias (los tests la usan con `app.request()`). */
 export function crearApp(deps: DependenciasApp) {
@@ -145,7 +147,11 @@ export function crearApp(deps: DependenciasApp) {
         ctx.set('causa', 'apagando');
         return responderProblema(
           ctx,
-          crearProblema('servicio-no-disponible', 'La instancia se está apagando: termina lo que tiene en curso y no acepta tráfico nuevo.', contextoDe(ctx)),
+          crearProblema(
+            'servicio-no-disponible',
+            'La instancia se está apagando: termina lo que tiene en curso y no acepta tráfico nuevo.',
+            contextoDe(ctx),
+          ),
         );
       }
       logger.warn({ id_correlacion: ctx.get('idCorrelacion'), err: estado.causa }, 'la base de datos no responde');
@@ -203,10 +209,7 @@ export function crearApp(deps: DependenciasApp) {
   });
 
   app.notFound((c) =>
-    responderProblema(
-      c,
-      crearProblema('recurso-no-encontrado', `No existe la ruta ${c.req.method} ${c.req.path}.`, contextoDe(c)),
-    ),
+    responderProblema(c, crearProblema('recurso-no-encontrado', `No existe la ruta ${c.req.method} ${c.req.path}.`, contextoDe(c))),
   );
 
   app.onError((error, c) => {

@@ -375,7 +375,7 @@ describe('rutas desconocidas y errores inesperados', () => {
     });
     const linea = logger.lineas.find((l) => l.nivel === 'error');
     expect(linea?.campos).toMatchObject({ id_correlacion: 'fallo-1', estado_http: 500, ruta: '/pagos' });
-    expect(String((linea?.campos['err'] as Error).message)).toContain('conexión perdida');
+    expect(String((linea?.campos['err'] as Error | undefined)?.message)).toContain('conexión perdida');
   });
 });
 
@@ -487,7 +487,11 @@ describe('base de datos no disponible → 503 con Retry-After (issue 9, punto 9)
       expect(texto).not.toMatch(/ECONNREFUSED|ENOENT|57P0|53300|terminat|timeout|stack|\sat\s/i);
       const problema = JSON.parse(texto) as Json;
       cumple(EsquemaProblema, problema);
-      expect(problema).toMatchObject({ type: 'urn:aeropartners:pagos:problema:servicio-no-disponible', status: 503, instance: ruta.split('?')[0] });
+      expect(problema).toMatchObject({
+        type: 'urn:aeropartners:pagos:problema:servicio-no-disponible',
+        status: 503,
+        instance: ruta.split('?')[0],
+      });
     }
     expect(logger.lineas.filter((l) => l.nivel === 'error')).toEqual([]);
     const avisos = logger.lineas.filter((l) => l.nivel === 'warn' && l.mensaje === 'solicitud no atendida');
@@ -498,7 +502,10 @@ describe('base de datos no disponible → 503 con Retry-After (issue 9, punto 9)
   it.each([
     ['un dato que PostgreSQL rechaza (22P02)', dePg('invalid input syntax for type uuid', { code: '22P02' })],
     ['una violación de unicidad (23505)', dePg('duplicate key value', { code: '23505' })],
-    ['un fichero que no existe (ENOENT al abrir, no al conectar)', Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' })],
+    [
+      'un fichero que no existe (ENOENT al abrir, no al conectar)',
+      Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open' }),
+    ],
     ['un fallo cualquiera', new Error('fallo inesperado')],
   ])('%s sigue siendo 500 sin detalles internos', async (_caso, error) => {
     const { app, logger } = appQueFalla(error);
@@ -521,7 +528,10 @@ describe('GET /health/ready mientras la instancia se apaga', () => {
     expect(r.headers.get('content-type')).toBe('application/problem+json');
     const problema = await json(r);
     cumple(EsquemaProblema, problema);
-    expect(problema).toMatchObject({ type: 'urn:aeropartners:pagos:problema:servicio-no-disponible', detail: expect.stringMatching(/apagando/) });
+    expect(problema).toMatchObject({
+      type: 'urn:aeropartners:pagos:problema:servicio-no-disponible',
+      detail: expect.stringMatching(/apagando/),
+    });
     expect((await app.request('/health')).status).toBe(200);
     expect((await postPago(app)).status).toBe(200);
   });

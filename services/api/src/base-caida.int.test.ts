@@ -57,7 +57,9 @@ beforeAll(async () => {
     tiempoMaximoSaludMs: 2000,
   });
   url = await new Promise<string>((resolver) => {
-    servidor = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolver(`http://127.0.0.1:${info.port}`));
+    servidor = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) =>
+      resolver(`http://127.0.0.1:${info.port}`),
+    );
   });
 });
 
@@ -133,7 +135,13 @@ describe('PostgreSQL caído', () => {
     await postgres.detener();
 
     await esperar503(await post('parada-durante'), 'POST /pagos');
-    for (const ruta of [`/pagos/${idAntes}`, `/pagos/${idAntes}/historial`, '/pagos?limite=5', '/pagos/outbox/estadisticas', '/health/ready']) {
+    for (const ruta of [
+      `/pagos/${idAntes}`,
+      `/pagos/${idAntes}/historial`,
+      '/pagos?limite=5',
+      '/pagos/outbox/estadisticas',
+      '/health/ready',
+    ]) {
       await esperar503(await fetch(`${url}${ruta}`), `GET ${ruta}`);
     }
     expect((await fetch(`${url}/health`)).status).toBe(200);
@@ -183,10 +191,12 @@ describe('PostgreSQL caído', () => {
 
     // Los 503 se reintentan con la misma clave, como pide el problema: un pago por clave, ni uno más.
     const reintentos = await Promise.all(
-      respuestas.filter((r) => r.estado === 503).map(async ({ clave }) => {
-        const r = await post(clave);
-        return { clave, estado: r.status, idPago: String(((await r.json()) as Json)['id_pago']) };
-      }),
+      respuestas
+        .filter((r) => r.estado === 503)
+        .map(async ({ clave }) => {
+          const r = await post(clave);
+          return { clave, estado: r.status, idPago: String(((await r.json()) as Json)['id_pago']) };
+        }),
     );
     expect(reintentos.filter((r) => r.estado !== 200)).toEqual([]);
 

@@ -25,7 +25,9 @@ function escribirConRepetida(valor: unknown, objetivo: string, ruta: (string | n
     if (JSON.stringify(ruta) === objetivo && propias[0]) {
       const [primera] = propias[0];
       // La misma clave escrita con escapes \uXXXX: sigue siendo la misma clave.
-      const escrita = escapar ? `"${[...primera].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"` : JSON.stringify(primera);
+      const escrita = escapar
+        ? `"${[...primera].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`
+        : JSON.stringify(primera);
       partes.push(`${escrita}:null`);
     }
     return `{${partes.join(',')}}`;

@@ -23,10 +23,7 @@ export const EsquemaConfiguracion = v.object({
     'Dirección en la que escucha la API.',
   ),
   DATABASE_URL: conDescripcion(
-    v.pipe(
-      v.string(),
-      v.regex(/^postgres(?:ql)?:\/\/\S+$/, 'DATABASE_URL debe ser una URL postgres:// o postgresql://'),
-    ),
+    v.pipe(v.string(), v.regex(/^postgres(?:ql)?:\/\/\S+$/, 'DATABASE_URL debe ser una URL postgres:// o postgresql://')),
     'URL de conexión a PostgreSQL (obligatoria; `pnpm start` la rellena con el PostgreSQL embebido).',
   ),
   PG_POOL_SIZE: conDescripcion(v.optional(entero('PG_POOL_SIZE', 1, 1000), '20'), 'Conexiones máximas del pool de PostgreSQL.'),
@@ -49,10 +46,7 @@ export const EsquemaConfiguracion = v.object({
   ),
   ID_SOCIO_POR_DEFECTO: conDescripcion(
     v.optional(
-      v.pipe(
-        v.string(),
-        v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'ID_SOCIO_POR_DEFECTO debe tener de 1 a 64 caracteres de [A-Za-z0-9._-]'),
-      ),
+      v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'ID_SOCIO_POR_DEFECTO debe tener de 1 a 64 caracteres de [A-Za-z0-9._-]')),
       'aeropartners',
     ),
     'Socio al que se atribuyen los pagos (y sus claves de idempotencia) mientras los socios no se autentiquen.',

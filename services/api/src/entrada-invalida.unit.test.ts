@@ -187,9 +187,7 @@ describe('POST /pagos: cabecera Idempotency-Key → 400', () => {
   ])('%s → 400 que nombra Idempotency-Key', async (_caso, clave) => {
     const { app, repositorio } = crearAppDePrueba();
     const problema = await problemaDe(await postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': clave }), 400);
-    expect(problema['errores']).toEqual([
-      { campo: 'Idempotency-Key', mensaje: 'debe tener entre 1 y 255 caracteres ASCII imprimibles' },
-    ]);
+    expect(problema['errores']).toEqual([{ campo: 'Idempotency-Key', mensaje: 'debe tener entre 1 y 255 caracteres ASCII imprimibles' }]);
     sinEscrituras(repositorio);
   });
 

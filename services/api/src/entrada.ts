@@ -57,10 +57,12 @@ export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
       return resultado.success ? { ok: true, valor: resultado.output } : { ok: false, errores: erroresDeValidacion(resultado.issues) };
     };
     const leer = objetivo === 'json' ? undefined : lectorDe(objetivo, nombresDe(esquema));
-    const leerYComprobar = leer && ((c: Context): Comprobacion => {
-      const lectura = leer(c);
-      return lectura.ok ? comprobar(lectura.valor) : lectura;
-    });
+    const leerYComprobar =
+      leer &&
+      ((c: Context): Comprobacion => {
+        const lectura = leer(c);
+        return lectura.ok ? comprobar(lectura.valor) : lectura;
+      });
 
     const aceptar = async (c: Context<E>, comprobacion: Comprobacion, seguir: () => Promise<void>) => {
       if (!comprobacion.ok) {

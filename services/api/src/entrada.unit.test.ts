@@ -29,7 +29,10 @@ describe('una ruta escrita con sus esquemas', () => {
   it('queda documentada por el hecho de escribirla: parámetros, cuerpo y el 400 de la casa', async () => {
     const { app } = appConRutaNueva();
     const documento = (await crearDocumentoOpenApi(app)) as unknown as {
-      paths: Record<string, Record<string, { parameters: { name: string; in: string }[]; requestBody: unknown; responses: Record<string, unknown> }>>;
+      paths: Record<
+        string,
+        Record<string, { parameters: { name: string; in: string }[]; requestBody: unknown; responses: Record<string, unknown> }>
+      >;
       components: { schemas: Record<string, { required?: string[] }> };
     };
     const operacion = documento.paths['/reembolsos/{id}']?.['post'];

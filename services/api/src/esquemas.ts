@@ -43,7 +43,10 @@ export const EsquemaSolicitudPago = v.pipe(
       monto: v.pipe(
         v.number('debe ser un número JSON'),
         v.gtValue(0, 'debe ser mayor que 0'),
-        v.maxValue(MONTO_MAXIMO, `no puede superar ${Dinero.formatear({ unidadesMenores: Dinero.MAXIMO_UNIDADES_MENORES, moneda: 'USD' })}`),
+        v.maxValue(
+          MONTO_MAXIMO,
+          `no puede superar ${Dinero.formatear({ unidadesMenores: Dinero.MAXIMO_UNIDADES_MENORES, moneda: 'USD' })}`,
+        ),
         v.description(
           'Importe en unidades de la moneda (150.75), con como máximo los decimales de su unidad menor ISO 4217 (2 para USD, EUR y COP).',
         ),
@@ -92,11 +95,7 @@ export const EsquemaTraceparent = v.pipe(
 );
 
 /** Parámetro de ruta `{id}` de un pago: un UUID (se normaliza a minúsculas). */
-export const EsquemaIdPago = v.pipe(
-  v.string(),
-  v.uuid('debe ser un UUID'),
-  v.description('Identificador del pago (UUID).'),
-);
+export const EsquemaIdPago = v.pipe(v.string(), v.uuid('debe ser un UUID'), v.description('Identificador del pago (UUID).'));
 
 // Entradas de cada ruta que no son el cuerpo, por nombre: `entrada.ts` las lee y las valida, y el
 // documento las publica como parámetros (con una sola entrada, como `components.parameters`).

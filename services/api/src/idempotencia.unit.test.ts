@@ -42,7 +42,13 @@ describe.each([0, 1000])('idempotencia de POST /pagos (caché de réplicas: %i e
     const pago = repositorio.pagos.get(String(id_pago));
     if (!pago) throw new Error('falta el pago');
     reloj.avanzar(5_000);
-    repositorio.pagos.set(pago.id, { ...pago, estado: 'EXITOSO', version: 3, referenciaTransaccion: 'tr_1', fechaActualizacion: reloj.ahora() });
+    repositorio.pagos.set(pago.id, {
+      ...pago,
+      estado: 'EXITOSO',
+      version: 3,
+      referenciaTransaccion: 'tr_1',
+      fechaActualizacion: reloj.ahora(),
+    });
     const repeticion = await postPago(app);
     expect(repeticion.headers.get('idempotent-replayed')).toBe('true');
     expect(await repeticion.text()).toBe(original);
@@ -127,7 +133,9 @@ describe.each([0, 1000])('idempotencia de POST /pagos (caché de réplicas: %i e
 
   it('50 peticiones concurrentes idénticas: un pago, 50 respuestas 200 con el mismo id_pago, un evento', async () => {
     const { app, repositorio } = crearAppDePrueba({ capacidadCacheReplicas });
-    const respuestas = await Promise.all(Array.from({ length: 50 }, () => postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'concurrente' })));
+    const respuestas = await Promise.all(
+      Array.from({ length: 50 }, () => postPago(app, CUERPO_VALIDO, { 'Idempotency-Key': 'concurrente' })),
+    );
     expect(respuestas.map((r) => r.status)).toEqual(Array(50).fill(200));
     const cuerpos = await Promise.all(respuestas.map((r) => r.json() as Promise<Json>));
     expect(new Set(cuerpos.map((c) => c['id_pago'])).size).toBe(1);

@@ -61,15 +61,22 @@ describe.concurrent('main: configuración inválida', () => {
     [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', PORT: 'ochenta' }, 'PORT'],
     [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', LOG_LEVEL: 'verboso' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL'],
-  ])('con %j: UNA línea en stderr que nombra %s, nada en stdout, código 1', async (entorno, variable) => {
-    const proceso = arrancar(entorno);
-    expect(await proceso.fin).toBe(1);
-    const lineas = proceso.errores().split('\n').filter((l) => l !== '');
-    expect(lineas).toHaveLength(1);
-    expect(lineas[0]).toMatch(/^Configuración no válida: /);
-    expect(lineas[0]).toContain(variable);
-    expect(proceso.salida()).toBe('');
-  }, 30_000);
+  ])(
+    'con %j: UNA línea en stderr que nombra %s, nada en stdout, código 1',
+    async (entorno, variable) => {
+      const proceso = arrancar(entorno);
+      expect(await proceso.fin).toBe(1);
+      const lineas = proceso
+        .errores()
+        .split('\n')
+        .filter((l) => l !== '');
+      expect(lineas).toHaveLength(1);
+      expect(lineas[0]).toMatch(/^Configuración no válida: /);
+      expect(lineas[0]).toContain(variable);
+      expect(proceso.salida()).toBe('');
+    },
+    30_000,
+  );
 });
 
 describe('main: puerto ocupado', () => {
@@ -183,7 +190,11 @@ describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
       expect(proceso.hijo.exitCode).toBeNull();
 
       expect(await proceso.fin).toBe(0);
-      expect(lineasJson(proceso.salida()).map((l) => l['msg']).slice(-2)).toEqual(['API detenida', 'servicio detenido']);
+      expect(
+        lineasJson(proceso.salida())
+          .map((l) => l['msg'])
+          .slice(-2),
+      ).toEqual(['API detenida', 'servicio detenido']);
     } finally {
       if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
     }

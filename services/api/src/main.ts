@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as esperar } from 'node:timers/promises';
 import {
-  crearLogger, crearMetricasHttp, crearPersistenciaPostgres, crearRegistroMetricas, ejecutarServicio, exponerMetricas,
-  leerConfiguracionOSalir, registrarPagosEnCurso, uuidv7,
+  crearLogger,
+  crearMetricasHttp,
+  crearPersistenciaPostgres,
+  crearRegistroMetricas,
+  ejecutarServicio,
+  exponerMetricas,
+  leerConfiguracionOSalir,
+  registrarPagosEnCurso,
+  uuidv7,
 } from '@aeropartners/adaptadores';
 import { crearApp } from './app.js';
 import { EsquemaConfiguracion } from './config.js';

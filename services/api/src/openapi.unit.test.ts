@@ -31,7 +31,8 @@ function ajvCon(documento: Documento) {
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   (addFormats as unknown as (a: Ajv2020) => void)(ajv);
   ajv.addSchema({ $id: 'openapi', components: documento.components }, 'openapi');
-  return (nombre: string) => ajv.getSchema(`openapi#/components/schemas/${nombre}`) ?? ajv.compile({ $ref: `openapi#/components/schemas/${nombre}` });
+  return (nombre: string) =>
+    ajv.getSchema(`openapi#/components/schemas/${nombre}`) ?? ajv.compile({ $ref: `openapi#/components/schemas/${nombre}` });
 }
 
 describe('GET /openapi.json', () => {
@@ -51,7 +52,11 @@ describe('GET /openapi.json', () => {
     const internas = new Set(['/openapi.json', '/docs', '/docs/:recurso']);
     // Una ruta aparece una vez por cada manejador (descripción, validadores, el suyo).
     const deLaApp = [
-      ...new Set(app.routes.filter((r) => r.method !== 'ALL' && !internas.has(r.path)).map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`)),
+      ...new Set(
+        app.routes
+          .filter((r) => r.method !== 'ALL' && !internas.has(r.path))
+          .map((r) => `${r.method} ${r.path.replace(/:(\w+)/g, '{$1}')}`),
+      ),
     ].sort();
     const documentadas = Object.entries(documento.paths)
       .flatMap(([ruta, operaciones]) => Object.keys(operaciones).map((metodo) => `${metodo.toUpperCase()} ${ruta}`))

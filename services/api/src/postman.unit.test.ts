@@ -14,7 +14,11 @@ interface Peticion {
   readonly name: string;
   readonly request: {
     readonly method: string;
-    readonly url: { readonly raw: string; readonly path: readonly string[]; readonly query?: readonly { readonly key: string; readonly value: string }[] };
+    readonly url: {
+      readonly raw: string;
+      readonly path: readonly string[];
+      readonly query?: readonly { readonly key: string; readonly value: string }[];
+    };
     readonly header: readonly { readonly key: string; readonly value: string }[];
     readonly body?: { readonly mode: string; readonly raw: string };
   };

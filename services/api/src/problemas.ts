@@ -81,8 +81,7 @@ export function crearProblema(
 /** 400 que nombra los campos que fallaron. */
 export function problemaSolicitudInvalida(errores: readonly ErrorCampo[], contexto: ContextoProblema): Problema {
   const campos = [...new Set(errores.map((e) => e.campo))];
-  const detalle =
-    campos.length === 1 ? `El campo ${campos[0]} no es válido.` : `Los campos ${campos.join(', ')} no son válidos.`;
+  const detalle = campos.length === 1 ? `El campo ${campos[0]} no es válido.` : `Los campos ${campos.join(', ')} no son válidos.`;
   return crearProblema('solicitud-invalida', detalle, contexto, { errores });
 }
 
@@ -93,10 +92,7 @@ export type ErrorAplicacion = ErrorRegistrarPago | ErrorConsulta | ConflictoDeVe
 export function problemaDeError(error: ErrorAplicacion, contexto: ContextoProblema): Problema {
   switch (error.tipo) {
     case 'MonedaNoSoportada':
-      return problemaSolicitudInvalida(
-        [{ campo: 'moneda', mensaje: `"${error.moneda}" no es una moneda admitida` }],
-        contexto,
-      );
+      return problemaSolicitudInvalida([{ campo: 'moneda', mensaje: `"${error.moneda}" no es una moneda admitida` }], contexto);
     case 'MontoMalFormado':
       return problemaSolicitudInvalida([{ campo: 'monto', mensaje: 'no es un importe válido' }], contexto);
     case 'MontoNoPositivo':

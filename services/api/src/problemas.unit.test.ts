@@ -30,11 +30,7 @@ const casos = {
   ],
   PagoNoEncontrado: [{ tipo: 'PagoNoEncontrado', idPago: 'p-1' }, 404, undefined],
   TransicionInvalida: [{ tipo: 'TransicionInvalida', idPago: 'p-1', desde: 'EXITOSO', hacia: 'PROCESANDO' }, 409, undefined],
-  ResultadoEnConflicto: [
-    { tipo: 'ResultadoEnConflicto', idPago: 'p-1', estadoActual: 'EXITOSO', estadoPedido: 'FALLIDO' },
-    409,
-    undefined,
-  ],
+  ResultadoEnConflicto: [{ tipo: 'ResultadoEnConflicto', idPago: 'p-1', estadoActual: 'EXITOSO', estadoPedido: 'FALLIDO' }, 409, undefined],
   ConflictoDeVersion: [{ tipo: 'ConflictoDeVersion', idPago: 'p-1', versionEsperada: 2 }, 409, undefined],
 } as const satisfies { [T in ErrorAplicacion['tipo']]: readonly [Extract<ErrorAplicacion, { tipo: T }>, number, unknown] };
 

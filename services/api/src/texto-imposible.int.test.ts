@@ -136,10 +136,26 @@ describe('POST /pagos con JSON ambiguo (la misma clave dos veces en un objeto) �
   const referencia = () => `REF-${randomUUID()}`;
   it.each([
     ['monto repetido', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","monto":1000}`, 'monto'],
-    ['el mismo valor dos veces', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","monto":1,"referencia_pago":"${referencia()}"}`, 'monto'],
-    ['escrita con un escape', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","\\u006donto":2}`, 'monto'],
-    ['clave desconocida repetida', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","x":1,"x":2}`, 'x'],
-    ['en un objeto anidado', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","meta":{"k":[{"a":1,"a":2}]}}`, 'meta.k.0.a'],
+    [
+      'el mismo valor dos veces',
+      () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","monto":1,"referencia_pago":"${referencia()}"}`,
+      'monto',
+    ],
+    [
+      'escrita con un escape',
+      () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","\\u006donto":2}`,
+      'monto',
+    ],
+    [
+      'clave desconocida repetida',
+      () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","x":1,"x":2}`,
+      'x',
+    ],
+    [
+      'en un objeto anidado',
+      () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","meta":{"k":[{"a":1,"a":2}]}}`,
+      'meta.k.0.a',
+    ],
     ['clave vacía repetida', () => `{"id_afiliado":"a","monto":1,"moneda":"EUR","referencia_pago":"${referencia()}","":1,"":2}`, '""'],
   ])('%s → 400 que nombra %s', async (_caso, texto, campo) => {
     const antes = await filas();
@@ -176,21 +192,24 @@ describe('cabeceras que se guardan o se devuelven', () => {
     ['NUL en Idempotency-Key', 'Idempotency-Key: clave\x00mala', 'Idempotency-Key'],
     ['escape en X-Correlation-Id', 'X-Correlation-Id: c\x1bd', 'X-Correlation-Id'],
     ['un salto de línea suelto en una cabecera', 'X-Correlation-Id: c\nd', 'X-Correlation-Id'],
-  ])('%s: Node corta la petición antes de la app → 400 problem+json que nombra la cabecera, nada escrito', async (_caso, cabecera, nombre) => {
-    const antes = await filas();
-    const cuerpo = JSON.stringify({ ...VALIDO, referencia_pago: `REF-${randomUUID()}` });
-    const respuesta = await peticionCruda(
-      `POST /pagos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${cabecera}\r\n` +
-        `Content-Length: ${Buffer.byteLength(cuerpo)}\r\n\r\n${cuerpo}`,
-    );
-    expect(respuesta.estado).toBe(400);
-    expect(respuesta.cabeceras['content-type']).toBe('application/problem+json');
-    expect(respuesta.cabeceras['connection']).toBe('close');
-    const problema = JSON.parse(respuesta.cuerpo) as Json & { errores: ErrorCampo[] };
-    expect(problema).toMatchObject({ status: 400, type: 'urn:aeropartners:pagos:problema:solicitud-invalida' });
-    expect(problema.errores.map((e) => e.campo)).toEqual([nombre]);
-    expect(await filas()).toEqual(antes);
-  });
+  ])(
+    '%s: Node corta la petición antes de la app → 400 problem+json que nombra la cabecera, nada escrito',
+    async (_caso, cabecera, nombre) => {
+      const antes = await filas();
+      const cuerpo = JSON.stringify({ ...VALIDO, referencia_pago: `REF-${randomUUID()}` });
+      const respuesta = await peticionCruda(
+        `POST /pagos HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${cabecera}\r\n` +
+          `Content-Length: ${Buffer.byteLength(cuerpo)}\r\n\r\n${cuerpo}`,
+      );
+      expect(respuesta.estado).toBe(400);
+      expect(respuesta.cabeceras['content-type']).toBe('application/problem+json');
+      expect(respuesta.cabeceras['connection']).toBe('close');
+      const problema = JSON.parse(respuesta.cuerpo) as Json & { errores: ErrorCampo[] };
+      expect(problema).toMatchObject({ status: 400, type: 'urn:aeropartners:pagos:problema:solicitud-invalida' });
+      expect(problema.errores.map((e) => e.campo)).toEqual([nombre]);
+      expect(await filas()).toEqual(antes);
+    },
+  );
 
   it('X-Correlation-Id con un carácter C1 no se devuelve ni se guarda: se genera otro', async () => {
     const cuerpo = JSON.stringify({ ...VALIDO, referencia_pago: `REF-${randomUUID()}` });

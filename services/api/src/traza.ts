@@ -42,7 +42,11 @@ export function leerTraceparent(valor: string): ContextoTraza | null {
   if (!partes) return null;
   const [, version, traceId, parentId, flags] = partes as unknown as [string, string, string, string, string];
   if (version === 'ff') return null;
-  if (version === '00' ? valor.length !== LONGITUD_TRACEPARENT_V00 : valor.length > LONGITUD_TRACEPARENT_V00 && valor[LONGITUD_TRACEPARENT_V00] !== '-') {
+  if (
+    version === '00'
+      ? valor.length !== LONGITUD_TRACEPARENT_V00
+      : valor.length > LONGITUD_TRACEPARENT_V00 && valor[LONGITUD_TRACEPARENT_V00] !== '-'
+  ) {
     return null;
   }
   if (traceId === TRACE_ID_NULO || parentId === PARENT_ID_NULO) return null;

@@ -53,12 +53,20 @@ describe('idCorrelacionDe', () => {
 });
 
 describe('esTipoJson', () => {
-  it.each(['application/json', 'Application/JSON', 'application/json; charset=utf-8', 'application/json;charset="UTF-8"', ' application/json '])(
-    'acepta %j',
-    (tipo) => expect(esTipoJson(tipo)).toBe(true),
-  );
-  it.each([undefined, '', 'text/plain', 'application/jsonp', 'application/json; charset=latin1', 'application/problem+json', 'multipart/form-data'])(
-    'rechaza %j',
-    (tipo) => expect(esTipoJson(tipo)).toBe(false),
-  );
+  it.each([
+    'application/json',
+    'Application/JSON',
+    'application/json; charset=utf-8',
+    'application/json;charset="UTF-8"',
+    ' application/json ',
+  ])('acepta %j', (tipo) => expect(esTipoJson(tipo)).toBe(true));
+  it.each([
+    undefined,
+    '',
+    'text/plain',
+    'application/jsonp',
+    'application/json; charset=latin1',
+    'application/problem+json',
+    'multipart/form-data',
+  ])('rechaza %j', (tipo) => expect(esTipoJson(tipo)).toBe(false));
 });

@@ -16,7 +16,7 @@ import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/
 import { crearManejadorEventos, crearManejadorRegistrarPago, type Publicador } from '@aeropartners/aplicacion';
 import type { PasarelaDePagos } from '@aeropartners/dominio';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { comprobarEsquema } from '../src/broker-y-pasarela.js';
+import { comprobarEsquema } from '../src/componentes.js';
 import { crearConsumidorPagos, type Consumidor } from '../src/app.js';
 import { esperarHasta, registroEnMemoria } from './apoyo.js';
 
@@ -101,7 +101,11 @@ async function consumidor(enVuelo: number): Promise<{ consumidor: Consumidor; re
 
 /** Crea `n` pagos por el repositorio y publica sus PagoPendiente como el relay. Devuelve los ids. */
 async function crearYPublicar(n: number): Promise<string[]> {
-  const crearPago = crearManejadorRegistrarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
+  const crearPago = crearManejadorRegistrarPago({
+    repositorio: persistencia.repositorio,
+    reloj: { ahora: () => new Date() },
+    nuevoId: uuidv7,
+  });
   const ids = await Promise.all(
     Array.from({ length: n }, async (_, i) => {
       const r = await crearPago({
@@ -146,14 +150,20 @@ describe('consumidor sobre PostgreSQL real', () => {
     const ids = await crearYPublicar(N);
 
     await esperarHasta(async () => (await contarFinales(ids)) === N, 30_000, 'todos los pagos finales');
-    await esperarHasta(async () => c.contadores().recibidos === 2 * N && (await broker.pendientes(SUSCRIPCION)) === 0, 30_000, 'las 2N entregas confirmadas');
+    await esperarHasta(
+      async () => c.contadores().recibidos === 2 * N && (await broker.pendientes(SUSCRIPCION)) === 0,
+      30_000,
+      'las 2N entregas confirmadas',
+    );
 
     // Exactamente un cobro por pago EXITOSO y ninguno por pago FALLIDO, en el libro de la pasarela.
     const cargos = await contarCargosPorPago(persistencia.pool);
-    const { rows: pagos } = await persistencia.pool.query<{ id: string; estado: string; mensaje_error: string | null; referencia_transaccion: string | null }>(
-      `SELECT id, estado, mensaje_error, referencia_transaccion FROM pagos WHERE id = ANY($1::uuid[])`,
-      [ids],
-    );
+    const { rows: pagos } = await persistencia.pool.query<{
+      id: string;
+      estado: string;
+      mensaje_error: string | null;
+      referencia_transaccion: string | null;
+    }>(`SELECT id, estado, mensaje_error, referencia_transaccion FROM pagos WHERE id = ANY($1::uuid[])`, [ids]);
     expect(pagos).toHaveLength(N);
     for (const p of pagos) {
       if (p.estado === 'EXITOSO') {
@@ -190,7 +200,9 @@ describe('consumidor sobre PostgreSQL real', () => {
     }
 
     // Inbox: una fila por evento; el duplicado de cada mensaje se absorbió (y se contó) ahí.
-    const { rows: inbox } = await persistencia.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE suscripcion = $1`, [SUSCRIPCION]);
+    const { rows: inbox } = await persistencia.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox WHERE suscripcion = $1`, [
+      SUSCRIPCION,
+    ]);
     expect(inbox[0]?.n).toBe(N);
     expect(c.contadores()).toMatchObject({ recibidos: 2 * N, procesados: N, duplicados: N, muertos: 0, errores: 0 });
     expect(broker.contadores.duplicadosInyectados).toBe(N);
@@ -198,14 +210,32 @@ describe('consumidor sobre PostgreSQL real', () => {
     // Cada línea del manejo lleva la correlación del pago.
     const info = registro.lineas.filter((l) => l.nivel === 'info');
     expect(info).toHaveLength(2 * N);
-    for (const l of info) expect(l.campos).toMatchObject({ id_correlacion: expect.stringMatching(/^corr-int-/), id_pago: expect.any(String), id_evento: expect.any(String), tipo: 'PagoPendiente' });
+    for (const l of info)
+      expect(l.campos).toMatchObject({
+        id_correlacion: expect.stringMatching(/^corr-int-/),
+        id_pago: expect.any(String),
+        id_evento: expect.any(String),
+        tipo: 'PagoPendiente',
+      });
   });
 
   it('un mensaje mal formado va a mensajes muertos del broker y los de detrás, de su mismo pago, siguen', async () => {
     await preparar({ duplicarEntregas: false });
     const { consumidor: c } = await consumidor(4);
-    const crearPago = crearManejadorRegistrarPago({ repositorio: persistencia.repositorio, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 });
-    const r = await crearPago({ tipo: 'RegistrarPago', idSocio: 's', idAfiliado: 'a', monto: '7.00', moneda: 'USD', referenciaPago: 'ref-malo', traza: { idCorrelacion: 'corr-malo' } });
+    const crearPago = crearManejadorRegistrarPago({
+      repositorio: persistencia.repositorio,
+      reloj: { ahora: () => new Date() },
+      nuevoId: uuidv7,
+    });
+    const r = await crearPago({
+      tipo: 'RegistrarPago',
+      idSocio: 's',
+      idAfiliado: 'a',
+      monto: '7.00',
+      moneda: 'USD',
+      referenciaPago: 'ref-malo',
+      traza: { idCorrelacion: 'corr-malo' },
+    });
     if (!r.ok) throw new Error('no se creó');
     const almacen = new PostgresAlmacenOutbox(persistencia.pool);
     const [fila] = await almacen.reclamar('relay-prueba', 10);

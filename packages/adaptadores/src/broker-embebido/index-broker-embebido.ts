@@ -36,7 +36,12 @@ export async function crearBrokerEmbebido(opciones: OpcionesBrokerEmbebido): Pro
     url: opciones.url,
     tamano: (opciones.tamanoPool ?? 6) + 1,
     nombreAplicacion: opciones.nombreAplicacion ?? `broker-embebido:${opciones.topico}`,
-    alError: (e) => alError(new Error('Broker embebido: se cortó una conexión del pool (en uso o libre); la sentencia en curso falla y se reintenta', { cause: e })),
+    alError: (e) =>
+      alError(
+        new Error('Broker embebido: se cortó una conexión del pool (en uso o libre); la sentencia en curso falla y se reintenta', {
+          cause: e,
+        }),
+      ),
   });
   try {
     return await PostgresBroker.crear({ ...opciones, pool, alError, cerrarPool: true });

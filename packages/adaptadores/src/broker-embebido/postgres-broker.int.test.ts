@@ -6,7 +6,12 @@ import { probarContratoBroker } from '@aeropartners/contratos';
 import { crearBaseDePrueba } from '@aeropartners/adaptadores/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crearBrokerEmbebido, type OpcionesBrokerEmbebido, type PostgresBroker, type PostgresSuscripcion } from './index-broker-embebido.js';
+import {
+  crearBrokerEmbebido,
+  type OpcionesBrokerEmbebido,
+  type PostgresBroker,
+  type PostgresSuscripcion,
+} from './index-broker-embebido.js';
 import { SQL_CONFIRMAR, SQL_RECLAMAR, parametrosReclamar } from './sql-broker.js';
 
 let base: { url: string; cerrar(): Promise<void> };
@@ -76,7 +81,10 @@ async function recibirAntesDe(s: Suscripcion, ms: number): Promise<MensajeEntran
 }
 
 async function idSuscripcion(topico: string, nombre: string): Promise<number> {
-  const { rows } = await pool.query<{ id: number }>('SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2', [topico, nombre]);
+  const { rows } = await pool.query<{ id: number }>('SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2', [
+    topico,
+    nombre,
+  ]);
   return rows[0]!.id;
 }
 
@@ -168,7 +176,12 @@ describe('PostgresBroker', () => {
       let filas: Record<string, unknown>[] = [];
       for (let intento = 0; filas.length === 0 && intento < 100; intento++) {
         if (intento > 0) await new Promise((r) => setTimeout(r, 50));
-        filas = (await pool.query(SQL_RECLAMAR, parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: randomUUID(), leaseMs: 100, maximoEntregas: 3 }))).rows;
+        filas = (
+          await pool.query(
+            SQL_RECLAMAR,
+            parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: randomUUID(), leaseMs: 100, maximoEntregas: 3 }),
+          )
+        ).rows;
       }
       expect(filas.map((f) => Number(f['secuencia']))).toEqual([1]);
     }
@@ -210,7 +223,12 @@ describe('PostgresBroker', () => {
     await p.publicar([mensaje('p1', 1)]);
     const id = await idSuscripcion(broker.topico, 'consumidor');
     const lento = randomUUID();
-    const filas = (await pool.query(SQL_RECLAMAR, parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: lento, leaseMs: 100, maximoEntregas: 5 }))).rows;
+    const filas = (
+      await pool.query(
+        SQL_RECLAMAR,
+        parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: lento, leaseMs: 100, maximoEntregas: 5 }),
+      )
+    ).rows;
     expect(filas).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 200));
 
@@ -236,7 +254,10 @@ describe('PostgresBroker', () => {
     // Otro proceso reclama los dos cuando sus leases vencen (aquí, forzados a vencer ya).
     await pool.query(`UPDATE broker.mensajes SET visible_desde = now() WHERE consumidor = $1`, [(lento as PostgresSuscripcion).consumidor]);
     const otro = randomUUID();
-    const { rows } = await pool.query(SQL_RECLAMAR, parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: otro, leaseMs: 60_000, maximoEntregas: 5 }));
+    const { rows } = await pool.query(
+      SQL_RECLAMAR,
+      parametrosReclamar({ idSuscripcion: id, lote: 10, consumidor: otro, leaseMs: 60_000, maximoEntregas: 5 }),
+    );
     expect(rows).toHaveLength(2);
     const hasta = Date.now() + 15_000;
     while (!entregado.senal?.aborted && Date.now() < hasta) await new Promise((r) => setTimeout(r, 20));

@@ -288,17 +288,20 @@ export class PostgresBroker implements Broker {
 
   private reconectarEscucha(): void {
     if (this.cerrado) return;
-    this.reconexion = setTimeout(() => {
-      this.escucharAvisos().then(
-        () => {
-          for (const s of this.abiertas) s.avisar();
-        },
-        (e: unknown) => {
-          this.alError(e instanceof Error ? e : new Error(String(e)));
-          this.reconectarEscucha();
-        },
-      );
-    }, Math.max(1_000, this.intervaloSondeoMs));
+    this.reconexion = setTimeout(
+      () => {
+        this.escucharAvisos().then(
+          () => {
+            for (const s of this.abiertas) s.avisar();
+          },
+          (e: unknown) => {
+            this.alError(e instanceof Error ? e : new Error(String(e)));
+            this.reconectarEscucha();
+          },
+        );
+      },
+      Math.max(1_000, this.intervaloSondeoMs),
+    );
     this.reconexion.unref();
   }
 

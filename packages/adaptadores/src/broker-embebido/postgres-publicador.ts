@@ -82,15 +82,17 @@ export class PostgresPublicador implements Publicador {
     }
     let fila: Record<string, unknown> | undefined;
     try {
-      const { rows } = await this.pool.query(preparada('broker_publicar', SQL_PUBLICAR, [
-        this.topico,
-        this.nombreProductor,
-        secuencias,
-        claves,
-        cuerpos,
-        propiedades,
-        this.duplicarEntregas ? 2 : 1,
-      ]));
+      const { rows } = await this.pool.query(
+        preparada('broker_publicar', SQL_PUBLICAR, [
+          this.topico,
+          this.nombreProductor,
+          secuencias,
+          claves,
+          cuerpos,
+          propiedades,
+          this.duplicarEntregas ? 2 : 1,
+        ]),
+      );
       fila = rows[0];
     } catch (e) {
       throw new Error(`No se pudo publicar un lote de ${mensajes.length} mensajes (productor ${this.nombreProductor})`, { cause: e });

@@ -186,7 +186,11 @@ export class PostgresSuscripcion implements Suscripcion {
       await this.config.pool.query(SQL_LIBERAR, [entregados, delBufer, this.consumidor, this.config.topico]);
     } catch (e) {
       // Sin liberar, los leases vencen solos: se reentregan en `leaseMs`.
-      this.config.alError(new Error(`Broker embebido: no se pudieron liberar ${delBufer.length + entregados.length} mensajes al cerrar ${this.nombre}`, { cause: e }));
+      this.config.alError(
+        new Error(`Broker embebido: no se pudieron liberar ${delBufer.length + entregados.length} mensajes al cerrar ${this.nombre}`, {
+          cause: e,
+        }),
+      );
     }
   }
 

@@ -90,9 +90,17 @@ export async function comandoOperacion(entorno: EntornoOperacion): Promise<numbe
       const accion = accionMuertos(sub, resto, o, limite);
       const suscripcion = o.suscripcion ?? entorno.env.CONSUMIDOR_SUSCRIPCION ?? 'consumidor-pagos';
       const topico = o.topico ?? entorno.env.BROKER_TOPICO ?? 'pagos';
-      if (suscripcion.trim() === '' || topico.trim() === '') throw new ErrorOperacion('La suscripción y el tópico no pueden estar vacíos', 2);
+      if (suscripcion.trim() === '' || topico.trim() === '')
+        throw new ErrorOperacion('La suscripción y el tópico no pueden estar vacíos', 2);
       return await conAdministracion(entorno, topico, (administracion) =>
-        operacionMuertos({ administracion, suscripcion, accion, formato, escribir: entorno.escribir, escribirError: entorno.escribirError }),
+        operacionMuertos({
+          administracion,
+          suscripcion,
+          accion,
+          formato,
+          escribir: entorno.escribir,
+          escribirError: entorno.escribirError,
+        }),
       );
     }
     throw new ErrorOperacion(`Comando desconocido: «${comando}» (atascados o muertos; pnpm operacion --ayuda)`, 2);
@@ -152,7 +160,8 @@ async function conAdministracion<T>(
   if (urlPulsar === undefined || urlPulsar === '') {
     return conPool(entorno, (pool) => trabajo(new PostgresAdministracionMuertos({ pool, topico })));
   }
-  if (!/^pulsar(\+ssl)?:\/\/[^\s]+$/.test(urlPulsar)) throw new ErrorOperacion(`PULSAR_URL inválida: «${urlPulsar}» (pulsar://anfitrión:puerto)`);
+  if (!/^pulsar(\+ssl)?:\/\/[^\s]+$/.test(urlPulsar))
+    throw new ErrorOperacion(`PULSAR_URL inválida: «${urlPulsar}» (pulsar://anfitrión:puerto)`);
   const modulo = await cargarModuloLectorPulsar(entorno.importarPulsar ?? (() => import('pulsar-client')));
   const administracion = new PulsarAdministracionMuertos({
     cliente: modulo.crearCliente({ serviceUrl: urlPulsar, operationTimeoutSeconds: 10 }),

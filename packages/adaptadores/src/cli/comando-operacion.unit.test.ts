@@ -54,7 +54,9 @@ describe('pnpm operacion: base de datos', () => {
   it('sin DATABASE_URL ni pnpm start en marcha: una línea que dice qué hacer, código 1', async () => {
     const { codigo, errores } = await ejecutar(['atascados']);
     expect(codigo).toBe(1);
-    expect(errores).toEqual([expect.stringMatching(/^Falta DATABASE_URL y no hay un `pnpm start` en marcha .*procesos\.json.*exporte DATABASE_URL/)]);
+    expect(errores).toEqual([
+      expect.stringMatching(/^Falta DATABASE_URL y no hay un `pnpm start` en marcha .*procesos\.json.*exporte DATABASE_URL/),
+    ]);
   });
 
   it('DATABASE_URL inválida o inalcanzable: una línea sin la contraseña, código 1', async () => {
@@ -83,14 +85,20 @@ describe('pnpm operacion muertos con PULSAR_URL', () => {
     const broker = await crearBrokerPulsar({ url: 'pulsar://falso:6650', topico: 'pagos', crearCliente: falso.crearCliente });
     const s = await broker.suscribir({ suscripcion: 'consumidor-pagos', maximoEntregas: 3, retrasoReentregaMs: 10 });
     const p = await broker.crearPublicador('relay');
-    await p.publicar([{ clave: 'pago-1', secuencia: 1, cuerpo: '{"x":1}', propiedades: { id_evento: 'e1', tipo: 'PagoPendiente', version: '1', id_correlacion: 'c1' } }]);
+    await p.publicar([
+      {
+        clave: 'pago-1',
+        secuencia: 1,
+        cuerpo: '{"x":1}',
+        propiedades: { id_evento: 'e1', tipo: 'PagoPendiente', version: '1', id_correlacion: 'c1' },
+      },
+    ]);
     const m = await s.recibir();
     await s.aMensajesMuertos(m!, 'El pago pago-1 no existe');
     const conLector = fabricaConLector(falso);
-    class Client {
-      constructor(config: { serviceUrl: string }) {
-        return conLector(config);
-      }
+    // `new Client(config)` del cliente de Pulsar: una función constructora que devuelve el falso.
+    function Client(config: { serviceUrl: string }) {
+      return conLector(config);
     }
     const importar = async () => ({ default: { Client, MessageId: IDS_MENSAJE_FALSOS } });
     const env = { PULSAR_URL: 'pulsar://falso:6650' };
@@ -116,13 +124,13 @@ describe('utilidades del CLI', () => {
       90_000, 90_000, 300_000, 300_000, 7_200_000, 500,
     ]);
     expect([duracionMs('0'), duracionMs('-1s'), duracionMs('1.5h'), duracionMs('')]).toEqual([undefined, undefined, undefined, undefined]);
-    expect([duracionLegible(450), duracionLegible(12_000), duracionLegible(190_000), duracionLegible(7_500_000), duracionLegible(3 * 86_400_000)]).toEqual([
-      '450 ms',
-      '12 s',
-      '3 min 10 s',
-      '2 h 05 min',
-      '3 d 00 h',
-    ]);
+    expect([
+      duracionLegible(450),
+      duracionLegible(12_000),
+      duracionLegible(190_000),
+      duracionLegible(7_500_000),
+      duracionLegible(3 * 86_400_000),
+    ]).toEqual(['450 ms', '12 s', '3 min 10 s', '2 h 05 min', '3 d 00 h']);
   });
 
   it('umbrales: los del barrendero por pasarela, las variables BARRENDERO_UMBRAL_*_MS o --mas-de', () => {
@@ -134,6 +142,14 @@ describe('utilidades del CLI', () => {
   });
 
   it('tabla: columnas alineadas', () => {
-    expect(tabla(['A', 'BB'], [['xxx', 'y'], ['z', 'w']])).toEqual(['A    BB', 'xxx  y', 'z    w']);
+    expect(
+      tabla(
+        ['A', 'BB'],
+        [
+          ['xxx', 'y'],
+          ['z', 'w'],
+        ],
+      ),
+    ).toEqual(['A    BB', 'xxx  y', 'z    w']);
   });
 });

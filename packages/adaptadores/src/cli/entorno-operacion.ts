@@ -42,7 +42,9 @@ export function urlDeLaBase(entorno: EntornoOperacion): string {
   try {
     texto = readFileSync(archivo, 'utf8');
   } catch {
-    throw new ErrorOperacion(`Falta DATABASE_URL y no hay un \`pnpm start\` en marcha (no existe ${archivo}): exporte DATABASE_URL o arranque \`pnpm start\`.`);
+    throw new ErrorOperacion(
+      `Falta DATABASE_URL y no hay un \`pnpm start\` en marcha (no existe ${archivo}): exporte DATABASE_URL o arranque \`pnpm start\`.`,
+    );
   }
   let procesos: { supervisor?: unknown; databaseUrl?: unknown };
   try {
@@ -51,7 +53,9 @@ export function urlDeLaBase(entorno: EntornoOperacion): string {
     throw new ErrorOperacion(`${archivo} no es JSON válido: exporte DATABASE_URL.`);
   }
   if (typeof procesos.supervisor !== 'number' || !vivo(procesos.supervisor)) {
-    throw new ErrorOperacion(`Falta DATABASE_URL y el \`pnpm start\` de ${archivo} ya no está en marcha: exporte DATABASE_URL o arranque \`pnpm start\`.`);
+    throw new ErrorOperacion(
+      `Falta DATABASE_URL y el \`pnpm start\` de ${archivo} ya no está en marcha: exporte DATABASE_URL o arranque \`pnpm start\`.`,
+    );
   }
   const url = validarUrlPostgres(typeof procesos.databaseUrl === 'string' ? procesos.databaseUrl : undefined);
   if (!url.ok) throw new ErrorOperacion(`databaseUrl de ${archivo} inválida: ${url.error}`);
@@ -71,7 +75,8 @@ function vivo(pid: number): boolean {
 export function umbralesDe(env: EntornoOperacion['env'], masDe: string | undefined): UmbralesAtasco {
   if (masDe !== undefined) {
     const ms = duracionMs(masDe);
-    if (ms === undefined) throw new ErrorOperacion(`--mas-de inválido: «${masDe}» (p. ej. 90s, 5m, 2h, 500ms; sin unidad, segundos; mayor que 0)`, 2);
+    if (ms === undefined)
+      throw new ErrorOperacion(`--mas-de inválido: «${masDe}» (p. ej. 90s, 5m, 2h, 500ms; sin unidad, segundos; mayor que 0)`, 2);
     return { PENDIENTE: ms, PROCESANDO: ms };
   }
   const pasarela = env.PASARELA === 'stripe' ? 'stripe' : 'simulada';

@@ -77,7 +77,8 @@ export async function operacionAtascados(p: PeticionAtascados): Promise<number> 
       String(x.evento?.reimpulsos ?? 0),
       p.reimpulsar ? 're-impulsado' : x.atasco.reimpulsable ? 'sí' : MOTIVOS[x.atasco.motivo],
     ]);
-    for (const l of tabla(['ID PAGO', 'ESTADO', 'EDAD', 'EVENTO', 'RE-IMPULSOS', p.reimpulsar ? 'ACCIÓN' : 'RE-IMPULSABLE'], filas)) p.escribir(l);
+    for (const l of tabla(['ID PAGO', 'ESTADO', 'EDAD', 'EVENTO', 'RE-IMPULSOS', p.reimpulsar ? 'ACCIÓN' : 'RE-IMPULSABLE'], filas))
+      p.escribir(l);
   }
   p.escribir(resumen);
   return 0;

@@ -1,7 +1,10 @@
 import type { AdministracionMensajesMuertos, MensajeMuerto } from '@aeropartners/aplicacion';
 import { ErrorOperacion, tabla } from './entorno-operacion.js';
 
-export type AccionMuertos = { readonly tipo: 'listar'; readonly limite: number } | { readonly tipo: 'reenviar'; readonly id: string } | { readonly tipo: 'reenviarTodos' };
+export type AccionMuertos =
+  | { readonly tipo: 'listar'; readonly limite: number }
+  | { readonly tipo: 'reenviar'; readonly id: string }
+  | { readonly tipo: 'reenviarTodos' };
 
 export interface PeticionMuertos {
   readonly administracion: AdministracionMensajesMuertos;
@@ -41,14 +44,19 @@ export async function operacionMuertos(p: PeticionMuertos): Promise<number> {
     case 'reenviar': {
       const r = await administracion.reenviar(suscripcion, accion.id);
       if (r.tipo === 'noPendiente') {
-        throw new ErrorOperacion(`El mensaje ${accion.id} no está entre los mensajes muertos pendientes de «${suscripcion}» (no existe o ya se reenvió): no se reenvió nada.`);
+        throw new ErrorOperacion(
+          `El mensaje ${accion.id} no está entre los mensajes muertos pendientes de «${suscripcion}» (no existe o ya se reenvió): no se reenvió nada.`,
+        );
       }
       escribirReenviados(p, [r.id]);
       return 0;
     }
     case 'reenviarTodos': {
       const hechos = await administracion.reenviarTodos(suscripcion);
-      escribirReenviados(p, hechos.map((h) => h.id));
+      escribirReenviados(
+        p,
+        hechos.map((h) => h.id),
+      );
       return 0;
     }
     default: {

@@ -52,7 +52,10 @@ afterAll(async () => {
 });
 
 async function cli(argumentos: string[], env: Record<string, string> = { DATABASE_URL: base.url }, cwd = PAQUETE) {
-  const hijo = spawn(process.execPath, [path.join(SALIDA, 'operacion.js'), ...argumentos], { cwd, env: { PATH: process.env.PATH ?? '', ...env } });
+  const hijo = spawn(process.execPath, [path.join(SALIDA, 'operacion.js'), ...argumentos], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let salida = '';
   let errores = '';
   hijo.stdout.setEncoding('utf8').on('data', (t: string) => (salida += t));
@@ -73,14 +76,20 @@ describe('pnpm operacion atascados (proceso real)', () => {
 
     const json = await cli(['atascados', '--json']);
     expect(json.codigo).toBe(0);
-    const filas = json.salida.map((l) => JSON.parse(l) as { id_pago: string; estado: string; edad_s: number; reimpulsable: boolean; motivo?: string });
+    const filas = json.salida.map(
+      (l) => JSON.parse(l) as { id_pago: string; estado: string; edad_s: number; reimpulsable: boolean; motivo?: string },
+    );
     expect(filas.map((f) => [f.id_pago, f.estado, f.reimpulsable, f.motivo ?? null])).toEqual([
       [pendiente, 'PENDIENTE', true, null],
       [sinPublicar, 'PENDIENTE', false, 'eventoSinPublicar'],
       [procesando, 'PROCESANDO', true, null],
     ]);
     expect(filas[2]!.edad_s).toBeGreaterThanOrEqual(7200);
-    expect(json.errores).toEqual([expect.stringMatching(/^3 pago\(s\) atascado\(s\) \(PENDIENTE: 2, PROCESANDO: 1\) con umbral PENDIENTE 2 min 00 s, PROCESANDO 5 min 00 s\.$/)]);
+    expect(json.errores).toEqual([
+      expect.stringMatching(
+        /^3 pago\(s\) atascado\(s\) \(PENDIENTE: 2, PROCESANDO: 1\) con umbral PENDIENTE 2 min 00 s, PROCESANDO 5 min 00 s\.$/,
+      ),
+    ]);
     expect(json.salida.join('\n')).not.toContain(conTurno!);
     expect(json.salida.join('\n')).not.toContain(joven!);
 
@@ -127,13 +136,24 @@ describe('pnpm operacion atascados (proceso real)', () => {
 
 describe('pnpm operacion muertos (proceso real, broker embebido)', () => {
   it('lista, reenvía uno (el segundo intento dice que no está pendiente, código 1) y reenvía todos', async () => {
-    const broker = await crearBrokerEmbebido({ url: base.url, topico: 'pagos', suscripciones: ['consumidor-pagos'], escuchar: false, alError: () => undefined });
+    const broker = await crearBrokerEmbebido({
+      url: base.url,
+      topico: 'pagos',
+      suscripciones: ['consumidor-pagos'],
+      escuchar: false,
+      alError: () => undefined,
+    });
     try {
       const s = await broker.suscribir({ suscripcion: 'consumidor-pagos', maximoEntregas: 3, retrasoReentregaMs: 10 });
       const p = await broker.crearPublicador('relay-cli');
       for (const [i, clave] of ['pago-x', 'pago-y', 'pago-z'].entries()) {
         await p.publicar([
-          { clave, secuencia: i + 1, cuerpo: `{"n":${i}}`, propiedades: { id_evento: `e${i}`, tipo: 'PagoPendiente', version: '1', id_correlacion: `c${i}` } },
+          {
+            clave,
+            secuencia: i + 1,
+            cuerpo: `{"n":${i}}`,
+            propiedades: { id_evento: `e${i}`, tipo: 'PagoPendiente', version: '1', id_correlacion: `c${i}` },
+          },
         ]);
         const m = await s.recibir();
         await s.aMensajesMuertos(m!, `Mensaje inválido: veneno ${i}`);
@@ -145,10 +165,15 @@ describe('pnpm operacion muertos (proceso real, broker embebido)', () => {
       expect(listado.salida.at(-1)).toBe('3 mensaje(s) muerto(s) pendiente(s) en la suscripción «consumidor-pagos».');
       const id = listado.salida[1]!.split(/\s+/)[0]!;
 
-      expect(await cli(['muertos', 'reenviar', id])).toMatchObject({ codigo: 0, salida: [`reenviado ${id}`, expect.stringContaining('1 mensaje(s) reenviado(s)')] });
+      expect(await cli(['muertos', 'reenviar', id])).toMatchObject({
+        codigo: 0,
+        salida: [`reenviado ${id}`, expect.stringContaining('1 mensaje(s) reenviado(s)')],
+      });
       const otraVez = await cli(['muertos', 'reenviar', id]);
       expect(otraVez.codigo).toBe(1);
-      expect(otraVez.errores).toEqual([expect.stringMatching(new RegExp(`^El mensaje ${id} no está entre los mensajes muertos pendientes`))]);
+      expect(otraVez.errores).toEqual([
+        expect.stringMatching(new RegExp(`^El mensaje ${id} no está entre los mensajes muertos pendientes`)),
+      ]);
       const todos = await cli(['muertos', 'reenviar', '--todos', '--json']);
       expect(todos.codigo).toBe(0);
       expect(todos.salida.map((l) => (JSON.parse(l) as { accion: string }).accion)).toEqual(['reenviado', 'reenviado']);

@@ -54,12 +54,9 @@ export const topicoEnv = (nombre: string) =>
 export const nivelLogEnv = (nombre: string) =>
   v.picklist(NIVELES_LOG_CONFIG, `${nombre} debe ser uno de: ${NIVELES_LOG_CONFIG.join(', ')}`);
 
-export const conDescripcion = <T extends v.GenericSchema>(esquema: T, descripcion: string) =>
-  v.pipe(esquema, v.description(descripcion));
+export const conDescripcion = <T extends v.GenericSchema>(esquema: T, descripcion: string) => v.pipe(esquema, v.description(descripcion));
 
-export type LecturaConfiguracion<T> =
-  | { readonly ok: true; readonly config: T }
-  | { readonly ok: false; readonly mensaje: string };
+export type LecturaConfiguracion<T> = { readonly ok: true; readonly config: T } | { readonly ok: false; readonly mensaje: string };
 
 /**
  * Valida el entorno con el esquema de un servicio. Un valor vacío cuenta como ausente. El error es UNA

@@ -65,7 +65,8 @@ export function leerSobre(mensaje: MensajeEntrante): Resultado<EventoDeOutbox, s
 
   const discrepancias: string[] = [];
   const comparar = (que: string, enMensaje: string | undefined, enCuerpo: string | undefined) => {
-    if (enMensaje !== enCuerpo) discrepancias.push(`${que} «${recortar(enMensaje ?? '(ninguna)', 80)}» ≠ «${recortar(enCuerpo ?? '(ninguno)', 80)}» del cuerpo`);
+    if (enMensaje !== enCuerpo)
+      discrepancias.push(`${que} «${recortar(enMensaje ?? '(ninguna)', 80)}» ≠ «${recortar(enCuerpo ?? '(ninguno)', 80)}» del cuerpo`);
   };
   comparar('la clave', mensaje.clave.toLowerCase(), evento.idPago.toLowerCase());
   comparar('la propiedad id_evento', propiedades['id_evento']?.toLowerCase(), evento.idEvento.toLowerCase());

@@ -10,7 +10,9 @@ export type DesenlaceDefinitivo = Extract<ResultadoPago, { tipo: 'exitoso' | 're
 
 function huella(semilla: Semilla, clave: string, tema: string, intento: number): Buffer {
   // JSON: separa los campos sin ambigüedad aunque la clave contenga cualquier carácter.
-  return createHash('sha256').update(JSON.stringify([String(semilla), clave, tema, intento])).digest();
+  return createHash('sha256')
+    .update(JSON.stringify([String(semilla), clave, tema, intento]))
+    .digest();
 }
 
 /**
@@ -52,7 +54,12 @@ export function esTransitorio(perfil: PerfilPasarelaSimulada, semilla: Semilla, 
  */
 export type FalloTrasEnviar = 'enCurso' | 'sinRespuesta' | 'error500';
 
-export function falloTrasEnviar(perfil: PerfilPasarelaSimulada, semilla: Semilla, clave: string, intento: number): FalloTrasEnviar | undefined {
+export function falloTrasEnviar(
+  perfil: PerfilPasarelaSimulada,
+  semilla: Semilla,
+  clave: string,
+  intento: number,
+): FalloTrasEnviar | undefined {
   const { tasaEnCurso, tasaSinRespuesta, tasa500TrasCobro } = perfil;
   if (tasaEnCurso <= 0 && tasaSinRespuesta <= 0 && tasa500TrasCobro <= 0) return undefined;
   const u = uniforme(semilla, clave, 'tras-enviar', intento);

@@ -25,7 +25,12 @@ describe('uniforme', () => {
   it('cambia con la semilla, la clave, el tema y el intento; 42 y "42" son la misma semilla', () => {
     const base = uniforme(42, 'k', 'rechazo', 1);
     expect(uniforme('42', 'k', 'rechazo', 1)).toBe(base);
-    for (const otro of [uniforme(43, 'k', 'rechazo', 1), uniforme(42, 'k2', 'rechazo', 1), uniforme(42, 'k', 'mensaje', 1), uniforme(42, 'k', 'rechazo', 2)]) {
+    for (const otro of [
+      uniforme(43, 'k', 'rechazo', 1),
+      uniforme(42, 'k2', 'rechazo', 1),
+      uniforme(42, 'k', 'mensaje', 1),
+      uniforme(42, 'k', 'rechazo', 2),
+    ]) {
       expect(otro).not.toBe(base);
     }
   });

@@ -32,4 +32,4 @@ export {
   type ResumenLibroCargos,
   type TablaCargosSimulados,
 } from './libro-cargos-simulados.js';
-export { type DesenlaceDefinitivo, type Semilla } from './decisiones-simuladas.js';
+export type { DesenlaceDefinitivo, Semilla } from './decisiones-simuladas.js';

@@ -42,10 +42,13 @@ export interface CargoSimulado {
 }
 
 /** Dónde está el libro: un Kysely (de cualquier esquema tipado) o un pool de `pg`. */
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 export type FuenteLibroCargos = Kysely<any> | PoolPostgres;
 
 // Por forma y no con instanceof: otra copia de kysely en el árbol de dependencias también vale.
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 function esKysely(fuente: FuenteLibroCargos): fuente is Kysely<any> {
+  // biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
   return typeof (fuente as Partial<Kysely<any>>).selectFrom === 'function';
 }
 
@@ -98,9 +101,7 @@ export const MIGRACIONES_PASARELA_SIMULADA: Readonly<Record<string, Migration>> 
 const CARRERA_AL_CREAR = new Set(['23505', '42P06', '42P07', '42710']);
 
 function codigoDeError(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 /**
@@ -133,12 +134,17 @@ export async function prepararPasarelaSimulada(fuente: FuenteLibroCargos): Promi
   }
 }
 
-type FilaCargo = { [K in keyof TablaCargosSimulados]: TablaCargosSimulados[K] extends ColumnType<infer S, any, any> ? S : TablaCargosSimulados[K] };
+/** La fila tal como la lee un SELECT: el tipo de lectura de cada columna. */
+type FilaCargo = {
+  [K in keyof TablaCargosSimulados]: TablaCargosSimulados[K] extends ColumnType<infer S, unknown, unknown> ? S : TablaCargosSimulados[K];
+};
 
 export function aCargoSimulado(fila: FilaCargo): CargoSimulado {
   const unidades = Number(fila.unidades_menores);
   if (!Number.isSafeInteger(unidades)) {
-    throw new Error(`Libro de la pasarela simulada: unidades_menores inválidas (${fila.unidades_menores}) en la clave ${fila.clave_idempotencia}.`);
+    throw new Error(
+      `Libro de la pasarela simulada: unidades_menores inválidas (${fila.unidades_menores}) en la clave ${fila.clave_idempotencia}.`,
+    );
   }
   return {
     claveIdempotencia: fila.clave_idempotencia,

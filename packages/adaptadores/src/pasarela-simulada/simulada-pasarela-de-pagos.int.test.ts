@@ -23,6 +23,7 @@ import {
 
 let base: BaseDePrueba;
 let pool: pg.Pool;
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 let db: Kysely<any>;
 const poolsExtra: pg.Pool[] = [];
 
@@ -35,6 +36,7 @@ function nuevoPool(url = base.url, max = 10): pg.Pool {
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   pool = new pg.Pool({ connectionString: base.url, max: 10 });
+  // biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
   db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
   await prepararPasarelaSimulada(db);
 });
@@ -111,7 +113,11 @@ function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
 }
 
 /** Reintenta con la misma clave mientras sea incierto (con una espera: un cobro en curso termina solo). */
-async function cobrarHastaDefinitivo(pasarela: SimuladaPasarelaDePagos, s: SolicitudCobro, respuestas?: ResultadoPago[]): Promise<ResultadoPago> {
+async function cobrarHastaDefinitivo(
+  pasarela: SimuladaPasarelaDePagos,
+  s: SolicitudCobro,
+  respuestas?: ResultadoPago[],
+): Promise<ResultadoPago> {
   for (let i = 0; i < 100; i += 1) {
     const r = await pasarela.cobrar(s);
     respuestas?.push(r);
@@ -148,7 +154,9 @@ function barrera(n: number): { esperar: (ms: number) => Promise<void>; esperas: 
 }
 
 function sumar(a: ContadoresPasarelaSimulada, b: ContadoresPasarelaSimulada): ContadoresPasarelaSimulada {
-  return Object.fromEntries(Object.keys(a).map((k) => [k, a[k as keyof typeof a] + b[k as keyof typeof b]])) as unknown as ContadoresPasarelaSimulada;
+  return Object.fromEntries(
+    Object.keys(a).map((k) => [k, a[k as keyof typeof a] + b[k as keyof typeof b]]),
+  ) as unknown as ContadoresPasarelaSimulada;
 }
 
 /** UUIDs fijos (no aleatorios): la misma ejecución da lo mismo hoy y mañana. */
@@ -190,7 +198,13 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
       },
     ]);
     expect(await cargosDe(db, rechazo.idPago)).toMatchObject([
-      { resultado: 'rechazado', referenciaTransaccion: null, mensaje: rechazado.tipo === 'rechazado' ? rechazado.mensaje : '', unidadesMenores: 15_075, moneda: 'USD' },
+      {
+        resultado: 'rechazado',
+        referenciaTransaccion: null,
+        mensaje: rechazado.tipo === 'rechazado' ? rechazado.mensaje : '',
+        unidadesMenores: 15_075,
+        moneda: 'USD',
+      },
     ]);
     expect(pasarela.contadores()).toMatchObject({ llamadas: 2, cargosNuevos: 1, rechazosNuevos: 1, repeticionesAbsorbidas: 0 });
 
@@ -223,7 +237,8 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
         : { tipo: 'rechazado', mensaje: fila.mensaje! };
     const definitivos = resultados.filter((r) => r.tipo !== 'incierto');
     expect(definitivos).toEqual([esperado, esperado]);
-    for (const r of resultados.filter((x) => x.tipo === 'incierto')) expect(r).toMatchObject({ mensaje: expect.stringContaining('petición en curso') });
+    for (const r of resultados.filter((x) => x.tipo === 'incierto'))
+      expect(r).toMatchObject({ mensaje: expect.stringContaining('petición en curso') });
     const total = sumar(a.contadores(), b.contadores());
     expect(total).toMatchObject({ llamadas: 20, enCurso: 18, repeticionesAbsorbidas: 1, carrerasPerdidas: 1, transitorios: 0 });
     expect(total.cargosNuevos + total.rechazosNuevos).toBe(1);
@@ -283,7 +298,14 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
 
   it('determinista dada la semilla: la misma secuencia de fallos y los mismos desenlaces', async () => {
     // Sin «en curso»: su registro en segundo plano depende del reloj, y con él el número de reintentos.
-    const configuracion = { latenciaMaxMs: 0, tasaRechazo: 0.5, tasaTransitorio: 0.3, tasaSinRespuesta: 0.1, tasa500TrasCobro: 0.1, tasaEnCurso: 0 };
+    const configuracion = {
+      latenciaMaxMs: 0,
+      tasaRechazo: 0.5,
+      tasaTransitorio: 0.3,
+      tasaSinRespuesta: 0.1,
+      tasa500TrasCobro: 0.1,
+      tasaEnCurso: 0,
+    };
     const pagos = Array.from({ length: 100 }, (_, i) => solicitud({ idPago: uuidFijo(0xd7, i), claveIdempotencia: uuidFijo(0xd7, i) }));
     const ids = pagos.map((p) => p.idPago);
 
@@ -359,7 +381,9 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     const c = pasarela.contadores();
     expect(c.cargosNuevos + c.rechazosNuevos).toBe(2_000);
     expect(c.rechazosNuevos / 2_000).toBe(rechazos);
-    expect(c.completadosEnSegundoPlano).toBeGreaterThanOrEqual(primeros.filter((r) => r.tipo === 'incierto' && r.mensaje.includes('sigue procesando')).length);
+    expect(c.completadosEnSegundoPlano).toBeGreaterThanOrEqual(
+      primeros.filter((r) => r.tipo === 'incierto' && r.mensaje.includes('sigue procesando')).length,
+    );
   });
 
   it('perfil semilla: latencias de 2 a 8 s y la mitad rechazados con sus mensajes (sin esperar de verdad)', async () => {
@@ -370,7 +394,11 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
       semilla: 'semilla',
       esperar: async (ms) => void esperas.push(ms),
     });
-    const finales = await enLotes(Array.from({ length: 1_000 }, () => solicitud()), 50, (p) => pasarela.cobrar(p));
+    const finales = await enLotes(
+      Array.from({ length: 1_000 }, () => solicitud()),
+      50,
+      (p) => pasarela.cobrar(p),
+    );
     expect(esperas).toHaveLength(1_000);
     expect(Math.min(...esperas)).toBeGreaterThanOrEqual(2_000);
     expect(Math.max(...esperas)).toBeLessThanOrEqual(8_000);
@@ -385,11 +413,16 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
     const siempre = crearPasarelaSimulada({ db, latenciaMaxMs: 0, tasaTransitorio: 1, tasaRechazo: 0 });
     const pagos = Array.from({ length: 30 }, () => solicitud());
     const resultados = await Promise.all(pagos.map((p) => siempre.cobrar(p)));
-    for (const r of resultados) expect(r).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('se puede reintentar con la misma clave') });
+    for (const r of resultados)
+      expect(r).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('se puede reintentar con la misma clave') });
     const { filas } = await db
       .selectFrom('pasarela_simulada.cargos')
       .select(sql<string>`count(*)`.as('filas'))
-      .where('id_pago', 'in', pagos.map((p) => p.idPago))
+      .where(
+        'id_pago',
+        'in',
+        pagos.map((p) => p.idPago),
+      )
       .executeTakeFirstOrThrow();
     expect(Number(filas)).toBe(0);
     expect(siempre.contadores()).toMatchObject({ llamadas: 30, transitorios: 30, cargosNuevos: 0, rechazosNuevos: 0 });
@@ -489,7 +522,13 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
     expect(await pasarela.consultar(consulta(s))).toEqual(guardado);
     expect(await pasarela.cobrar(s)).toEqual(guardado);
     expect(await contarExitosos(s.idPago)).toBe(1);
-    expect(pasarela.contadores()).toMatchObject({ llamadas: 2, cargosNuevos: 1, respuestasPerdidas: 1, repeticionesAbsorbidas: 1, consultas: 1 });
+    expect(pasarela.contadores()).toMatchObject({
+      llamadas: 2,
+      cargosNuevos: 1,
+      respuestasPerdidas: 1,
+      repeticionesAbsorbidas: 1,
+      consultas: 1,
+    });
   });
 
   it('500 tras cobrar: incierto con un mensaje de HTTP 500, el cargo registrado, y consultar lo ve', async () => {
@@ -511,13 +550,23 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
 
   it('dos llamadas simultáneas con la misma clave en la instancia: la segunda recibe «en curso» sin hacer nada, y consultar es incierto mientras tanto', async () => {
     const espera = esperaRetenida();
-    const pasarela = crearPasarelaSimulada({ db, latenciaMinMs: 1, latenciaMaxMs: 1, tasaRechazo: 0, ...sinFallos, esperar: espera.esperar });
+    const pasarela = crearPasarelaSimulada({
+      db,
+      latenciaMinMs: 1,
+      latenciaMaxMs: 1,
+      tasaRechazo: 0,
+      ...sinFallos,
+      esperar: espera.esperar,
+    });
     const s = solicitud();
 
     const primera = pasarela.cobrar(s);
     await hasta(() => espera.pendientes() === 1); // la primera está dentro, esperando su latencia
     expect(await pasarela.cobrar(s)).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('petición en curso') });
-    expect(await pasarela.consultar(consulta(s))).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('aún está procesando') });
+    expect(await pasarela.consultar(consulta(s))).toMatchObject({
+      tipo: 'incierto',
+      mensaje: expect.stringContaining('aún está procesando'),
+    });
     expect(espera.pendientes(), 'la segunda no llegó a esperar ni a decidir').toBe(1);
 
     espera.soltar();
@@ -530,7 +579,15 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
 
   it('en curso en segundo plano: incierto; mientras tanto consultar es incierto y la clave está «en curso»; después, lo registrado', async () => {
     const espera = esperaRetenida();
-    const pasarela = crearPasarelaSimulada({ db, latenciaMinMs: 2, latenciaMaxMs: 2, tasaRechazo: 0.5, ...sinFallos, tasaEnCurso: 1, esperar: espera.esperar });
+    const pasarela = crearPasarelaSimulada({
+      db,
+      latenciaMinMs: 2,
+      latenciaMaxMs: 2,
+      tasaRechazo: 0.5,
+      ...sinFallos,
+      tasaEnCurso: 1,
+      esperar: espera.esperar,
+    });
     const s = solicitud();
     const respuesta = pasarela.cobrar(s);
     await hasta(() => espera.pendientes() === 1);
@@ -548,7 +605,11 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
     expect(await pasarela.consultar(consulta(s))).toEqual(esperado);
     expect(await pasarela.cobrar(s)).toEqual(esperado);
     expect(await cargosDe(db, s.idPago)).toHaveLength(1);
-    expect(pasarela.contadores()).toMatchObject({ enCurso: 2, completadosEnSegundoPlano: 1, cargosNuevos: esperado.tipo === 'exitoso' ? 1 : 0 });
+    expect(pasarela.contadores()).toMatchObject({
+      enCurso: 2,
+      completadosEnSegundoPlano: 1,
+      cargosNuevos: esperado.tipo === 'exitoso' ? 1 : 0,
+    });
   });
 
   it('en segundo plano con el libro caído: nada registrado, y otro proceso decide de nuevo con la misma clave', async () => {
@@ -694,7 +755,9 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
       if (pago.estado === 'EXITOSO') {
         estados.EXITOSO += 1;
         expect(porPago.get(pago.id), `cargos del pago EXITOSO ${pago.id}`).toBe(1);
-        expect((await cargosDe(db, pago.id)).find((c) => c.resultado === 'exitoso')?.referenciaTransaccion).toBe(pago.referenciaTransaccion);
+        expect((await cargosDe(db, pago.id)).find((c) => c.resultado === 'exitoso')?.referenciaTransaccion).toBe(
+          pago.referenciaTransaccion,
+        );
       } else {
         expect(pago.estado).toBe('FALLIDO');
         estados.FALLIDO += 1;
@@ -761,6 +824,8 @@ describe('libro de cargos en una base propia', () => {
       ]),
     );
     expect(await resumirLibroCargos(poolPropio)).toEqual({ pagos: 3, cargos: 3, rechazos: 1, pagosCobradosVariasVeces: [doble.idPago] });
-    expect((await cargosDe(poolPropio, doble.idPago)).map((c) => c.claveIdempotencia).sort()).toEqual([doble.idPago, `${doble.idPago}-otra`].sort());
+    expect((await cargosDe(poolPropio, doble.idPago)).map((c) => c.claveIdempotencia).sort()).toEqual(
+      [doble.idPago, `${doble.idPago}-otra`].sort(),
+    );
   });
 });

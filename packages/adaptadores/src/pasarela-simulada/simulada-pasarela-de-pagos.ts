@@ -62,6 +62,7 @@ export interface ConfiguracionPasarelaSimulada extends Partial<PerfilPasarelaSim
 export type DesenlaceForzadoSimulado = ResultadoPago['tipo'] | 'exitosoSinRespuesta';
 
 /** Dónde guarda la pasarela su libro de cargos: un Kysely o un pool de `pg` (que no se cierra nunca aquí). */
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 export type FuenteDatosPasarelaSimulada = { readonly db: Kysely<any> } | { readonly pool: PoolPostgres };
 
 export type OpcionesPasarelaSimulada = FuenteDatosPasarelaSimulada & ConfiguracionPasarelaSimulada;
@@ -273,9 +274,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
       // Otra llamada con la misma clave (de otro proceso) registró antes: manda su desenlace.
       const ganador = await this.#libro.buscar(clave);
       if (ganador === undefined) {
-        throw new Error(
-          `La pasarela simulada no encuentra la fila de la clave ${clave} tras perder la carrera por registrarla.`,
-        );
+        throw new Error(`La pasarela simulada no encuentra la fila de la clave ${clave} tras perder la carrera por registrarla.`);
       }
       return this.#repetir(solicitud, ganador, true);
     } finally {
@@ -365,14 +364,15 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
   }
 
   #repetir(solicitud: SolicitudCobro, guardado: CargoSimulado, carrera: boolean): ResultadoPago {
-    const mismoMonto =
-      guardado.unidadesMenores === solicitud.monto.unidadesMenores && guardado.moneda === solicitud.monto.moneda;
+    const mismoMonto = guardado.unidadesMenores === solicitud.monto.unidadesMenores && guardado.moneda === solicitud.monto.moneda;
     if (guardado.idPago !== solicitud.idPago || !mismoMonto) {
       // Como el idempotency_error de Stripe: esta petición no se ejecuta, pero la primera con la clave
       // pudo cobrar, así que no es un rechazo.
       this.#contadores.clavesReutilizadas += 1;
       const montoGuardado = Dinero.deUnidadesMenores(guardado.unidadesMenores, guardado.moneda);
-      const texto = montoGuardado.ok ? `${Dinero.formatear(montoGuardado.valor)} ${guardado.moneda}` : `${guardado.unidadesMenores} ${guardado.moneda}`;
+      const texto = montoGuardado.ok
+        ? `${Dinero.formatear(montoGuardado.valor)} ${guardado.moneda}`
+        : `${guardado.unidadesMenores} ${guardado.moneda}`;
       return {
         tipo: 'incierto',
         mensaje:

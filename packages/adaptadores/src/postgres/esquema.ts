@@ -69,8 +69,7 @@ export interface TablaHistorialPagos {
  * Lanza si el valor no es entero o no cabe sin pérdida: nunca se redondea en silencio.
  */
 export function enteroSeguro(valor: unknown, campo: string): number {
-  const numero =
-    typeof valor === 'number' ? valor : typeof valor === 'string' && /^-?\d{1,16}$/.test(valor) ? Number(valor) : Number.NaN;
+  const numero = typeof valor === 'number' ? valor : typeof valor === 'string' && /^-?\d{1,16}$/.test(valor) ? Number(valor) : Number.NaN;
   if (!Number.isSafeInteger(numero)) {
     throw new Error(`Valor entero inválido o fuera de rango en la columna ${campo}: ${String(valor)}`);
   }

@@ -23,7 +23,8 @@ describe('iniciarBarrendero (PostgreSQL real)', () => {
       { estado: 'PENDIENTE', haceMs: 1_000, evento: { publicadoHaceMs: 1_000 } },
     ]);
     const lineas: { nivel: string; campos: Record<string, unknown>; mensaje?: string }[] = [];
-    const anotar = (nivel: string) => (campos: object, mensaje?: string) => lineas.push({ nivel, campos: campos as Record<string, unknown>, ...(mensaje && { mensaje }) });
+    const anotar = (nivel: string) => (campos: object, mensaje?: string) =>
+      lineas.push({ nivel, campos: campos as Record<string, unknown>, ...(mensaje && { mensaje }) });
     const metricas = crearRegistroMetricas({ servicio: 'consumidor-prueba', deProceso: false });
     const enMarcha = iniciarBarrendero({
       pool: persistencia.pool,

@@ -104,7 +104,8 @@ export function iniciarBarrendero(opciones: OpcionesIniciarBarrendero): Barrende
         },
         'pago atascado re-impulsado: su PagoPendiente vuelve al outbox y el consumidor lo manejará como una reentrega',
       ),
-    alFallar: (error) => logger.error({ err: error }, 'el barrendero de pagos atascados no completó una pasada; se reintenta en la siguiente'),
+    alFallar: (error) =>
+      logger.error({ err: error }, 'el barrendero de pagos atascados no completó una pasada; se reintenta en la siguiente'),
   });
   if (opciones.metricas) {
     registrarMetricasAtascos(opciones.metricas, { atascados, umbrales: opciones.umbrales, barrendero: () => barrendero.contadores() });

@@ -11,14 +11,29 @@ describe('configuración del barrendero', () => {
     const simulada = leer({});
     const stripe = leer({ PASARELA: 'stripe' });
     if (!simulada.ok || !stripe.ok) throw new Error('configuración inválida');
-    expect(configuracionBarrendero(simulada.config)).toEqual({ activo: true, umbrales: { PENDIENTE: 120_000, PROCESANDO: 300_000 }, periodoMs: 30_000, lote: 100 });
-    expect(configuracionBarrendero(stripe.config)).toEqual({ activo: true, umbrales: { PENDIENTE: 300_000, PROCESANDO: 1_800_000 }, periodoMs: 60_000, lote: 100 });
+    expect(configuracionBarrendero(simulada.config)).toEqual({
+      activo: true,
+      umbrales: { PENDIENTE: 120_000, PROCESANDO: 300_000 },
+      periodoMs: 30_000,
+      lote: 100,
+    });
+    expect(configuracionBarrendero(stripe.config)).toEqual({
+      activo: true,
+      umbrales: { PENDIENTE: 300_000, PROCESANDO: 1_800_000 },
+      periodoMs: 60_000,
+      lote: 100,
+    });
   });
 
   it('las variables mandan sobre los valores por defecto', () => {
     const l = leer({ BARRENDERO: 'false', BARRENDERO_PERIODO_MS: '5000', BARRENDERO_UMBRAL_PROCESANDO_MS: '90000', BARRENDERO_LOTE: '7' });
     if (!l.ok) throw new Error(l.mensaje);
-    expect(configuracionBarrendero(l.config)).toEqual({ activo: false, umbrales: { PENDIENTE: 120_000, PROCESANDO: 90_000 }, periodoMs: 5000, lote: 7 });
+    expect(configuracionBarrendero(l.config)).toEqual({
+      activo: false,
+      umbrales: { PENDIENTE: 120_000, PROCESANDO: 90_000 },
+      periodoMs: 5000,
+      lote: 7,
+    });
   });
 
   it.each([

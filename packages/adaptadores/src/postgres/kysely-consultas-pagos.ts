@@ -38,7 +38,10 @@ export class KyselyConsultasPagos implements ConsultasPagos {
     if (filtros.idAfiliado !== undefined) consulta = consulta.where('id_afiliado', '=', filtros.idAfiliado);
     if (filtros.referenciaPago !== undefined) consulta = consulta.where('referencia_pago', '=', filtros.referenciaPago);
     if (filtros.cursor !== undefined) consulta = consulta.where('id', '<', filtros.cursor);
-    const filas = await consulta.orderBy('id', 'desc').limit(limite + 1).execute();
+    const filas = await consulta
+      .orderBy('id', 'desc')
+      .limit(limite + 1)
+      .execute();
     const elementos = filas.slice(0, limite).map(filaAPago);
     const ultimo = elementos.at(-1);
     return { elementos, siguienteCursor: filas.length > limite && ultimo ? ultimo.id : null };

@@ -131,7 +131,11 @@ export class LiderRelay {
           this.#latiendoDesde = null;
           const epoca = rows[0]?.epoca;
           if (epoca !== String(this.#cerca?.epoca)) {
-            this.#perder(new Error(`Otro relay tiene la época del cerrojo ${this.#opciones.claveCerrojo} (${epoca ?? 'ninguna'}; la nuestra, ${this.#cerca?.epoca})`));
+            this.#perder(
+              new Error(
+                `Otro relay tiene la época del cerrojo ${this.#opciones.claveCerrojo} (${epoca ?? 'ninguna'}; la nuestra, ${this.#cerca?.epoca})`,
+              ),
+            );
           }
         },
         (error: unknown) => {

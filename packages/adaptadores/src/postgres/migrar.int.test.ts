@@ -22,7 +22,9 @@ async function baseVacia(): Promise<string> {
   return urlConBase(admin, nombre);
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 function conectar(url: string, max = 2): Kysely<any> {
+  // biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max }) }) });
   alCerrar.push(() => db.destroy());
   return db;
@@ -121,7 +123,10 @@ describe('esquema', () => {
     const db = await base();
     await db.insertInto('pagos').values(pagoValido()).execute();
     await expect(
-      db.insertInto('pagos').values(pagoValido({ id: '0190f3a2-0000-7000-8000-000000000009' })).execute(),
+      db
+        .insertInto('pagos')
+        .values(pagoValido({ id: '0190f3a2-0000-7000-8000-000000000009' }))
+        .execute(),
     ).rejects.toMatchObject({ code: '23505', constraint: 'pagos_clave_idempotencia_unica' });
     await db
       .insertInto('pagos')

@@ -32,6 +32,7 @@ const CARRERA_AL_CREAR = new Set(['23505', '42P07', '42710']);
  * serializa con un cerrojo consultivo). Lanza un `Error` con `cause` si una migración falla; cada
  * migración corre en su propia transacción, así que una fallida no deja nada a medias.
  */
+// biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 export async function migrarHastaLaUltima(db: Kysely<any>): Promise<ResultadoMigracion> {
   const migrador = new Migrator({ db, provider: { getMigrations: async () => ({ ...MIGRACIONES }) } });
   for (let intento = 1; ; intento += 1) {
@@ -49,9 +50,7 @@ export async function migrarHastaLaUltima(db: Kysely<any>): Promise<ResultadoMig
 }
 
 function codigoDeError(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 function mensajeDe(error: unknown): string {

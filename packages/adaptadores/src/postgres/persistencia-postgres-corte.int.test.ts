@@ -50,7 +50,13 @@ it('una conexión prestada que PostgreSQL corta no tumba el proceso: se avisa, s
 it('lo mismo en el pool propio del broker embebido', async () => {
   const base = await crearBaseDePrueba();
   const errores: Error[] = [];
-  const broker = await crearBrokerEmbebido({ url: base.url, topico: 'pagos', suscripciones: ['s'], tamanoPool: 2, alError: (e) => errores.push(e) });
+  const broker = await crearBrokerEmbebido({
+    url: base.url,
+    topico: 'pagos',
+    suscripciones: ['s'],
+    tamanoPool: 2,
+    alError: (e) => errores.push(e),
+  });
   // El pool es privado del broker: se toma una conexión de él como lo haría una transacción suya.
   const pool = (broker as unknown as { opciones: { pool: pg.Pool } }).opciones.pool;
   try {

@@ -187,7 +187,11 @@ export class PostgresAlmacenOutbox implements AlmacenOutbox {
 
   async marcarPublicadas(ids: readonly string[], cerca?: CercaLiderazgo): Promise<void> {
     if (ids.length === 0) return;
-    const { rows } = await this.#pool.query<{ lider: number }>({ name: 'outbox_marcar_v2', text: SQL_MARCAR, values: [ids, ...parametrosCerca(cerca)] });
+    const { rows } = await this.#pool.query<{ lider: number }>({
+      name: 'outbox_marcar_v2',
+      text: SQL_MARCAR,
+      values: [ids, ...parametrosCerca(cerca)],
+    });
     if (rows[0]?.lider !== 1) throw new LiderazgoPerdido(cerca!);
   }
 
@@ -206,7 +210,10 @@ export class PostgresAlmacenOutbox implements AlmacenOutbox {
   }
 
   async estadoProductor(productor: string): Promise<EstadoProductor> {
-    const { rows } = await this.#pool.query<{ ultima_secuencia: string; alarma: string | null }>({ text: SQL_ESTADO_PRODUCTOR, values: [productor] });
+    const { rows } = await this.#pool.query<{ ultima_secuencia: string; alarma: string | null }>({
+      text: SQL_ESTADO_PRODUCTOR,
+      values: [productor],
+    });
     const fila = rows[0];
     return fila
       ? { ultimaSecuencia: enteroSeguro(fila.ultima_secuencia, 'outbox_productores.ultima_secuencia'), alarma: fila.alarma }
@@ -214,7 +221,10 @@ export class PostgresAlmacenOutbox implements AlmacenOutbox {
   }
 
   async registrarAlarma(productor: string, motivo: string, cerca: CercaLiderazgo): Promise<void> {
-    const { rows } = await this.#pool.query<{ lider: number }>({ text: SQL_ALARMA, values: [productor, motivo, cerca.cerrojo, cerca.epoca] });
+    const { rows } = await this.#pool.query<{ lider: number }>({
+      text: SQL_ALARMA,
+      values: [productor, motivo, cerca.cerrojo, cerca.epoca],
+    });
     if (rows[0]?.lider !== 1) throw new LiderazgoPerdido(cerca);
   }
 }

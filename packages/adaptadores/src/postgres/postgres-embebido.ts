@@ -135,7 +135,12 @@ export async function iniciarPostgresEmbebido(opciones: OpcionesPostgresEmbebido
     authMethod: 'scram-sha-256',
     persistent: true,
     initdbFlags: ['--encoding=UTF8', '--no-instructions'],
-    postgresFlags: [...FLAGS_AJUSTE, ...(CARPETA_SOCKET ? ['-c', `unix_socket_directories=${CARPETA_SOCKET}`] : []), ...(opciones.sinDurabilidad ? FLAGS_SIN_DURABILIDAD : []), ...(opciones.flagsPostgres ?? [])],
+    postgresFlags: [
+      ...FLAGS_AJUSTE,
+      ...(CARPETA_SOCKET ? ['-c', `unix_socket_directories=${CARPETA_SOCKET}`] : []),
+      ...(opciones.sinDurabilidad ? FLAGS_SIN_DURABILIDAD : []),
+      ...(opciones.flagsPostgres ?? []),
+    ],
     createPostgresUser: esRoot,
     onLog: log,
     onError: (error: unknown) => log(error instanceof Error ? error.message : String(error)),
@@ -317,11 +322,7 @@ async function retirarPostmasterViejo(directorio: string, log: (m: string) => vo
 /**
  * Arranca; si los hijos de un postmaster muerto aún retienen la memoria compartida, espera y reintenta.
  */
-async function arrancarConReintentos(
-  servidor: ServidorEmbebido,
-  esperaMs: number,
-  ultimasLineas: string[],
-): Promise<void> {
+async function arrancarConReintentos(servidor: ServidorEmbebido, esperaMs: number, ultimasLineas: string[]): Promise<void> {
   const limite = Date.now() + esperaMs;
   for (;;) {
     const desde = ultimasLineas.length;

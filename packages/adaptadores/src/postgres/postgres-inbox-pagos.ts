@@ -118,11 +118,11 @@ export class PostgresInboxPagos implements InboxPagos {
     const parametros = () => {
       const a = unicas.map((p) => p.entrada);
       return [
-      a.map((x) => x.suscripcion),
-      a.map((x) => x.idEvento),
-      a.map((x) => x.idPago),
-      a.map((x) => x.tipoEvento),
-      a.map((x) => x.version),
+        a.map((x) => x.suscripcion),
+        a.map((x) => x.idEvento),
+        a.map((x) => x.idPago),
+        a.map((x) => x.tipoEvento),
+        a.map((x) => x.version),
       ];
     };
     const filas = await ejecutarRonda(
@@ -154,12 +154,12 @@ export class PostgresInboxPagos implements InboxPagos {
     const parametros = () => {
       const a = ronda.map((p) => p.entrada.anotacion);
       return [
-      ...parametrosTransiciones(ronda.map((p) => p.entrada)),
-      a.map((x) => x.suscripcion),
-      a.map((x) => x.idEvento),
-      a.map((x) => x.idPago),
-      a.map((x) => x.tipoEvento),
-      a.map((x) => x.version),
+        ...parametrosTransiciones(ronda.map((p) => p.entrada)),
+        a.map((x) => x.suscripcion),
+        a.map((x) => x.idEvento),
+        a.map((x) => x.idPago),
+        a.map((x) => x.tipoEvento),
+        a.map((x) => x.version),
       ];
     };
     const filas = await ejecutarRonda(
@@ -167,7 +167,9 @@ export class PostgresInboxPagos implements InboxPagos {
       () => conReintentos(() => this.#consultar<{ id: string }>('inbox_guardar_y_anotar_lote_v2', SQL_GUARDAR_Y_ANOTAR_LOTE, parametros())),
       (p) => this.#guardarRonda([p]),
       (causa) =>
-        new Error(`No se pudo guardar y anotar: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),
+        new Error(`No se pudo guardar y anotar: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, {
+          cause: causa,
+        }),
     );
     if (!filas) return;
     const actualizados = new Set(filas.rows.map((r) => r.id.toLowerCase()));

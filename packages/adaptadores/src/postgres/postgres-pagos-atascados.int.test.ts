@@ -85,7 +85,12 @@ describe('PostgresPagosAtascados', () => {
     const total = barrenderos.reduce((n, b) => n + b.contadores().reimpulsados.PENDIENTE + b.contadores().reimpulsados.PROCESANDO, 0);
     expect(total).toBe(21);
     // Re-encolado como una fila nueva: sin publicar, sin secuencia ni productor (el relay le dará una nueva).
-    const { rows } = await pool.query<{ fecha_publicacion: Date | null; secuencia: string | null; productor: string | null; reimpulsado_en: string }>(
+    const { rows } = await pool.query<{
+      fecha_publicacion: Date | null;
+      secuencia: string | null;
+      productor: string | null;
+      reimpulsado_en: string;
+    }>(
       `SELECT o.fecha_publicacion, o.secuencia, o.productor, o.metadatos ->> 'reimpulsado_en' AS reimpulsado_en
        FROM historial_pagos h JOIN outbox o ON o.id_evento = h.id_evento WHERE h.id_pago = $1 AND h.version = 1`,
       [sinTurno],
@@ -103,7 +108,9 @@ describe('PostgresPagosAtascados', () => {
     await escucha.query('LISTEN outbox_nuevo');
     try {
       const atascados = new PostgresPagosAtascados(pool);
-      await plantarPagosAtascados(persistencia.repositorio, pool, [{ estado: 'PROCESANDO', haceMs: HORA, evento: { publicadoHaceMs: HORA } }]);
+      await plantarPagosAtascados(persistencia.repositorio, pool, [
+        { estado: 'PROCESANDO', haceMs: HORA, evento: { publicadoHaceMs: HORA } },
+      ]);
       await new Promise((r) => setTimeout(r, 200));
       avisos.length = 0;
       const consulta = { estado: 'PROCESANDO', umbralMs: 60_000, ventana: 10, lote: 10, despuesDe: null } as const;
@@ -160,7 +167,9 @@ describe('re-impulso de extremo a extremo', () => {
         backoffPasarelaMs: 1,
       });
     // 1) La primera entrega: PENDIENTE → PROCESANDO, la pasarela cobra y el proceso muere antes de anotarlo.
-    const [idPago] = await plantarPagosAtascados(persistencia.repositorio, pool, [{ estado: 'PENDIENTE', haceMs: 0, evento: { publicadoHaceMs: 0 } }]);
+    const [idPago] = await plantarPagosAtascados(persistencia.repositorio, pool, [
+      { estado: 'PENDIENTE', haceMs: 0, evento: { publicadoHaceMs: 0 } },
+    ]);
     const pendiente = await leerPagoPendiente(pool, idPago!);
     const muere: PasarelaDePagos = {
       consultar: (c) => pasarela.consultar(c),
@@ -185,7 +194,14 @@ describe('re-impulso de extremo a extremo', () => {
     expect(hechos[0]!.edadMs).toBeGreaterThanOrEqual(HORA);
 
     // 3) El camino normal: lo que el relay publica (fila re-encolada → broker embebido) y el consumidor recibe.
-    const broker = await crearBrokerEmbebido({ url: base.url, tamanoPool: 2, topico: 'pagos-e2e', suscripciones: ['consumidor-pagos'], escuchar: false, intervaloSondeoMs: 20 });
+    const broker = await crearBrokerEmbebido({
+      url: base.url,
+      tamanoPool: 2,
+      topico: 'pagos-e2e',
+      suscripciones: ['consumidor-pagos'],
+      escuchar: false,
+      intervaloSondeoMs: 20,
+    });
     try {
       const publicador = await broker.crearPublicador('relay-e2e');
       const mensajes = await comoElRelay(pool);

@@ -163,11 +163,13 @@ export class PostgresPagosAtascados implements PagosAtascados {
   async medir(umbrales: Readonly<Record<EstadoAtascable, number>>, ventana: number): Promise<readonly MedidaAtascos[]> {
     entero('ventana', ventana);
     for (const estado of ESTADOS_ATASCABLES) entero(`umbral de ${estado}`, umbrales[estado]);
-    const { rows } = await this.#consultar<{ estado: EstadoAtascable; ahora: Date; examinados: number; atascados: number; mas_viejo: Date | null }>(
-      'medir',
-      SQL_MEDIR,
-      [ESTADOS_ATASCABLES, ESTADOS_ATASCABLES.map((e) => umbrales[e]), ventana],
-    );
+    const { rows } = await this.#consultar<{
+      estado: EstadoAtascable;
+      ahora: Date;
+      examinados: number;
+      atascados: number;
+      mas_viejo: Date | null;
+    }>('medir', SQL_MEDIR, [ESTADOS_ATASCABLES, ESTADOS_ATASCABLES.map((e) => umbrales[e]), ventana]);
     return rows.map((f) => ({
       estado: f.estado,
       atascados: f.atascados,

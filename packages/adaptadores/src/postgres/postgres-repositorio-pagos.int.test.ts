@@ -1,10 +1,5 @@
 import { probarContratoRepositorioPagos } from '@aeropartners/contratos';
-import {
-  Dinero,
-  crearPago,
-  type CambioPago,
-  type ResultadoCreacion,
-} from '@aeropartners/dominio';
+import { Dinero, crearPago, type CambioPago, type ResultadoCreacion } from '@aeropartners/dominio';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../ids/uuidv7.js';
@@ -51,7 +46,7 @@ function nuevoCambio(referencia = `ref-${uuidv7()}`, centavos = 15075): CambioPa
   return r.valor;
 }
 
-async function contar(p: { db: { selectFrom: Function } } & Awaited<ReturnType<typeof nuevaPersistencia>>) {
+async function contar(p: Awaited<ReturnType<typeof nuevaPersistencia>>) {
   const { rows } = await p.pool.query<{ pagos: string; outbox: string; historial: string }>(
     'SELECT (SELECT count(*) FROM pagos) AS pagos, (SELECT count(*) FROM outbox) AS outbox, (SELECT count(*) FROM historial_pagos) AS historial',
   );
@@ -117,7 +112,10 @@ describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () =
     resultados.forEach((r, i) => porClave.set(claves[i]!, [...(porClave.get(claves[i]!) ?? []), r]));
     for (const [clave, rs] of porClave) {
       const esperadosCreados = clave === 'previa' ? 0 : 1;
-      expect(rs.filter((r) => r.tipo === 'creado'), clave).toHaveLength(esperadosCreados);
+      expect(
+        rs.filter((r) => r.tipo === 'creado'),
+        clave,
+      ).toHaveLength(esperadosCreados);
       expect(new Set(rs.map((r) => r.pago.id)).size, clave).toBe(1);
     }
     // El primero de cada clave en el lote es el que gana.
@@ -164,9 +162,7 @@ describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () =
     }
     expect(await contar(p)).toEqual({ pagos: 0, outbox: 0, historial: 0 });
     // El repositorio sigue sirviendo después.
-    expect((await conTiempoDeEspera.repositorio.crear(nuevoCambio(), { idSocio: 'socio-1', clave: 'f-0' }, traza)).tipo).toBe(
-      'creado',
-    );
+    expect((await conTiempoDeEspera.repositorio.crear(nuevoCambio(), { idSocio: 'socio-1', clave: 'f-0' }, traza)).tipo).toBe('creado');
     await conTiempoDeEspera.cerrar();
   });
 

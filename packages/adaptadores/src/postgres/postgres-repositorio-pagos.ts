@@ -211,10 +211,17 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       ronda,
       () =>
         conReintentos(() =>
-          this.#consultar<{ id: string }>('aeropartners_guardar_pagos_v2', SQL_GUARDAR_LOTE, parametrosTransiciones(ronda.map((p) => p.entrada))),
+          this.#consultar<{ id: string }>(
+            'aeropartners_guardar_pagos_v2',
+            SQL_GUARDAR_LOTE,
+            parametrosTransiciones(ronda.map((p) => p.entrada)),
+          ),
         ),
       (p) => this.#guardarRonda([p]),
-      (causa) => new Error(`No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, { cause: causa }),
+      (causa) =>
+        new Error(`No se pudo guardar el pago: falló la sentencia del lote (${ronda.length} solicitud(es)) en PostgreSQL`, {
+          cause: causa,
+        }),
     );
     if (!filas) return;
     const actualizados = new Set(filas.rows.map((r) => r.id.toLowerCase()));
@@ -240,10 +247,9 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     } catch (causa) {
       this.#lotesFallidos += 1;
       if (validos.length > 1 && esErrorDeDatos(causa)) return this.#aislar(validos);
-      const error = new Error(
-        `No se pudo registrar el pago: falló la sentencia del lote (${validos.length} solicitud(es)) en PostgreSQL`,
-        { cause: causa },
-      );
+      const error = new Error(`No se pudo registrar el pago: falló la sentencia del lote (${validos.length} solicitud(es)) en PostgreSQL`, {
+        cause: causa,
+      });
       for (const p of validos) p.rechazar(error);
       return;
     }
@@ -275,11 +281,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
   async #ejecutarLote(parametros: readonly unknown[]): Promise<(FilaPago & { nuevo: boolean })[]> {
     return conReintentos(async () => {
       this.#sentencias += 1;
-      const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>(
-        'aeropartners_crear_pagos_v1',
-        SQL_CREAR_LOTE,
-        parametros,
-      );
+      const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>('aeropartners_crear_pagos_v1', SQL_CREAR_LOTE, parametros);
       return rows;
     });
   }
@@ -336,11 +338,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
         this.#reintentos += 1;
         this.#agrupador.enviar({ ...p.entrada, intento: 2 }).then(p.resolver, p.rechazar);
       } else {
-        p.rechazar(
-          new Error(
-            `No se pudo crear ni leer el pago con la clave de idempotencia «${clave.clave}» del socio ${clave.idSocio}`,
-          ),
-        );
+        p.rechazar(new Error(`No se pudo crear ni leer el pago con la clave de idempotencia «${clave.clave}» del socio ${clave.idSocio}`));
       }
     }
   }

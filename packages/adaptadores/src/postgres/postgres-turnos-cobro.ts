@@ -69,7 +69,13 @@ export class PostgresTurnosCobro implements TurnosCobro {
     );
   }
 
-  iniciar(cambio: CambioPago, versionEsperada: number, traza: Trazabilidad, titular: string, duracionMs: number): Promise<Resultado<Pago, ConflictoDeVersion>> {
+  iniciar(
+    cambio: CambioPago,
+    versionEsperada: number,
+    traza: Trazabilidad,
+    titular: string,
+    duracionMs: number,
+  ): Promise<Resultado<Pago, ConflictoDeVersion>> {
     comprobarDuracion(duracionMs);
     return this.#repositorio.guardarConTurno(cambio, versionEsperada, traza, { titular, duracionMs });
   }
@@ -108,7 +114,8 @@ export class PostgresTurnosCobro implements TurnosCobro {
         for (const p of ronda) {
           const f = porId.get(p.entrada.idPago.toLowerCase());
           if (f?.tomado) p.resolver({ tomado: true });
-          else if (f?.estado === 'PROCESANDO') p.resolver({ tomado: false, motivo: 'ocupado', restanteMs: Math.max(1, f.restante_ms ?? 1) });
+          else if (f?.estado === 'PROCESANDO')
+            p.resolver({ tomado: false, motivo: 'ocupado', restanteMs: Math.max(1, f.restante_ms ?? 1) });
           else p.resolver({ tomado: false, motivo: 'noProcesando' });
         }
       } catch (causa) {

@@ -45,7 +45,9 @@ function nuevoPago(): CambioPago {
 
 async function crearPagos(p: Entorno, n: number): Promise<void> {
   const cambios = Array.from({ length: n }, nuevoPago);
-  await Promise.all(cambios.map((c) => p.repositorio.crear(c, { idSocio: 's', clave: c.pago.referenciaPago }, { idCorrelacion: 'corr-cerca' })));
+  await Promise.all(
+    cambios.map((c) => p.repositorio.crear(c, { idSocio: 's', clave: c.pago.referenciaPago }, { idCorrelacion: 'corr-cerca' })),
+  );
 }
 
 /** Crea pagos en tandas mientras el test no lo pare: el outbox crece mientras los relays compiten. */
@@ -111,7 +113,10 @@ function relayDe(p: Entorno, lider: LiderRelay, publicador: Publicador) {
 }
 
 async function ultimaSecuencia(p: Entorno, productor: string): Promise<number> {
-  const { rows } = await p.pool.query<{ n: string }>({ text: 'SELECT ultima_secuencia::text AS n FROM outbox_productores WHERE productor = $1', values: [productor] });
+  const { rows } = await p.pool.query<{ n: string }>({
+    text: 'SELECT ultima_secuencia::text AS n FROM outbox_productores WHERE productor = $1',
+    values: [productor],
+  });
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -165,7 +170,12 @@ describe('PostgresAlmacenOutbox cercado por la época de liderazgo', () => {
     expect(segundo.cerca).toEqual({ cerrojo: 5001, epoca: primero.cerca.epoca + 1 });
 
     await expect(almacen.reclamar('relay-a', 10, primero.cerca)).rejects.toBeInstanceOf(LiderazgoPerdido);
-    await expect(almacen.marcarPublicadas(lote.map((f) => f.id), primero.cerca)).rejects.toBeInstanceOf(LiderazgoPerdido);
+    await expect(
+      almacen.marcarPublicadas(
+        lote.map((f) => f.id),
+        primero.cerca,
+      ),
+    ).rejects.toBeInstanceOf(LiderazgoPerdido);
     await expect(almacen.registrarAlarma('relay-a', 'no', primero.cerca)).rejects.toBeInstanceOf(LiderazgoPerdido);
     await expect(almacen.renumerarHuerfanas('relay-b', primero.cerca)).rejects.toBeInstanceOf(LiderazgoPerdido);
     const { rows } = await p.pool.query<{ numeradas: number; marcadas: number }>({
@@ -183,7 +193,10 @@ describe('PostgresAlmacenOutbox cercado por la época de liderazgo', () => {
       [5, false],
       [6, false],
     ]);
-    await almacen.marcarPublicadas(retoma.map((f) => f.id), segundo.cerca);
+    await almacen.marcarPublicadas(
+      retoma.map((f) => f.id),
+      segundo.cerca,
+    );
   });
 
   it('ganar la época espera a que termine el reclamo en curso (FOR SHARE): nunca reclaman los dos', async () => {
@@ -195,7 +208,10 @@ describe('PostgresAlmacenOutbox cercado por la época de liderazgo', () => {
     await enVuelo.connect();
     cierres.push(() => enVuelo.end());
     await enVuelo.query('BEGIN');
-    const { rows } = await enVuelo.query('SELECT 1 FROM outbox_liderazgo WHERE cerrojo = $1 AND epoca = $2 FOR SHARE', [5002, primero.cerca.epoca]);
+    const { rows } = await enVuelo.query('SELECT 1 FROM outbox_liderazgo WHERE cerrojo = $1 AND epoca = $2 FOR SHARE', [
+      5002,
+      primero.cerca.epoca,
+    ]);
     expect(rows).toHaveLength(1);
     let gano = false;
     const segundo = LiderRelay.esperar(opcionesLider(p, 5002), new AbortController().signal).then((l) => {
@@ -251,13 +267,19 @@ describe('relay: la marca del broker por delante (base restaurada desde una copi
 
     const despues = await esperarLider(opcionesLider(p, 5004));
     const fin = await relayDe(p, despues, await broker.crearPublicador('relay-0')).ejecutar({ pedido: false });
-    expect(fin).toEqual({ tipo: 'alarma', alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-0', secuenciaRelay: 10, marcaBroker: 20 } });
+    expect(fin).toEqual({
+      tipo: 'alarma',
+      alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-0', secuenciaRelay: 10, marcaBroker: 20 },
+    });
     expect(await ultimaSecuencia(p, 'relay-0')).toBe(10);
 
     // Sin la comprobación al arrancar (la que no hay con Pulsar), la detección por envío: el broker
     // descarta 11–20 y el relay no marca nada del lote, guarda la alarma y se para.
     const lote = await relayDe(p, despues, await broker.crearPublicador('relay-0')).publicarUnLote();
-    expect(lote).toMatchObject({ tipo: 'alarma', alarma: { tipo: 'secuenciasDescartadas', secuencias: [11, 12, 13, 14, 15, 16, 17, 18, 19, 20] } });
+    expect(lote).toMatchObject({
+      tipo: 'alarma',
+      alarma: { tipo: 'secuenciasDescartadas', secuencias: [11, 12, 13, 14, 15, 16, 17, 18, 19, 20] },
+    });
     expect(broker.contadores.publicados).toBe(publicadosAntes);
     const { rows } = await p.pool.query<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL' });
     expect(rows[0]?.n).toBe(15);
@@ -287,7 +309,9 @@ describe('relay: la marca del broker por delante (base restaurada desde una copi
       backoffMaximoMs: 1,
     });
     expect(await renombrado.ejecutar(parada)).toEqual({ tipo: 'parada' });
-    const { rows: pendientes } = await p.pool.query<{ n: number }>({ text: 'SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL' });
+    const { rows: pendientes } = await p.pool.query<{ n: number }>({
+      text: 'SELECT count(*)::int AS n FROM outbox WHERE fecha_publicacion IS NULL',
+    });
     expect(pendientes[0]?.n).toBe(0);
     const { rows: enBroker } = await p.pool.query<{ distintos: number; total: number }>({
       text: `SELECT count(DISTINCT propiedades->>'id_evento')::int AS distintos, count(*)::int AS total FROM broker.mensajes`,
@@ -302,7 +326,10 @@ describe('dos relays compiten por el liderazgo (PostgreSQL real)', () => {
     const CLAVE = 5005;
     const brokerUno = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'], tamanoPool: 2 });
     const brokerDos = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'], tamanoPool: 2 });
-    cierres.push(() => brokerUno.cerrar(), () => brokerDos.cerrar());
+    cierres.push(
+      () => brokerUno.cerrar(),
+      () => brokerDos.cerrar(),
+    );
     const detenerInsercion = insertarSinParar(p);
 
     const perdidas: Error[] = [];
@@ -345,7 +372,10 @@ describe('dos relays compiten por el liderazgo (PostgreSQL real)', () => {
     const CLAVE = 5006;
     const brokerUno = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'], tamanoPool: 2 });
     const brokerDos = await crearBrokerEmbebido({ url: p.url, topico: 'pagos', suscripciones: ['consumidor'], tamanoPool: 2 });
-    cierres.push(() => brokerUno.cerrar(), () => brokerDos.cerrar());
+    cierres.push(
+      () => brokerUno.cerrar(),
+      () => brokerDos.cerrar(),
+    );
     const detenerInsercion = insertarSinParar(p);
 
     const perdidas: Error[] = [];

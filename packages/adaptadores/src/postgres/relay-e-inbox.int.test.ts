@@ -79,7 +79,10 @@ describe('PostgresAlmacenOutbox', () => {
     const lote = await almacen.reclamar(publicador.nombreProductor, 12);
     await publicador.publicar(lote.map(sobreDeFila));
     // Segunda vida: otro proceso con el mismo nombre de productor gana el liderazgo y retoma.
-    const lider = await LiderRelay.esperar({ url: p.url, claveCerrojo: 4141, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} }, new AbortController().signal);
+    const lider = await LiderRelay.esperar(
+      { url: p.url, claveCerrojo: 4141, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} },
+      new AbortController().signal,
+    );
     cierres.push(() => lider!.cerrar());
     const relay = crearRelay({
       almacen,
@@ -121,8 +124,17 @@ describe('PostgresInboxPagos', () => {
     expect((await p.repositorio.guardar(proc.valor, 1, traza)).ok).toBe(true);
     const exito = registrarExito(proc.valor.pago, 'tr_1', ctx());
     if (!exito.ok) throw new Error();
-    const anotacion = { suscripcion: 'c', idEvento: creado!.eventos[0]!.idEvento, idPago: creado!.pago.id, tipoEvento: 'PagoPendiente', version: 1 };
-    const [a, b] = await Promise.all([inbox.guardarYAnotar(exito.valor, 2, traza, anotacion), inbox.guardarYAnotar(exito.valor, 2, traza, anotacion)]);
+    const anotacion = {
+      suscripcion: 'c',
+      idEvento: creado!.eventos[0]!.idEvento,
+      idPago: creado!.pago.id,
+      tipoEvento: 'PagoPendiente',
+      version: 1,
+    };
+    const [a, b] = await Promise.all([
+      inbox.guardarYAnotar(exito.valor, 2, traza, anotacion),
+      inbox.guardarYAnotar(exito.valor, 2, traza, anotacion),
+    ]);
     expect([a, b].sort()).toEqual(['aplicado', 'duplicado']);
     expect(await inbox.yaProcesado('c', anotacion.idEvento)).toBe(true);
     const otra = { ...anotacion, idEvento: uuidv7() };

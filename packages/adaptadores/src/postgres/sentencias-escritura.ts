@@ -272,9 +272,7 @@ export function rondasSinRepetir<T>(lote: readonly T[], llaves: (elemento: T) =>
 const REINTENTABLES = new Set(['40P01', '40001']);
 
 export function codigoPg(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 /** Clase 22 (dato inválido) o 23 (restricción): culpa de una solicitud concreta, no del servidor. */

@@ -1,4 +1,4 @@
-import { Dinero, Resultado, TipoEventoPago, type EventoPago, type Trazabilidad } from '@aeropartners/dominio';
+import { Dinero, Resultado, type TipoEventoPago, type EventoPago, type Trazabilidad } from '@aeropartners/dominio';
 import * as v from 'valibot';
 
 /**

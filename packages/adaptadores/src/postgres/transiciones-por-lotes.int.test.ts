@@ -136,9 +136,7 @@ describe('inbox agrupado', () => {
     // Otro «proceso» (otro inbox sobre el mismo pool) compitiendo: sigue habiendo uno solo.
     const otroInbox = new PostgresInboxPagos(p.pool, { enVueloMaximo: 2 });
     const nueva = { ...anotacion, idEvento: uuidv7() };
-    const cruzadas = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? p.inbox : otroInbox).anotar(nueva)),
-    );
+    const cruzadas = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? p.inbox : otroInbox).anotar(nueva)));
     expect(cruzadas.filter((r) => r === 'anotado')).toHaveLength(1);
   });
 
@@ -146,7 +144,13 @@ describe('inbox agrupado', () => {
     const p = await preparar();
     const creados = await crearPagos(p, 21);
     const [objetivo, ...resto] = creados;
-    const anotacion = { suscripcion: 'c', idEvento: objetivo!.eventos[0]!.idEvento, idPago: objetivo!.pago.id, tipoEvento: 'PagoPendiente', version: 1 };
+    const anotacion = {
+      suscripcion: 'c',
+      idEvento: objetivo!.eventos[0]!.idEvento,
+      idPago: objetivo!.pago.id,
+      tipoEvento: 'PagoPendiente',
+      version: 1,
+    };
     const [mismos, distintos] = await Promise.all([
       Promise.all(Array.from({ length: 20 }, () => p.inbox.guardarYAnotar(procesar(objetivo!), 1, traza, anotacion))),
       Promise.all(

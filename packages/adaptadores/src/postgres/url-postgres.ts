@@ -5,7 +5,8 @@ import { Resultado } from '@aeropartners/dominio';
  * Devuelve el motivo en español si no sirve; nunca repite la contraseña en el mensaje.
  */
 export function validarUrlPostgres(valor: unknown): Resultado<string, string> {
-  if (typeof valor !== 'string' || valor.trim() === '') return Resultado.fallo('falta (se esperaba postgres://usuario:clave@host:puerto/base)');
+  if (typeof valor !== 'string' || valor.trim() === '')
+    return Resultado.fallo('falta (se esperaba postgres://usuario:clave@host:puerto/base)');
   let url: URL;
   try {
     url = new URL(valor.trim());

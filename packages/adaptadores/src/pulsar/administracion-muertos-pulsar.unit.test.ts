@@ -2,7 +2,13 @@ import { probarContratoMensajesMuertos } from '@aeropartners/contratos';
 import type { Client, MessageId, Reader } from 'pulsar-client';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { PulsarAdministracionMuertos } from './administracion-muertos-pulsar.js';
-import { cargarModuloLectorPulsar, leerTopicoEntero, type ClientePulsarConLector, type IdsMensajePulsar, type LectorPulsar } from './lector-pulsar.js';
+import {
+  cargarModuloLectorPulsar,
+  leerTopicoEntero,
+  type ClientePulsarConLector,
+  type IdsMensajePulsar,
+  type LectorPulsar,
+} from './lector-pulsar.js';
 import { MENSAJE_SIN_BINARIO_PULSAR } from './cliente-pulsar.js';
 import { crearBrokerPulsar, suscripcionDeMuertos } from './pulsar-broker.js';
 import { IDS_MENSAJE_FALSOS, PulsarFalso, fabricaConLector, nombreCompletoTopico } from '@aeropartners/contratos/pulsar';
@@ -15,7 +21,13 @@ function montar() {
   const topico = `pagos-muertos-${++topicos}`;
   const conLector = fabricaConLector(falso);
   const administracion = (cerrarCliente = true) =>
-    new PulsarAdministracionMuertos({ cliente: conLector({ serviceUrl: URL }), ids: IDS_MENSAJE_FALSOS, topico, cerrarCliente, pausaCerrojoMs: 5 });
+    new PulsarAdministracionMuertos({
+      cliente: conLector({ serviceUrl: URL }),
+      ids: IDS_MENSAJE_FALSOS,
+      topico,
+      cerrarCliente,
+      pausaCerrojoMs: 5,
+    });
   return { falso, topico, conLector, administracion };
 }
 
@@ -31,7 +43,9 @@ describe('PulsarAdministracionMuertos', () => {
     const broker = await crearBrokerPulsar({ url: URL, topico, crearCliente: falso.crearCliente });
     const s = await broker.suscribir({ suscripcion: 'c', maximoEntregas: 3, retrasoReentregaMs: 10 });
     const p = await broker.crearPublicador('relay');
-    await p.publicar([{ clave: 'k', secuencia: 1, cuerpo: '{}', propiedades: { id_evento: 'e', tipo: 't', version: '1', id_correlacion: 'c' } }]);
+    await p.publicar([
+      { clave: 'k', secuencia: 1, cuerpo: '{}', propiedades: { id_evento: 'e', tipo: 't', version: '1', id_correlacion: 'c' } },
+    ]);
     const m = await s.recibir();
     await s.aMensajesMuertos(m!, 'veneno');
     const dlq = `${topico}-c-DLQ`;
@@ -41,7 +55,9 @@ describe('PulsarAdministracionMuertos', () => {
     expect(await a.listar('c')).toHaveLength(1);
     expect(await a.listar('c')).toHaveLength(1);
     expect(falso.atrasados(dlq, suscripcionDeMuertos('c'))).toBe(retenidos);
-    expect(falso.registro.filter((e) => e.tipo === 'consumidor-creado' && e.topico === nombreCompletoTopico(dlq))).toHaveLength(consumidoresAntes);
+    expect(falso.registro.filter((e) => e.tipo === 'consumidor-creado' && e.topico === nombreCompletoTopico(dlq))).toHaveLength(
+      consumidoresAntes,
+    );
     // Reenviarlo lo anota en el registro, retenido por su propia suscripción (que nadie confirma).
     await a.reenviar('c', (await a.listar('c'))[0]!.id);
     expect(falso.mensajes(`${dlq}-reenviados`)).toHaveLength(1);
@@ -53,8 +69,17 @@ describe('PulsarAdministracionMuertos', () => {
   it('si otro proceso tiene el cerrojo de reenvío más de lo que se espera, error claro sin reenviar nada', async () => {
     const { falso, topico, conLector } = montar();
     const otro = conLector({ serviceUrl: URL });
-    const cerrojo = await otro.createProducer({ topic: `${topico}-c-DLQ-reenviados`, producerName: 'aeropartners-operacion-reenvio-muertos' });
-    const a = new PulsarAdministracionMuertos({ cliente: conLector({ serviceUrl: URL }), ids: IDS_MENSAJE_FALSOS, topico, intentosCerrojo: 3, pausaCerrojoMs: 1 });
+    const cerrojo = await otro.createProducer({
+      topic: `${topico}-c-DLQ-reenviados`,
+      producerName: 'aeropartners-operacion-reenvio-muertos',
+    });
+    const a = new PulsarAdministracionMuertos({
+      cliente: conLector({ serviceUrl: URL }),
+      ids: IDS_MENSAJE_FALSOS,
+      topico,
+      intentosCerrojo: 3,
+      pausaCerrojoMs: 1,
+    });
     await expect(a.reenviarTodos('c')).rejects.toThrow(/Otro proceso está reenviando mensajes muertos .* reinténtelo/);
     await cerrojo.close();
     expect(await a.reenviarTodos('c')).toEqual([]);
@@ -121,7 +146,9 @@ describe('Reader del cliente falso', () => {
     const error = await cargarModuloLectorPulsar(() => Promise.reject(causa)).catch((e: unknown) => e);
     expect((error as Error).message).toBe(MENSAJE_SIN_BINARIO_PULSAR);
     expect((error as Error).cause).toBe(causa);
-    await expect(cargarModuloLectorPulsar(async () => ({ default: { Client: class {} } }))).rejects.toThrow(/no exporta Client y MessageId/);
+    await expect(cargarModuloLectorPulsar(async () => ({ default: { Client: class {} } }))).rejects.toThrow(
+      /no exporta Client y MessageId/,
+    );
     class ClienteDePrueba {
       constructor(readonly config: unknown) {}
     }

@@ -155,9 +155,7 @@ function esModuloPulsar(valor: unknown): valor is ModuloPulsarMinimo {
  * vez que se usa. Si el paquete o su binario nativo faltan, lanza un `Error` con un mensaje claro en
  * castellano y el error original como `cause`.
  */
-export function crearFabricaClientePulsar(
-  importar: () => Promise<unknown> = () => import('pulsar-client'),
-): FabricaClientePulsar {
+export function crearFabricaClientePulsar(importar: () => Promise<unknown> = () => import('pulsar-client')): FabricaClientePulsar {
   let modulo: Promise<ModuloPulsarMinimo> | undefined;
   const cargar = async (): Promise<ModuloPulsarMinimo> => {
     let cargado: unknown;

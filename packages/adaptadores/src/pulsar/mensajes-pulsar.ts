@@ -90,8 +90,7 @@ export function aMensajeMuerto(
   const idOriginal =
     propiedades[PROPIEDADES_INTERNAS.idMensajeOriginal] ?? propiedades[PROPIEDADES_DLQ_PULSAR.idMensajeOrigen] ?? base.idMensaje;
   const motivo =
-    propiedades[PROPIEDADES_INTERNAS.motivo] ??
-    `superó el máximo de entregas (política de mensajes muertos del cliente de Pulsar)`;
+    propiedades[PROPIEDADES_INTERNAS.motivo] ?? `superó el máximo de entregas (política de mensajes muertos del cliente de Pulsar)`;
   return {
     mensaje: {
       ...base,

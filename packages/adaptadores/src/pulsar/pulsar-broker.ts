@@ -109,18 +109,22 @@ function resolverOpciones(opciones: OpcionesBrokerPulsar): OpcionesResueltas {
     tiempoEsperaEnvioMs: entero('tiempoEsperaEnvioMs', opciones.tiempoEsperaEnvioMs ?? POR_DEFECTO.tiempoEsperaEnvioMs, 1),
     reintentosEnvio: entero('reintentosEnvio', opciones.reintentosEnvio ?? POR_DEFECTO.reintentosEnvio, 0),
     pausaReintentoMs: entero('pausaReintentoMs', opciones.pausaReintentoMs ?? POR_DEFECTO.pausaReintentoMs, 0),
-    mensajesPendientesMaximos: entero('mensajesPendientesMaximos', opciones.mensajesPendientesMaximos ?? POR_DEFECTO.mensajesPendientesMaximos, 1),
-    esperaProductorOcupadoMs: entero('esperaProductorOcupadoMs', opciones.esperaProductorOcupadoMs ?? POR_DEFECTO.esperaProductorOcupadoMs, 0),
+    mensajesPendientesMaximos: entero(
+      'mensajesPendientesMaximos',
+      opciones.mensajesPendientesMaximos ?? POR_DEFECTO.mensajesPendientesMaximos,
+      1,
+    ),
+    esperaProductorOcupadoMs: entero(
+      'esperaProductorOcupadoMs',
+      opciones.esperaProductorOcupadoMs ?? POR_DEFECTO.esperaProductorOcupadoMs,
+      0,
+    ),
     lotes,
     tiempoEsperaConfirmacionMs: ackTimeout,
     tamanoColaReceptor:
       opciones.tamanoColaReceptor === undefined ? undefined : entero('tamanoColaReceptor', opciones.tamanoColaReceptor, 1),
     topicoMuertos: opciones.topicoMuertos ?? ((suscripcion) => `${topico}-${suscripcion}-DLQ`),
-    esperaLecturaMuertosMs: entero(
-      'esperaLecturaMuertosMs',
-      opciones.esperaLecturaMuertosMs ?? POR_DEFECTO.esperaLecturaMuertosMs,
-      1,
-    ),
+    esperaLecturaMuertosMs: entero('esperaLecturaMuertosMs', opciones.esperaLecturaMuertosMs ?? POR_DEFECTO.esperaLecturaMuertosMs, 1),
   };
 }
 
@@ -251,7 +255,9 @@ export class PulsarBroker implements Broker {
           const detalle = ocupado
             ? `: otro productor con ese nombre sigue conectado tras ${this.opciones.esperaProductorOcupadoMs} ms (¿otro relay activo?)`
             : '';
-          throw new Error(`No se pudo crear el productor "${nombreProductor}" de Pulsar en ${this.opciones.topico}${detalle}`, { cause: error });
+          throw new Error(`No se pudo crear el productor "${nombreProductor}" de Pulsar en ${this.opciones.topico}${detalle}`, {
+            cause: error,
+          });
         }
         this.productoresOcupados += 1;
         await new Promise((resolver) => setTimeout(resolver, pausa));
@@ -264,7 +270,7 @@ export class PulsarBroker implements Broker {
     validarOpcionesSuscripcion(opciones);
     this.maximoEntregasPorSuscripcion.set(opciones.suscripcion, opciones.maximoEntregas);
     await this.prepararColaMuertos(opciones.suscripcion);
-    let consumidor;
+    let consumidor: Awaited<ReturnType<typeof this.cliente.subscribe>>;
     try {
       consumidor = await this.cliente.subscribe(this.configuracionConsumidor(opciones));
     } catch (error) {

@@ -118,7 +118,12 @@ describe('PulsarBroker: configuración del cliente', () => {
     const p = await broker.crearPublicador('relay-0');
     await p.publicar([mensaje('pago-1', 1), mensaje('pago-2', 2)]);
     const [config] = falso.configuracionesProductor();
-    expect(config).toMatchObject({ batchingEnabled: true, batchingType: 'KeyBasedBatching', hashingScheme: 'Murmur3_32Hash', sendTimeoutMs: 2_500 });
+    expect(config).toMatchObject({
+      batchingEnabled: true,
+      batchingType: 'KeyBasedBatching',
+      hashingScheme: 'Murmur3_32Hash',
+      sendTimeoutMs: 2_500,
+    });
     expect(falso.mensajes(TOPICO)).toHaveLength(2);
     await broker.cerrar();
   });
@@ -166,7 +171,9 @@ describe('PulsarBroker: configuración del cliente', () => {
     const { falso, broker } = await brokerFalso();
     const p = await broker.crearPublicador('relay-0');
     await p.publicar([mensaje('pago-7', 41), mensaje('pago-8', 42)]);
-    expect(falso.mensajes(TOPICO).map((m) => ({ clave: m.clave, secuencia: m.secuencia, productor: m.productor, props: m.propiedades }))).toEqual([
+    expect(
+      falso.mensajes(TOPICO).map((m) => ({ clave: m.clave, secuencia: m.secuencia, productor: m.productor, props: m.propiedades })),
+    ).toEqual([
       {
         clave: 'pago-7',
         secuencia: 41,
@@ -191,7 +198,9 @@ describe('PulsarBroker: secuencias', () => {
     const { falso, broker } = await brokerFalso();
     const p = await broker.crearPublicador('relay-0');
     const desdePg = '9007199254740993' as unknown as number; // pg devuelve BIGINT como string
-    await expect(p.publicar([mensaje('pago-1', 1), mensaje('pago-1', desdePg)])).rejects.toThrow(/Secuencia de publicación inválida.*"9007199254740993"/);
+    await expect(p.publicar([mensaje('pago-1', 1), mensaje('pago-1', desdePg)])).rejects.toThrow(
+      /Secuencia de publicación inválida.*"9007199254740993"/,
+    );
     for (const mala of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER + 2, '12abc', '007', ''] as unknown as number[]) {
       await expect(p.publicar([mensaje('pago-1', mala)])).rejects.toThrow(/Secuencia de publicación inválida/);
     }
@@ -294,7 +303,9 @@ describe('PulsarBroker: envíos fallidos', () => {
     const productor: ProductorPulsar = {
       send: (m) => {
         enviados.push(m.sequenceId!);
-        return m.sequenceId === 2 ? Promise.reject(new Error('Failed to send message: MessageTooBig')) : Promise.resolve({ toString: () => '(1,1,-1,-1)' });
+        return m.sequenceId === 2
+          ? Promise.reject(new Error('Failed to send message: MessageTooBig'))
+          : Promise.resolve({ toString: () => '(1,1,-1,-1)' });
       },
       flush: () => Promise.resolve(null),
       close: () => Promise.resolve(null),
@@ -322,11 +333,12 @@ describe('PulsarBroker: duplicados descartados por el broker', () => {
     const p = await broker.crearPublicador('relay-0');
     expect(await p.publicar([mensaje('a', 1), mensaje('b', 2), mensaje('c', 3)])).toEqual(['aceptado', 'aceptado', 'aceptado']);
     expect(await p.publicar([mensaje('b', 2), mensaje('c', 3), mensaje('d', 4)])).toEqual(['duplicado', 'duplicado', 'aceptado']);
-    expect(falso.envios().map((e) => `${e.secuencia}:${e.resultado}`).slice(3)).toEqual([
-      '2:descartado-por-duplicado',
-      '3:descartado-por-duplicado',
-      '4:persistido',
-    ]);
+    expect(
+      falso
+        .envios()
+        .map((e) => `${e.secuencia}:${e.resultado}`)
+        .slice(3),
+    ).toEqual(['2:descartado-por-duplicado', '3:descartado-por-duplicado', '4:persistido']);
     await broker.cerrar();
   });
 
@@ -380,7 +392,9 @@ describe('PulsarBroker: productor de nombre fijo', () => {
     await suyo.cerrar();
     const publicador = await creando;
     expect(await publicador.publicar([mensaje('a', 1)])).toEqual(['aceptado']);
-    expect(falso.registro.filter((e) => e.tipo === 'productor-creado').map((e) => e.tipo === 'productor-creado' && e.cliente)).toEqual([1, 2]);
+    expect(falso.registro.filter((e) => e.tipo === 'productor-creado').map((e) => e.tipo === 'productor-creado' && e.cliente)).toEqual([
+      1, 2,
+    ]);
     await Promise.all([anterior.cerrar(), nuevo.cerrar()]);
   });
 
@@ -388,7 +402,12 @@ describe('PulsarBroker: productor de nombre fijo', () => {
     const falso = new PulsarFalso();
     const anterior = await crearBrokerPulsar({ url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente });
     await anterior.crearPublicador('relay-0');
-    const nuevo = await crearBrokerPulsar({ url: URL_FALSA, topico: TOPICO, crearCliente: falso.crearCliente, esperaProductorOcupadoMs: 300 });
+    const nuevo = await crearBrokerPulsar({
+      url: URL_FALSA,
+      topico: TOPICO,
+      crearCliente: falso.crearCliente,
+      esperaProductorOcupadoMs: 300,
+    });
     const error = await nuevo.crearPublicador('relay-0').catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/No se pudo crear el productor "relay-0".*sigue conectado tras 300 ms/);
     expect(((error as Error).cause as Error).message).toBe('Failed to create producer: ProducerBusy');
@@ -412,7 +431,13 @@ describe('PulsarBroker: productor de nombre fijo', () => {
   it('el falso imita la cola de pendientes: llena, el cliente real bloquearía (se cuenta) o fallaría con ProducerQueueIsFull', async () => {
     const falso = new PulsarFalso();
     const cliente = falso.crearCliente({ serviceUrl: URL_FALSA });
-    const bloquea = await cliente.createProducer({ topic: TOPICO, producerName: 'a', maxPendingMessages: 2, blockIfQueueFull: true, batchingEnabled: false });
+    const bloquea = await cliente.createProducer({
+      topic: TOPICO,
+      producerName: 'a',
+      maxPendingMessages: 2,
+      blockIfQueueFull: true,
+      batchingEnabled: false,
+    });
     await Promise.all([1, 2, 3].map((i) => bloquea.send({ data: Buffer.from('x'), sequenceId: i })));
     expect(falso.estadisticas.enviosBloqueantes).toBe(1);
     const falla = await cliente.createProducer({ topic: TOPICO, producerName: 'b', maxPendingMessages: 2, batchingEnabled: false });
@@ -486,10 +511,18 @@ describe('PulsarBroker: consumo', () => {
     const m = await recibir(s);
     await s.aMensajesMuertos(m, 'sobre inválido');
     const [muerto] = falso.mensajes(`${TOPICO}-consumidor-DLQ`);
-    expect(muerto).toMatchObject({ clave: 'pago-1', propiedades: expect.objectContaining({ motivo: 'sobre inválido', id_evento: 'ev-1' }) });
+    expect(muerto).toMatchObject({
+      clave: 'pago-1',
+      propiedades: expect.objectContaining({ motivo: 'sobre inválido', id_evento: 'ev-1' }),
+    });
     expect(falso.atrasados(TOPICO, 'consumidor')).toBe(0);
     const muertos = await broker.mensajesMuertos('consumidor');
-    expect(muertos).toEqual([{ mensaje: expect.objectContaining({ idMensaje: m.idMensaje, secuencia: 1, productor: 'relay-0', entregas: 1 }), motivo: 'sobre inválido' }]);
+    expect(muertos).toEqual([
+      {
+        mensaje: expect.objectContaining({ idMensaje: m.idMensaje, secuencia: 1, productor: 'relay-0', entregas: 1 }),
+        motivo: 'sobre inválido',
+      },
+    ]);
     await broker.cerrar();
   });
 });
@@ -580,7 +613,10 @@ describe('cliente nativo pulsar-client', () => {
       .map((f) => join(carpeta, f))
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
     // Sin comentarios: un ejemplo de uso en la documentación de un módulo no es una carga.
-    const codigo = (f: string) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const codigo = (f: string) =>
+      readFileSync(f, 'utf8')
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/^\s*\/\/.*$/gm, '');
     const conImport = fuentes.filter((f) => /^\s*import\s+(?!type\b)[^;]*from\s+['"]pulsar-client['"]/m.test(codigo(f)));
     expect(conImport).toEqual([]);
     const dinamicos = fuentes.filter((f) => codigo(f).includes("import('pulsar-client')"));

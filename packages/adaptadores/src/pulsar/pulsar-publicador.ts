@@ -87,7 +87,9 @@ export class PulsarPublicador implements Publicador {
     const tramo = this.opciones.mensajesPendientesMaximos;
     const resultados: ResultadoPublicacion[] = [];
     for (let desde = 0; desde < salientes.length; desde += tramo) {
-      resultados.push(...(await this.publicarTramo(salientes.slice(desde, desde + tramo), secuencias.slice(desde, desde + tramo), mensajes.length)));
+      resultados.push(
+        ...(await this.publicarTramo(salientes.slice(desde, desde + tramo), secuencias.slice(desde, desde + tramo), mensajes.length)),
+      );
     }
     return resultados;
   }

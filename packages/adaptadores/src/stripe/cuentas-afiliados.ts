@@ -38,10 +38,7 @@ export async function resolverCuentaAfiliado(
 export function describirErrorCuenta(error: ErrorCuentaAfiliado): string {
   switch (error.tipo) {
     case 'AfiliadoSinCuenta':
-      return (
-        `El afiliado ${error.idAfiliado} no tiene una cuenta conectada de Stripe configurada: ` +
-        'no se transfirió nada.'
-      );
+      return `El afiliado ${error.idAfiliado} no tiene una cuenta conectada de Stripe configurada: no se transfirió nada.`;
     case 'CuentaMalFormada':
       return (
         `La cuenta de Stripe configurada para el afiliado ${error.idAfiliado} («${error.cuenta}») no es ` +

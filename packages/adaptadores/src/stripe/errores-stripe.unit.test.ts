@@ -26,7 +26,10 @@ describe('traducirErrorStripe', () => {
     ['500', new errors.StripeAPIError({ statusCode: 500, message: 'Oops' })],
     ['503', new errors.StripeAPIError({ statusCode: 503, message: 'Unavailable' })],
     ['409 idempotency_key_in_use', new errors.StripeAPIError({ statusCode: 409, code: 'idempotency_key_in_use', message: 'In use' })],
-    ['409 invalid_request_error', new errors.StripeInvalidRequestError({ statusCode: 409, code: 'idempotency_key_in_use', message: 'In use' })],
+    [
+      '409 invalid_request_error',
+      new errors.StripeInvalidRequestError({ statusCode: 409, code: 'idempotency_key_in_use', message: 'In use' }),
+    ],
     ['400 idempotency_error', new errors.StripeIdempotencyError({ statusCode: 400, type: 'idempotency_error', message: 'Keys…' })],
     ['409 idempotency_error', new errors.StripeAPIError({ statusCode: 409, type: 'idempotency_error', message: 'Keys…' })],
     ['conexión', new errors.StripeConnectionError({ message: 'An error occurred with our connection to Stripe.' })],
@@ -52,9 +55,17 @@ describe('traducirErrorStripe', () => {
   });
 
   it.each([
-    ['timeout', new errors.StripeConnectionError({ message: 'Request aborted due to timeout being reached (100ms)' }), /sin respuesta de Stripe.*pudo hacerse o no/s],
+    [
+      'timeout',
+      new errors.StripeConnectionError({ message: 'Request aborted due to timeout being reached (100ms)' }),
+      /sin respuesta de Stripe.*pudo hacerse o no/s,
+    ],
     ['500', new errors.StripeAPIError({ statusCode: 500, message: 'Oops' }), /error interno.*no dice si la transferencia se hizo/s],
-    ['409 en curso', new errors.StripeAPIError({ statusCode: 409, code: 'idempotency_key_in_use', message: 'In use' }), /sigue procesando otra petición con la clave clave-1/],
+    [
+      '409 en curso',
+      new errors.StripeAPIError({ statusCode: 409, code: 'idempotency_key_in_use', message: 'In use' }),
+      /sigue procesando otra petición con la clave clave-1/,
+    ],
     ['429', new errors.StripeRateLimitError({ statusCode: 429, message: 'Too many' }), /limitó la frecuencia.*no ejecutó/s],
   ])('el mensaje de un %s dice por qué es incierto', (_, error, patron) => {
     const r = traducirErrorStripe(error, 'clave-1');

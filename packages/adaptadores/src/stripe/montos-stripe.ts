@@ -105,10 +105,7 @@ export function aMontoStripe(dinero: Dinero, tabla: TablaMonedasStripe): Resulta
 }
 
 export function describirMontoNoRepresentable(error: MontoNoRepresentable): string {
-  const precision =
-    error.decimalesAdmitidos === 0
-      ? 'unidades enteras, sin decimales'
-      : `como mucho ${error.decimalesAdmitidos} decimales`;
+  const precision = error.decimalesAdmitidos === 0 ? 'unidades enteras, sin decimales' : `como mucho ${error.decimalesAdmitidos} decimales`;
   return (
     `Stripe no admite transferir ${error.monto} ${error.moneda}: las transferencias en ${error.moneda} ` +
     `deben ser de ${precision}. No se redondea el monto; no se transfirió nada.`

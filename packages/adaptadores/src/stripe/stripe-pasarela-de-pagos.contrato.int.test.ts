@@ -53,7 +53,11 @@ function fabricaStripe(maxNetworkRetries: number) {
             }
             return;
           case 'exitosoSinRespuesta':
-            servidor.programar({ tipo: 'errorTrasTransferir', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
+            servidor.programar({
+              tipo: 'errorTrasTransferir',
+              estado: 500,
+              error: { type: 'api_error', message: 'An unknown error occurred' },
+            });
             return;
         }
       },

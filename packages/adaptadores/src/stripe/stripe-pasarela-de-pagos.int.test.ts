@@ -291,7 +291,12 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
       const p = pasarela();
       await p.cobrar(solicitud({ idPago: 'otro-pago', claveIdempotencia: 'otro-pago' }));
       expect(await p.consultar(consulta())).toEqual({ tipo: 'sinCobro' });
-      stripe.programar({ tipo: 'error', estado: 402, guardarConLaClave: true, error: { type: 'card_error', code: 'card_declined', message: 'Declined' } });
+      stripe.programar({
+        tipo: 'error',
+        estado: 402,
+        guardarConLaClave: true,
+        error: { type: 'card_error', code: 'card_declined', message: 'Declined' },
+      });
       expect((await p.cobrar(solicitud())).tipo).toBe('rechazado');
       expect(await p.consultar(consulta())).toEqual({ tipo: 'sinCobro' });
     });
@@ -336,12 +341,17 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
       const p = pasarela({ timeout: 100 });
       await p.cobrar(solicitud());
       stripe.programarListado({ tipo: 'error', estado: 500, error: { type: 'api_error', message: 'An unknown error occurred' } });
-      expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('No se pudo preguntar a Stripe') });
+      expect(await p.consultar(consulta())).toMatchObject({
+        tipo: 'incierto',
+        mensaje: expect.stringContaining('No se pudo preguntar a Stripe'),
+      });
       stripe.programarListado({ tipo: 'retraso', ms: 500 });
       expect(await p.consultar(consulta())).toMatchObject({ tipo: 'incierto', mensaje: expect.stringContaining('timeout') });
       expect(await p.consultar(consulta())).toMatchObject({ tipo: 'exitoso' });
 
-      const error = await pasarela({ apiKey: 'sk_test_revocada' }).consultar(consulta()).catch((e: unknown) => e);
+      const error = await pasarela({ apiKey: 'sk_test_revocada' })
+        .consultar(consulta())
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).toContain('401');
     });

@@ -69,11 +69,7 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
     this.#cuentas = opciones.cuentasAfiliados;
     this.#monedas = tablaMonedasStripe(opciones.monedas);
     this.#stripe = new Stripe(opciones.apiKey, {
-      maxNetworkRetries: validarEntero(
-        'maxNetworkRetries',
-        opciones.maxNetworkRetries ?? REINTENTOS_POR_DEFECTO,
-        0,
-      ),
+      maxNetworkRetries: validarEntero('maxNetworkRetries', opciones.maxNetworkRetries ?? REINTENTOS_POR_DEFECTO, 0),
       timeout: validarEntero('timeout', opciones.timeout ?? TIMEOUT_POR_DEFECTO_MS, 1),
       ...(opciones.host === undefined ? {} : { host: opciones.host }),
       ...(opciones.port === undefined ? {} : { port: opciones.port }),
@@ -114,9 +110,7 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
     }
 
     if (typeof transferencia.id !== 'string' || transferencia.id === '') {
-      throw new Error(
-        `Stripe respondió sin id de transferencia al pago ${solicitud.idPago}: el desenlace es desconocido.`,
-      );
+      throw new Error(`Stripe respondió sin id de transferencia al pago ${solicitud.idPago}: el desenlace es desconocido.`);
     }
     return { tipo: 'exitoso', referenciaTransaccion: transferencia.id };
   }

@@ -111,7 +111,8 @@ export function crearBarrendero(opciones: OpcionesBarrendero): Barrendero {
 }
 
 function entero(nombre: string, valor: number): number {
-  if (!Number.isSafeInteger(valor) || valor < 1) throw new RangeError(`Opción ${nombre} del barrendero inválida: ${String(valor)} (entero ≥ 1)`);
+  if (!Number.isSafeInteger(valor) || valor < 1)
+    throw new RangeError(`Opción ${nombre} del barrendero inválida: ${String(valor)} (entero ≥ 1)`);
   return valor;
 }
 

@@ -13,7 +13,11 @@ function preparar() {
   const nuevoId = idsSecuenciales(3);
   const hace = (ms: number) => new Date(reloj.ahora().getTime() - ms);
   /** Un pago en `estado` desde hace `haceMs`, con su PagoPendiente publicado entonces. */
-  const plantar = (estado: 'PENDIENTE' | 'PROCESANDO' | 'EXITOSO', haceMs: number, extra: { turnoHasta?: Date; sinPublicar?: boolean } = {}) => {
+  const plantar = (
+    estado: 'PENDIENTE' | 'PROCESANDO' | 'EXITOSO',
+    haceMs: number,
+    extra: { turnoHasta?: Date; sinPublicar?: boolean } = {},
+  ) => {
     const idPago = nuevoId();
     almacen.plantar({
       idPago,

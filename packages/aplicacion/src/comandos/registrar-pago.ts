@@ -54,9 +54,7 @@ function camposDistintos(existente: Pago, solicitado: { idAfiliado: string; mont
 }
 
 export function crearManejadorRegistrarPago(deps: DependenciasRegistrarPago) {
-  return async function registrarPago(
-    comando: RegistrarPago,
-  ): Promise<Resultado<PagoRegistrado, ErrorRegistrarPago>> {
+  return async function registrarPago(comando: RegistrarPago): Promise<Resultado<PagoRegistrado, ErrorRegistrarPago>> {
     const monto = Dinero.de(comando.monto, comando.moneda);
     if (!monto.ok) return monto;
     const cambio = crearPago(

@@ -16,7 +16,12 @@ export interface SobreLeido {
 
 /** Lo que el consumidor cuenta a quien observa: lo del despacho más cada reintento de la pasarela. */
 export interface ObservadorConsumidor extends ObservadorDespacho {
-  reintentoPasarela?(info: { readonly evento: EventoPago; readonly traza: Trazabilidad; readonly intento: number; readonly motivo: string }): void;
+  reintentoPasarela?(info: {
+    readonly evento: EventoPago;
+    readonly traza: Trazabilidad;
+    readonly intento: number;
+    readonly motivo: string;
+  }): void;
 }
 
 export interface OpcionesConsumidor {

@@ -42,7 +42,16 @@ function leerSobreDePrueba(mensaje: MensajeEntrante): Resultado<SobreLeido, stri
 function entrante(m: MensajeSaliente, idMensaje: string, extra: Partial<MensajeEntrante> = {}): MensajeEntrante {
   const propiedades: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.propiedades)) if (v !== undefined) propiedades[k] = v;
-  return { idMensaje, clave: m.clave, cuerpo: m.cuerpo, propiedades, entregas: 1, productor: 'relay-prueba', secuencia: m.secuencia, ...extra };
+  return {
+    idMensaje,
+    clave: m.clave,
+    cuerpo: m.cuerpo,
+    propiedades,
+    entregas: 1,
+    productor: 'relay-prueba',
+    secuencia: m.secuencia,
+    ...extra,
+  };
 }
 
 function uuid(grupo: number, n: number): string {
@@ -84,10 +93,16 @@ interface Escenario {
   consumidor(opciones?: { enVuelo?: number; pasarela?: PasarelaDePagos; observador?: ObservadorConsumidor }): Promise<Consumidor>;
 }
 
-async function escenario(opciones: { duplicarEntregas?: boolean; pasarela?: PasarelaEnMemoria; maximoEntregas?: number } = {}): Promise<Escenario> {
+async function escenario(
+  opciones: { duplicarEntregas?: boolean; pasarela?: PasarelaEnMemoria; maximoEntregas?: number } = {},
+): Promise<Escenario> {
   const broker = new BrokerEnMemoria({ duplicarEntregas: opciones.duplicarEntregas ?? false });
   abiertos.push(() => broker.cerrar());
-  const primera = await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: opciones.maximoEntregas ?? 5, retrasoReentregaMs: 10 });
+  const primera = await broker.suscribir({
+    suscripcion: SUSCRIPCION,
+    maximoEntregas: opciones.maximoEntregas ?? 5,
+    retrasoReentregaMs: 10,
+  });
   const publicador = await broker.crearPublicador('relay-prueba');
   const repo = new RepositorioPagosEnMemoria();
   const reloj = relojFijo();
@@ -129,7 +144,8 @@ async function escenario(opciones: { duplicarEntregas?: boolean; pasarela?: Pasa
     publicarOutbox: () => publicarFilas(repo.outbox.filter((f) => !f.publicado)),
     async consumidor(o = {}) {
       const suscripcion =
-        suscripcionLibre ?? (await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: opciones.maximoEntregas ?? 5, retrasoReentregaMs: 10 }));
+        suscripcionLibre ??
+        (await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: opciones.maximoEntregas ?? 5, retrasoReentregaMs: 10 }));
       suscripcionLibre = undefined;
       const c = crearConsumidor({
         suscripcion,
@@ -161,7 +177,11 @@ async function escenario(opciones: { duplicarEntregas?: boolean; pasarela?: Pasa
 }
 
 /** Un consumidor sobre una suscripción guionada y un manejador cualquiera. */
-function consumidorGuionado(manejar: ManejarEvento, enVuelo = 4, extra: { pausaTrasFalloMs?: number; observador?: ObservadorConsumidor } = {}) {
+function consumidorGuionado(
+  manejar: ManejarEvento,
+  enVuelo = 4,
+  extra: { pausaTrasFalloMs?: number; observador?: ObservadorConsumidor } = {},
+) {
   const suscripcion = new SuscripcionGuionada();
   const consumidor = crearConsumidor({ suscripcion, enVuelo, leerSobre: leerSobreDePrueba, crearManejador: () => manejar, ...extra });
   abiertos.push(() => consumidor.detener());
@@ -169,7 +189,8 @@ function consumidorGuionado(manejar: ManejarEvento, enVuelo = 4, extra: { pausaT
 }
 
 const estados = (repo: RepositorioPagosEnMemoria, ids: readonly string[]) => ids.map((id) => repo.pagos.get(id)?.estado);
-const finales = (repo: RepositorioPagosEnMemoria, ids: readonly string[]) => estados(repo, ids).every((e) => e === 'EXITOSO' || e === 'FALLIDO');
+const finales = (repo: RepositorioPagosEnMemoria, ids: readonly string[]) =>
+  estados(repo, ids).every((e) => e === 'EXITOSO' || e === 'FALLIDO');
 
 describe('consumidor: flujo normal', () => {
   it('dados pagos publicados, entonces cada uno termina EXITOSO con un cobro y el mensaje confirmado', async () => {
@@ -253,7 +274,9 @@ describe('consumidor: orden por pago con concurrencia', () => {
     for (let v = 1; v <= 5; v++) {
       for (let p = 0; p < 6; p++) {
         s += 1;
-        mensajes.push(entrante(sobreDePrueba(eventoSintetico(uuid(1, p), v, uuid(2, p * 100 + v)), { idCorrelacion: `corr-${p}` }, s), String(s)));
+        mensajes.push(
+          entrante(sobreDePrueba(eventoSintetico(uuid(1, p), v, uuid(2, p * 100 + v)), { idCorrelacion: `corr-${p}` }, s), String(s)),
+        );
       }
     }
     suscripcion.entregar(...mensajes);
@@ -269,7 +292,9 @@ describe('consumidor: orden por pago con concurrencia', () => {
     const grabador = manejadorGrabador();
     const { suscripcion, consumidor } = consumidorGuionado(grabador.manejar, 3);
     suscripcion.entregar(
-      ...Array.from({ length: 12 }, (_, i) => entrante(sobreDePrueba(eventoSintetico(uuid(1, 0), i + 1, uuid(3, i)), { idCorrelacion: 'c' }, i + 1), String(i + 1))),
+      ...Array.from({ length: 12 }, (_, i) =>
+        entrante(sobreDePrueba(eventoSintetico(uuid(1, 0), i + 1, uuid(3, i)), { idCorrelacion: 'c' }, i + 1), String(i + 1)),
+      ),
     );
     consumidor.iniciar();
     await esperarHasta(() => suscripcion.confirmados.length === 12);
@@ -295,7 +320,9 @@ describe('consumidor: mensajes inválidos', () => {
     suscripcion.entregar(entrante({ ...bueno, cuerpo: '{"evento": ' }, 'malo'), entrante(bueno, 'bueno'));
     consumidor.iniciar();
     await esperarHasta(() => suscripcion.confirmados.length === 1);
-    expect(suscripcion.muertos).toEqual([{ idMensaje: 'malo', motivo: expect.stringMatching(/^Mensaje inválido: el cuerpo no es JSON válido/) }]);
+    expect(suscripcion.muertos).toEqual([
+      { idMensaje: 'malo', motivo: expect.stringMatching(/^Mensaje inválido: el cuerpo no es JSON válido/) },
+    ]);
     expect(vistos).toEqual([uuid(2, 1)]);
     expect(consumidor.contadores()).toMatchObject({ recibidos: 2, muertos: 1, registrados: 1, errores: 0 });
   });
@@ -401,7 +428,10 @@ describe('consumidor: fallos de infraestructura', () => {
 
   it('dado un fallo al recibir, entonces lo cuenta, espera y sigue', async () => {
     const grabador = observadorGrabador();
-    const { suscripcion, consumidor } = consumidorGuionado(async () => ({ tipo: 'registrado' }), 2, { pausaTrasFalloMs: 5, observador: grabador.observador });
+    const { suscripcion, consumidor } = consumidorGuionado(async () => ({ tipo: 'registrado' }), 2, {
+      pausaTrasFalloMs: 5,
+      observador: grabador.observador,
+    });
     suscripcion.fallosRecibir = 2;
     consumidor.iniciar();
     suscripcion.entregar(entrante(sobreDePrueba(eventoSintetico(uuid(1, 1), 1, uuid(2, 1)), { idCorrelacion: 'c' }, 1), 'm1'));
@@ -461,9 +491,13 @@ describe('consumidor: parada limpia', () => {
   });
 
   it('rechaza un límite en vuelo imposible', () => {
-    expect(() => crearConsumidor({ suscripcion: new SuscripcionGuionada(), enVuelo: 0, leerSobre: leerSobreDePrueba, crearManejador: () => async () => ({ tipo: 'registrado' }) })).toThrow(
-      /enVuelo/,
-    );
+    expect(() =>
+      crearConsumidor({
+        suscripcion: new SuscripcionGuionada(),
+        enVuelo: 0,
+        leerSobre: leerSobreDePrueba,
+        crearManejador: () => async () => ({ tipo: 'registrado' }),
+      }),
+    ).toThrow(/enVuelo/);
   });
 });
-

@@ -20,7 +20,12 @@ export interface ObservadorDespacho {
     readonly duracionMs: number;
   }): void;
   /** Falló una operación con el broker; `pausaMs` si el bucle espera antes de seguir. */
-  falloBroker?(info: { readonly operacion: OperacionBroker; readonly error: unknown; readonly mensaje?: MensajeEntrante; readonly pausaMs?: number }): void;
+  falloBroker?(info: {
+    readonly operacion: OperacionBroker;
+    readonly error: unknown;
+    readonly mensaje?: MensajeEntrante;
+    readonly pausaMs?: number;
+  }): void;
   /** Un mensaje llegó mientras se paraba: no se toma (vuelve al broker sin confirmar al cerrar). */
   devueltoAlParar?(mensaje: MensajeEntrante): void;
   /** La parada agotó su tiempo con mensajes aún retenidos. */
@@ -161,7 +166,13 @@ export function crearDespachador(opciones: OpcionesDespachador): Despachador {
           const hechoDetras: HechoMensaje = { tipo: 'detras' };
           const decisionDetras = decidirMensaje(hechoDetras);
           const aplicadaDetras = await aplicar(detras, decisionDetras);
-          observador.terminado?.({ mensaje: detras, hecho: hechoDetras, decision: decisionDetras, aplicada: aplicadaDetras, duracionMs: 0 });
+          observador.terminado?.({
+            mensaje: detras,
+            hecho: hechoDetras,
+            decision: decisionDetras,
+            aplicada: aplicadaDetras,
+            duracionMs: 0,
+          });
           liberar();
         }
       }

@@ -133,7 +133,10 @@ describe('manejar eventos de pago', () => {
   it('dado un rechazo, entonces FALLIDO con el mensaje de la pasarela y sin referencia de transacción', async () => {
     const { repo, manejar, pendiente } = await preparar([{ tipo: 'rechazado', mensaje: 'Fondos insuficientes' }]);
     const r = await manejar(pendiente, traza);
-    expect(r).toMatchObject({ tipo: 'procesado', pago: { estado: 'FALLIDO', mensajeError: 'Fondos insuficientes', referenciaTransaccion: null } });
+    expect(r).toMatchObject({
+      tipo: 'procesado',
+      pago: { estado: 'FALLIDO', mensajeError: 'Fondos insuficientes', referenciaTransaccion: null },
+    });
     expect(tipos(repo)).toEqual(['PagoPendiente', 'PagoFallido']);
   });
 

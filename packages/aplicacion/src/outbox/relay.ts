@@ -45,7 +45,12 @@ export type AlarmaRelay =
       readonly idsEvento: readonly string[];
     }
   /** La marca del broker va por delante de la secuencia del relay: lo que numere ahora se descartaría. */
-  | { readonly tipo: 'porDetrasDelBroker'; readonly productor: string; readonly secuenciaRelay: number | null; readonly marcaBroker: number }
+  | {
+      readonly tipo: 'porDetrasDelBroker';
+      readonly productor: string;
+      readonly secuenciaRelay: number | null;
+      readonly marcaBroker: number;
+    }
   /** Una vida anterior del relay guardó una alarma que nadie ha resuelto. */
   | { readonly tipo: 'alarmaGuardada'; readonly productor: string; readonly motivo: string };
 
@@ -86,7 +91,10 @@ export type PreparacionRelay =
   | { readonly tipo: 'alarma'; readonly alarma: AlarmaRelay };
 
 /** Cómo terminó `ejecutar`: a petición, porque otro relay tiene la época, o en alarma. */
-export type FinRelay = { readonly tipo: 'parada' } | { readonly tipo: 'sinLiderazgo' } | { readonly tipo: 'alarma'; readonly alarma: AlarmaRelay };
+export type FinRelay =
+  | { readonly tipo: 'parada' }
+  | { readonly tipo: 'sinLiderazgo' }
+  | { readonly tipo: 'alarma'; readonly alarma: AlarmaRelay };
 
 const dormirPorDefecto = (ms: number) => new Promise<void>((resolver) => setTimeout(resolver, ms));
 
@@ -129,7 +137,10 @@ export function crearRelay(opciones: OpcionesRelay) {
     if (estado.alarma !== null) return { tipo: 'alarma', alarma: { tipo: 'alarmaGuardada', productor, motivo: estado.alarma } };
     const marca = await publicador.ultimaSecuenciaAceptada();
     if (marca !== null && marca > (estado.ultimaSecuencia ?? 0)) {
-      return { tipo: 'alarma', alarma: { tipo: 'porDetrasDelBroker', productor, secuenciaRelay: estado.ultimaSecuencia, marcaBroker: marca } };
+      return {
+        tipo: 'alarma',
+        alarma: { tipo: 'porDetrasDelBroker', productor, secuenciaRelay: estado.ultimaSecuencia, marcaBroker: marca },
+      };
     }
     const renumeradas = await cercado(() => almacen.renumerarHuerfanas(productor, cerca));
     if (!renumeradas.ok) return { tipo: 'sinLiderazgo' };
@@ -176,7 +187,12 @@ export function crearRelay(opciones: OpcionesRelay) {
       return guardada.ok ? { tipo: 'alarma', alarma } : { tipo: 'sinLiderazgo' };
     }
     await opciones.antesDeMarcar?.(filas);
-    const marcado = await cercado(() => almacen.marcarPublicadas(filas.map((f) => f.id), cerca));
+    const marcado = await cercado(() =>
+      almacen.marcarPublicadas(
+        filas.map((f) => f.id),
+        cerca,
+      ),
+    );
     if (!marcado.ok) return { tipo: 'sinLiderazgo' };
     opciones.alPublicar?.(filas, resultados);
     return { tipo: 'publicado', filas: filas.length };

@@ -142,7 +142,9 @@ describe('relay: una secuencia nueva descartada es una alarma, no un éxito', ()
     const broker = new BrokerEnMemoria();
     // Otra instancia con el mismo nombre de productor (dos relays, o un estado de secuencias viejo) ya
     // llevó la marca del broker a 8: las filas 1–8 que el relay numera ahora se descartarían en silencio.
-    await (await broker.crearPublicador('relay-test')).publicar([{ clave: 'x', secuencia: 8, cuerpo: '{}', propiedades: { id_evento: 'ajeno', tipo: 'T', version: '1', id_correlacion: 'c' } }]);
+    await (await broker.crearPublicador('relay-test')).publicar([
+      { clave: 'x', secuencia: 8, cuerpo: '{}', propiedades: { id_evento: 'ajeno', tipo: 'T', version: '1', id_correlacion: 'c' } },
+    ]);
     const publicador = await broker.crearPublicador('relay-test');
     // Sin preparar (que ya lo vería por la marca): la detección por envío es la que queda con Pulsar.
     const relay = relayLider(almacen, publicador, { tamanoLote: 10 });
@@ -208,7 +210,10 @@ describe('relay: una secuencia nueva descartada es una alarma, no un éxito', ()
     const nuevas = almacen.agregar(5);
     const despues = relayLider(almacen, await broker.crearPublicador('relay-test'));
     const fin = await despues.ejecutar({ pedido: false });
-    expect(fin).toEqual({ tipo: 'alarma', alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-test', secuenciaRelay: 12, marcaBroker: 20 } });
+    expect(fin).toEqual({
+      tipo: 'alarma',
+      alarma: { tipo: 'porDetrasDelBroker', productor: 'relay-test', secuenciaRelay: 12, marcaBroker: 20 },
+    });
     if (fin.tipo === 'alarma') expect(describirAlarma(fin.alarma)).toMatch(/va por detrás de la marca del broker \(20\)/);
     // No numeró ni publicó nada.
     expect(nuevas.map((f) => [f.secuencia, f.publicada])).toEqual(nuevas.map(() => [null, false]));
@@ -245,7 +250,9 @@ describe('relay: una secuencia nueva descartada es una alarma, no un éxito', ()
     expect(renumeradas).toEqual([6]);
     expect(filas.every((f) => f.publicada && f.productor === 'relay-nuevo')).toBe(true);
     // Las 6 llegan dos veces (con cada nombre): el inbox del consumidor absorbe la segunda.
-    expect(broker.publicados.filter((m) => m.productor === 'relay-nuevo').map((m) => m.propiedades.id_evento)).toEqual(filas.map((f) => f.idEvento));
+    expect(broker.publicados.filter((m) => m.productor === 'relay-nuevo').map((m) => m.propiedades.id_evento)).toEqual(
+      filas.map((f) => f.idEvento),
+    );
   });
 });
 

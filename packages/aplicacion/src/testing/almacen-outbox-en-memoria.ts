@@ -1,4 +1,10 @@
-import { LiderazgoPerdido, type AlmacenOutbox, type CercaLiderazgo, type EstadoProductor, type FilaOutbox } from '../outbox/puertos-outbox.js';
+import {
+  LiderazgoPerdido,
+  type AlmacenOutbox,
+  type CercaLiderazgo,
+  type EstadoProductor,
+  type FilaOutbox,
+} from '../outbox/puertos-outbox.js';
 
 /** Una fila del outbox en memoria, con su estado de publicación (para que los tests lo inspeccionen). */
 export interface FilaAlmacenOutbox {

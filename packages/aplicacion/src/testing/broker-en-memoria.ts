@@ -174,11 +174,14 @@ export class BrokerEnMemoria implements Broker {
     if (Number.isFinite(proximo) && (estado.despertarEn === undefined || proximo < estado.despertarEn)) {
       clearTimeout(estado.despertador);
       estado.despertarEn = proximo;
-      estado.despertador = setTimeout(() => {
-        estado.despertador = undefined;
-        estado.despertarEn = undefined;
-        this.despachar(estado);
-      }, Math.max(0, proximo - ahora));
+      estado.despertador = setTimeout(
+        () => {
+          estado.despertador = undefined;
+          estado.despertarEn = undefined;
+          this.despachar(estado);
+        },
+        Math.max(0, proximo - ahora),
+      );
       estado.despertador.unref?.();
     }
   }

@@ -94,11 +94,7 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
     return this.pagos.get(idPago) ?? null;
   }
 
-  async guardar(
-    cambio: CambioPago,
-    versionEsperada: number,
-    traza: Trazabilidad,
-  ): Promise<Resultado<Pago, ConflictoDeVersion>> {
+  async guardar(cambio: CambioPago, versionEsperada: number, traza: Trazabilidad): Promise<Resultado<Pago, ConflictoDeVersion>> {
     const actual = this.pagos.get(cambio.pago.id);
     if (!actual || actual.version !== versionEsperada) {
       return Resultado.fallo({ tipo: 'ConflictoDeVersion', idPago: cambio.pago.id, versionEsperada });

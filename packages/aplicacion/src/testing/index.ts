@@ -7,5 +7,11 @@ export { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo, type FilaOutboxE
 export { BrokerEnMemoria, type MensajePublicadoEnMemoria, type OpcionesBrokerEnMemoria } from './broker-en-memoria.js';
 export { AlmacenOutboxEnMemoria, type FilaAlmacenOutbox } from './almacen-outbox-en-memoria.js';
 export { SuscripcionGuionada } from './suscripcion-guionada.js';
-export { PasarelaEnMemoria, type DesenlaceProgramado, type LlamadaPasarela, type CargoEnMemoria, type OpcionesPasarelaEnMemoria } from './pasarela-en-memoria.js';
+export {
+  PasarelaEnMemoria,
+  type DesenlaceProgramado,
+  type LlamadaPasarela,
+  type CargoEnMemoria,
+  type OpcionesPasarelaEnMemoria,
+} from './pasarela-en-memoria.js';
 export { PagosAtascadosEnMemoria } from './pagos-atascados-en-memoria.js';

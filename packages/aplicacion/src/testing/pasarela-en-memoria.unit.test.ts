@@ -29,8 +29,22 @@ describe('PasarelaEnMemoria', () => {
       referenciaTransaccion: 'tr_mem_000002',
     });
     expect(pasarela.cargos).toEqual([
-      { idPago: 'pago-1', claveIdempotencia: 'pago-1', referenciaTransaccion: 'tr_mem_000001', monto: monto(1_000), idCorrelacion: 'corr-1', intento: 1 },
-      { idPago: 'pago-2', claveIdempotencia: 'pago-2', referenciaTransaccion: 'tr_mem_000002', monto: monto(1_000), idCorrelacion: 'corr-1', intento: 1 },
+      {
+        idPago: 'pago-1',
+        claveIdempotencia: 'pago-1',
+        referenciaTransaccion: 'tr_mem_000001',
+        monto: monto(1_000),
+        idCorrelacion: 'corr-1',
+        intento: 1,
+      },
+      {
+        idPago: 'pago-2',
+        claveIdempotencia: 'pago-2',
+        referenciaTransaccion: 'tr_mem_000002',
+        monto: monto(1_000),
+        idCorrelacion: 'corr-1',
+        intento: 1,
+      },
     ]);
   });
 

@@ -51,7 +51,14 @@ describe('PasarelaEnMemoria', () => {
   it('los mensajes por defecto (incierto y rechazado) están en español', async () => {
     const monto = Dinero.deUnidadesMenores(1_000, 'USD');
     if (!monto.ok) throw new Error('monto inválido');
-    const solicitud = { idPago: 'pago-1', idAfiliado: 'afiliado-1', monto: monto.valor, referenciaPago: 'REF-1', claveIdempotencia: 'pago-1', traza: { idCorrelacion: 'corr-1' } };
+    const solicitud = {
+      idPago: 'pago-1',
+      idAfiliado: 'afiliado-1',
+      monto: monto.valor,
+      referenciaPago: 'REF-1',
+      claveIdempotencia: 'pago-1',
+      traza: { idCorrelacion: 'corr-1' },
+    };
     const pasarela = new PasarelaEnMemoria().programar('pago-1', 'incierto', 'rechazado');
     const incierto = await pasarela.cobrar(solicitud);
     const rechazado = await pasarela.cobrar(solicitud);

@@ -295,7 +295,10 @@ export class ProductorFalso {
     } else {
       secuencia = comoInt64(mensaje.sequenceId);
     }
-    const maximo = this.config.maxPendingMessages !== undefined && this.config.maxPendingMessages > 0 ? this.config.maxPendingMessages : PENDIENTES_POR_DEFECTO;
+    const maximo =
+      this.config.maxPendingMessages !== undefined && this.config.maxPendingMessages > 0
+        ? this.config.maxPendingMessages
+        : PENDIENTES_POR_DEFECTO;
     if (this.enVuelo >= maximo) {
       if (!this.config.blockIfQueueFull) return Promise.reject(error('Failed to send message: ProducerQueueIsFull'));
       this.broker.anotarBloqueo(this.topico, this.nombre, this.enVuelo);
@@ -382,7 +385,13 @@ export class ProductorFalso {
     }
     this.topico.productoresConectados.delete(this.nombre);
     this.cliente.olvidarProductor(this);
-    this.broker.anotar({ tipo: 'productor-cerrado', cliente: this.cliente.id, productor: this.nombre, topico: this.topico.nombre, porCliente });
+    this.broker.anotar({
+      tipo: 'productor-cerrado',
+      cliente: this.cliente.id,
+      productor: this.nombre,
+      topico: this.topico.nombre,
+      porCliente,
+    });
   }
 
   getProducerName(): string {
@@ -758,7 +767,11 @@ class SuscripcionFalsa {
         const enManos = this.pendientesPorClave.get(clave);
         const fueraDeOrden = activos[0]?.config.keySharedPolicy?.allowOutOfOrderDelivery === true;
         // La clave sigue en el consumidor que tiene mensajes suyos sin confirmar, hasta que los suelte.
-        if (elegido === undefined || (enManos !== undefined && enManos.consumidor !== elegido && !fueraDeOrden) || !elegido.tieneCapacidad()) {
+        if (
+          elegido === undefined ||
+          (enManos !== undefined && enManos.consumidor !== elegido && !fueraDeOrden) ||
+          !elegido.tieneCapacidad()
+        ) {
           bloqueadas.add(clave);
           return undefined;
         }

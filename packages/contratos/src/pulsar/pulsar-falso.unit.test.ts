@@ -1,7 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
 import { crearAzarSembrado } from './azar-sembrado.js';
 import { hashClavePulsar, murmur3_32 } from './murmur3.js';
-import { PulsarFalso, nombreCompletoTopico, type ClienteFalso, type ConsumidorFalso, type MensajeFalso, type OpcionesPulsarFalso, type ProductorFalso } from './pulsar-falso.js';
+import {
+  PulsarFalso,
+  nombreCompletoTopico,
+  type ClienteFalso,
+  type ConsumidorFalso,
+  type MensajeFalso,
+  type OpcionesPulsarFalso,
+  type ProductorFalso,
+} from './pulsar-falso.js';
 
 const TOPICO = 'persistent://public/default/t';
 
@@ -104,7 +112,13 @@ describe('PulsarFalso: envíos que fallan', () => {
     const { falso, cliente: c } = cliente();
     const p = await c.createProducer({ topic: 't', producerName: 'relay', sendTimeoutMs: 0, ...sinLotes });
     falso.fallarSiguientesEnvios(1);
-    const resultado = await Promise.race([enviar(p, 'k', 1).then(() => 'ok', (e: Error) => e.message), new Promise((r) => setTimeout(() => r('pendiente'), 60))]);
+    const resultado = await Promise.race([
+      enviar(p, 'k', 1).then(
+        () => 'ok',
+        (e: Error) => e.message,
+      ),
+      new Promise((r) => setTimeout(() => r('pendiente'), 60)),
+    ]);
     expect(resultado).toBe('pendiente');
     await p.close(); // lo pendiente falla con AlreadyClosed
   });
@@ -130,7 +144,13 @@ describe('PulsarFalso: envíos que fallan', () => {
       const { falso, cliente: c } = cliente({ semilla: 9, fallarEnvios: { probabilidad: 0.3, modo: 'sin-persistir' } });
       const p = await c.createProducer({ topic: 't', producerName: 'relay', sendTimeoutMs: 5, ...sinLotes });
       const r: string[] = [];
-      for (let i = 1; i <= 20; i++) r.push(await enviar(p, 'k', i).then(() => 'ok', () => 'x'));
+      for (let i = 1; i <= 20; i++)
+        r.push(
+          await enviar(p, 'k', i).then(
+            () => 'ok',
+            () => 'x',
+          ),
+        );
       return { r, fallidos: falso.estadisticas.enviosFallidos };
     };
     const a = await correr();
@@ -145,7 +165,12 @@ describe('PulsarFalso: suscripciones', () => {
     const p = await c.createProducer({ topic: 't', ...sinLotes });
     await enviar(p, 'k', 1);
     const tarde = await c.subscribe({ topic: 't', subscription: 'tarde', subscriptionType: 'Shared' });
-    const desdeElPrincipio = await c.subscribe({ topic: 't', subscription: 'todo', subscriptionType: 'Shared', subscriptionInitialPosition: 'Earliest' });
+    const desdeElPrincipio = await c.subscribe({
+      topic: 't',
+      subscription: 'todo',
+      subscriptionType: 'Shared',
+      subscriptionInitialPosition: 'Earliest',
+    });
     await enviar(p, 'k', 2);
     expect((await recibirN(tarde, 1)).map(texto)).toEqual(['k:2']);
     expect((await recibirN(desdeElPrincipio, 2)).map(texto)).toEqual(['k:1', 'k:2']);
@@ -153,7 +178,9 @@ describe('PulsarFalso: suscripciones', () => {
 
   it('valida como el cliente: ackTimeout < 10 s, sin suscripción, Exclusive ocupada, tipo distinto con consumidores', async () => {
     const { cliente: c } = cliente();
-    await expect(c.subscribe({ topic: 't', subscription: 's', ackTimeoutMs: 5_000 })).rejects.toThrow('Ack timeout should be 0 or greater than or equal to 10000');
+    await expect(c.subscribe({ topic: 't', subscription: 's', ackTimeoutMs: 5_000 })).rejects.toThrow(
+      'Ack timeout should be 0 or greater than or equal to 10000',
+    );
     await expect(c.subscribe({ topic: 't', subscription: '' })).rejects.toThrow(/Subscription is required/);
     await c.subscribe({ topic: 't', subscription: 'excl' }); // Exclusive por defecto
     await expect(c.subscribe({ topic: 't', subscription: 'excl' })).rejects.toThrow('Failed to create consumer: ConsumerBusy');
@@ -181,7 +208,10 @@ describe('PulsarFalso: suscripciones', () => {
     for (let r = 0; r < 3; r++) for (const [i, k] of claves.entries()) await enviar(p, k, r * 100 + i);
     const porConsumidor = new Map<string, Set<string>>();
     const orden = new Map<string, number[]>();
-    for (const [nombre, consumidor] of [['a', a], ['b', b]] as const) {
+    for (const [nombre, consumidor] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       for (;;) {
         const m = await consumidor.receive(30).catch(() => null);
         if (m === null) break;
@@ -212,7 +242,10 @@ describe('PulsarFalso: suscripciones', () => {
     expect(await sinMensajes(b)).toBe(true);
     for (const m of primeros) await a.acknowledge(m);
     // Ahora las claves que el anillo da a `b` pasan a `b`; las demás siguen en `a`.
-    const vistos = new Map<ConsumidorFalso, string[]>([[a, []], [b, []]]);
+    const vistos = new Map<ConsumidorFalso, string[]>([
+      [a, []],
+      [b, []],
+    ]);
     for (const consumidor of [a, b]) {
       for (;;) {
         const m = await consumidor.receive(30).catch(() => null);
@@ -303,7 +336,10 @@ describe('PulsarFalso: suscripciones', () => {
       const [m1, m2] = await recibirN(s, 2);
       await s.acknowledge(m2!);
       let llego = false;
-      const pendiente = s.receive().then((m) => ((llego = true), m));
+      const pendiente = s.receive().then((m) => {
+        llego = true;
+        return m;
+      });
       vi.advanceTimersByTime(9_999);
       await Promise.resolve();
       expect(llego).toBe(false);
@@ -325,7 +361,10 @@ describe('PulsarFalso: suscripciones', () => {
     const candidatas = Array.from({ length: 20 }, (_, i) => `pago-${i}`);
     for (const k of candidatas) await enviar(sueltas, k);
     const duenos = new Map<string, string>();
-    for (const [nombre, consumidor] of [['a', a], ['b', b]] as const) {
+    for (const [nombre, consumidor] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
       for (;;) {
         const m = await consumidor.receive(30).catch(() => null);
         if (m === null) break;

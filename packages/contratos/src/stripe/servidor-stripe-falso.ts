@@ -164,9 +164,7 @@ function cuerpoError(error: ErrorStripeFalso) {
   return { error: { ...error, doc_url: error.code ? `https://docs.stripe.com/error-codes/${error.code}` : undefined } };
 }
 
-export async function iniciarServidorStripeFalso(
-  opciones: OpcionesServidorStripeFalso = {},
-): Promise<ServidorStripeFalso> {
+export async function iniciarServidorStripeFalso(opciones: OpcionesServidorStripeFalso = {}): Promise<ServidorStripeFalso> {
   const apiKey = opciones.apiKey ?? 'sk_test_falsa';
   const solicitudes: SolicitudRegistrada[] = [];
   const transferencias: TransferenciaFalsa[] = [];
@@ -344,9 +342,7 @@ export async function iniciarServidorStripeFalso(
           cuerpoError({
             type: 'invalid_request_error',
             code: 'idempotency_key_in_use',
-            message:
-              'There is currently another in-progress request using this idempotent key. ' +
-              'Please retry this request later.',
+            message: 'There is currently another in-progress request using this idempotent key. ' + 'Please retry this request later.',
           }),
         );
       }

@@ -64,7 +64,9 @@ describe('comisionDe', () => {
     });
     expect(error(comisionDe(estadoConversion(CLAVE, [creada]), regla({ tope: dinero(1, 'EUR') }))).tipo).toBe('MonedaDeReglaDistinta');
     expect(error(comisionDe(estadoConversion(CLAVE, [creada]), R, enCurso)).tipo).toBe('LiquidacionIncoherente');
-    expect(error(comisionDe(estadoConversion(CLAVE, [creada, aprobada]), R, { ...enCurso, unidadesMenores: -1 })).tipo).toBe('LiquidacionIncoherente');
+    expect(error(comisionDe(estadoConversion(CLAVE, [creada, aprobada]), R, { ...enCurso, unidadesMenores: -1 })).tipo).toBe(
+      'LiquidacionIncoherente',
+    );
   });
 
   it('pagable: aprobada, sin liquidación y con el bloqueo cumplido (el límite incluido)', () => {
@@ -113,9 +115,15 @@ describe('regularizarComision (comisión sellada)', () => {
 
   it('ajuste a la baja tras el pago: recuperación por la diferencia; al alza: complemento', () => {
     const baja = hecho('ajustada', 'b', { monto: dinero(4_000), version: 5 });
-    expect(ok(regularizarComision(comision([...pagadaA1000, baja], pagada), [], porHecho('b')))).toMatchObject({ tipo: 'recuperacion', unidadesMenores: 600 });
+    expect(ok(regularizarComision(comision([...pagadaA1000, baja], pagada), [], porHecho('b')))).toMatchObject({
+      tipo: 'recuperacion',
+      unidadesMenores: 600,
+    });
     const alza = hecho('ajustada', 'z', { monto: dinero(25_000), version: 5 });
-    expect(ok(regularizarComision(comision([...pagadaA1000, alza], pagada), [], porHecho('z')))).toMatchObject({ tipo: 'complemento', unidadesMenores: 1_500 });
+    expect(ok(regularizarComision(comision([...pagadaA1000, alza], pagada), [], porHecho('z')))).toMatchObject({
+      tipo: 'complemento',
+      unidadesMenores: 1_500,
+    });
   });
 
   it('los ajustes ya hechos cuentan: baja y luego reversión suman exactamente lo pagado', () => {

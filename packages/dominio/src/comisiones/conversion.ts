@@ -161,10 +161,15 @@ export function estadoConversion(clave: ClaveConversion, hechos: readonly HechoC
       conflictos.push({ tipo: 'VersionRepetida', version, idsEvento: grupo.map((h) => h.idEvento).sort(compararTexto) });
     }
   }
-  const ganador = conImporte.reduce<HechoConImporte | null>((mejor, h) => (mejor === null || compararImporte(h, mejor) > 0 ? h : mejor), null);
+  const ganador = conImporte.reduce<HechoConImporte | null>(
+    (mejor, h) => (mejor === null || compararImporte(h, mejor) > 0 ? h : mejor),
+    null,
+  );
 
   const nivel = cuentan.reduce((max, h) => Math.max(max, NIVEL[PRECEDENCIA[h.tipo]]), 0);
-  const estado: EstadoConversion = !primera ? 'ESPERANDO_CONVERSION' : (['PENDIENTE', 'APROBADA', 'REVERTIDA'] as const)[nivel] ?? 'PENDIENTE';
+  const estado: EstadoConversion = !primera
+    ? 'ESPERANDO_CONVERSION'
+    : ((['PENDIENTE', 'APROBADA', 'REVERTIDA'] as const)[nivel] ?? 'PENDIENTE');
   const conocida = primera !== undefined && !bloqueada;
 
   return Object.freeze({

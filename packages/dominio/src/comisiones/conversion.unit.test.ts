@@ -1,6 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DIA, T0, copia, dinero, en, entregaDesordenada, estadoEsperado, hecho, importeEsperado, hechosDe, ok, planConversion, regla } from '../../test/comisiones.js';
+import {
+  DIA,
+  T0,
+  copia,
+  dinero,
+  en,
+  entregaDesordenada,
+  estadoEsperado,
+  hecho,
+  importeEsperado,
+  hechosDe,
+  ok,
+  planConversion,
+  regla,
+} from '../../test/comisiones.js';
 import { comisionDe } from './comision.js';
 import { Conversion, estadoConversion, esHuerfana } from './conversion.js';
 import type { HechoConversion } from './hecho-conversion.js';

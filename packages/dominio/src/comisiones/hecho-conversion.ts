@@ -1,6 +1,14 @@
 import { Dinero, type ErrorDinero } from '../dinero.js';
 import { Resultado } from '../resultado.js';
-import { type DatoInvalido, compararNumero, compararTexto, datoInvalido, fechaValida, validarIdentificador, validarTextoLibre } from './texto.js';
+import {
+  type DatoInvalido,
+  compararNumero,
+  compararTexto,
+  datoInvalido,
+  fechaValida,
+  validarIdentificador,
+  validarTextoLibre,
+} from './texto.js';
 
 /** Lo que un socio puede contar de una conversión (una venta que trajo un afiliado). */
 export type TipoHechoConversion = 'creada' | 'aprobada' | 'ajustada' | 'revertida';

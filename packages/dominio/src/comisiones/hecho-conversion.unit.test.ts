@@ -27,32 +27,94 @@ describe('validarHechoConversion', () => {
   });
 
   it.each([
-    [{ tipo: 'creada', ...base, monto: dinero(1) }, { tipo: 'CampoObligatorio', campo: 'id_afiliado', tipoHecho: 'creada' }],
-    [{ tipo: 'creada', ...base, idAfiliado: 'a' }, { tipo: 'CampoObligatorio', campo: 'monto', tipoHecho: 'creada' }],
-    [{ tipo: 'ajustada', ...base }, { tipo: 'CampoObligatorio', campo: 'monto', tipoHecho: 'ajustada' }],
-    [{ tipo: 'aprobada', ...base, monto: dinero(1) }, { tipo: 'CampoNoAdmitido', campo: 'monto', tipoHecho: 'aprobada' }],
-    [{ tipo: 'revertida', ...base, monto: dinero(1) }, { tipo: 'CampoNoAdmitido', campo: 'monto', tipoHecho: 'revertida' }],
-    [{ tipo: 'conversion.creada', ...base }, { tipo: 'TipoDeHechoDesconocido', valor: 'conversion.creada' }],
-    [{ tipo: 'aprobada', ...base, idEvento: ' ' }, { tipo: 'DatoInvalido', campo: 'id_evento', motivo: 'no puede estar vacío' }],
-    [{ tipo: 'aprobada', ...base, idSocio: '' }, { tipo: 'DatoInvalido', campo: 'id_socio', motivo: 'no puede estar vacío' }],
-    [{ tipo: 'aprobada', ...base, idConversion: 'x'.repeat(256) }, { tipo: 'DatoInvalido', campo: 'id_conversion', motivo: 'admite como máximo 255 caracteres' }],
-    [{ tipo: 'aprobada', ...base, idConversion: 'a\u0000b' }, { tipo: 'DatoInvalido', campo: 'id_conversion', motivo: 'no admite caracteres de control' }],
-    [{ tipo: 'aprobada', ...base, idAfiliado: 'a\tb' }, { tipo: 'DatoInvalido', campo: 'id_afiliado', motivo: 'no admite caracteres de control' }],
-    [{ tipo: 'aprobada', ...base, idEvento: 'a\uD800' }, { tipo: 'DatoInvalido', campo: 'id_evento', motivo: 'contiene un sustituto UTF-16 suelto' }],
-    [{ tipo: 'aprobada', ...base, ocurridoEn: new Date(Number.NaN) }, { tipo: 'DatoInvalido', campo: 'ocurrido_en', motivo: 'debe ser una fecha válida' }],
-    [{ tipo: 'aprobada', ...base, version: -1 }, { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' }],
-    [{ tipo: 'aprobada', ...base, version: 1.5 }, { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' }],
-    [{ tipo: 'aprobada', ...base, version: Number.NaN }, { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' }],
-    [{ tipo: 'aprobada', ...base, motivo: 'x'.repeat(1_001) }, { tipo: 'DatoInvalido', campo: 'motivo', motivo: 'admite como máximo 1000 caracteres' }],
-    [{ tipo: 'aprobada', ...base, motivo: 'a\u001bb' }, { tipo: 'DatoInvalido', campo: 'motivo', motivo: 'no admite caracteres de control' }],
-    [{ tipo: 'ajustada', ...base, monto: { unidadesMenores: 0, moneda: 'USD' } }, { tipo: 'MontoNoPositivo', valor: '0' }],
-    [{ tipo: 'ajustada', ...base, monto: { unidadesMenores: 1, moneda: 'GBP' as 'USD' } }, { tipo: 'MonedaNoSoportada', moneda: 'GBP' }],
+    [
+      { tipo: 'creada', ...base, monto: dinero(1) },
+      { tipo: 'CampoObligatorio', campo: 'id_afiliado', tipoHecho: 'creada' },
+    ],
+    [
+      { tipo: 'creada', ...base, idAfiliado: 'a' },
+      { tipo: 'CampoObligatorio', campo: 'monto', tipoHecho: 'creada' },
+    ],
+    [
+      { tipo: 'ajustada', ...base },
+      { tipo: 'CampoObligatorio', campo: 'monto', tipoHecho: 'ajustada' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, monto: dinero(1) },
+      { tipo: 'CampoNoAdmitido', campo: 'monto', tipoHecho: 'aprobada' },
+    ],
+    [
+      { tipo: 'revertida', ...base, monto: dinero(1) },
+      { tipo: 'CampoNoAdmitido', campo: 'monto', tipoHecho: 'revertida' },
+    ],
+    [
+      { tipo: 'conversion.creada', ...base },
+      { tipo: 'TipoDeHechoDesconocido', valor: 'conversion.creada' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idEvento: ' ' },
+      { tipo: 'DatoInvalido', campo: 'id_evento', motivo: 'no puede estar vacío' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idSocio: '' },
+      { tipo: 'DatoInvalido', campo: 'id_socio', motivo: 'no puede estar vacío' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idConversion: 'x'.repeat(256) },
+      { tipo: 'DatoInvalido', campo: 'id_conversion', motivo: 'admite como máximo 255 caracteres' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idConversion: 'a\u0000b' },
+      { tipo: 'DatoInvalido', campo: 'id_conversion', motivo: 'no admite caracteres de control' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idAfiliado: 'a\tb' },
+      { tipo: 'DatoInvalido', campo: 'id_afiliado', motivo: 'no admite caracteres de control' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, idEvento: 'a\uD800' },
+      { tipo: 'DatoInvalido', campo: 'id_evento', motivo: 'contiene un sustituto UTF-16 suelto' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, ocurridoEn: new Date(Number.NaN) },
+      { tipo: 'DatoInvalido', campo: 'ocurrido_en', motivo: 'debe ser una fecha válida' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, version: -1 },
+      { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, version: 1.5 },
+      { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, version: Number.NaN },
+      { tipo: 'DatoInvalido', campo: 'version', motivo: 'debe ser un entero mayor o igual que 0' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, motivo: 'x'.repeat(1_001) },
+      { tipo: 'DatoInvalido', campo: 'motivo', motivo: 'admite como máximo 1000 caracteres' },
+    ],
+    [
+      { tipo: 'aprobada', ...base, motivo: 'a\u001bb' },
+      { tipo: 'DatoInvalido', campo: 'motivo', motivo: 'no admite caracteres de control' },
+    ],
+    [
+      { tipo: 'ajustada', ...base, monto: { unidadesMenores: 0, moneda: 'USD' } },
+      { tipo: 'MontoNoPositivo', valor: '0' },
+    ],
+    [
+      { tipo: 'ajustada', ...base, monto: { unidadesMenores: 1, moneda: 'GBP' as 'USD' } },
+      { tipo: 'MonedaNoSoportada', moneda: 'GBP' },
+    ],
   ] satisfies [DatosHechoConversion, unknown][])('dado %j, entonces el error es %j', (datos, esperado) => {
     expect(error(validarHechoConversion(datos))).toEqual(esperado);
   });
 
   it('un motivo admite tabulador y saltos de línea (es texto libre, no un identificador)', () => {
-    expect(ok(validarHechoConversion({ tipo: 'revertida', ...base, motivo: 'línea 1\n\tlínea 2\r\n' })).motivo).toBe('línea 1\n\tlínea 2\r\n');
+    expect(ok(validarHechoConversion({ tipo: 'revertida', ...base, motivo: 'línea 1\n\tlínea 2\r\n' })).motivo).toBe(
+      'línea 1\n\tlínea 2\r\n',
+    );
   });
 
   it('validar un hecho ya validado lo devuelve igual (la forma guardada es una entrada válida)', () => {

@@ -47,7 +47,11 @@ describe('asientoEntre: un asiento por cada hecho que mueve dinero', () => {
   });
 
   it('liquidación anulada: de en_liquidacion a aprobado (o al gasto lo que se revirtió mientras)', () => {
-    expect(piernas({ en_liquidacion: 3_000 }, { aprobado: 2_000 })).toEqual(['gasto haber 1000', 'aprobado haber 2000', 'en_liquidacion debe 3000']);
+    expect(piernas({ en_liquidacion: 3_000 }, { aprobado: 2_000 })).toEqual([
+      'gasto haber 1000',
+      'aprobado haber 2000',
+      'en_liquidacion debe 3000',
+    ]);
   });
 
   it('reversión después del pago: una recuperación por cobrar, contra el gasto; lo pagado no se toca', () => {
@@ -67,7 +71,12 @@ describe('asientoEntre: un asiento por cada hecho que mueve dinero', () => {
     expect(a?.id).toBe('asiento:hecho:socio-1:evt-1');
     expect(a?.apuntes.map((x) => x.id)).toEqual(['apunte:hecho:socio-1:evt-1:gasto', 'apunte:hecho:socio-1:evt-1:pendiente']);
     expect(asientoEntre(HECHO, LIBRO, CERO, { ...CERO, pendiente: 1 })).toEqual(a);
-    const pagada = asientoEntre({ tipo: 'liquidacion_pagada', idLiquidacion: 'liquidacion:s:a:USD:e' }, LIBRO, { ...CERO, en_liquidacion: 1 }, { ...CERO, pagado: 1 });
+    const pagada = asientoEntre(
+      { tipo: 'liquidacion_pagada', idLiquidacion: 'liquidacion:s:a:USD:e' },
+      LIBRO,
+      { ...CERO, en_liquidacion: 1 },
+      { ...CERO, pagado: 1 },
+    );
     expect(pagada?.id).toBe('asiento:liquidacion_pagada:liquidacion%3As%3Aa%3AUSD%3Ae');
     expect(LibroMayor.idAsiento(HECHO)).toBe(a?.id);
   });
@@ -95,7 +104,8 @@ describe('asientoEntre: propiedades', () => {
         expect(new Set(asiento.apuntes.map((a) => a.cuenta)).size).toBe(asiento.apuntes.length);
         const [libro] = LibroMayor.saldosPorLibro(asiento.apuntes);
         for (const cuenta of CuentaLibro.todas) {
-          const esperado = cuenta === 'gasto' ? LibroMayor.compromiso(despues) - LibroMayor.compromiso(antes) : despues[cuenta] - antes[cuenta];
+          const esperado =
+            cuenta === 'gasto' ? LibroMayor.compromiso(despues) - LibroMayor.compromiso(antes) : despues[cuenta] - antes[cuenta];
           expect(libro?.saldos[cuenta] ?? 0).toBe(esperado);
         }
       }),
@@ -117,13 +127,22 @@ describe('LibroMayor.verificar', () => {
   };
   const apuntes = [
     ...(asientoEntre(HECHO, LIBRO, CERO, { ...CERO, aprobado: 3_000, por_recuperar: 500 })?.apuntes ?? []),
-    ...(asientoEntre({ tipo: 'liquidacion_pagada', idLiquidacion: 'liq-1' }, LIBRO, { ...CERO, aprobado: 3_000, por_recuperar: 500 }, { ...CERO, pagado: 3_000, recuperado: 500 })
-      ?.apuntes ?? []),
+    ...(asientoEntre(
+      { tipo: 'liquidacion_pagada', idLiquidacion: 'liq-1' },
+      LIBRO,
+      { ...CERO, aprobado: 3_000, por_recuperar: 500 },
+      { ...CERO, pagado: 3_000, recuperado: 500 },
+    )?.apuntes ?? []),
   ];
 
   it('un libro sano: cada asiento cuadra y pagos de liquidaciones pagadas = pagado − recuperado', () => {
     expect(LibroMayor.verificar(apuntes, [pagada])).toEqual([]);
-    expect(LibroMayor.saldosPorLibro(apuntes)).toEqual([{ ...LIBRO, saldos: { gasto: 2_500, pendiente: 0, aprobado: 0, en_liquidacion: 0, pagado: 3_000, por_recuperar: 0, recuperado: 500 } }]);
+    expect(LibroMayor.saldosPorLibro(apuntes)).toEqual([
+      {
+        ...LIBRO,
+        saldos: { gasto: 2_500, pendiente: 0, aprobado: 0, en_liquidacion: 0, pagado: 3_000, por_recuperar: 0, recuperado: 500 },
+      },
+    ]);
   });
 
   it('dado un apunte alterado, entonces AsientoDescuadrado con su id', () => {
@@ -136,7 +155,9 @@ describe('LibroMayor.verificar', () => {
     expect(LibroMayor.verificar(apuntes, [{ ...pagada, netoUnidadesMenores: 3_000 }])).toEqual([
       { tipo: 'PagosDistintosDeLoPagado', libro: LIBRO, pagosLiquidaciones: 3_000, pagadoMenosRecuperado: 2_500 },
     ]);
-    expect(LibroMayor.verificar([], [pagada])).toEqual([{ tipo: 'PagosDistintosDeLoPagado', libro: LIBRO, pagosLiquidaciones: 2_500, pagadoMenosRecuperado: 0 }]);
+    expect(LibroMayor.verificar([], [pagada])).toEqual([
+      { tipo: 'PagosDistintosDeLoPagado', libro: LIBRO, pagosLiquidaciones: 2_500, pagadoMenosRecuperado: 0 },
+    ]);
     expect(LibroMayor.verificar(apuntes, [{ ...pagada, estado: 'ANULADA' }])).toEqual([
       { tipo: 'PagosDistintosDeLoPagado', libro: LIBRO, pagosLiquidaciones: 0, pagadoMenosRecuperado: 2_500 },
     ]);

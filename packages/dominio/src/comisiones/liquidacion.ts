@@ -3,7 +3,7 @@ import type { Moneda } from '../moneda.js';
 import type { DatosNuevoPago } from '../pago.js';
 import type { ClaveIdempotencia } from '../puertos.js';
 import { Resultado } from '../resultado.js';
-import { AjusteComision } from './ajuste-comision.js';
+import type { AjusteComision } from './ajuste-comision.js';
 import { Comision, type ReferenciaLiquidacion } from './comision.js';
 import { ReglaComision } from './regla-comision.js';
 import { type DatoInvalido, compararTexto, componerId, fechaValida, sumaSegura, validarIdentificador } from './texto.js';
@@ -155,7 +155,8 @@ export function planificarLiquidaciones(entrada: EntradaPlanificacion): Resultad
     const neto = sumaSegura(grupo.partidas.map(conSigno));
     const minimo = ReglaComision.minimoEn(ReglaComision.vigente(entrada.reglas, idSocio, entrada.ahora), moneda);
     if (neto === null || neto > Dinero.MAXIMO_UNIDADES_MENORES || neto <= 0 || neto < minimo) {
-      const motivo: MotivoSinLiquidar = neto === null || neto > Dinero.MAXIMO_UNIDADES_MENORES ? 'ExcedeMaximo' : neto <= 0 ? 'NetoNoPositivo' : 'BajoMinimo';
+      const motivo: MotivoSinLiquidar =
+        neto === null || neto > Dinero.MAXIMO_UNIDADES_MENORES ? 'ExcedeMaximo' : neto <= 0 ? 'NetoNoPositivo' : 'BajoMinimo';
       sinLiquidar.push(Object.freeze({ idSocio, idAfiliado, moneda, netoUnidadesMenores: neto, minimoUnidadesMenores: minimo, motivo }));
       continue;
     }
@@ -181,7 +182,10 @@ export function planificarLiquidaciones(entrada: EntradaPlanificacion): Resultad
  * El desenlace del `Pago` de la liquidación: EXITOSO → `PAGADA`, FALLIDO → `ANULADA`. Reaplicar el que ya
  * tiene no cambia nada (devuelve la misma liquidación); el contrario es `DesenlaceEnConflicto`.
  */
-export function registrarDesenlaceLiquidacion(liquidacion: Liquidacion, desenlace: DesenlacePago): Resultado<Liquidacion, ErrorLiquidacion> {
+export function registrarDesenlaceLiquidacion(
+  liquidacion: Liquidacion,
+  desenlace: DesenlacePago,
+): Resultado<Liquidacion, ErrorLiquidacion> {
   const destino: EstadoLiquidacion = desenlace === 'EXITOSO' ? 'PAGADA' : 'ANULADA';
   if (liquidacion.estado === destino) return Resultado.ok(liquidacion);
   if (liquidacion.estado !== 'EN_CURSO') {
@@ -216,7 +220,8 @@ export function comprobarExclusividad(liquidaciones: readonly Liquidacion[]): Re
     for (const p of l.partidas) donde.set(p.id, [...(donde.get(p.id) ?? []), l.id]);
   }
   for (const [idPartida, ids] of [...donde].sort(([a], [b]) => compararTexto(a, b))) {
-    if (ids.length > 1) return Resultado.fallo({ tipo: 'PartidaEnVariasLiquidaciones', idPartida, idsLiquidacion: ids.sort(compararTexto) });
+    if (ids.length > 1)
+      return Resultado.fallo({ tipo: 'PartidaEnVariasLiquidaciones', idPartida, idsLiquidacion: ids.sort(compararTexto) });
   }
   return Resultado.ok(true);
 }

@@ -22,10 +22,24 @@ const AHORA = new Date(T0 + DIA);
 function aprobada(
   idConversion: string,
   venta: number,
-  opciones: { afiliado?: string; moneda?: 'USD' | 'EUR'; socio?: string; regla?: ReglaComision; liquidacion?: ReferenciaLiquidacion; estado?: 'aprobada' | 'creada' | 'revertida' } = {},
+  opciones: {
+    afiliado?: string;
+    moneda?: 'USD' | 'EUR';
+    socio?: string;
+    regla?: ReglaComision;
+    liquidacion?: ReferenciaLiquidacion;
+    estado?: 'aprobada' | 'creada' | 'revertida';
+  } = {},
 ): Comision {
   const comun = { idConversion, idSocio: opciones.socio ?? 'socio-1' };
-  const hechos = [hecho('creada', `${idConversion}:c`, { ...comun, idAfiliado: opciones.afiliado ?? 'afiliado-1', monto: dinero(venta, opciones.moneda ?? 'USD'), ocurridoEn: new Date(T0) })];
+  const hechos = [
+    hecho('creada', `${idConversion}:c`, {
+      ...comun,
+      idAfiliado: opciones.afiliado ?? 'afiliado-1',
+      monto: dinero(venta, opciones.moneda ?? 'USD'),
+      ocurridoEn: new Date(T0),
+    }),
+  ];
   if ((opciones.estado ?? 'aprobada') !== 'creada') hechos.push(hecho('aprobada', `${idConversion}:a`, comun));
   if (opciones.estado === 'revertida') hechos.push(hecho('revertida', `${idConversion}:r`, comun));
   const r = opciones.regla ?? (comun.idSocio === 'socio-1' ? R : regla({ idSocio: comun.idSocio, diasBloqueo: 0 }));
@@ -75,7 +89,12 @@ describe('planificarLiquidaciones', () => {
 
   it('agrupa por (socio, afiliado, moneda): una liquidación por grupo, en orden estable', () => {
     const p = plan({
-      comisiones: [aprobada('a', 100), aprobada('b', 100, { moneda: 'EUR' }), aprobada('c', 100, { afiliado: 'afiliado-2' }), aprobada('d', 100, { socio: 'socio-2' })],
+      comisiones: [
+        aprobada('a', 100),
+        aprobada('b', 100, { moneda: 'EUR' }),
+        aprobada('c', 100, { afiliado: 'afiliado-2' }),
+        aprobada('d', 100, { socio: 'socio-2' }),
+      ],
     });
     expect(p.liquidaciones.map((l) => l.id)).toEqual([
       'liquidacion:socio-1:afiliado-1:EUR:corte-1',
@@ -100,7 +119,10 @@ describe('planificarLiquidaciones', () => {
   });
 
   it('las recuperaciones pendientes se netan; si el neto no es positivo no hay liquidación y todo se arrastra', () => {
-    const conNeto = plan({ comisiones: [aprobada('a', 50_000)], ajustes: [recuperacion('x', 1_500), { ...recuperacion('y', 700), liquidacion: { idLiquidacion: 'l', estado: 'PAGADA' } }] });
+    const conNeto = plan({
+      comisiones: [aprobada('a', 50_000)],
+      ajustes: [recuperacion('x', 1_500), { ...recuperacion('y', 700), liquidacion: { idLiquidacion: 'l', estado: 'PAGADA' } }],
+    });
     expect(conNeto.liquidaciones[0]?.netoUnidadesMenores).toBe(3_500);
     expect(conNeto.liquidaciones[0]?.partidas.map((x) => [x.tipo, x.unidadesMenores])).toEqual([
       ['comision', 5_000],
@@ -109,7 +131,14 @@ describe('planificarLiquidaciones', () => {
     const negativo = plan({ comisiones: [aprobada('a', 10_000)], ajustes: [recuperacion('x', 1_500)] });
     expect(negativo.liquidaciones).toEqual([]);
     expect(negativo.sinLiquidar).toEqual([
-      { idSocio: 'socio-1', idAfiliado: 'afiliado-1', moneda: 'USD', netoUnidadesMenores: -500, minimoUnidadesMenores: 0, motivo: 'NetoNoPositivo' },
+      {
+        idSocio: 'socio-1',
+        idAfiliado: 'afiliado-1',
+        moneda: 'USD',
+        netoUnidadesMenores: -500,
+        minimoUnidadesMenores: 0,
+        motivo: 'NetoNoPositivo',
+      },
     ]);
     expect(plan({ ajustes: [recuperacion('x', 1)] }).sinLiquidar[0]?.motivo).toBe('NetoNoPositivo');
   });
@@ -137,16 +166,27 @@ describe('planificarLiquidaciones', () => {
 
   it('entrada mala: partida repetida o idEjecucion vacío', () => {
     const a = aprobada('a', 100);
-    expect(error(planificarLiquidaciones({ idEjecucion: 'x', ahora: AHORA, comisiones: [a, a], ajustes: [], reglas: [] }))).toEqual({ tipo: 'PartidaRepetida', id: a.id });
-    expect(error(planificarLiquidaciones({ idEjecucion: ' ', ahora: AHORA, comisiones: [], ajustes: [], reglas: [] }))).toMatchObject({ campo: 'id_ejecucion' });
+    expect(error(planificarLiquidaciones({ idEjecucion: 'x', ahora: AHORA, comisiones: [a, a], ajustes: [], reglas: [] }))).toEqual({
+      tipo: 'PartidaRepetida',
+      id: a.id,
+    });
+    expect(error(planificarLiquidaciones({ idEjecucion: ' ', ahora: AHORA, comisiones: [], ajustes: [], reglas: [] }))).toMatchObject({
+      campo: 'id_ejecucion',
+    });
   });
 
   it('propiedad: cada partida elegible está en exactamente una liquidación o su grupo se arrastra; neto = suma; neto > 0 y ≥ mínimo', () => {
     const comisiones = fc.array(
-      fc.record({ afiliado: fc.constantFrom('a1', 'a2', 'a3'), venta: fc.integer({ min: 1, max: 100_000 }), estado: fc.constantFrom('aprobada' as const, 'creada' as const, 'revertida' as const) }),
+      fc.record({
+        afiliado: fc.constantFrom('a1', 'a2', 'a3'),
+        venta: fc.integer({ min: 1, max: 100_000 }),
+        estado: fc.constantFrom('aprobada' as const, 'creada' as const, 'revertida' as const),
+      }),
       { maxLength: 12 },
     );
-    const recuperaciones = fc.array(fc.record({ afiliado: fc.constantFrom('a1', 'a2', 'a3'), u: fc.integer({ min: 1, max: 10_000 }) }), { maxLength: 5 });
+    const recuperaciones = fc.array(fc.record({ afiliado: fc.constantFrom('a1', 'a2', 'a3'), u: fc.integer({ min: 1, max: 10_000 }) }), {
+      maxLength: 5,
+    });
     fc.assert(
       fc.property(comisiones, recuperaciones, fc.integer({ min: 0, max: 10_000 }), (cs, rs, minimo) => {
         const reglas = [regla({ diasBloqueo: 0, minimoLiquidacion: minimo > 0 ? dinero(minimo) : null })];
@@ -193,7 +233,13 @@ describe('desenlace de una liquidación (dos fases)', () => {
   it('su Pago: clave de idempotencia y referencia = id de la liquidación, por el neto; crearPago lo acepta', () => {
     expect(Liquidacion.claveIdempotencia(liquidacion)).toEqual({ idSocio: 'socio-1', clave: liquidacion.id });
     const datos = ok(Liquidacion.datosPago(liquidacion, 'pago-1'));
-    expect(datos).toEqual({ id: 'pago-1', idSocio: 'socio-1', idAfiliado: 'afiliado-1', monto: dinero(1_000), referenciaPago: liquidacion.id });
+    expect(datos).toEqual({
+      id: 'pago-1',
+      idSocio: 'socio-1',
+      idAfiliado: 'afiliado-1',
+      monto: dinero(1_000),
+      referenciaPago: liquidacion.id,
+    });
     expect(ok(crearPago(datos, { ahora: AHORA, nuevoId: () => 'evt' })).pago.estado).toBe('PENDIENTE');
   });
 
@@ -208,7 +254,11 @@ describe('desenlace de una liquidación (dos fases)', () => {
     expect(error(referenciaEnLiquidaciones(idPartida, [liquidacion, otra])).tipo).toBe('PartidaEnVariasLiquidaciones');
     const anulada = ok(registrarDesenlaceLiquidacion(otra, 'FALLIDO'));
     expect(ok(comprobarExclusividad([liquidacion, anulada]))).toBe(true);
-    expect(ok(referenciaEnLiquidaciones(idPartida, [anulada, liquidacion]))).toEqual({ idLiquidacion: liquidacion.id, estado: 'EN_CURSO', unidadesMenores: 1_000 });
+    expect(ok(referenciaEnLiquidaciones(idPartida, [anulada, liquidacion]))).toEqual({
+      idLiquidacion: liquidacion.id,
+      estado: 'EN_CURSO',
+      unidadesMenores: 1_000,
+    });
     expect(ok(referenciaEnLiquidaciones(idPartida, [anulada]))).toBeNull();
   });
 });

@@ -66,7 +66,8 @@ export function aplicarHechoConversion(entrada: EntradaHecho): Resultado<CambioC
   if (regla === null) return Resultado.fallo({ tipo: 'SinReglaVigente', idSocio: despues.idSocio, instante: despues.creadaEn });
   const comision = comisionDe(despues, regla, entrada.liquidacion);
   if (!comision.ok) return comision;
-  if (repetido) return Resultado.ok(Object.freeze({ conversion: despues, comision: comision.valor, ajuste: null, asiento: null, repetido }));
+  if (repetido)
+    return Resultado.ok(Object.freeze({ conversion: despues, comision: comision.valor, ajuste: null, asiento: null, repetido }));
 
   let previa: Comision | null = null;
   if (antes.estado !== 'ESPERANDO_CONVERSION') {
@@ -119,7 +120,10 @@ export type CierreLiquidacion = Readonly<{
   asiento: Asiento | null;
 }>;
 
-export type ErrorCierre = ErrorLiquidacion | ErrorAjuste | { readonly tipo: 'PartidaSinDatos'; readonly idLiquidacion: string; readonly idPartida: string };
+export type ErrorCierre =
+  | ErrorLiquidacion
+  | ErrorAjuste
+  | { readonly tipo: 'PartidaSinDatos'; readonly idLiquidacion: string; readonly idPartida: string };
 
 /**
  * El desenlace del pago de una liquidación (la segunda fase). EXITOSO: la liquidación pasa a PAGADA, sus
@@ -145,7 +149,11 @@ export function cerrarLiquidacion(entrada: EntradaCierre): Resultado<CierreLiqui
     if (partida.tipo === 'comision') {
       const comision = entrada.comisiones.find((c) => c.id === partida.id);
       if (!comision) return faltan();
-      const enCurso: ReferenciaLiquidacion = { idLiquidacion: liquidacion.id, estado: 'EN_CURSO', unidadesMenores: partida.unidadesMenores };
+      const enCurso: ReferenciaLiquidacion = {
+        idLiquidacion: liquidacion.id,
+        estado: 'EN_CURSO',
+        unidadesMenores: partida.unidadesMenores,
+      };
       antes.comisiones.push(Comision.conLiquidacion(comision, enCurso));
       despues.comisiones.push(Comision.conLiquidacion(comision, pagada ? { ...enCurso, estado: 'PAGADA' } : null));
     } else {
@@ -160,9 +168,7 @@ export function cerrarLiquidacion(entrada: EntradaCierre): Resultado<CierreLiqui
   const ajustesNuevos: AjusteComision[] = [];
   if (pagada) {
     for (const comision of despues.comisiones) {
-      const suyos = entrada.ajustes
-        .filter((a) => a.idComision === comision.id)
-        .map((a) => despues.ajustes.find((d) => d.id === a.id) ?? a);
+      const suyos = entrada.ajustes.filter((a) => a.idComision === comision.id).map((a) => despues.ajustes.find((d) => d.id === a.id) ?? a);
       const r = AjusteComision.regularizar(comision, suyos, { tipo: 'liquidacion', idLiquidacion: liquidacion.id });
       if (!r.ok) return r;
       if (r.valor) ajustesNuevos.push(r.valor);

@@ -46,7 +46,15 @@ describe('ciclo de una comisión (given / when / then)', () => {
     expect(saldos(mundo)).toMatchObject({ aprobado: 0, en_liquidacion: 1_000 });
     mundo.cerrar(liquidacion?.id ?? '', 'EXITOSO');
     expect(mundo.comisiones.get(ID)?.estado).toBe('PAGADA');
-    expect(saldos(mundo)).toEqual({ gasto: 1_000, pendiente: 0, aprobado: 0, en_liquidacion: 0, pagado: 1_000, por_recuperar: 0, recuperado: 0 });
+    expect(saldos(mundo)).toEqual({
+      gasto: 1_000,
+      pendiente: 0,
+      aprobado: 0,
+      en_liquidacion: 0,
+      pagado: 1_000,
+      por_recuperar: 0,
+      recuperado: 0,
+    });
     mundo.comprobar();
   });
 
@@ -101,7 +109,9 @@ describe('ciclo de una comisión (given / when / then)', () => {
     const reversion = mundo.entregar(hecho('revertida', 'r'));
     expect(reversion).toMatchObject({ asiento: null, ajuste: null, comision: { estado: 'EN_LIQUIDACION' } });
     const cierre = mundo.cerrar(liquidacion?.id ?? '', 'EXITOSO');
-    expect(cierre.ajustesNuevos).toMatchObject([{ tipo: 'recuperacion', unidadesMenores: 1_000, causa: { tipo: 'liquidacion', idLiquidacion: liquidacion?.id } }]);
+    expect(cierre.ajustesNuevos).toMatchObject([
+      { tipo: 'recuperacion', unidadesMenores: 1_000, causa: { tipo: 'liquidacion', idLiquidacion: liquidacion?.id } },
+    ]);
     expect(mundo.comisiones.get(ID)?.estado).toBe('REVERTIDA');
     expect(saldos(mundo)).toMatchObject({ pagado: 1_000, por_recuperar: 1_000, gasto: 0 });
     mundo.comprobar();
@@ -139,7 +149,11 @@ describe('ciclo de una comisión (given / when / then)', () => {
 
   it('repeticiones tardías de cualquier hecho o desenlace no escriben nada', () => {
     const mundo = new MundoComisiones([SIN_BLOQUEO], T0 + DIA);
-    const hechos = [hecho('creada', 'c', { monto: dinero(10_000) }), hecho('aprobada', 'a'), hecho('revertida', 'r', { ocurridoEn: en(9) })];
+    const hechos = [
+      hecho('creada', 'c', { monto: dinero(10_000) }),
+      hecho('aprobada', 'a'),
+      hecho('revertida', 'r', { ocurridoEn: en(9) }),
+    ];
     mundo.entregar(hechos[0] as HechoConversion);
     mundo.entregar(hechos[1] as HechoConversion);
     const [liquidacion] = mundo.ejecutar();
@@ -196,7 +210,10 @@ const operacion: fc.Arbitrary<Operacion> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ tipo: fc.constant('ejecutar' as const), horas: fc.integer({ min: 0, max: 48 }) }) },
   { weight: 1, arbitrary: fc.constant({ tipo: 'repetirEjecucion' as const }) },
   // Más pagos que fallos: así hay comisiones pagadas que después se revierten o se ajustan.
-  { weight: 3, arbitrary: fc.record({ tipo: fc.constant('desenlace' as const), indice: fc.nat(9), exito: fc.constantFrom(true, true, true, false) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ tipo: fc.constant('desenlace' as const), indice: fc.nat(9), exito: fc.constantFrom(true, true, true, false) }),
+  },
 );
 
 /** Reglas del socio: una o dos versiones (la segunda empieza a mitad de las creaciones). */
@@ -212,21 +229,32 @@ const reglasDelSocio: fc.Arbitrary<{ reglas: ReglaComision[]; multimoneda: boole
   })
   .map(({ multimoneda, pb, pb2, diasBloqueo, tope, minimo, segunda }) => {
     // Con importes (tope, mínimo) la regla es de USD; sin ellos vale para cualquier moneda.
-    const importes = multimoneda ? {} : { tope: tope === null ? null : dinero(tope), minimoLiquidacion: minimo === null ? null : dinero(minimo) };
+    const importes = multimoneda
+      ? {}
+      : { tope: tope === null ? null : dinero(tope), minimoLiquidacion: minimo === null ? null : dinero(minimo) };
     const reglas = [regla({ calculo: { tipo: 'porcentaje', puntosBasicos: pb }, diasBloqueo, ...importes })];
     if (segunda !== null) {
-      reglas.push(regla({ version: 2, vigenteDesde: en(segunda), calculo: { tipo: 'porcentaje', puntosBasicos: pb2 }, diasBloqueo, ...importes }));
+      reglas.push(
+        regla({ version: 2, vigenteDesde: en(segunda), calculo: { tipo: 'porcentaje', puntosBasicos: pb2 }, diasBloqueo, ...importes }),
+      );
     }
     return { reglas, multimoneda };
   });
 
 const escenario = reglasDelSocio.chain(({ reglas, multimoneda }) =>
   fc
-    .uniqueArray(planConversion({ idConversion: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'), afiliados: ['a1', 'a1', 'a2'], monedas: multimoneda ? ['USD', 'EUR'] : ['USD'] }), {
-      minLength: 1,
-      maxLength: 8,
-      selector: (p) => p.idConversion,
-    })
+    .uniqueArray(
+      planConversion({
+        idConversion: fc.constantFrom('k1', 'k2', 'k3', 'k4', 'k5', 'k6', 'k7', 'k8'),
+        afiliados: ['a1', 'a1', 'a2'],
+        monedas: multimoneda ? ['USD', 'EUR'] : ['USD'],
+      }),
+      {
+        minLength: 1,
+        maxLength: 8,
+        selector: (p) => p.idConversion,
+      },
+    )
     .chain((planes) =>
       fc.record({
         reglas: fc.constant(reglas),
@@ -252,7 +280,13 @@ function esperada(plan: PlanConversion, reglas: readonly ReglaComision[]): numbe
  * Simula la carga: `previos` llegan y se pagan antes; después la `entrega` se intercala con ejecuciones
  * y desenlaces según `operaciones`. Comprueba los invariantes tras cada paso y la convergencia al final.
  */
-function simular(reglas: readonly ReglaComision[], planes: readonly PlanConversion[], previos: readonly HechoConversion[], entrega: readonly HechoConversion[], operaciones: readonly Operacion[]): void {
+function simular(
+  reglas: readonly ReglaComision[],
+  planes: readonly PlanConversion[],
+  previos: readonly HechoConversion[],
+  entrega: readonly HechoConversion[],
+  operaciones: readonly Operacion[],
+): void {
   const mundo = new MundoComisiones(reglas, T0);
   if (previos.length > 0) {
     for (const h of previos) mundo.entregar(h);
@@ -310,7 +344,8 @@ function simular(reglas: readonly ReglaComision[], planes: readonly PlanConversi
     } else {
       expect(ajustes).toEqual([]);
       // Sin pagar al final: pendiente, revertida antes del pago o retenida en un grupo que se arrastra.
-      if (c.estado === 'APROBADA') expect(mundo.ultimoPlan?.sinLiquidar.some((g) => g.idAfiliado === c.idAfiliado && g.moneda === c.moneda)).toBe(true);
+      if (c.estado === 'APROBADA')
+        expect(mundo.ultimoPlan?.sinLiquidar.some((g) => g.idAfiliado === c.idAfiliado && g.moneda === c.moneda)).toBe(true);
       else expect(['PENDIENTE', 'REVERTIDA']).toContain(c.estado);
     }
   }
@@ -341,7 +376,10 @@ describe('hechos, liquidaciones y desenlaces en cualquier orden: propiedades', (
         fc
           .tuple(
             fc.uniqueArray(pagadas, { minLength: 1, maxLength: 4, selector: (p) => p.idConversion }),
-            fc.uniqueArray(planConversion({ idConversion: fc.constantFrom('n1', 'n2', 'n3', 'n4'), afiliados: ['a1', 'a1', 'a2'] }), { maxLength: 4, selector: (p) => p.idConversion }),
+            fc.uniqueArray(planConversion({ idConversion: fc.constantFrom('n1', 'n2', 'n3', 'n4'), afiliados: ['a1', 'a1', 'a2'] }), {
+              maxLength: 4,
+              selector: (p) => p.idConversion,
+            }),
           )
           .chain(([viejas, nuevas]) => {
             const partes = viejas.map(partirEnAprobacion);
@@ -356,7 +394,9 @@ describe('hechos, liquidaciones y desenlaces en cualquier orden: propiedades', (
           }),
       );
     fc.assert(
-      fc.property(escenarioPagado, ({ reglas, planes, previos, entrega, operaciones }) => simular(reglas, planes, previos, entrega, operaciones)),
+      fc.property(escenarioPagado, ({ reglas, planes, previos, entrega, operaciones }) =>
+        simular(reglas, planes, previos, entrega, operaciones),
+      ),
       { numRuns: 200 },
     );
   });
@@ -370,7 +410,9 @@ describe('hechos, liquidaciones y desenlaces en cualquier orden: propiedades', (
           for (const h of entrega) mundo.entregar(h);
           const referencia = new MundoComisiones([SIN_BLOQUEO], T0);
           for (const h of hechosDe(plan)) referencia.entregar(h);
-          expect(estadoConversion({ idSocio: 'socio-1', idConversion: plan.idConversion }, mundo.hechos.get(plan.idConversion) ?? [])).toEqual(
+          expect(
+            estadoConversion({ idSocio: 'socio-1', idConversion: plan.idConversion }, mundo.hechos.get(plan.idConversion) ?? []),
+          ).toEqual(
             estadoConversion({ idSocio: 'socio-1', idConversion: plan.idConversion }, referencia.hechos.get(plan.idConversion) ?? []),
           );
           expect(mundo.comisiones.get(ID)).toEqual(referencia.comisiones.get(ID));

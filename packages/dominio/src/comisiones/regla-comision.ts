@@ -103,7 +103,15 @@ export function crearReglaComision(datos: DatosReglaComision): Resultado<ReglaCo
     return Resultado.fallo(datoInvalido('dias_bloqueo', `debe ser un entero entre 0 y ${DIAS_BLOQUEO_MAXIMOS}`));
   }
   return Resultado.ok(
-    Object.freeze({ idSocio: datos.idSocio, version: datos.version, vigenteDesde: datos.vigenteDesde, calculo, tope, diasBloqueo, minimoLiquidacion }),
+    Object.freeze({
+      idSocio: datos.idSocio,
+      version: datos.version,
+      vigenteDesde: datos.vigenteDesde,
+      calculo,
+      tope,
+      diasBloqueo,
+      minimoLiquidacion,
+    }),
   );
 }
 

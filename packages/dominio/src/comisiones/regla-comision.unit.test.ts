@@ -25,7 +25,12 @@ describe('crearReglaComision', () => {
   });
 
   it('dado un fijo con tope y mínimo en su moneda, entonces la regla es de esa moneda', () => {
-    const r = regla({ calculo: { tipo: 'fijo', monto: dinero(500, 'EUR') }, tope: dinero(400, 'EUR'), minimoLiquidacion: dinero(5_000, 'EUR'), diasBloqueo: 0 });
+    const r = regla({
+      calculo: { tipo: 'fijo', monto: dinero(500, 'EUR') },
+      tope: dinero(400, 'EUR'),
+      minimoLiquidacion: dinero(5_000, 'EUR'),
+      diasBloqueo: 0,
+    });
     expect(ReglaComision.moneda(r)).toBe('EUR');
     expect(r.diasBloqueo).toBe(0);
   });
@@ -41,7 +46,15 @@ describe('crearReglaComision', () => {
     [{ vigenteDesde: new Date(Number.NaN) }, 'vigente_desde'],
     [{ idSocio: '' }, 'id_socio'],
   ] as const)('dado %j, entonces DatoInvalido en %s', (extra, campo) => {
-    const e = error(crearReglaComision({ idSocio: 'socio-1', version: 1, vigenteDesde: new Date(T0), calculo: { tipo: 'porcentaje', puntosBasicos: 100 }, ...extra }));
+    const e = error(
+      crearReglaComision({
+        idSocio: 'socio-1',
+        version: 1,
+        vigenteDesde: new Date(T0),
+        calculo: { tipo: 'porcentaje', puntosBasicos: 100 },
+        ...extra,
+      }),
+    );
     expect(e).toMatchObject({ tipo: 'DatoInvalido', campo });
   });
 
@@ -51,7 +64,11 @@ describe('crearReglaComision', () => {
       tipo: 'MonedasDistintasEnRegla',
       monedas: ['USD', 'EUR'],
     });
-    expect(error(crearReglaComision({ ...base, calculo: { tipo: 'porcentaje', puntosBasicos: 1 }, tope: { unidadesMenores: 0, moneda: 'USD' } }))).toMatchObject({
+    expect(
+      error(
+        crearReglaComision({ ...base, calculo: { tipo: 'porcentaje', puntosBasicos: 1 }, tope: { unidadesMenores: 0, moneda: 'USD' } }),
+      ),
+    ).toMatchObject({
       tipo: 'MontoNoPositivo',
     });
   });
@@ -113,9 +130,9 @@ describe('calcularComision: propiedades', () => {
   const venta = fc.oneof(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: MAXIMO }));
   const pb = fc.integer({ min: 1, max: 10_000 });
   const tope = fc.option(fc.integer({ min: 1, max: MAXIMO }), { nil: null });
-  const reglaPorcentaje = fc.tuple(pb, tope).map(([p, t]) =>
-    regla({ calculo: { tipo: 'porcentaje', puntosBasicos: p }, tope: t === null ? null : dinero(t) }),
-  );
+  const reglaPorcentaje = fc
+    .tuple(pb, tope)
+    .map(([p, t]) => regla({ calculo: { tipo: 'porcentaje', puntosBasicos: p }, tope: t === null ? null : dinero(t) }));
 
   it('mitad hacia arriba: es el entero más cercano a venta × pb / 10 000 y, en el empate exacto, el mayor', () => {
     fc.assert(
@@ -146,7 +163,10 @@ describe('calcularComision: propiedades', () => {
       fc.property(reglaPorcentaje, venta, venta, (r, a, b) => {
         const ca = ok(calcularComision(dinero(a), r));
         const cb = ok(calcularComision(dinero(b), r));
-        for (const [c, u] of [[ca, a], [cb, b]] as const) {
+        for (const [c, u] of [
+          [ca, a],
+          [cb, b],
+        ] as const) {
           expect(Number.isSafeInteger(c)).toBe(true);
           expect(c).toBeGreaterThanOrEqual(0);
           expect(c).toBeLessThanOrEqual(u);

@@ -26,12 +26,16 @@ describe('percentil (rango más cercano)', () => {
 
   it('propiedad: es un valor de la muestra, deja al menos el p % a su izquierda y menos del p % estrictamente por debajo', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 200 }), fc.integer({ min: 1, max: 100 }), (v, p) => {
-        const x = percentil(v, p)!;
-        expect(v).toContain(x);
-        expect(v.filter((y) => y <= x).length).toBeGreaterThanOrEqual((p / 100) * v.length);
-        expect(v.filter((y) => y < x).length).toBeLessThan((p / 100) * v.length);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 100 }),
+        (v, p) => {
+          const x = percentil(v, p)!;
+          expect(v).toContain(x);
+          expect(v.filter((y) => y <= x).length).toBeGreaterThanOrEqual((p / 100) * v.length);
+          expect(v.filter((y) => y < x).length).toBeLessThan((p / 100) * v.length);
+        },
+      ),
     );
   });
 

@@ -40,10 +40,17 @@ beforeEach(async () => {
   await pool.query(`DELETE FROM pasarela_simulada.cargos c WHERE NOT EXISTS (SELECT 1 FROM pagos p WHERE p.id = c.id_pago)`);
 });
 
-const plantar = (n: number, estado: EstadoFinal = 'EXITOSO', ms = 800) => plantarPago(pool, { idSocio: SOCIO, referencia: `${prefijo}s1-${n}`, estado, ms });
+const plantar = (n: number, estado: EstadoFinal = 'EXITOSO', ms = 800) =>
+  plantarPago(pool, { idSocio: SOCIO, referencia: `${prefijo}s1-${n}`, estado, ms });
 
 const comprobar = (extra: Partial<OpcionesComprobacion> = {}) =>
-  comprobarExactamenteUnaVez(pool, { pagos: { tipo: 'prefijo', idSocio: SOCIO, prefijo }, suscripcion: SUSCRIPCION, plazoMs: 60_000, desde: new Date(Date.now() - 5_000), ...extra });
+  comprobarExactamenteUnaVez(pool, {
+    pagos: { tipo: 'prefijo', idSocio: SOCIO, prefijo },
+    suscripcion: SUSCRIPCION,
+    plazoMs: 60_000,
+    desde: new Date(Date.now() - 5_000),
+    ...extra,
+  });
 
 /** Las reglas incumplidas, con sus ids. */
 async function incumplidas(extra: Partial<OpcionesComprobacion> = {}): Promise<Record<string, readonly string[]>> {
@@ -153,7 +160,10 @@ describe('comprobador de «exactamente una vez»', () => {
     expect(fallo['publicado-entregado']).toEqual([perdido.id]);
     expect(fallo['evento-consumido']).toEqual([perdido.id, enCola.id, muerto.id].sort());
     // Vale también antes del drenaje: está entre las reglas de pagos finales.
-    const antes = await comprobarExactamenteUnaVez(pool, { pagos: { tipo: 'ids', ids: [perdido.id, enCola.id] }, reglas: REGLAS_CON_PAGOS_FINALES });
+    const antes = await comprobarExactamenteUnaVez(pool, {
+      pagos: { tipo: 'ids', ids: [perdido.id, enCola.id] },
+      reglas: REGLAS_CON_PAGOS_FINALES,
+    });
     expect(antes.violaciones.map((x) => [x.regla, x.ids])).toEqual([['publicado-entregado', [perdido.id]]]);
   });
 
@@ -225,7 +235,17 @@ describe('comprobador de «exactamente una vez»', () => {
       const v = await comprobarExactamenteUnaVez(solo, { pagos: { tipo: 'ids', ids: [] } });
       const sinEvaluar = Object.fromEntries(v.reglas.filter((r) => r.violaciones === undefined).map((r) => [r.regla, r.nota]));
       expect(Object.keys(sinEvaluar).sort()).toEqual(
-        ['cargo-unico', 'exitoso-con-su-cargo', 'fallido-sin-cargo', 'fallido-por-rechazo', 'cargo-de-exitoso', 'publicado-entregado', 'cola-vacia', 'mensajes-muertos', 'dentro-del-plazo'].sort(),
+        [
+          'cargo-unico',
+          'exitoso-con-su-cargo',
+          'fallido-sin-cargo',
+          'fallido-por-rechazo',
+          'cargo-de-exitoso',
+          'publicado-entregado',
+          'cola-vacia',
+          'mensajes-muertos',
+          'dentro-del-plazo',
+        ].sort(),
       );
       expect(sinEvaluar['cargo-unico']).toMatch(/sin libro de la pasarela simulada/);
       expect(sinEvaluar['publicado-entregado']).toMatch(/sin broker embebido/);

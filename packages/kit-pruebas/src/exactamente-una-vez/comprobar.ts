@@ -46,7 +46,10 @@ export interface OpcionesComprobacion extends OpcionesReglas {
 function ambitoSql(pagos: AmbitoPagos): { readonly r: string; readonly valores: readonly unknown[] } {
   switch (pagos.tipo) {
     case 'prefijo':
-      return { r: 'r AS (SELECT * FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2))', valores: [pagos.idSocio, pagos.prefijo] };
+      return {
+        r: 'r AS (SELECT * FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2))',
+        valores: [pagos.idSocio, pagos.prefijo],
+      };
     case 'ids':
       return { r: 'r AS (SELECT * FROM pagos WHERE id = ANY($1::uuid[]))', valores: [pagos.ids] };
   }
@@ -84,7 +87,12 @@ export async function comprobarExactamenteUnaVez(bd: ConsultorPostgres, opciones
     const culpables = [...new Set(evaluacion.ids)];
     reglas.push({ regla: regla.codigo, descripcion: regla.descripcion, violaciones: culpables.length });
     if (culpables.length > 0) {
-      violaciones.push({ regla: regla.codigo, descripcion: regla.descripcion, total: culpables.length, ids: culpables.slice(0, MAXIMO_IDS) });
+      violaciones.push({
+        regla: regla.codigo,
+        descripcion: regla.descripcion,
+        total: culpables.length,
+        ids: culpables.slice(0, MAXIMO_IDS),
+      });
     }
   }
   const { rows } = await bd.query(
@@ -111,6 +119,9 @@ export async function comprobarExactamenteUnaVez(bd: ConsultorPostgres, opciones
 /** Las violaciones como texto para un mensaje de error: una línea por regla con sus primeros ids. */
 export function describirViolaciones(violaciones: readonly Violacion<string>[]): string {
   return violaciones
-    .map((v) => `${v.regla} (${v.total}): ${v.descripcion}: ${v.ids.join(', ')}${v.total > v.ids.length ? ` … y ${v.total - v.ids.length} más` : ''}`)
+    .map(
+      (v) =>
+        `${v.regla} (${v.total}): ${v.descripcion}: ${v.ids.join(', ')}${v.total > v.ids.length ? ` … y ${v.total - v.ids.length} más` : ''}`,
+    )
     .join('\n');
 }

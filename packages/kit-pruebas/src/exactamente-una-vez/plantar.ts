@@ -65,7 +65,11 @@ export async function plantarPago(bd: ConsultorPostgres, o: OpcionesPlantar): Pr
 }
 
 /** Entradas de historial `[estado, versión, cuándo]` de un pago. */
-export async function plantarHistorial(bd: ConsultorPostgres, idPago: string, entradas: readonly (readonly [string, number, Date])[]): Promise<void> {
+export async function plantarHistorial(
+  bd: ConsultorPostgres,
+  idPago: string,
+  entradas: readonly (readonly [string, number, Date])[],
+): Promise<void> {
   for (const [estado, version, cuando] of entradas) {
     await bd.query(
       `INSERT INTO historial_pagos (id_pago, version, estado, tipo_evento, id_evento, ocurrido_en, id_correlacion)

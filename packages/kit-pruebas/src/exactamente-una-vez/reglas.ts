@@ -169,7 +169,8 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
   },
   {
     codigo: 'fallido-por-rechazo',
-    descripcion: 'Todo FALLIDO viene de un rechazo definitivo: su rechazo está en el libro con el mismo mensaje, y no tiene referencia de transacción',
+    descripcion:
+      'Todo FALLIDO viene de un rechazo definitivo: su rechazo está en el libro con el mismo mensaje, y no tiene referencia de transacción',
     comprobar: (c) =>
       conLibro(c, () =>
         ids(
@@ -198,7 +199,8 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
   },
   {
     codigo: 'eventos-del-pago',
-    descripcion: 'Cada pago tiene en el outbox su PagoPendiente (versión 1) y, si terminó, un solo evento de desenlace acorde a su estado y versión, y nada más',
+    descripcion:
+      'Cada pago tiene en el outbox su PagoPendiente (versión 1) y, si terminó, un solo evento de desenlace acorde a su estado y versión, y nada más',
     comprobar: (c) =>
       ids(
         c,
@@ -266,7 +268,9 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
     descripcion: 'No hay mensajes muertos salvo los venenos inyectados, y los inyectados están (ids: claves de mensaje)',
     comprobar: (c) =>
       conBroker(c, async () => {
-        const evaluacion = await idsGlobales(c, `SELECT clave AS id FROM broker.muertos WHERE muerto_en >= $1 ORDER BY id`, [c.opciones.desde ?? new Date(0)]);
+        const evaluacion = await idsGlobales(c, `SELECT clave AS id FROM broker.muertos WHERE muerto_en >= $1 ORDER BY id`, [
+          c.opciones.desde ?? new Date(0),
+        ]);
         const muertos = 'ids' in evaluacion ? evaluacion.ids : [];
         const venenos = c.opciones.venenos ?? [];
         const inyectados = new Set(venenos);
@@ -274,7 +278,9 @@ export const REGLAS_DENTRO: readonly ReglaDentro[] = [
         return {
           ids: [
             ...muertos.filter((clave) => !inyectados.has(clave)),
-            ...venenos.filter((clave) => !apartados.has(clave)).map((clave) => `${clave} (veneno inyectado que no llegó a mensajes muertos)`),
+            ...venenos
+              .filter((clave) => !apartados.has(clave))
+              .map((clave) => `${clave} (veneno inyectado que no llegó a mensajes muertos)`),
           ],
         };
       }),

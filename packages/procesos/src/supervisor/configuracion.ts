@@ -33,7 +33,9 @@ export interface ConfiguracionSupervisor {
   readonly colores: boolean;
 }
 
-export type LecturaSupervisor = { readonly ok: true; readonly config: ConfiguracionSupervisor } | { readonly ok: false; readonly mensaje: string };
+export type LecturaSupervisor =
+  | { readonly ok: true; readonly config: ConfiguracionSupervisor }
+  | { readonly ok: false; readonly mensaje: string };
 
 /** Máximo de instancias de cada servicio. */
 export const MAXIMO_INSTANCIAS = 16;
@@ -43,18 +45,54 @@ export const PASO_PUERTOS = 10;
 
 /** Las variables propias del supervisor, con su valor por defecto y qué hacen (para la documentación). */
 export const VARIABLES_SUPERVISOR: readonly { readonly variable: string; readonly porDefecto: string; readonly descripcion: string }[] = [
-  { variable: 'API_INSTANCIAS', porDefecto: '1', descripcion: `Instancias de la API (0 a ${MAXIMO_INSTANCIAS}). Con más de una, trabajadores de node:cluster del supervisor que comparten el puerto PORT.` },
-  { variable: 'RELAY_INSTANCIAS', porDefecto: '1', descripcion: `Relays del outbox (0 a ${MAXIMO_INSTANCIAS}). Uno tiene el cerrojo y publica; los demás esperan en reserva.` },
-  { variable: 'CONSUMIDOR_INSTANCIAS', porDefecto: '1', descripcion: `Consumidores (0 a ${MAXIMO_INSTANCIAS}) en la misma suscripción compartida.` },
+  {
+    variable: 'API_INSTANCIAS',
+    porDefecto: '1',
+    descripcion: `Instancias de la API (0 a ${MAXIMO_INSTANCIAS}). Con más de una, trabajadores de node:cluster del supervisor que comparten el puerto PORT.`,
+  },
+  {
+    variable: 'RELAY_INSTANCIAS',
+    porDefecto: '1',
+    descripcion: `Relays del outbox (0 a ${MAXIMO_INSTANCIAS}). Uno tiene el cerrojo y publica; los demás esperan en reserva.`,
+  },
+  {
+    variable: 'CONSUMIDOR_INSTANCIAS',
+    porDefecto: '1',
+    descripcion: `Consumidores (0 a ${MAXIMO_INSTANCIAS}) en la misma suscripción compartida.`,
+  },
   { variable: 'PORT', porDefecto: '8000', descripcion: 'Puerto de la API (de todas sus instancias). 0 = uno libre.' },
-  { variable: 'PUERTO_SALUD_OUTBOX', porDefecto: '8001', descripcion: `Puerto de salud del relay n.º 1; el n.º k usa este + ${PASO_PUERTOS}·(k−1). 0 = libres.` },
-  { variable: 'PUERTO_SALUD_CONSUMER', porDefecto: '8002', descripcion: `Puerto de salud del consumidor n.º 1; el n.º k usa este + ${PASO_PUERTOS}·(k−1). 0 = libres.` },
-  { variable: 'PUERTO_SALUD', porDefecto: '—', descripcion: 'Base común de los puertos de salud si no se dan los dos anteriores (solo tiene sentido 0).' },
-  { variable: 'DATABASE_URL', porDefecto: '—', descripcion: 'PostgreSQL externo; sin ella, el supervisor arranca uno embebido y lo vigila.' },
+  {
+    variable: 'PUERTO_SALUD_OUTBOX',
+    porDefecto: '8001',
+    descripcion: `Puerto de salud del relay n.º 1; el n.º k usa este + ${PASO_PUERTOS}·(k−1). 0 = libres.`,
+  },
+  {
+    variable: 'PUERTO_SALUD_CONSUMER',
+    porDefecto: '8002',
+    descripcion: `Puerto de salud del consumidor n.º 1; el n.º k usa este + ${PASO_PUERTOS}·(k−1). 0 = libres.`,
+  },
+  {
+    variable: 'PUERTO_SALUD',
+    porDefecto: '—',
+    descripcion: 'Base común de los puertos de salud si no se dan los dos anteriores (solo tiene sentido 0).',
+  },
+  {
+    variable: 'DATABASE_URL',
+    porDefecto: '—',
+    descripcion: 'PostgreSQL externo; sin ella, el supervisor arranca uno embebido y lo vigila.',
+  },
   { variable: 'PG_DATOS_EMBEBIDO', porDefecto: '.data/postgres', descripcion: 'Carpeta de datos del PostgreSQL embebido.' },
   { variable: 'PG_PUERTO_EMBEBIDO', porDefecto: '54329', descripcion: 'Puerto del PostgreSQL embebido.' },
-  { variable: 'ARCHIVO_PROCESOS', porDefecto: '.data/procesos.json', descripcion: 'Dónde se anotan pids, puertos y reinicios para las herramientas.' },
-  { variable: 'LOG_POSTGRES', porDefecto: '—', descripcion: 'Con cualquier valor, la salida del PostgreSQL embebido se muestra con el prefijo [postgres].' },
+  {
+    variable: 'ARCHIVO_PROCESOS',
+    porDefecto: '.data/procesos.json',
+    descripcion: 'Dónde se anotan pids, puertos y reinicios para las herramientas.',
+  },
+  {
+    variable: 'LOG_POSTGRES',
+    porDefecto: '—',
+    descripcion: 'Con cualquier valor, la salida del PostgreSQL embebido se muestra con el prefijo [postgres].',
+  },
   { variable: 'NO_COLOR', porDefecto: '—', descripcion: 'Prefijos de los registros sin color.' },
 ];
 
@@ -72,11 +110,18 @@ function valor(entorno: Readonly<Record<string, string | undefined>>, nombre: st
   return v === undefined || v === '' ? undefined : v;
 }
 
-function entero(entorno: Readonly<Record<string, string | undefined>>, nombre: string, minimo: number, maximo: number, porDefecto: number): number {
+function entero(
+  entorno: Readonly<Record<string, string | undefined>>,
+  nombre: string,
+  minimo: number,
+  maximo: number,
+  porDefecto: number,
+): number {
   const texto = valor(entorno, nombre);
   if (texto === undefined) return porDefecto;
   const numero = /^\d+$/.test(texto) ? Number(texto) : Number.NaN;
-  if (!(numero >= minimo && numero <= maximo)) throw new ErrorConfiguracion(`${nombre} debe ser un entero entre ${minimo} y ${maximo} (recibido "${texto}")`);
+  if (!(numero >= minimo && numero <= maximo))
+    throw new ErrorConfiguracion(`${nombre} debe ser un entero entre ${minimo} y ${maximo} (recibido "${texto}")`);
   return numero;
 }
 
@@ -84,7 +129,11 @@ function entero(entorno: Readonly<Record<string, string | undefined>>, nombre: s
  * Lee y valida la configuración. El error es UNA línea que nombra la variable. `raiz` es la carpeta del
  * repositorio (las rutas relativas se resuelven desde ella); `terminal`, si la salida es una terminal.
  */
-export function leerConfiguracionSupervisor(entorno: Readonly<Record<string, string | undefined>>, raiz: string, terminal: boolean): LecturaSupervisor {
+export function leerConfiguracionSupervisor(
+  entorno: Readonly<Record<string, string | undefined>>,
+  raiz: string,
+  terminal: boolean,
+): LecturaSupervisor {
   try {
     return { ok: true, config: leer(entorno, raiz, terminal) };
   } catch (error) {
@@ -102,12 +151,14 @@ function leer(entorno: Readonly<Record<string, string | undefined>>, raiz: strin
   const saludComun = valor(entorno, 'PUERTO_SALUD') === undefined ? undefined : entero(entorno, 'PUERTO_SALUD', 0, 65_535, 0);
   const base = {
     api: { variable: 'PORT', puerto: entero(entorno, 'PORT', 0, 65_535, 8000) },
-    outbox: valor(entorno, 'PUERTO_SALUD_OUTBOX') !== undefined
-      ? { variable: 'PUERTO_SALUD_OUTBOX', puerto: entero(entorno, 'PUERTO_SALUD_OUTBOX', 0, 65_535, 8001) }
-      : { variable: saludComun === undefined ? 'PUERTO_SALUD_OUTBOX' : 'PUERTO_SALUD', puerto: saludComun ?? 8001 },
-    consumer: valor(entorno, 'PUERTO_SALUD_CONSUMER') !== undefined
-      ? { variable: 'PUERTO_SALUD_CONSUMER', puerto: entero(entorno, 'PUERTO_SALUD_CONSUMER', 0, 65_535, 8002) }
-      : { variable: saludComun === undefined ? 'PUERTO_SALUD_CONSUMER' : 'PUERTO_SALUD', puerto: saludComun ?? 8002 },
+    outbox:
+      valor(entorno, 'PUERTO_SALUD_OUTBOX') !== undefined
+        ? { variable: 'PUERTO_SALUD_OUTBOX', puerto: entero(entorno, 'PUERTO_SALUD_OUTBOX', 0, 65_535, 8001) }
+        : { variable: saludComun === undefined ? 'PUERTO_SALUD_OUTBOX' : 'PUERTO_SALUD', puerto: saludComun ?? 8001 },
+    consumer:
+      valor(entorno, 'PUERTO_SALUD_CONSUMER') !== undefined
+        ? { variable: 'PUERTO_SALUD_CONSUMER', puerto: entero(entorno, 'PUERTO_SALUD_CONSUMER', 0, 65_535, 8002) }
+        : { variable: saludComun === undefined ? 'PUERTO_SALUD_CONSUMER' : 'PUERTO_SALUD', puerto: saludComun ?? 8002 },
   };
 
   const servicios: ServicioConfigurado[] = (['api', 'outbox', 'consumer'] as const).map((nombre) => {
@@ -118,7 +169,14 @@ function leer(entorno: Readonly<Record<string, string | undefined>>, raiz: strin
     if (ultimo !== undefined && ultimo > 65_535) {
       throw new ErrorConfiguracion(`${variable}=${puerto} con ${instancias[nombre]} instancias llega al puerto ${ultimo}, fuera de rango`);
     }
-    return { nombre, script: SCRIPTS[nombre], instancias: instancias[nombre], variablePuerto: nombre === 'api' ? 'PORT' : 'PUERTO_SALUD', puertos, cluster };
+    return {
+      nombre,
+      script: SCRIPTS[nombre],
+      instancias: instancias[nombre],
+      variablePuerto: nombre === 'api' ? 'PORT' : 'PUERTO_SALUD',
+      puertos,
+      cluster,
+    };
   });
 
   const url = valor(entorno, 'DATABASE_URL');
@@ -140,7 +198,10 @@ function leer(entorno: Readonly<Record<string, string | undefined>>, raiz: strin
   const ocupar = (puerto: number, quien: string) => {
     if (puerto === 0) return;
     const otro = ocupados.get(puerto);
-    if (otro) throw new ErrorConfiguracion(`${quien} y ${otro} usarían el mismo puerto ${puerto}; cambie PORT, PUERTO_SALUD_OUTBOX, PUERTO_SALUD_CONSUMER o PG_PUERTO_EMBEBIDO`);
+    if (otro)
+      throw new ErrorConfiguracion(
+        `${quien} y ${otro} usarían el mismo puerto ${puerto}; cambie PORT, PUERTO_SALUD_OUTBOX, PUERTO_SALUD_CONSUMER o PG_PUERTO_EMBEBIDO`,
+      );
     ocupados.set(puerto, quien);
   };
   if (postgres.tipo === 'embebido') ocupar(postgres.puerto, 'PostgreSQL embebido');

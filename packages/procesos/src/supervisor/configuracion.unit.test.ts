@@ -59,13 +59,16 @@ describe('configuración del supervisor', () => {
   });
 
   it('una entrada mala es UNA línea que nombra la variable', () => {
-    expect(error({ API_INSTANCIAS: 'dos' })).toBe('Configuración no válida: API_INSTANCIAS debe ser un entero entre 0 y 16 (recibido "dos").');
+    expect(error({ API_INSTANCIAS: 'dos' })).toBe(
+      'Configuración no válida: API_INSTANCIAS debe ser un entero entre 0 y 16 (recibido "dos").',
+    );
     expect(error({ RELAY_INSTANCIAS: '17' })).toContain('RELAY_INSTANCIAS debe ser un entero entre 0 y 16');
     expect(error({ CONSUMIDOR_INSTANCIAS: '-1' })).toContain('CONSUMIDOR_INSTANCIAS debe ser un entero entre 0 y 16');
     expect(error({ PORT: '70000' })).toContain('PORT debe ser un entero entre 0 y 65535');
     expect(error({ PG_PUERTO_EMBEBIDO: '0' })).toContain('PG_PUERTO_EMBEBIDO debe ser un entero entre 1 y 65535');
     expect(error({ DATABASE_URL: 'mysql://x' })).toContain('DATABASE_URL debe ser una URL postgres://');
-    for (const e of [{ API_INSTANCIAS: 'dos' }, { DATABASE_URL: 'mysql://x' }] as Record<string, string>[]) expect(error(e)).not.toContain('\n');
+    for (const e of [{ API_INSTANCIAS: 'dos' }, { DATABASE_URL: 'mysql://x' }] as Record<string, string>[])
+      expect(error(e)).not.toContain('\n');
   });
 
   it('dos procesos en el mismo puerto: error que dice quiénes y cuál', () => {
@@ -75,7 +78,9 @@ describe('configuración del supervisor', () => {
     expect(error({ PORT: '54329' })).toContain('api y PostgreSQL embebido usarían el mismo puerto 54329');
     // outbox#2 = 8001 + 10 = 8011
     expect(error({ RELAY_INSTANCIAS: '2', PUERTO_SALUD_CONSUMER: '8011' })).toContain('consumer y outbox#2 usarían el mismo puerto 8011');
-    expect(error({ RELAY_INSTANCIAS: '2', PUERTO_SALUD_OUTBOX: '65530' })).toContain('PUERTO_SALUD_OUTBOX=65530 con 2 instancias llega al puerto 65540');
+    expect(error({ RELAY_INSTANCIAS: '2', PUERTO_SALUD_OUTBOX: '65530' })).toContain(
+      'PUERTO_SALUD_OUTBOX=65530 con 2 instancias llega al puerto 65540',
+    );
   });
 
   it('etiquetas: sin número con una instancia, con número con varias', () => {

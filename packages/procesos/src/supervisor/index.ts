@@ -14,4 +14,9 @@ export {
   type ServicioConfigurado,
 } from './configuracion.js';
 export type { InstanciaAnotada, Procesos } from './archivo-procesos.js';
-export { PostgresSupervisado, type IniciarPostgres, type OpcionesPostgresSupervisado, type PostgresEnMarcha } from './postgres-supervisado.js';
+export {
+  PostgresSupervisado,
+  type IniciarPostgres,
+  type OpcionesPostgresSupervisado,
+  type PostgresEnMarcha,
+} from './postgres-supervisado.js';

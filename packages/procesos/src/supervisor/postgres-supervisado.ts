@@ -124,7 +124,9 @@ export class PostgresSupervisado {
     this.#caidas += 1;
     this.#pid = undefined;
     this.#o.alCambiar();
-    registro.error(`PostgreSQL (PID ${pid}) terminó sin que nadie lo parara: recuperación tras caída sobre los mismos datos; los servicios siguen en marcha`);
+    registro.error(
+      `PostgreSQL (PID ${pid}) terminó sin que nadie lo parara: recuperación tras caída sobre los mismos datos; los servicios siguen en marcha`,
+    );
     await this.#servidor?.detener().catch(() => undefined);
     this.#servidor = undefined;
     await this.#sinHuerfanos();
@@ -190,7 +192,15 @@ export class PostgresSupervisado {
       this.#o.iniciar({
         directorio: this.#o.directorio,
         puerto: this.#o.puerto,
-        ...(this.#o.mostrarSalida ? { onLog: (m: string) => m.split('\n').filter((l) => l.trim() !== '').forEach((l) => registro.linea('postgres', l.trimEnd(), 'stdout')) } : {}),
+        ...(this.#o.mostrarSalida
+          ? {
+              onLog: (m: string) =>
+                m
+                  .split('\n')
+                  .filter((l) => l.trim() !== '')
+                  .forEach((l) => registro.linea('postgres', l.trimEnd(), 'stdout')),
+            }
+          : {}),
       }),
     );
     this.#servidor = servidor;

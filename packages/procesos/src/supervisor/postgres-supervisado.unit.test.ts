@@ -107,7 +107,9 @@ describe('PostgresSupervisado: caída del servidor', () => {
     process.kill(supervisado.pid!, 'SIGKILL');
     await conTope(volver, 15_000, 'el servidor no volvió');
     expect(arranques[1]?.quedaban).toEqual([]);
-    expect(lineas.some((l) => l.startsWith('ERROR procesos del PostgreSQL anterior que no terminaron solos, terminados a la fuerza'))).toBe(true);
+    expect(lineas.some((l) => l.startsWith('ERROR procesos del PostgreSQL anterior que no terminaron solos, terminados a la fuerza'))).toBe(
+      true,
+    );
   }, 30_000);
 
   it('si no vuelve a arrancar tras los reintentos, avisa para que el supervisor pare', async () => {

@@ -13,7 +13,11 @@ export interface Registro {
   linea(quien: string, linea: string, flujo: 'stdout' | 'stderr'): void;
 }
 
-export function crearRegistro(colores: boolean, salida: NodeJS.WritableStream = process.stdout, errores: NodeJS.WritableStream = process.stderr): Registro {
+export function crearRegistro(
+  colores: boolean,
+  salida: NodeJS.WritableStream = process.stdout,
+  errores: NodeJS.WritableStream = process.stderr,
+): Registro {
   const ancho = 13;
   const prefijo = (quien: string) => {
     const texto = `[${quien}]`.padEnd(ancho);

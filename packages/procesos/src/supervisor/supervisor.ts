@@ -5,7 +5,7 @@ import { borrarProcesos, escribirProcesos, type Procesos } from './archivo-proce
 import { leerConfiguracionSupervisor, type ConfiguracionSupervisor, type NombreServicio } from './configuracion.js';
 import { InstanciaSupervisada } from './instancia.js';
 import { PostgresSupervisado, type IniciarPostgres } from './postgres-supervisado.js';
-import { crearRegistro, type Registro } from './registro.js';
+import { crearRegistro } from './registro.js';
 
 /** Lo que el supervisor necesita de `@aeropartners/adaptadores` (compilado): se lo da `scripts/start.mjs`. */
 export interface PiezasPostgres {
@@ -119,7 +119,9 @@ async function supervisar({ raiz, entorno, cargarPostgres }: DependenciasSupervi
     }
     if (parando) return;
     databaseUrl = postgres.url;
-    registro.decir(`PostgreSQL listo en ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} (PID ${postgres.pid ?? '?'}); vigilado: si cae, se recupera solo`);
+    registro.decir(
+      `PostgreSQL listo en ${databaseUrl.replace(/:[^:@/]*@/, ':***@')} (PID ${postgres.pid ?? '?'}); vigilado: si cae, se recupera solo`,
+    );
   } else {
     databaseUrl = config.postgres.url;
     registro.decir('usando la base de datos de DATABASE_URL');
@@ -155,7 +157,9 @@ async function supervisar({ raiz, entorno, cargarPostgres }: DependenciasSupervi
     }
   }
   if (instancias.length === 0) {
-    registro.error('no hay servicios que arrancar: ejecute `pnpm build` primero (o revise API_INSTANCIAS, RELAY_INSTANCIAS, CONSUMIDOR_INSTANCIAS)');
+    registro.error(
+      'no hay servicios que arrancar: ejecute `pnpm build` primero (o revise API_INSTANCIAS, RELAY_INSTANCIAS, CONSUMIDOR_INSTANCIAS)',
+    );
     await parar('sin servicios', 1);
     return;
   }
@@ -191,7 +195,11 @@ function procesosAnotados(
     api: primera('api')?.pid ?? null,
     outbox: primera('outbox')?.pid ?? null,
     consumer: primera('consumer')?.pid ?? null,
-    puertos: { api: primera('api')?.puerto ?? null, outbox: primera('outbox')?.puerto ?? null, consumer: primera('consumer')?.puerto ?? null },
+    puertos: {
+      api: primera('api')?.puerto ?? null,
+      outbox: primera('outbox')?.puerto ?? null,
+      consumer: primera('consumer')?.puerto ?? null,
+    },
     instancias: todas,
     postgresEmbebido: config.postgres.tipo === 'embebido',
     postgresPid: postgres?.pid ?? null,
