@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CUERPO_VALIDO, crearAppDePrueba, postPago } from '../test/app-de-prueba.js';
 import { EsquemaProblema } from './esquemas.js';
 
-/** ARCHITECTURE §6 / issue 2 punto 7: cada entrada mala es un problem+json que nombra los campos, y nada se escribe. */
+/** Issue 2, punto 7: cada entrada mala es un problem+json que nombra los campos, y nada se escribe. */
 
 type Json = Record<string, unknown>;
 const TIPO = 'urn:aeropartners:pagos:problema:';

@@ -1,29 +1,8 @@
 /**
  * # Broker embebido sobre PostgreSQL (escrito a mano)
  *
- * ARCHITECTURE.md pide preferir una biblioteca de colas sobre PostgreSQL bien mantenida salvo que las
- * mediciones digan otra cosa. Se evaluaron las dos candidatas de Node frente a lo que exige el puerto
- * `Broker` (y su suite de contrato):
- *
- * - **graphile-worker 0.18**: rápido con lotes (≈ 16 000 trabajos/s medidos aquí), pero los trabajos
- *   de un worker muerto vuelven solo tras 4 h (su cerrojo no es un lease renovable de segundos); no
- *   hay deduplicación por (productor, secuencia) ni reparto a varias suscripciones; el orden por clave
- *   exigiría una `queue_name` por pago.
- * - **pg-boss 12**: su trabajador sondea (medido con pg-boss 10: ≈ 100 trabajos/s por defecto); la
- *   política `key_strict_fifo` da orden por clave pero BLOQUEA la clave mientras haya un trabajo
- *   fallido (un mensaje muerto detendría para siempre los eventos siguientes del pago, y el contrato
- *   exige que sigan fluyendo); un trabajo activo cuyo worker murió vuelve al expirar
- *   (`expireInSeconds`, 15 min por defecto) según su supervisión periódica, no con un lease de
- *   segundos renovado por un latido; no hay deduplicación por secuencia de productor atómica con
- *   la inserción; guarda cada trabajo completado (tabla que crece) y trae su propio esquema,
- *   mantenimiento y cron.
- *
- * Ninguna cumple a la vez: deduplicación de productor en la misma transacción que el encolado,
- * orden estricto por clave con mensajes muertos que no bloquean, leases de segundos, reparto a varias
- * suscripciones y lotes en una sola sentencia. Adaptar cualquiera (envolverla y añadirle tablas
- * propias) costaba más que este adaptador: cuatro tablas, ocho sentencias SQL comentadas en
- * `sql-broker.ts` y dos clases, probado con la misma suite de contrato que el de Pulsar. Por eso se
- * escribió a mano.
+ * Por qué escrito a mano y no graphile-worker ni pg-boss, con lo medido al elegir: decisión 0007
+ * (docs/decisiones/0007-broker-embebido-sobre-postgresql.md).
  *
  * ## Diseño
  *
@@ -56,10 +35,7 @@
  *   Las sentencias del lado consumidor se confirman con `synchronous_commit = off` (solo en su propia
  *   transacción): perder una en una caída de PostgreSQL solo provoca una reentrega, que el inbox
  *   absorbe. Publicar es síncrono: lo que el broker confirma al relay es durable.
- *   Medido en esta máquina (2 núcleos, PostgreSQL 15 con fsync, cargada por otros procesos): 20 000
- *   mensajes en lotes de 200 (5 000 claves), una suscripción consumiendo a la vez ≈ 13 000 msg/s de
- *   extremo a extremo; dos suscripciones ≈ 7 000 msg/s (≈ 14 000 entregas/s); 200 000 mensajes
- *   sostenidos ≈ 8 000 msg/s.
+ *   Cifras: decisión 0007.
  * - El orden por clave es el de inserción (id), que coincide con el de publicación para los mensajes
  *   de un mismo productor (su fila serializa sus lotes). Dos productores distintos que publican la
  *   misma clave a la vez no tienen orden entre sí (como en Pulsar).

@@ -111,12 +111,11 @@ SELECT id FROM broker.suscripciones WHERE topico = $1 AND nombre = $2`;
  * Un candidato que ya se entregó `maximoEntregas` veces sin confirmarse (su consumidor cayó cada vez)
  * no se entrega otra vez: pasa a mensajes muertos en la misma sentencia.
  *
- * Plan: esta sentencia NO se prepara con nombre; se planifica en cada reclamo (≈ 1 ms por lote, medido con pg_stat_statements)
- * con el tamaño actual de la cola. Una tabla de cola está vacía al arrancar, y un plan genérico
- * cacheado entonces (estimación: 1 fila) se quedaba para siempre en la conexión: medido en
- * `pnpm bench:e2e`, unía cada fila de la ventana con un recorrido de TODA la suscripción (y el
- * NOT EXISTS igual), 300–650 ms por reclamo con unos miles de mensajes en cola; planificado con el
- * tamaño real usa las búsquedas por clave primaria y por (suscripción, clave, id). Por eso tampoco se
+ * Plan: esta sentencia NO se prepara con nombre; se planifica en cada reclamo con el tamaño actual de
+ * la cola. Una tabla de cola está vacía al arrancar, y un plan genérico cacheado entonces (estimación:
+ * 1 fila) se quedaba para siempre en la conexión: unía cada fila de la ventana con un recorrido de TODA
+ * la suscripción (y el NOT EXISTS igual); planificado con el tamaño real usa las búsquedas por clave
+ * primaria y por (suscripción, clave, id). Lo medido: bench/README.md, «Cómo se llegó a las cifras». Por eso tampoco se
  * repite `m.id_suscripcion = $1` en `candidatos`: la ventana ya filtra por suscripción y esa condición
  * solo abría la puerta a recorrer el índice de la suscripción en vez de buscar por id.
  *

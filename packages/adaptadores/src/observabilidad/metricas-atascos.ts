@@ -21,7 +21,7 @@ export interface FuentesMetricasAtascos {
 }
 
 /**
- * Métricas del trabajo atascado (ARCHITECTURE §8), calculadas al raspar con UNA consulta acotada por el
+ * Métricas del trabajo atascado (docs/arquitectura.md §4), calculadas al raspar con UNA consulta acotada por el
  * índice `pagos_estado_id` (nunca un `count(*)` de la tabla):
  *
  * - `aeropartners_pagos_atascados{estado}`: pagos en PENDIENTE o PROCESANDO más que su umbral y sin turno

@@ -17,7 +17,7 @@ export type RegistroMetricas = Registry;
 
 export const PREFIJO_METRICAS = 'aeropartners_pagos_';
 
-/** Etapas en las que se absorbe un duplicado (ARCHITECTURE.md §4). */
+/** Etapas en las que se absorbe un duplicado (docs/arquitectura.md §3). */
 export const ETAPAS_DUPLICADOS = ['entrada', 'broker', 'inbox', 'pasarela'] as const;
 export type EtapaDuplicados = (typeof ETAPAS_DUPLICADOS)[number];
 

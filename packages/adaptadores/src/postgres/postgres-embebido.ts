@@ -169,10 +169,9 @@ export async function iniciarPostgresEmbebido(opciones: OpcionesPostgresEmbebido
     throw fallo(motivoDeArranque(ultimasLineas, error, puerto), error);
   }
 
-  // Fuera de Windows, por el socket Unix del servidor: en la misma máquina cuesta bastante menos CPU
-  // por viaje de ida y vuelta que TCP por loopback (medido en `pnpm bench:e2e`: ≈ 10 % menos CPU por
-  // pago entre PostgreSQL y los tres servicios). El host TCP queda en la URL por legibilidad; `host=`
-  // manda. El servidor sigue escuchando también en 127.0.0.1.
+  // Fuera de Windows, por el socket Unix del servidor: en la misma máquina cuesta menos CPU por viaje
+  // de ida y vuelta que TCP por loopback (lo medido: bench/README.md). El host TCP queda en la URL por
+  // legibilidad; `host=` manda. El servidor sigue escuchando también en 127.0.0.1.
   const url =
     `postgresql://${encodeURIComponent(usuario)}:${encodeURIComponent(contrasena)}@127.0.0.1:${puerto}/postgres` +
     (CARPETA_SOCKET ? `?host=${encodeURIComponent(CARPETA_SOCKET)}` : '');

@@ -39,10 +39,8 @@ export interface OpcionesRepositorioPagos {
   readonly sentenciasPreparadas?: boolean;
   /**
    * Sentencias de `guardar` (y de lectura de `obtener`) agrupadas en vuelo a la vez. Por defecto 1:
-   * mientras una sentencia corre, las llamadas que llegan se juntan para la siguiente. Medido en
-   * `pnpm bench:e2e` (2 núcleos): con 4 huecos los lotes del consumidor eran de ~9 transiciones y la
-   * latencia aceptación → final p50 de 3,7 s; con 1, lotes 2–3 veces mayores, menos CPU de PostgreSQL
-   * por pago (1,45 → 1,29 ms con pg_stat_statements cargado) y p50 de 0,42 s.
+   * mientras una sentencia corre, las llamadas que llegan se juntan para la siguiente: lotes mayores,
+   * menos CPU de PostgreSQL por pago y menos latencia que con varios huecos (lo medido: bench/README.md).
    */
   readonly enVueloMaximoTransiciones?: number;
 }

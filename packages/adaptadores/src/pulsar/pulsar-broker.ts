@@ -142,7 +142,7 @@ export function suscripcionDeMuertos(suscripcion: string): string {
 }
 
 /**
- * Broker sobre Apache Pulsar con los ajustes de ARCHITECTURE §3:
+ * Broker sobre Apache Pulsar con estos ajustes (docs/arquitectura.md §3):
  *
  * - productor con `producerName` fijo (el del relay), `sequenceId` = su secuencia de publicación
  *   (deduplicación del broker), clave del mensaje = id del pago, `hashingScheme: 'Murmur3_32Hash'`

@@ -38,7 +38,7 @@ const LOTE_POR_DEFECTO = 100;
 const VENTANA_POR_DEFECTO = 1000;
 
 /**
- * El barrendero de pagos atascados (ARCHITECTURE §8: todo lo que se puede atascar tiene edad, lista y
+ * El barrendero de pagos atascados (docs/arquitectura.md §4: todo lo que se puede atascar tiene edad, lista y
  * una forma idempotente de re-impulsarlo). Cada pasada recorre un tramo de cada estado no final y
  * re-impulsa lo atascado por el camino normal (outbox → relay → broker → consumidor); el recorrido
  * sigue en la pasada siguiente donde se quedó y vuelve a empezar al llegar al final, así que un atasco
