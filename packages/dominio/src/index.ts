@@ -6,11 +6,13 @@
  *   `registrarFallo`), que devuelven `Resultado<CambioPago, ErrorDePago>`.
  * - Eventos: {@link EventoPago} (`PagoPendiente`, `PagoProcesando`, `PagoExitoso`, `PagoFallido`).
  * - Puertos: {@link RepositorioPagos}, {@link PasarelaDePagos}, {@link Reloj}.
+ * - Socios: el {@link Ambito} de todo dato (socio y {@link Modo} `live`/`test`).
  * - Conversiones y comisiones: {@link HechoConversion}, {@link Conversion} (estado como función del
  *   conjunto de hechos), {@link ReglaComision}, {@link Comision}, {@link AjusteComision} (recuperaciones y
  *   complementos), {@link Liquidacion} (en dos fases) y el {@link LibroMayor} de partida doble.
  */
 export { Resultado } from './resultado.js';
+export { Modo, esModo, type Ambito } from './ambito.js';
 export { Moneda } from './moneda.js';
 export { Dinero, type ErrorDinero } from './dinero.js';
 export { EstadoPago } from './estado-pago.js';
