@@ -1,9 +1,12 @@
 import type { Context } from 'hono';
 import { TIPO_CONTENIDO_PROBLEMA, type ContextoProblema, type Problema } from './problemas.js';
+import type { SocioAutenticado } from './socio-autenticado.js';
 
 /** Lo que cada petición lleva consigo por la app (lo lee la línea de registro de `app.ts`). */
 export type Variables = {
   idCorrelacion: string;
+  /** El socio autenticado (solo de la clave); lo leen todas las rutas de datos. */
+  socio: SocioAutenticado;
   idPago: string | undefined;
   error: unknown;
   /** Por qué la base de datos no estaba disponible (respuesta 503), para el registro. */
