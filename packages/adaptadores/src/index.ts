@@ -147,3 +147,31 @@ export {
 } from './servicio/ejecutar-servicio.js';
 export { morirTrasPublicar } from './servicio/inyeccion-fallos.js';
 export { camposDeMensaje, leerSobre, sobreDeFila } from './mensajeria/sobre-evento.js';
+export {
+  CABECERAS_STANDARD_WEBHOOKS,
+  PREFIJO_SECRETO_FIRMA,
+  TOLERANCIA_FIRMA_SEGUNDOS,
+  firmarStandardWebhooks,
+  generarSecretoFirma,
+  verificarStandardWebhooks,
+  type CuerpoFirmado,
+  type DatosFirma,
+  type DatosVerificacion,
+  type MotivoFirmaRechazada,
+  type VerificacionFirma,
+} from './firmas/standard-webhooks.js';
+export {
+  MAXIMO_CLAVES_POR_DEFECTO,
+  crearLimitadorDeRitmo,
+  type DecisionDeLimite,
+  type LimitadorDeRitmo,
+  type LimiteDeRitmo,
+  type OpcionesLimitadorDeRitmo,
+} from './limites/limitador-de-ritmo.js';
+export {
+  CABECERAS_DE_LIMITE,
+  POLITICA_POR_DEFECTO,
+  cabecerasDeLimite,
+  segundosEnteros,
+  type OpcionesCabecerasDeLimite,
+} from './limites/cabeceras-de-limite.js';
