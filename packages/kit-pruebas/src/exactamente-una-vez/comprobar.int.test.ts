@@ -13,12 +13,12 @@ import { REGLAS_CON_PAGOS_FINALES, TODAS_LAS_REGLAS } from './reglas.js';
  * id culpable, y solo ese.
  */
 
-const SOCIO = 'aeropartners';
 const SUSCRIPCION = 'consumidor-pagos';
 
 let base: BaseDePrueba;
 let pool: pg.Pool;
-let prefijo: string;
+/** El socio de cada test (nuevo en cada uno, como los de una corrida del experimento). */
+let socio: string;
 
 beforeAll(async () => {
   base = await crearBaseDePrueba();
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   // Cada test, su propia corrida; lo global (outbox pendiente, cola, muertos, cobros huérfanos) empieza limpio.
-  prefijo = `exp-${randomUUID().slice(0, 8)}-`;
+  socio = `exp-${randomUUID().slice(0, 8)}`;
   await pool.query(`UPDATE outbox SET fecha_publicacion = now() WHERE fecha_publicacion IS NULL`);
   await pool.query(`DELETE FROM broker.mensajes`);
   await pool.query(`DELETE FROM broker.muertos`);
@@ -41,11 +41,11 @@ beforeEach(async () => {
 });
 
 const plantar = (n: number, estado: EstadoFinal = 'EXITOSO', ms = 800) =>
-  plantarPago(pool, { idSocio: SOCIO, referencia: `${prefijo}s1-${n}`, estado, ms });
+  plantarPago(pool, { idSocio: socio, referencia: `ref-${n}`, estado, ms });
 
 const comprobar = (extra: Partial<OpcionesComprobacion> = {}) =>
   comprobarExactamenteUnaVez(pool, {
-    pagos: { tipo: 'prefijo', idSocio: SOCIO, prefijo },
+    pagos: { tipo: 'socios', socios: [socio] },
     suscripcion: SUSCRIPCION,
     plazoMs: 60_000,
     desde: new Date(Date.now() - 5_000),
@@ -209,15 +209,29 @@ describe('comprobador de «exactamente una vez»', () => {
     await pool.query(
       `INSERT INTO pagos (id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version, fecha_creacion, fecha_actualizacion)
        VALUES ($1, $2, $3, 'afiliado-1', 1050, 'USD', $4, 'EXITOSO', 3, now(), now())`,
-      [id, SOCIO, `otra-clave-${id}`, uno.referencia],
+      [id, socio, `otra-clave-${id}`, uno.referencia],
     );
     const fallo = await incumplidas();
-    expect(fallo['una-referencia-un-pago']).toEqual([`${uno.referencia}: ${[uno.id, id].sort().join(', ')}`]);
+    expect(fallo['una-referencia-un-pago']).toEqual([`${socio} · ${uno.referencia}: ${[uno.id, id].sort().join(', ')}`]);
+  });
+
+  it('la misma referencia en dos socios son dos pagos legítimos; el ámbito son los pagos de sus socios y solo esos', async () => {
+    const otro = `${socio}-b`;
+    const deA = await plantar(1);
+    const deB = await plantarPago(pool, { idSocio: otro, referencia: deA.referencia });
+    const v = await comprobarExactamenteUnaVez(pool, { pagos: { tipo: 'socios', socios: [socio, otro] }, suscripcion: SUSCRIPCION });
+    expect(v.violaciones).toEqual([]);
+    expect(v.pagos).toBe(2);
+    // Un defecto de un socio fuera del ámbito no cuenta; dentro, sí.
+    await pool.query(`UPDATE pagos SET estado = 'PROCESANDO', version = 2, referencia_transaccion = NULL WHERE id = $1`, [deB.id]);
+    expect((await incumplidas())['ninguno-incierto']).toBeUndefined();
+    const ambos = await comprobarExactamenteUnaVez(pool, { pagos: { tipo: 'socios', socios: [socio, otro] }, suscripcion: SUSCRIPCION });
+    expect(ambos.violaciones.find((x) => x.regla === 'ninguno-incierto')?.ids).toEqual([deB.id]);
   });
 
   it('un pago fuera de plazo, la cola sin vaciar y un mensaje muerto no inyectado fallan', async () => {
     const lento = await plantar(1, 'EXITOSO', 120_000);
-    const veneno = `veneno-${prefijo}`;
+    const veneno = `veneno-${socio}`;
     const ajeno = randomUUID();
     await plantarMensaje(pool, { donde: 'muertos', clave: veneno });
     await plantarMensaje(pool, { donde: 'muertos', clave: ajeno });

@@ -45,11 +45,8 @@ export interface OpcionesComprobacion extends OpcionesReglas {
 
 function ambitoSql(pagos: AmbitoPagos): { readonly r: string; readonly valores: readonly unknown[] } {
   switch (pagos.tipo) {
-    case 'prefijo':
-      return {
-        r: 'r AS (SELECT * FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2))',
-        valores: [pagos.idSocio, pagos.prefijo],
-      };
+    case 'socios':
+      return { r: 'r AS (SELECT * FROM pagos WHERE id_socio = ANY($1::text[]))', valores: [pagos.socios] };
     case 'ids':
       return { r: 'r AS (SELECT * FROM pagos WHERE id = ANY($1::uuid[]))', valores: [pagos.ids] };
   }
@@ -58,6 +55,14 @@ function ambitoSql(pagos: AmbitoPagos): { readonly r: string; readonly valores: 
 async function existeTabla(bd: ConsultorPostgres, tabla: string): Promise<boolean> {
   const { rows } = await bd.query('SELECT to_regclass($1)::text AS t', [tabla]);
   return (rows[0] as { t: string | null } | undefined)?.t != null;
+}
+
+async function existeColumna(bd: ConsultorPostgres, tabla: string, columna: string): Promise<boolean> {
+  const { rows } = await bd.query(
+    `SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2`,
+    [tabla, columna],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -73,6 +78,7 @@ export async function comprobarExactamenteUnaVez(bd: ConsultorPostgres, opciones
     valores,
     hayLibro: await existeTabla(bd, 'pasarela_simulada.cargos'),
     hayBroker: await existeTabla(bd, 'broker.mensajes'),
+    hayModo: await existeColumna(bd, 'pagos', 'modo'),
   };
   const pedidas = new Set(opciones.reglas ?? TODAS_LAS_REGLAS);
   const reglas: ResultadoRegla[] = [];

@@ -34,8 +34,11 @@ export type CodigoReglaDentro =
 
 /** Qué pagos se comprueban. */
 export type AmbitoPagos =
-  /** Los de un socio cuya referencia empieza por `prefijo` (una corrida del experimento). */
-  | { readonly tipo: 'prefijo'; readonly idSocio: string; readonly prefijo: string }
+  /**
+   * Todos los pagos de estos socios (los de una corrida del experimento, que crea socios nuevos en cada
+   * una). Las referencias pueden repetirse entre socios: el socio es parte de la identidad del pago.
+   */
+  | { readonly tipo: 'socios'; readonly socios: readonly string[] }
   /** Estos pagos (los que creó un test). */
   | { readonly tipo: 'ids'; readonly ids: readonly string[] };
 
@@ -62,6 +65,8 @@ export interface ContextoRegla {
   readonly hayLibro: boolean;
   /** ¿Hay broker embebido (`broker.mensajes`)? Con Pulsar, no. */
   readonly hayBroker: boolean;
+  /** ¿Tienen los pagos columna `modo` (live/test)? */
+  readonly hayModo: boolean;
 }
 
 export type Evaluacion = { readonly ids: readonly string[] } | { readonly noEvaluada: string };
@@ -97,15 +102,18 @@ const suscripcion = (c: ContextoRegla) => c.opciones.suscripcion ?? SUSCRIPCION_
 export const REGLAS_DENTRO: readonly ReglaDentro[] = [
   {
     codigo: 'una-referencia-un-pago',
-    descripcion: 'Cada (socio, referencia) tiene exactamente un pago en la base',
-    comprobar: (c) =>
-      ids(
+    descripcion: 'Cada (socio, referencia) tiene exactamente un pago en la base (en cada modo, si lo hay)',
+    comprobar: (c) => {
+      // Con modos (live/test), la misma referencia en los dos modos de un socio son dos pagos legítimos.
+      const clave = c.hayModo ? 'id_socio, modo, referencia_pago' : 'id_socio, referencia_pago';
+      return ids(
         c,
         () => `WITH ${c.r}
-          SELECT x.referencia_pago || ': ' || string_agg(p.id::text, ', ' ORDER BY p.id) AS id
-          FROM (SELECT DISTINCT id_socio, referencia_pago FROM r) x JOIN pagos p USING (id_socio, referencia_pago)
-          GROUP BY x.id_socio, x.referencia_pago HAVING count(*) > 1 ORDER BY 1`,
-      ),
+          SELECT x.id_socio || ' · ' || x.referencia_pago || ': ' || string_agg(p.id::text, ', ' ORDER BY p.id) AS id
+          FROM (SELECT DISTINCT ${clave} FROM r) x JOIN pagos p USING (${clave})
+          GROUP BY ${clave} HAVING count(*) > 1 ORDER BY 1`,
+      );
+    },
   },
   {
     codigo: 'ninguno-incierto',
