@@ -1,7 +1,8 @@
 import { crearClienteHttp, type Respuesta } from './cliente-http.js';
 import type { ControlRitmo } from './capacidad.js';
 import { COPIAS, cuerpoEnConflicto, type PagoPlaneado, type Plan } from './plan.js';
-import type { ObservacionFuera } from './veredicto.js';
+import { cabecerasDe, type SocioCorrida } from './socios.js';
+import type { ObservacionFuera, PeticionTrasSuspension } from './veredicto.js';
 
 /**
  * Ejecuta el plan contra la API al ritmo que marque el control (bucle abierto, con tope de peticiones
@@ -13,6 +14,8 @@ import type { ObservacionFuera } from './veredicto.js';
 export interface ObservacionMutable {
   ids: Set<string>;
   aceptada: boolean;
+  aceptadaSinLeer: boolean;
+  denegada: boolean;
   estadoConflicto?: number;
   tardia?: { estado: number; replay: boolean; idPago: string | undefined };
 }
@@ -40,6 +43,18 @@ export interface Contadores {
   otros4xx: Record<string, number>;
 }
 
+/** Observaciones por socio (su id) y, dentro, por referencia: las referencias se repiten entre socios. */
+export type Observaciones = Map<string, Map<string, ObservacionMutable>>;
+
+/** La suspensión a mitad de carga: quién, cuándo la confirmó la administración y qué recibió después. */
+export interface EstadoSuspension {
+  readonly idSocio: string | undefined;
+  /** `performance.now()` en el que la administración confirmó la suspensión. */
+  confirmadaEn: number | undefined;
+  /** Cada petición del socio suspendido enviada después de confirmarse, con lo que recibió. */
+  readonly tras: PeticionTrasSuspension[];
+}
+
 export interface EstadoCarga {
   readonly contadores: Contadores;
   /** [ms desde el inicio, latencia ms] de cada respuesta leída. */
@@ -57,13 +72,18 @@ export interface OpcionesCarga {
   /** El ritmo de cada momento: la rampa que mide la capacidad y después el mantenido (o uno fijo). */
   readonly control: ControlRitmo;
   readonly concurrencia: number;
-  readonly observaciones: Map<string, ObservacionMutable>;
+  /** Los socios de la corrida, por número (el del plan, 1…P). */
+  readonly socios: readonly SocioCorrida[];
+  readonly suspension: EstadoSuspension;
+  readonly observaciones: Observaciones;
   /** Instante (performance.now()) de referencia de las series. */
   readonly t0: number;
   readonly estado: EstadoCarga;
 }
 
 const esperar = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/** Una respuesta y si su petición salió después de confirmarse la suspensión de su socio. */
+type Enviada = Respuesta & { readonly trasSuspension: boolean };
 const transitorio = (r: Respuesta) => r.estado === 0 || r.estado >= 500 || r.estado === 429 || r.estado === 408;
 
 export function nuevoEstadoCarga(): EstadoCarga {
@@ -96,20 +116,38 @@ export function nuevoEstadoCarga(): EstadoCarga {
 export function crearEjecutor(o: OpcionesCarga) {
   const cliente = crearClienteHttp(o.url, o.concurrencia);
   const c = o.estado.contadores;
-  const obs = (referencia: string): ObservacionMutable => {
-    let x = o.observaciones.get(referencia);
+  const socioDe = (p: PagoPlaneado): SocioCorrida => {
+    const s = o.socios[p.socio - 1];
+    if (!s) throw new Error(`el plan tiene el socio ${p.socio} y la corrida solo ${o.socios.length}`);
+    return s;
+  };
+  const obs = (p: PagoPlaneado): ObservacionMutable => {
+    const id = socioDe(p).id;
+    let delSocio = o.observaciones.get(id);
+    if (!delSocio) {
+      delSocio = new Map();
+      o.observaciones.set(id, delSocio);
+    }
+    let x = delSocio.get(p.cuerpo.referencia_pago);
     if (!x) {
-      x = { ids: new Set(), aceptada: false };
-      o.observaciones.set(referencia, x);
+      x = { ids: new Set(), aceptada: false, aceptadaSinLeer: false, denegada: false };
+      delSocio.set(p.cuerpo.referencia_pago, x);
     }
     return x;
   };
 
-  const una = async (cuerpo: string, perder = false): Promise<Respuesta> => {
+  const una = async (p: PagoPlaneado, cuerpo: string, perder = false): Promise<Enviada> => {
+    const socio = socioDe(p);
     c.peticiones += 1;
     o.estado.enVuelo += 1;
-    const r = await cliente.enviarPago(cuerpo, { perderRespuesta: perder });
+    const enviada = performance.now();
+    const r = await cliente.enviarPago(cuerpo, { perderRespuesta: perder, cabeceras: cabecerasDe(socio, cuerpo) });
     o.estado.enVuelo -= 1;
+    const s = o.suspension;
+    const trasSuspension = socio.id === s.idSocio && s.confirmadaEn !== undefined && enviada > s.confirmadaEn;
+    if (trasSuspension) s.tras.push({ referencia: p.cuerpo.referencia_pago, estado: r.estado, idPago: r.idPago });
+    if (r.estado === 403) obs(p).denegada = true;
+    if (r.estado === 200 && r.perdida) obs(p).aceptadaSinLeer = true;
     if (!r.perdida) o.estado.muestras.push([performance.now() - o.t0, r.latenciaMs]);
     if (r.estado === 200 && !r.perdida) {
       c.respuestas200 += 1;
@@ -117,24 +155,24 @@ export function crearEjecutor(o: OpcionesCarga) {
     } else if (r.estado === 422) c.r422 += 1;
     else if (transitorio(r)) c.transitorios += 1;
     else if (!r.perdida) c.otros4xx[String(r.estado)] = (c.otros4xx[String(r.estado)] ?? 0) + 1;
-    return r;
+    return { ...r, trasSuspension };
   };
 
   /** Envía y reintenta lo transitorio (5xx, red) con espera creciente durante hasta 3 minutos: como un socio de verdad. */
-  const conReintentos = async (cuerpo: string): Promise<Respuesta> => {
+  const conReintentos = async (p: PagoPlaneado, cuerpo: string): Promise<Enviada> => {
     const limite = Date.now() + 180_000;
-    let r = await una(cuerpo);
+    let r = await una(p, cuerpo);
     for (let i = 0; transitorio(r) && Date.now() < limite; i += 1) {
       await esperar(Math.min(2000, 50 * 2 ** i) * (0.5 + Math.random()));
       c.reintentosTransitorios += 1;
-      r = await una(cuerpo);
+      r = await una(p, cuerpo);
     }
     return r;
   };
 
   const anotar = (p: PagoPlaneado, r: Respuesta) => {
     if (r.estado !== 200 || r.perdida) return;
-    const x = obs(p.cuerpo.referencia_pago);
+    const x = obs(p);
     x.aceptada = true;
     if (r.idPago) x.ids.add(r.idPago);
     else x.ids.add('(200 sin id_pago)');
@@ -143,23 +181,23 @@ export function crearEjecutor(o: OpcionesCarga) {
   /** Lo que le pasa a un pago en la carga principal: su modo de envío y, si toca, el conflicto. */
   const ejecutarPago = async (p: PagoPlaneado): Promise<void> => {
     const cuerpo = JSON.stringify(p.cuerpo);
-    obs(p.cuerpo.referencia_pago);
+    obs(p);
     switch (p.modo) {
       case 'unico':
-        anotar(p, await conReintentos(cuerpo));
+        anotar(p, await conReintentos(p, cuerpo));
         break;
       case 'doble':
       case 'triple': {
         if (p.modo === 'doble') c.dobles += 1;
         else c.triples += 1;
-        const rs = await Promise.all(Array.from({ length: COPIAS[p.modo] }, () => conReintentos(cuerpo)));
+        const rs = await Promise.all(Array.from({ length: COPIAS[p.modo] }, () => conReintentos(p, cuerpo)));
         for (const r of rs) anotar(p, r);
         break;
       }
       case 'timeout': {
-        const original = await una(cuerpo, true);
+        const original = await una(p, cuerpo, true);
         await esperar(20 + Math.random() * 200);
-        const reintento = await conReintentos(cuerpo);
+        const reintento = await conReintentos(p, cuerpo);
         if (original.estado === 200) {
           c.timeoutsOriginalExitoso += 1;
           if (reintento.estado === 200 && reintento.replay) c.timeoutsReintentoReconocido += 1;
@@ -170,15 +208,16 @@ export function crearEjecutor(o: OpcionesCarga) {
     }
     if (p.conflicto) {
       c.conflictos += 1;
-      const r = await conReintentos(JSON.stringify(cuerpoEnConflicto(p.cuerpo)));
-      obs(p.cuerpo.referencia_pago).estadoConflicto = r.estado;
+      const r = await conReintentos(p, JSON.stringify(cuerpoEnConflicto(p.cuerpo)));
+      // Tras la suspensión lo que cuenta es el 403 (regla de la suspensión), no el 422.
+      if (!r.trasSuspension) obs(p).estadoConflicto = r.estado;
     }
   };
 
   const tardia = async (p: PagoPlaneado): Promise<void> => {
     c.tardias += 1;
-    const r = await conReintentos(JSON.stringify(p.cuerpo));
-    obs(p.cuerpo.referencia_pago).tardia = { estado: r.estado, replay: r.replay, idPago: r.idPago };
+    const r = await conReintentos(p, JSON.stringify(p.cuerpo));
+    if (!r.trasSuspension) obs(p).tardia = { estado: r.estado, replay: r.replay, idPago: r.idPago };
   };
 
   /**
@@ -239,10 +278,17 @@ export function crearEjecutor(o: OpcionesCarga) {
     );
   };
 
-  return { cargaPrincipal, replicasTardias, cerrar: () => cliente.cerrar() };
+  return { cargaPrincipal, replicasTardias, cliente, cerrar: () => cliente.cerrar() };
 }
 
 /** Las observaciones mutables, congeladas para el veredicto. */
-export function paraVeredicto(observaciones: ReadonlyMap<string, ObservacionMutable>): Map<string, ObservacionFuera> {
-  return new Map([...observaciones].map(([k, v]) => [k, v]));
+export function paraVeredicto(observaciones: Observaciones): Map<string, ReadonlyMap<string, ObservacionFuera>> {
+  return new Map([...observaciones].map(([socio, refs]) => [socio, new Map(refs)]));
+}
+
+/** Cuántas referencias aceptó cada socio (para el informe). */
+export function aceptadasPorSocio(observaciones: Observaciones): number {
+  let n = 0;
+  for (const refs of observaciones.values()) for (const x of refs.values()) if (x.aceptada) n += 1;
+  return n;
 }

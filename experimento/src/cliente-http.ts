@@ -12,18 +12,49 @@ export interface Respuesta {
   readonly perdida: boolean;
 }
 
+export interface OpcionesEnvio {
+  readonly perderRespuesta?: boolean;
+  readonly idCorrelacion?: string;
+  /** Cabeceras de la credencial (Authorization y, si el socio firma, las de Standard Webhooks). */
+  readonly cabeceras?: Readonly<Record<string, string>>;
+}
+
 export interface ClienteHttp {
   /** POST /pagos con el cuerpo dado. Con `perderRespuesta`, corta la conexión en cuanto llega la respuesta. */
-  enviarPago(cuerpo: string, opciones?: { readonly perderRespuesta?: boolean; readonly idCorrelacion?: string }): Promise<Respuesta>;
+  enviarPago(cuerpo: string, opciones?: OpcionesEnvio): Promise<Respuesta>;
+  /** GET de `ruta` (relativa a la URL base, p. ej. `/pagos/{id}`); el cuerpo se devuelve entero. */
+  obtener(ruta: string, opciones?: Pick<OpcionesEnvio, 'cabeceras'>): Promise<Respuesta>;
   cerrar(): void;
 }
 
 /** Cliente HTTP/1.1 keep-alive mínimo (sin `fetch`: en 2 núcleos compartidos cada µs de CPU del cliente cuenta). */
 export function crearClienteHttp(urlBase: string, conexiones: number, tiempoMaximoMs = 30_000): ClienteHttp {
-  const destino = new URL(`${urlBase.replace(/\/+$/, '')}/pagos`);
+  const base = urlBase.replace(/\/+$/, '');
+  const destino = new URL(`${base}/pagos`);
   const modulo = destino.protocol === 'https:' ? https : http;
   const agente = new modulo.Agent({ keepAlive: true, maxSockets: conexiones, maxFreeSockets: conexiones });
-  return {
+  const cliente: ClienteHttp = {
+    obtener(ruta, opciones = {}) {
+      const inicio = performance.now();
+      return new Promise<Respuesta>((resolver) => {
+        const fin = (estado: number, cuerpo: string) =>
+          resolver({ estado, replay: false, idPago: undefined, cuerpo, perdida: false, latenciaMs: performance.now() - inicio });
+        const peticion = modulo.request(
+          new URL(`${base}${ruta}`),
+          { agent: agente, method: 'GET', headers: { ...opciones.cabeceras }, timeout: tiempoMaximoMs },
+          (respuesta) => {
+            let datos = '';
+            respuesta.setEncoding('utf8');
+            respuesta.on('data', (d: string) => (datos += d));
+            respuesta.on('error', () => fin(0, datos));
+            respuesta.on('end', () => fin(respuesta.statusCode ?? 0, datos));
+          },
+        );
+        peticion.on('timeout', () => peticion.destroy(new Error('tiempo agotado')));
+        peticion.on('error', () => fin(0, ''));
+        peticion.end();
+      });
+    },
     enviarPago(cuerpo, opciones = {}) {
       const inicio = performance.now();
       return new Promise<Respuesta>((resolver) => {
@@ -34,6 +65,7 @@ export function crearClienteHttp(urlBase: string, conexiones: number, tiempoMaxi
           resolver({ ...r, latenciaMs: performance.now() - inicio });
         };
         const cabeceras: Record<string, string | number> = {
+          ...opciones.cabeceras,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(cuerpo),
         };
@@ -91,4 +123,5 @@ export function crearClienteHttp(urlBase: string, conexiones: number, tiempoMaxi
       agente.destroy();
     },
   };
+  return cliente;
 }

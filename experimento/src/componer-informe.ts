@@ -24,19 +24,19 @@ export interface CuentasEnLaBase {
   readonly reimpulsos: number;
 }
 
-export async function contarEnLaBase(pool: pg.Pool, idSocio: string, prefijo: string): Promise<CuentasEnLaBase> {
-  const r = `r AS (SELECT id FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2))`;
+export async function contarEnLaBase(pool: pg.Pool, socios: readonly string[]): Promise<CuentasEnLaBase> {
+  const r = `r AS (SELECT id FROM pagos WHERE id_socio = ANY($1::text[]))`;
   const { rows: libro } = await pool
     .query<{ cobros: number; rechazos: number }>(
       `WITH ${r} SELECT count(*) FILTER (WHERE c.resultado = 'exitoso')::int AS cobros, count(*) FILTER (WHERE c.resultado = 'rechazado')::int AS rechazos
        FROM pasarela_simulada.cargos c JOIN r ON r.id = c.id_pago`,
-      [idSocio, prefijo],
+      [socios],
     )
     .catch(() => ({ rows: [] as { cobros: number; rechazos: number }[] })); // sin libro (Stripe)
   const { rows: barrido } = await pool.query<{ pagos: number; veces: number }>(
     `WITH ${r} SELECT count(*)::int AS pagos, coalesce(sum((o.metadatos ->> 'reimpulsos')::numeric), 0)::int AS veces
      FROM outbox o JOIN r ON r.id = o.id_agregado WHERE o.tipo = 'PagoPendiente' AND o.metadatos ? 'reimpulsos'`,
-    [idSocio, prefijo],
+    [socios],
   );
   return {
     cobros: libro[0]?.cobros ?? 0,

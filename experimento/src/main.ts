@@ -6,23 +6,29 @@ import { crearBrokerEmbebido } from '@aeropartners/adaptadores';
 import { dormir } from '@aeropartners/procesos';
 import type pg from 'pg';
 import { RAMPA_MAXIMA_DEL_PLAN, rampaDeCapacidad, ritmoFijo, type ControlRitmo, type MedidaCapacidad } from './capacidad.js';
-import { crearEjecutor, nuevoEstadoCarga, paraVeredicto, type ObservacionMutable } from './carga.js';
+import { aceptadasPorSocio, crearEjecutor, nuevoEstadoCarga, paraVeredicto, type EstadoSuspension, type Observaciones } from './carga.js';
 import { componerInforme, contarEnLaBase } from './componer-informe.js';
+import { consultarAmbito } from './consultas-ambito.js';
 import { planearFallos, type FalloPlaneado } from './fallos.js';
 import { paginaHtml } from './html.js';
 import { tablaTexto, type Informe, type MarcaFallo } from './informe.js';
 import { inyectarFallo } from './inyector.js';
 import { crearPool, estadosDeLaCorrida, iniciarMuestreo } from './muestreo.js';
 import { leerOpciones, textoAyuda } from './opciones.js';
-import { crearPlan, prefijoCorrida } from './plan.js';
+import { crearPlan } from './plan.js';
 import { iniciarProgreso } from './progreso.js';
+import { administradorPorCli, crearSociosDeLaCorrida, type AdministradorSocios } from './socios.js';
 import { TopologiaLocal } from './topologia-local.js';
-import { juzgar, juzgarFuera } from './veredicto.js';
+import { juzgar, type SuspensionObservada } from './veredicto.js';
 
 const RAIZ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SUSCRIPCION = 'consumidor-pagos';
 /** Umbrales del barrendero en la topología del experimento: un pago atascado se re-impulsa en segundos, no en minutos. */
 const BARRENDERO = { umbralS: 30, periodoS: 5 };
+/** Fracción de la carga principal enviada cuando se suspende al socio que se suspende. */
+const FRACCION_SUSPENSION = 0.5;
+/** Lecturas de muestreo por socio para la regla del ámbito (cada una, 2 a 4 peticiones). */
+const MUESTRAS_AMBITO = 50;
 const decir = (t: string) => process.stdout.write(`[experimento] ${t}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('es-ES');
 
@@ -47,8 +53,6 @@ if (o.rehacer) {
 
 const ahora = new Date();
 const corrida = `${ahora.toISOString().replace(/[-:T]/g, '').slice(0, 14)}${randomBytes(2).toString('hex')}`;
-const prefijo = prefijoCorrida(corrida);
-const idSocio = process.env['ID_SOCIO_POR_DEFECTO'] || 'aeropartners';
 const carpeta = path.resolve(RAIZ, o.salida, corrida);
 mkdirSync(carpeta, { recursive: true });
 
@@ -114,14 +118,23 @@ async function ejecutar(): Promise<number> {
   } else {
     urlApi = o.url as string;
     databaseUrl = o.databaseUrl;
-    decir(
-      `despliegue remoto ${urlApi}: solo HTTP (sin fallos de procesos)${databaseUrl ? '' : '; sin --database-url, el veredicto es solo desde fuera'}`,
-    );
+    decir(`despliegue remoto ${urlApi}: solo HTTP (sin fallos de procesos)`);
   }
-  if (databaseUrl) pool = crearPool(databaseUrl);
-  if (!pool && o.ritmo === undefined)
-    throw new Error('sin base de datos no se puede medir la capacidad (los terminados se cuentan en ella): dé --ritmo o --database-url');
+  if (!databaseUrl)
+    throw new Error('el experimento crea sus socios (con sus claves) en la base del despliegue y juzga desde ella: dé --database-url');
+  pool = crearPool(databaseUrl);
   const bd = pool;
+
+  // ── Socios: de verdad, con sus claves, creados con la administración de socios ──
+  const admin: AdministradorSocios = administradorPorCli(RAIZ, databaseUrl);
+  const socios = await crearSociosDeLaCorrida(admin, corrida, o.socios);
+  const idsSocios = socios.map((s) => s.id);
+  const suspendido = socios.find((s) => s.papel === 'suspendido');
+  const firmante = socios.find((s) => s.papel === 'firma');
+  decir(
+    `socios: ${socios.map((s) => `${s.id}${s.papel === 'normal' ? '' : ` (${s.papel === 'firma' ? 'firma cada petición' : 'se suspende a mitad'})`}`).join(', ')}; ` +
+      'todos envían las mismas referencias con los mismos cuerpos',
+  );
 
   const plan = crearPlan({
     corrida,
@@ -190,8 +203,10 @@ async function ejecutar(): Promise<number> {
   }
 
   // ── Carga: rampa que mide la capacidad y carga mantenida, con los fallos ─────
-  const observaciones = new Map<string, ObservacionMutable>();
+  const observaciones: Observaciones = new Map();
   const estado = nuevoEstadoCarga();
+  const suspension: EstadoSuspension = { idSocio: suspendido?.id, confirmadaEn: undefined, tras: [] };
+  let confirmadaEnBase: Date | undefined;
   const peticionesPorPago = costePrincipal / plan.pagos.length;
   const control: ControlRitmo =
     o.ritmo !== undefined || !bd
@@ -202,7 +217,7 @@ async function ejecutar(): Promise<number> {
           peticionesPorPago,
           limitePeticiones: RAMPA_MAXIMA_DEL_PLAN * costePrincipal,
           fotografiar: async () => {
-            const e = await estadosDeLaCorrida(bd, idSocio, prefijo);
+            const e = await estadosDeLaCorrida(bd, idsSocios);
             return {
               segundo: seg(),
               creados: e.PENDIENTE + e.PROCESANDO + e.EXITOSO + e.FALLIDO,
@@ -224,8 +239,18 @@ async function ejecutar(): Promise<number> {
     () => (inicioMantenida = { segundo: seg(), peticiones: estado.contadores.peticiones }),
     () => undefined,
   );
-  const ejecutor = crearEjecutor({ url: urlApi, plan, control, concurrencia: o.concurrencia, observaciones, t0, estado });
-  const muestreo = iniciarMuestreo({ pool, topologia, idSocio, prefijo, t0 });
+  const ejecutor = crearEjecutor({
+    url: urlApi,
+    plan,
+    control,
+    concurrencia: o.concurrencia,
+    socios,
+    suspension,
+    observaciones,
+    t0,
+    estado,
+  });
+  const muestreo = iniciarMuestreo({ pool, topologia, socios: idsSocios, t0 });
   const hechos = { 'matar-consumidor': 0, 'matar-relay-lider': 0, 'reiniciar-postgres': 0, 'matar-postgres': 0 };
   let fase = 'carga';
   const progreso = iniciarProgreso(() => {
@@ -263,9 +288,31 @@ async function ejecutar(): Promise<number> {
     }
   })();
 
+  // La suspensión a mitad de la carga principal (reintentada si la base está caída en ese momento).
+  const suspensor = (async () => {
+    if (!suspendido) return;
+    while (!cargaTerminada && estado.despachadas / Math.max(1, costePrincipal) < FRACCION_SUSPENSION) await dormir(100);
+    for (let intento = 1; ; intento += 1) {
+      try {
+        await admin.suspender(suspendido.id);
+        suspension.confirmadaEn = performance.now();
+        const { rows } = await bd.query<{ ahora: Date }>('SELECT now() AS ahora');
+        confirmadaEnBase = rows[0]?.ahora;
+        break;
+      } catch (error) {
+        if (intento >= 10) throw error;
+        await dormir(2000);
+      }
+    }
+    marcas.push({ segundo: seg(), tipo: 'suspender-socio', detalle: `socio ${suspendido.id} suspendido con la carga a medias` });
+    progreso.limpiar();
+    decir(`t=${seg().toFixed(0)} s socio ${suspendido.id} suspendido: desde ahora sus peticiones deben recibir 403`);
+  })();
+
   const inicioCarga = performance.now();
   await ejecutor.cargaPrincipal();
   cargaTerminada = true;
+  await suspensor;
   control.detener();
   const capacidad: MedidaCapacidad | undefined = await control.medida;
   const finCarga = seg();
@@ -277,7 +324,7 @@ async function ejecutar(): Promise<number> {
 
   // ── Drenaje ────────────────────────────────────────────────────────────────
   fase = 'drenaje';
-  const aceptadas = [...observaciones.values()].filter((x) => x.aceptada).length;
+  const aceptadas = aceptadasPorSocio(observaciones);
   let drenado = false;
   if (pool) {
     const limite = Date.now() + o.drenajeS * 1000;
@@ -309,6 +356,12 @@ async function ejecutar(): Promise<number> {
   fase = 'tardías';
   estado.despachadas = 0;
   await ejecutor.replicasTardias();
+  // ── Lecturas de muestreo: cada socio lee lo suyo y no ve lo de otro ──
+  fase = 'lecturas';
+  const consultas = await consultarAmbito(ejecutor.cliente, socios, observaciones, {
+    muestrasPorSocio: MUESTRAS_AMBITO,
+    suspendido: suspendido?.id,
+  });
   ejecutor.cerrar();
   await dormir(2000);
   progreso.parar();
@@ -317,9 +370,18 @@ async function ejecutar(): Promise<number> {
   // ── Veredicto ──────────────────────────────────────────────────────────────
   decir('juzgando (desde fuera y desde dentro)…');
   const fuera = paraVeredicto(observaciones);
-  const veredicto = pool
-    ? await juzgar(pool, { idSocio, prefijo, suscripcion: SUSCRIPCION, desde, plazoMs: o.plazoS * 1000, venenos, fuera })
-    : juzgarFuera(fuera);
+  const suspensionObservada: SuspensionObservada | undefined =
+    suspendido && confirmadaEnBase ? { idSocio: suspendido.id, confirmadaEnBase, tras: suspension.tras } : undefined;
+  const veredicto = await juzgar(bd, {
+    socios: idsSocios,
+    suscripcion: SUSCRIPCION,
+    desde,
+    plazoMs: o.plazoS * 1000,
+    venenos,
+    fuera,
+    consultas,
+    ...(suspensionObservada ? { suspension: suspensionObservada } : {}),
+  });
 
   // ── Informe ────────────────────────────────────────────────────────────────
   const informe = componerInforme({
@@ -330,7 +392,11 @@ async function ejecutar(): Promise<number> {
       Topología: local
         ? `local (supervisor de pnpm start${topologia?.propia ? ', arrancado por el experimento' : ', ya en marcha'}): ${(['api', 'outbox', 'consumer'] as const).map((s) => `${s}×${topologia?.instancias(s).length ?? 0}`).join(', ')}, ${brokerEmbebido ? 'broker embebido' : 'Pulsar'}`
         : `remota: ${urlApi}`,
-      Socios: `${o.socios} (simulados con prefijos de referencia distintos: la API tiene un solo socio, ${idSocio})`,
+      Socios:
+        `${o.socios} socios de verdad (clave Bearer de cada uno, creados para la corrida), con las mismas referencias y cuerpos` +
+        `${firmante ? `; ${firmante.id} firma cada petición (Standard Webhooks)` : ''}` +
+        `${suspendido ? `; ${suspendido.id} se suspende con el ${Math.round(FRACCION_SUSPENSION * 100)} % de la carga enviado (${fmt(suspension.tras.length)} peticiones suyas después)` : ''}` +
+        `; ${fmt(consultas.length)} lecturas de muestreo del ámbito`,
       Barrendero: topologia?.propia
         ? `re-impulsa los PENDIENTE y PROCESANDO atascados más de ${BARRENDERO.umbralS} s, una pasada cada ${BARRENDERO.periodoS} s`
         : 'el de la topología en marcha',
@@ -345,7 +411,7 @@ async function ejecutar(): Promise<number> {
     venenos: venenos.length,
     veredicto,
     capacidad,
-    enBase: pool ? await contarEnLaBase(pool, idSocio, prefijo) : undefined,
+    enBase: await contarEnLaBase(bd, idsSocios),
     tiempos: {
       duracionCarga,
       finCarga,

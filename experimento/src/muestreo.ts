@@ -41,10 +41,10 @@ export function crearPool(url: string): pg.Pool {
 }
 
 /** Pagos de la corrida por estado, y lo pendiente del outbox y de la cola del broker. */
-export async function estadosDeLaCorrida(pool: pg.Pool, idSocio: string, prefijo: string): Promise<Omit<MuestraEstados, 'segundo'>> {
+export async function estadosDeLaCorrida(pool: pg.Pool, socios: readonly string[]): Promise<Omit<MuestraEstados, 'segundo'>> {
   const { rows } = await pool.query<{ estado: string; n: number }>(
-    `SELECT estado, count(*)::int AS n FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2) GROUP BY estado`,
-    [idSocio, prefijo],
+    `SELECT estado, count(*)::int AS n FROM pagos WHERE id_socio = ANY($1::text[]) GROUP BY estado`,
+    [socios],
   );
   const { rows: extra } = await pool.query<{ outbox: number; cola: number }>(
     `SELECT (SELECT count(*)::int FROM outbox WHERE fecha_publicacion IS NULL) AS outbox,
@@ -64,8 +64,8 @@ export async function estadosDeLaCorrida(pool: pg.Pool, idSocio: string, prefijo
 export function iniciarMuestreo(o: {
   readonly pool: pg.Pool | undefined;
   readonly topologia: TopologiaLocal | undefined;
-  readonly idSocio: string;
-  readonly prefijo: string;
+  /** Los socios de la corrida: sus pagos son los de la corrida. */
+  readonly socios: readonly string[];
   readonly t0: number;
 }): Muestreo {
   const estados: MuestraEstados[] = [];
@@ -86,7 +86,7 @@ export function iniciarMuestreo(o: {
     if (!o.pool) return;
     try {
       const s = segundo();
-      estados.push({ segundo: s, ...(await estadosDeLaCorrida(o.pool, o.idSocio, o.prefijo)) });
+      estados.push({ segundo: s, ...(await estadosDeLaCorrida(o.pool, o.socios)) });
     } catch {
       m.fallosBase += 1;
     }

@@ -154,7 +154,12 @@ export const DEFINICIONES: Readonly<Record<string, Definicion>> = {
     porDefecto: undefined,
     ayuda: 'PostgreSQL del despliegue de --url, para el veredicto desde dentro.',
   },
-  socios: { clave: 'socios', lector: entero(1, 1000), porDefecto: '4', ayuda: 'Socios simulados (prefijos de referencia distintos).' },
+  socios: {
+    clave: 'socios',
+    lector: entero(1, 1000),
+    porDefecto: '4',
+    ayuda: 'Socios de la corrida (con sus claves; con 3 o más, uno firma; con 4 o más, uno se suspende a mitad).',
+  },
   pagos: {
     clave: 'pagosPorSocio',
     lector: entero(1, 10_000_000),

@@ -4,8 +4,10 @@ import { crearAzar } from './azar.js';
  * El plan de carga: qué pagos envía cada socio, con qué fallo de red, y en qué orden llegan. Es puro y
  * determinista (la misma semilla da el mismo plan), así que se puede probar sin red.
  *
- * La API tiene hoy un solo socio (`ID_SOCIO_POR_DEFECTO`); los P socios se simulan con prefijos de
- * referencia distintos (`exp-<corrida>-s<k>-<n>`) y afiliados propios, enviados entrelazados.
+ * Los P socios son socios de verdad (cada uno con su clave, ver `socios.ts`) y **comparten referencias y
+ * cuerpos**: el pago n de todos los socios es `exp-<corrida>-<n>` con el mismo afiliado, importe y moneda.
+ * Solo la clave distingue de quién es cada petición; la API debe hacer un pago por socio y referencia y
+ * devolver a cada socio los suyos. Lo que varía por socio es el fallo de red de cada pago y el orden.
  */
 
 export type Modo = 'unico' | 'doble' | 'triple' | 'timeout';
@@ -60,11 +62,20 @@ export interface Plan {
 const MONEDAS = ['USD', 'EUR', 'COP'] as const;
 export const COPIAS: Readonly<Record<Modo, number>> = { unico: 1, doble: 2, triple: 3, timeout: 2 };
 
-export const prefijoCorrida = (corrida: string) => `exp-${corrida}-`;
-export const referenciaDe = (corrida: string, socio: number, n: number) => `${prefijoCorrida(corrida)}s${socio}-${n}`;
+/** La referencia del pago n de la corrida: la misma para todos los socios. */
+export const referenciaDe = (corrida: string, n: number) => `exp-${corrida}-${n}`;
 
 /** Otro cuerpo con la misma referencia: el importe cambia en un céntimo de unidad. */
 export const cuerpoEnConflicto = (c: CuerpoPago): CuerpoPago => ({ ...c, monto: Math.round(c.monto * 100 + 1) / 100 });
+
+/** El cuerpo del pago n: el mismo para todos los socios (solo la clave dice de quién es). */
+export const cuerpoDe = (corrida: string, n: number): CuerpoPago => ({
+  id_afiliado: `afiliado-${n % 50}`,
+  // Céntimos enteros / 100: el double más cercano, que JSON escribe con 2 decimales como mucho.
+  monto: (100 + ((n * 37) % 100_000)) / 100,
+  moneda: MONEDAS[n % 3] as CuerpoPago['moneda'],
+  referencia_pago: referenciaDe(corrida, n),
+});
 
 export function crearPlan(o: OpcionesPlan): Plan {
   const azar = crearAzar(o.semilla);
@@ -91,13 +102,7 @@ export function crearPlan(o: OpcionesPlan): Plan {
         modo,
         conflicto,
         tardia,
-        cuerpo: {
-          id_afiliado: `socio-${socio}-afiliado-${n % 50}`,
-          // Céntimos enteros / 100: el double más cercano, que JSON escribe con 2 decimales como mucho.
-          monto: (100 + ((n * 37 + socio * 11) % 100_000)) / 100,
-          moneda: MONEDAS[(n + socio) % 3] as CuerpoPago['moneda'],
-          referencia_pago: referenciaDe(o.corrida, socio, n),
-        },
+        cuerpo: cuerpoDe(o.corrida, n),
       });
     }
     // Fuera de orden: cada ventana de `desorden` pagos se envía barajada.

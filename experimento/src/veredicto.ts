@@ -15,6 +15,9 @@ import {
  * (lo que la API respondió a cada petición: solo el experimento lo ve) y desde dentro (lo que quedó en
  * PostgreSQL: el comprobador común de `@aeropartners/kit-pruebas`, con todas sus reglas). Cada regla da
  * la lista de ids que la incumplen; una sola violación suspende el experimento.
+ *
+ * Los socios son de verdad y comparten referencias: todo se juzga por (socio, referencia), y las reglas
+ * del ámbito exigen que ningún socio vea nada de otro y que el suspendido no escriba nada más.
  */
 
 export type CodigoReglaFuera =
@@ -22,35 +25,77 @@ export type CodigoReglaFuera =
   | 'respuestas-coherentes'
   | 'pago-no-pedido'
   | 'conflicto-rechazado'
-  | 'replica-tardia-reconocida';
+  | 'replica-tardia-reconocida'
+  | 'referencia-por-socio'
+  | 'ambito-del-socio'
+  | 'suspension-rechaza'
+  | 'suspension-sin-escrituras';
 export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro;
 
 export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>> = {
-  'pago-no-aceptado': 'Toda referencia enviada acabó aceptada (200) tras los reintentos, y tiene su pago en la base',
-  'respuestas-coherentes': 'Todas las respuestas 200 de una referencia dan el mismo id, el de la base',
-  'pago-no-pedido': 'No hay pagos de la corrida con una referencia que nadie envió',
-  'conflicto-rechazado': 'Misma referencia con otro cuerpo → 422',
-  'replica-tardia-reconocida': 'Réplica tardía de un pago terminado → 200, Idempotent-Replayed y el mismo id',
+  'pago-no-aceptado':
+    'Toda referencia enviada por un socio acabó aceptada (200) tras los reintentos, y tiene su pago de ese socio en la base',
+  'respuestas-coherentes': 'Todas las respuestas 200 de un socio a una referencia dan el mismo id, el de su pago en la base',
+  'pago-no-pedido': 'No hay pagos de los socios de la corrida con una referencia que ese socio no envió',
+  'conflicto-rechazado': 'Misma referencia del mismo socio con otro cuerpo → 422',
+  'replica-tardia-reconocida': 'Réplica tardía de un pago terminado → 200, Idempotent-Replayed y el id del pago de ese socio',
+  'referencia-por-socio':
+    'La misma referencia enviada por varios socios da un pago distinto por socio, y cada socio recibió el suyo (también en las réplicas)',
+  'ambito-del-socio':
+    'Ninguna respuesta llevó datos de otro socio: cada 200 (POST y lecturas de muestreo) trae pagos del socio que preguntó, su propio pago se lee (200) y el de otro socio es 404',
+  'suspension-rechaza': 'Desde que se confirmó la suspensión, toda petición del socio suspendido recibió 403 (nunca 200 ni 422)',
+  'suspension-sin-escrituras':
+    'Nada del socio suspendido se escribió tras su suspensión: ningún pago suyo creado después, y ninguna referencia que solo recibió 403 tiene pago',
 };
 
 export const DESCRIPCION_REGLAS: Readonly<Record<CodigoRegla, string>> = { ...DESCRIPCION_REGLAS_FUERA, ...DESCRIPCION_REGLAS_DENTRO };
 
-/** Lo que el cliente vio de una referencia (el experimento lo anota al enviar). */
+/** Lo que el cliente vio de una referencia de un socio (el experimento lo anota al enviar). */
 export interface ObservacionFuera {
   /** Ids devueltos en las respuestas 200 (debe haber exactamente uno). */
   readonly ids: ReadonlySet<string>;
   /** ¿Alguna petición de esta referencia (con su cuerpo original) acabó en 200? */
   readonly aceptada: boolean;
+  /** ¿Una respuesta perdida a propósito (timeout tras el éxito) era un 200? El pago existe aunque no se leyera su id. */
+  readonly aceptadaSinLeer?: boolean;
+  /** ¿Alguna petición recibió 403 (socio suspendido)? */
+  readonly denegada?: boolean;
   /** Estado HTTP final de la petición en conflicto (mismo referencia, otro cuerpo), si se envió. */
   readonly estadoConflicto?: number;
   /** Respuesta a la réplica tardía, si se envió. */
   readonly tardia?: { readonly estado: number; readonly replay: boolean; readonly idPago: string | undefined };
 }
 
-export interface AmbitoVeredicto {
+/** Una petición del socio suspendido enviada después de confirmarse la suspensión. */
+export interface PeticionTrasSuspension {
+  readonly referencia: string;
+  readonly estado: number;
+  readonly idPago: string | undefined;
+}
+
+export interface SuspensionObservada {
   readonly idSocio: string;
-  /** Prefijo de las referencias de la corrida. */
-  readonly prefijo: string;
+  /** Hora de la base (`now()`) leída en cuanto la administración confirmó la suspensión. */
+  readonly confirmadaEnBase: Date;
+  readonly tras: readonly PeticionTrasSuspension[];
+}
+
+/** Una lectura de muestreo (ver `consultas-ambito.ts`). */
+export interface ConsultaObservada {
+  /** El socio que pregunta. */
+  readonly socio: string;
+  readonly ruta: string;
+  readonly esperado: 200 | 404;
+  readonly estado: number;
+  /** Ids de pago del cuerpo de la respuesta. */
+  readonly ids: readonly string[];
+  /** El pago por el que se preguntó: debe venir en la respuesta. */
+  readonly idPedido?: string;
+}
+
+export interface AmbitoVeredicto {
+  /** Los socios de la corrida (creados para ella: todos sus pagos son de la corrida). */
+  readonly socios: readonly string[];
   /** Suscripción del consumidor (su inbox). */
   readonly suscripcion: string;
   /** Inicio de la corrida: los mensajes muertos anteriores no cuentan. */
@@ -58,8 +103,12 @@ export interface AmbitoVeredicto {
   readonly plazoMs: number;
   /** Claves de los mensajes venenosos inyectados a propósito. */
   readonly venenos: readonly string[];
-  /** Lo visto desde fuera, por referencia; sin ello, solo se juzga desde dentro. */
-  readonly fuera?: ReadonlyMap<string, ObservacionFuera>;
+  /** Lo visto desde fuera, por socio y referencia; sin ello, solo se juzga desde dentro. */
+  readonly fuera?: ReadonlyMap<string, ReadonlyMap<string, ObservacionFuera>>;
+  /** La suspensión a mitad de corrida; sin ella (menos de 4 socios), sus reglas no se evalúan. */
+  readonly suspension?: SuspensionObservada;
+  /** Las lecturas de muestreo. */
+  readonly consultas?: readonly ConsultaObservada[];
 }
 
 export interface Veredicto {
@@ -73,45 +122,130 @@ export interface Veredicto {
 
 const REGLAS_FUERA = Object.keys(DESCRIPCION_REGLAS_FUERA) as CodigoReglaFuera[];
 
-/** Las reglas de fuera: cada una con sus culpables (referencias, con lo que se vio). `enBase`: referencia → ids de pago. */
-function juzgarDesdeFuera(
-  fuera: ReadonlyMap<string, ObservacionFuera>,
-  enBase: ReadonlyMap<string, readonly string[]> | undefined,
-): Map<CodigoReglaFuera, string[]> {
+/** Un pago de la base de un socio de la corrida. */
+export interface PagoEnBase {
+  readonly id: string;
+  readonly socio: string;
+  readonly referencia: string;
+  readonly fechaCreacion: Date;
+}
+
+/** Lo que hay en la base: por socio y referencia, los ids; y el socio de cada id (también de fuera de la corrida). */
+interface Base {
+  readonly porSocio: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  readonly pagos: readonly PagoEnBase[];
+  /** Socio dueño de cada id de pago visto en una respuesta (undefined: no existe). */
+  readonly duenoDe: ReadonlyMap<string, string>;
+}
+
+const SIN_SUSPENSION = 'sin socio suspendido en esta corrida (hacen falta 4 socios o más)';
+
+/** Las reglas de fuera: cada una con sus culpables (socio · referencia, con lo que se vio). */
+function juzgarDesdeFuera(a: AmbitoVeredicto, fuera: ReadonlyMap<string, ReadonlyMap<string, ObservacionFuera>>, base: Base) {
   const fallos = new Map<CodigoReglaFuera, string[]>(REGLAS_FUERA.map((r) => [r, []]));
   const anotar = (regla: CodigoReglaFuera, id: string) => fallos.get(regla)?.push(id);
-  for (const [referencia, obs] of fuera) {
-    const ids = enBase?.get(referencia);
-    if (!obs.aceptada) anotar('pago-no-aceptado', referencia);
-    else if (enBase && !ids) anotar('pago-no-aceptado', `${referencia}: aceptada y sin pago en la base`);
-    const idBase = ids?.[0] ?? [...obs.ids][0];
-    if (obs.ids.size > 1 || (ids !== undefined && [...obs.ids].some((id) => id !== idBase))) {
-      anotar('respuestas-coherentes', `${referencia}: respuestas ${[...obs.ids].join(', ')}${enBase ? `; base ${idBase ?? '—'}` : ''}`);
+  const suspendido = a.suspension?.idSocio;
+  for (const [socio, refs] of fuera) {
+    const enBase = base.porSocio.get(socio) ?? new Map<string, readonly string[]>();
+    for (const [referencia, obs] of refs) {
+      const quien = `${socio} · ${referencia}`;
+      const ids = enBase.get(referencia);
+      // Al suspendido se le niegan (403) las peticiones desde la suspensión: no aceptar es lo correcto.
+      const denegadaBien = socio === suspendido && obs.denegada === true;
+      if (!obs.aceptada && !denegadaBien) anotar('pago-no-aceptado', quien);
+      else if (obs.aceptada && !ids) anotar('pago-no-aceptado', `${quien}: aceptada y sin pago de ese socio en la base`);
+      const idBase = ids?.[0] ?? [...obs.ids][0];
+      if (obs.ids.size > 1 || (ids !== undefined && [...obs.ids].some((id) => id !== idBase))) {
+        anotar('respuestas-coherentes', `${quien}: respuestas ${[...obs.ids].join(', ')}; base ${idBase ?? '—'}`);
+      }
+      if (obs.estadoConflicto !== undefined && obs.estadoConflicto !== 422)
+        anotar('conflicto-rechazado', `${quien}: ${obs.estadoConflicto}`);
+      if (obs.tardia && (obs.tardia.estado !== 200 || !obs.tardia.replay || obs.tardia.idPago !== idBase)) {
+        anotar(
+          'replica-tardia-reconocida',
+          `${quien}: ${obs.tardia.estado}${obs.tardia.replay ? ' (replay)' : ''} ${obs.tardia.idPago ?? ''}`,
+        );
+      }
+      // Lo que el socio recibió debe ser suyo: un id de otro socio es un dato ajeno.
+      const recibidos = [...obs.ids, ...(obs.tardia?.idPago ? [obs.tardia.idPago] : [])];
+      for (const id of recibidos) {
+        const dueno = base.duenoDe.get(id);
+        if (dueno !== undefined && dueno !== socio) anotar('ambito-del-socio', `${quien}: POST /pagos devolvió ${id}, pago de ${dueno}`);
+      }
+      if (socio === suspendido && !obs.aceptada && !obs.aceptadaSinLeer && ids) {
+        anotar('suspension-sin-escrituras', `${quien}: solo recibió 403 y tiene el pago ${ids.join(', ')}`);
+      }
     }
-    if (obs.estadoConflicto !== undefined && obs.estadoConflicto !== 422)
-      anotar('conflicto-rechazado', `${referencia}: ${obs.estadoConflicto}`);
-    if (obs.tardia && (obs.tardia.estado !== 200 || !obs.tardia.replay || obs.tardia.idPago !== idBase)) {
-      anotar(
-        'replica-tardia-reconocida',
-        `${referencia}: ${obs.tardia.estado}${obs.tardia.replay ? ' (replay)' : ''} ${obs.tardia.idPago ?? ''}`,
-      );
-    }
+    for (const [referencia, ids] of enBase) if (!refs.has(referencia)) for (const id of ids) anotar('pago-no-pedido', id);
   }
-  if (enBase) for (const [referencia, ids] of enBase) if (!fuera.has(referencia)) for (const id of ids) anotar('pago-no-pedido', id);
+  // Socios de la corrida sin ninguna observación: todo lo suyo en la base es «no pedido».
+  for (const [socio, refs] of base.porSocio)
+    if (!fuera.has(socio)) for (const ids of refs.values()) for (const id of ids) anotar('pago-no-pedido', id);
+
+  // Referencias compartidas: un pago distinto por socio que la aceptó, y cada uno con el suyo.
+  const porReferencia = new Map<string, { socio: string; obs: ObservacionFuera }[]>();
+  for (const [socio, refs] of fuera)
+    for (const [referencia, obs] of refs) porReferencia.set(referencia, [...(porReferencia.get(referencia) ?? []), { socio, obs }]);
+  for (const [referencia, envios] of porReferencia) {
+    const aceptadas = envios.filter((e) => e.obs.aceptada);
+    if (aceptadas.length < 2) continue;
+    const idsPorSocio = aceptadas.map((e) => ({ socio: e.socio, ids: base.porSocio.get(e.socio)?.get(referencia) ?? [] }));
+    const todos = idsPorSocio.flatMap((x) => x.ids);
+    const problemas: string[] = [];
+    if (idsPorSocio.some((x) => x.ids.length !== 1) || new Set(todos).size !== todos.length)
+      problemas.push('no hay un pago distinto por socio');
+    for (const e of aceptadas) {
+      const suyo = base.porSocio.get(e.socio)?.get(referencia)?.[0];
+      const vistos = [...e.obs.ids, ...(e.obs.tardia?.idPago ? [e.obs.tardia.idPago] : [])];
+      if (vistos.some((id) => id !== suyo)) problemas.push(`${e.socio} recibió ${vistos.join(', ')} y su pago es ${suyo ?? '—'}`);
+    }
+    if (problemas.length > 0)
+      anotar(
+        'referencia-por-socio',
+        `${referencia}: ${problemas.join('; ')} (base: ${idsPorSocio.map((x) => `${x.socio}=${x.ids.join('+') || '—'}`).join(', ')})`,
+      );
+  }
+
+  // Lecturas de muestreo.
+  for (const c of a.consultas ?? []) {
+    const quien = `${c.socio} GET ${c.ruta}`;
+    if (c.estado !== c.esperado) {
+      anotar('ambito-del-socio', `${quien}: ${c.estado} (se esperaba ${c.esperado})${c.ids.length ? ` con ${c.ids.join(', ')}` : ''}`);
+      continue;
+    }
+    const ajenos = c.ids.filter((id) => base.duenoDe.get(id) !== c.socio);
+    if (ajenos.length > 0)
+      anotar('ambito-del-socio', `${quien}: trae ${ajenos.map((id) => `${id} (de ${base.duenoDe.get(id) ?? 'nadie'})`).join(', ')}`);
+    else if (c.idPedido && !c.ids.includes(c.idPedido)) anotar('ambito-del-socio', `${quien}: no trae su pago ${c.idPedido}`);
+  }
+
+  // Suspensión.
+  if (a.suspension) {
+    for (const t of a.suspension.tras) {
+      // Un transitorio (red, 429, 5xx) no escribe nada y se reintenta hasta el 403; cualquier otra cosa, sí cuenta.
+      const aceptable = t.estado === 403 || t.estado === 0 || t.estado === 429 || t.estado >= 500;
+      if (!aceptable)
+        anotar('suspension-rechaza', `${a.suspension.idSocio} · ${t.referencia}: ${t.estado}${t.idPago ? ` ${t.idPago}` : ''}`);
+    }
+    for (const p of base.pagos)
+      if (p.socio === a.suspension.idSocio && p.fechaCreacion.getTime() > a.suspension.confirmadaEnBase.getTime())
+        anotar('suspension-sin-escrituras', `${p.id} (${p.referencia}): creado ${p.fechaCreacion.toISOString()}, tras la suspensión`);
+  }
   return fallos;
 }
 
 function resultadosFuera(
   fallos: ReadonlyMap<CodigoReglaFuera, readonly string[]> | undefined,
-  nota: string,
+  notas: Partial<Record<CodigoReglaFuera, string>>,
 ): { reglas: ResultadoRegla<CodigoRegla>[]; violaciones: Violacion<CodigoRegla>[] } {
   const reglas: ResultadoRegla<CodigoRegla>[] = [];
   const violaciones: Violacion<CodigoRegla>[] = [];
   for (const regla of REGLAS_FUERA) {
     const descripcion = DESCRIPCION_REGLAS_FUERA[regla];
     const lista = fallos?.get(regla);
-    if (!lista) {
-      reglas.push({ regla, descripcion, violaciones: undefined, nota });
+    const nota = notas[regla];
+    if (!lista || nota !== undefined) {
+      reglas.push({ regla, descripcion, violaciones: undefined, nota: nota ?? 'sin observaciones desde fuera' });
       continue;
     }
     reglas.push({ regla, descripcion, violaciones: lista.length });
@@ -120,29 +254,51 @@ function resultadosFuera(
   return { reglas, violaciones };
 }
 
+async function leerBase(bd: ConsultorPostgres, a: AmbitoVeredicto): Promise<Base> {
+  const { rows } = await bd.query(
+    `SELECT id::text AS id, id_socio, referencia_pago, fecha_creacion FROM pagos WHERE id_socio = ANY($1::text[])`,
+    [a.socios],
+  );
+  const pagos = (rows as { id: string; id_socio: string; referencia_pago: string; fecha_creacion: Date }[]).map(
+    (f): PagoEnBase => ({ id: f.id, socio: f.id_socio, referencia: f.referencia_pago, fechaCreacion: new Date(f.fecha_creacion) }),
+  );
+  const porSocio = new Map<string, Map<string, string[]>>();
+  const duenoDe = new Map<string, string>();
+  for (const p of pagos) {
+    const refs = porSocio.get(p.socio) ?? new Map<string, string[]>();
+    porSocio.set(p.socio, refs);
+    refs.set(p.referencia, [...(refs.get(p.referencia) ?? []), p.id]);
+    duenoDe.set(p.id, p.socio);
+  }
+  // Ids vistos en respuestas que no son de los socios de la corrida (otro socio cualquiera, o inexistentes).
+  const vistos = new Set<string>();
+  for (const refs of a.fuera?.values() ?? [])
+    for (const o of refs.values()) for (const id of [...o.ids, ...(o.tardia?.idPago ? [o.tardia.idPago] : [])]) vistos.add(id);
+  for (const c of a.consultas ?? []) for (const id of c.ids) vistos.add(id);
+  const desconocidos = [...vistos].filter((id) => !duenoDe.has(id) && /^[0-9a-f-]{36}$/i.test(id));
+  if (desconocidos.length > 0) {
+    const { rows: otros } = await bd.query(`SELECT id::text AS id, id_socio FROM pagos WHERE id = ANY($1::uuid[])`, [desconocidos]);
+    for (const f of otros as { id: string; id_socio: string }[]) duenoDe.set(f.id, f.id_socio);
+  }
+  return { porSocio, pagos, duenoDe };
+}
+
 /** Desde fuera (si hay observaciones) y desde dentro, con todas las reglas del comprobador común. */
 export async function juzgar(bd: ConsultorPostgres, ambito: AmbitoVeredicto): Promise<Veredicto> {
   const dentro = await comprobarExactamenteUnaVez(bd, {
-    pagos: { tipo: 'prefijo', idSocio: ambito.idSocio, prefijo: ambito.prefijo },
+    pagos: { tipo: 'socios', socios: ambito.socios },
     reglas: TODAS_LAS_REGLAS,
     suscripcion: ambito.suscripcion,
     plazoMs: ambito.plazoMs,
     desde: ambito.desde,
     venenos: ambito.venenos,
   });
-  let fuera: ReturnType<typeof resultadosFuera>;
-  if (ambito.fuera) {
-    const { rows } = await bd.query(
-      `SELECT id::text AS id, referencia_pago FROM pagos WHERE id_socio = $1 AND starts_with(referencia_pago, $2)`,
-      [ambito.idSocio, ambito.prefijo],
-    );
-    const enBase = new Map<string, string[]>();
-    for (const f of rows as { id: string; referencia_pago: string }[])
-      enBase.set(f.referencia_pago, [...(enBase.get(f.referencia_pago) ?? []), f.id]);
-    fuera = resultadosFuera(juzgarDesdeFuera(ambito.fuera, enBase), '');
-  } else {
-    fuera = resultadosFuera(undefined, 'sin observaciones desde fuera');
-  }
+  const notas: Partial<Record<CodigoReglaFuera, string>> = ambito.suspension
+    ? {}
+    : { 'suspension-rechaza': SIN_SUSPENSION, 'suspension-sin-escrituras': SIN_SUSPENSION };
+  const fuera = ambito.fuera
+    ? resultadosFuera(juzgarDesdeFuera(ambito, ambito.fuera, await leerBase(bd, ambito)), notas)
+    : resultadosFuera(undefined, {});
   const violaciones = [...fuera.violaciones, ...dentro.violaciones];
   return {
     aprobado: violaciones.length === 0,
@@ -151,31 +307,5 @@ export async function juzgar(bd: ConsultorPostgres, ambito: AmbitoVeredicto): Pr
     pagos: dentro.pagos,
     porEstado: dentro.porEstado,
     latenciaFinalMs: dentro.latenciaFinalMs,
-  };
-}
-
-/**
- * Solo desde fuera (un despliegue remoto sin acceso a su base): que cada referencia acabara aceptada con
- * un único id, que los conflictos dieran 422 y las réplicas tardías el mismo id como réplica.
- */
-export function juzgarFuera(fuera: ReadonlyMap<string, ObservacionFuera>): Veredicto {
-  const desdeFuera = resultadosFuera(juzgarDesdeFuera(fuera, undefined), '');
-  // Sin base no se sabe qué pagos hay: «no pedido» no se puede evaluar.
-  const reglasFuera = desdeFuera.reglas.map((r) =>
-    r.regla === 'pago-no-pedido' ? { ...r, violaciones: undefined, nota: 'sin acceso a la base (--database-url)' } : r,
-  );
-  const reglasDentro: ResultadoRegla<CodigoRegla>[] = TODAS_LAS_REGLAS.map((regla) => ({
-    regla,
-    descripcion: DESCRIPCION_REGLAS_DENTRO[regla],
-    violaciones: undefined,
-    nota: 'sin acceso a la base (--database-url)',
-  }));
-  return {
-    aprobado: desdeFuera.violaciones.length === 0,
-    violaciones: desdeFuera.violaciones,
-    reglas: [...reglasFuera, ...reglasDentro],
-    pagos: fuera.size,
-    porEstado: {},
-    latenciaFinalMs: { p50: null, p99: null, max: null },
   };
 }

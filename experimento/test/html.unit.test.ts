@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { paginaHtml } from '../src/html.js';
 import { tablaTexto } from '../src/informe.js';
-import { juzgarFuera } from '../src/veredicto.js';
 import { informeDeEjemplo } from './informe-de-ejemplo.js';
 
 describe('informe', () => {
@@ -42,27 +41,5 @@ describe('informe', () => {
     expect(texto).toMatch(/SUSPENDIDO/);
     expect(texto).toMatch(/VIOLACIÓN cargo-unico \(1\)/);
     expect(texto).toContain('0190a1b2-0000-7000-8000-000000000001');
-  });
-});
-
-describe('veredicto solo desde fuera (despliegue remoto sin base)', () => {
-  it('señala referencias no aceptadas, ids contradictorios, conflictos aceptados y réplicas no reconocidas', () => {
-    const v = juzgarFuera(
-      new Map([
-        ['a', { ids: new Set(['1']), aceptada: true, estadoConflicto: 422, tardia: { estado: 200, replay: true, idPago: '1' } }],
-        ['b', { ids: new Set(['2', '3']), aceptada: true }],
-        ['c', { ids: new Set<string>(), aceptada: false }],
-        ['d', { ids: new Set(['4']), aceptada: true, estadoConflicto: 200, tardia: { estado: 200, replay: false, idPago: '4' } }],
-      ]),
-    );
-    expect(v.aprobado).toBe(false);
-    expect(Object.fromEntries(v.violaciones.map((x) => [x.regla, x.ids]))).toEqual({
-      'respuestas-coherentes': ['b: respuestas 2, 3'],
-      'pago-no-aceptado': ['c'],
-      'conflicto-rechazado': ['d: 200'],
-      'replica-tardia-reconocida': ['d: 200 4'],
-    });
-    expect(v.reglas.find((r) => r.regla === 'cargo-unico')?.violaciones).toBeUndefined();
-    expect(v.reglas.find((r) => r.regla === 'pago-no-pedido')?.nota).toMatch(/sin acceso a la base/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { leerOpciones } from '../src/opciones.js';
-import { COPIAS, crearPlan, cuerpoEnConflicto, prefijoCorrida, type OpcionesPlan } from '../src/plan.js';
+import { COPIAS, crearPlan, cuerpoDe, cuerpoEnConflicto, type OpcionesPlan } from '../src/plan.js';
 
 const BASE: OpcionesPlan = {
   corrida: 'c1',
@@ -41,14 +41,19 @@ describe('plan de carga', () => {
     expect(plan.porModo.timeout).toBeGreaterThan(0);
   });
 
-  it('cada socio tiene sus referencias (con el prefijo de la corrida), todas distintas', () => {
+  it('los socios comparten referencias y cuerpos: el pago n es el mismo para todos, y dentro de un socio no se repite', () => {
     const plan = crearPlan(BASE);
-    const refs = plan.pagos.map((p) => p.cuerpo.referencia_pago);
-    expect(new Set(refs).size).toBe(2000);
+    const porSocio = new Map<number, string[]>();
     for (const p of plan.pagos) {
-      expect(p.cuerpo.referencia_pago.startsWith(`${prefijoCorrida('c1')}s${p.socio}-`)).toBe(true);
-      expect(p.cuerpo.id_afiliado.startsWith(`socio-${p.socio}-`)).toBe(true);
+      expect(p.cuerpo).toEqual(cuerpoDe('c1', p.n));
+      porSocio.set(p.socio, [...(porSocio.get(p.socio) ?? []), p.cuerpo.referencia_pago]);
     }
+    expect(porSocio.size).toBe(4);
+    const conjuntos = [...porSocio.values()].map((refs) => new Set(refs));
+    for (const refs of conjuntos) expect(refs.size).toBe(500);
+    // Las mismas 500 referencias en los cuatro.
+    expect(new Set(plan.pagos.map((p) => p.cuerpo.referencia_pago)).size).toBe(500);
+    expect(new Set(plan.pagos.map((p) => JSON.stringify(p.cuerpo))).size).toBe(500);
   });
 
   it('envía fuera de orden dentro de cada socio y entrelaza los socios; con desorden 1, cada socio va en orden', () => {
