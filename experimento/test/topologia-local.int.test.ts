@@ -28,7 +28,15 @@ beforeAll(async () => {
     carpeta,
     registro: path.join(carpeta, 'servicios.log'),
     decir: () => undefined,
-    entorno: { LOG_LEVEL: 'warn', API_INSTANCIAS: '1', RELAY_INSTANCIAS: '2', CONSUMIDOR_INSTANCIAS: '1', RELAY_SONDEO_MS: '100' },
+    // Esta prueba es de relays y de PostgreSQL, no de claves: la API en el modo anónimo explícito.
+    entorno: {
+      LOG_LEVEL: 'warn',
+      API_INSTANCIAS: '1',
+      RELAY_INSTANCIAS: '2',
+      CONSUMIDOR_INSTANCIAS: '1',
+      RELAY_SONDEO_MS: '100',
+      API_ANONIMA_SOCIO: 'experimento-topologia',
+    },
   });
   pool = new pg.Pool({ connectionString: t.databaseUrl, max: 2 });
   pool.on('error', () => undefined);

@@ -175,3 +175,4 @@ export {
   segundosEnteros,
   type OpcionesCabecerasDeLimite,
 } from './limites/cabeceras-de-limite.js';
+export * from './postgres/conversiones/index.js';

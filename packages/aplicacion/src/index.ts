@@ -102,3 +102,4 @@ export {
   type MensajeMuerto,
   type ResultadoReenvio,
 } from './mensajeria/puertos-mensajes-muertos.js';
+export * from './conversiones/index.js';

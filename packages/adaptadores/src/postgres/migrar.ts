@@ -5,6 +5,7 @@ import { avisoOutboxSoloConFilas } from './migraciones/0003-aviso-outbox-solo-co
 import { historialClavePagoVersion } from './migraciones/0004-historial-clave-pago-version.js';
 import { turnoCobro } from './migraciones/0005-turno-cobro.js';
 import { epocaRelayYAlarma } from './migraciones/0006-epoca-relay-y-alarma.js';
+import { conversionesYComisiones } from './migraciones/0008-conversiones-y-comisiones.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -17,6 +18,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-historial-clave-pago-version': historialClavePagoVersion,
   '0005-turno-cobro': turnoCobro,
   '0006-epoca-relay-y-alarma': epocaRelayYAlarma,
+  '0008-conversiones-y-comisiones': conversionesYComisiones,
 });
 
 export interface ResultadoMigracion {
