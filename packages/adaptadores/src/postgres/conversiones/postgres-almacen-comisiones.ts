@@ -388,7 +388,7 @@ export class PostgresAlmacenComisiones implements AlmacenComisiones {
 
   async crearLiquidacion(modo: Modo, l: Liquidacion, pago: CambioPago, asiento: Asiento | null, traza: Trazabilidad): Promise<boolean> {
     const evento = pago.eventos[0];
-    if (!evento || evento.tipo !== 'PagoPendiente') throw new Error(`El pago de ${l.id} no trae su evento PagoPendiente`);
+    if (evento?.tipo !== 'PagoPendiente') throw new Error(`El pago de ${l.id} no trae su evento PagoPendiente`);
     const fila = eventoAFila(evento, traza);
     const apuntes = asiento?.apuntes ?? [];
     const valores = [
