@@ -140,6 +140,31 @@ export {
   type OpcionesIniciarBarrendero,
 } from './postgres/iniciar-barrendero.js';
 export {
+  CERROJO_PURGA,
+  TABLAS_PURGADAS,
+  purgarRetencion,
+  type FilasPurgadas,
+  type OpcionesPurga,
+  type ResultadoPurga,
+  type TablaPurgada,
+} from './postgres/purga-retencion.js';
+export {
+  VARIABLES_RETENCION,
+  configuracionRetencion,
+  iniciarPurgaRetencion,
+  type ConfiguracionRetencion,
+  type ContadoresPurga,
+  type OpcionesIniciarPurga,
+  type PurgaEnMarcha,
+} from './postgres/iniciar-purga-retencion.js';
+export {
+  NOMBRE_DURACION_PURGA,
+  NOMBRE_FALLOS_PURGA,
+  NOMBRE_PURGADAS,
+  NOMBRE_ULTIMA_PURGA,
+  registrarMetricasRetencion,
+} from './observabilidad/metricas-retencion.js';
+export {
   ejecutarServicio,
   type OpcionesEjecutarServicio,
   type ProcesoServicio,

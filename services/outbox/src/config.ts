@@ -8,6 +8,7 @@ import {
   topicoEnv,
   urlPostgresEnv,
   urlPulsarEnv,
+  VARIABLES_RETENCION,
 } from '@aeropartners/adaptadores';
 import * as v from 'valibot';
 
@@ -79,6 +80,7 @@ export const EsquemaConfiguracionRelay = v.object({
     'Inyección de fallos (tests y experimento): el proceso se mata con SIGKILL tras publicar el lote N y antes de marcarlo (0 = nunca).',
   ),
   LOG_LEVEL: conDescripcion(v.optional(nivelLogEnv('LOG_LEVEL'), 'info'), 'Nivel mínimo de los registros JSON.'),
+  ...VARIABLES_RETENCION,
 });
 
 export type ConfiguracionRelay = v.InferOutput<typeof EsquemaConfiguracionRelay>;

@@ -14,6 +14,9 @@ describe('configuración del relay', () => {
         RELAY_LOTE: 500,
         BROKER_DUPLICAR_ENTREGAS: false,
         RELAY_MORIR_TRAS_PUBLICAR: 0,
+        RETENCION_DIAS: 30,
+        RETENCION_PURGA_PERIODO_MS: 60_000,
+        RETENCION_PURGA_LOTE: 1000,
       },
     });
   });
@@ -35,6 +38,10 @@ describe('configuración del relay', () => {
     [{ DATABASE_URL: URL_PG, PULSAR_URL: 'http://pulsar' }, 'PULSAR_URL'],
     [{ DATABASE_URL: URL_PG, BROKER_DUPLICAR_ENTREGAS: 'quizá' }, 'BROKER_DUPLICAR_ENTREGAS'],
     [{ DATABASE_URL: URL_PG, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
+    [{ DATABASE_URL: URL_PG, RETENCION_DIAS: '0' }, 'RETENCION_DIAS'],
+    [{ DATABASE_URL: URL_PG, RETENCION_DIAS: 'treinta' }, 'RETENCION_DIAS'],
+    [{ DATABASE_URL: URL_PG, RETENCION_DIAS: '7.5' }, 'RETENCION_DIAS'],
+    [{ DATABASE_URL: URL_PG, RETENCION_PURGA_LOTE: '0' }, 'RETENCION_PURGA_LOTE'],
   ])('un valor inválido da UNA línea que nombra la variable: %j', (entorno, nombre) => {
     const r = leerConfiguracionRelay(entorno);
     expect(r.ok).toBe(false);

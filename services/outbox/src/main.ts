@@ -1,9 +1,11 @@
 import {
   PostgresAlmacenOutbox,
+  configuracionRetencion,
   crearLogger,
   crearPersistenciaPostgres,
   crearRegistroMetricas,
   ejecutarServicio,
+  iniciarPurgaRetencion,
   leerConfiguracionOSalir,
   morirTrasPublicar,
   sobreDeFila,
@@ -38,12 +40,10 @@ await ejecutarServicio({
       logger,
       ...ritmoRelay(config),
     });
-    const salud = await iniciarSaludRelay(SERVICIO, config, {
-      persistencia,
-      broker,
-      relay,
-      metricas: crearRegistroMetricas({ servicio: SERVICIO }),
-    });
+    const metricas = crearRegistroMetricas({ servicio: SERVICIO });
+    const salud = await iniciarSaludRelay(SERVICIO, config, { persistencia, broker, relay, metricas });
+    // La purga por retención vive con el relay (decisión 0150): cada instancia la intenta, trabaja la del cerrojo.
+    const purga = iniciarPurgaRetencion({ pool: persistencia.pool, logger, metricas, ...configuracionRetencion(config) });
     // En alarma el relay sigue vivo y no disponible (503) hasta que un operador actúe; si otro relay tiene la
     // época, o se pierde el liderazgo, termina (el supervisor lo relanza en reserva).
     const ejecucion = relay.ejecutar();
@@ -56,6 +56,7 @@ await ejecutarServicio({
       terminado: Promise.race([liderazgoPerdido, fin]),
       async detener() {
         await relay.detener(ejecucion);
+        await purga.detener();
         await broker.cerrar().catch(() => undefined);
         await salud.cerrar();
         await persistencia.cerrar();
