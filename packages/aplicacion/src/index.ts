@@ -1,7 +1,7 @@
 /**
  * @aeropartners/aplicacion — casos de uso del servicio de pagos (CQS).
  *
- * Comandos: {@link RegistrarPago}. Consultas: {@link ObtenerPago},
+ * Comandos: {@link RegistrarPago}. Socios: {@link AutenticadorDeClaves}, {@link AdministracionSocios}. Consultas: {@link ObtenerPago},
  * {@link ListarPagos}, {@link ObtenerHistorialPago}, estadísticas del outbox.
  * Cada manejador se construye con `crearManejador…(dependencias)`; las dependencias son puertos.
  * Dobles en memoria de los puertos: `@aeropartners/aplicacion/testing`.
@@ -22,6 +22,7 @@ export {
   crearManejadorObtenerHistorialPago,
   type ErrorConsulta,
   type ListarPagos,
+  type ObtenerEstadisticasOutbox,
   type ObtenerPago,
   type ObtenerHistorialPago,
 } from './consultas/consultas-pagos.js';
@@ -33,6 +34,18 @@ export type {
   GeneradorIds,
   Pagina,
 } from './puertos.js';
+export type {
+  AdministracionSocios,
+  AutenticadorDeClaves,
+  CambioEstadoSocio,
+  ClaveEmitida,
+  CredencialAutenticada,
+  DatosSocioNuevo,
+  ErrorAdministracion,
+  ResultadoAutenticacion,
+  SocioConClaves,
+  SocioCreado,
+} from './socios/puertos-socios.js';
 export type {
   Broker,
   MensajeEntrante,

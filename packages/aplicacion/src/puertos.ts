@@ -1,7 +1,9 @@
-import type { EstadoPago, Pago, TipoEventoPago } from '@aeropartners/dominio';
+import type { Ambito, EstadoPago, Pago, TipoEventoPago } from '@aeropartners/dominio';
 
 /** Filtros del listado de pagos. Paginación por conjunto de claves (keyset), del más nuevo al más viejo. */
 export interface FiltrosListado {
+  /** Solo los pagos de este socio y modo: los demás no existen para quien pregunta. */
+  readonly ambito: Ambito;
   readonly estado?: EstadoPago | undefined;
   readonly idAfiliado?: string | undefined;
   readonly referenciaPago?: string | undefined;
@@ -24,6 +26,8 @@ export interface EntradaHistorial {
   readonly idEvento: string;
   readonly ocurridoEn: Date;
   readonly idCorrelacion: string;
+  /** `Request-Id` de la petición que causó el paso (`null` si no vino de una petición HTTP con id). */
+  readonly idSolicitud: string | null;
 }
 
 export interface EstadisticasOutbox {
@@ -32,12 +36,18 @@ export interface EstadisticasOutbox {
   readonly pendientes: number;
 }
 
-/** Lado de lectura (CQS): consultas que no pasan por el agregado. */
+/**
+ * Lado de lectura (CQS): consultas que no pasan por el agregado. Todas filtran por el ámbito (socio y
+ * modo) en la propia consulta: un pago de otro ámbito es `null`, igual que uno que no existe.
+ */
 export interface ConsultasPagos {
+  /** `null` si el pago no existe en ese ámbito. */
+  obtenerPago(ambito: Ambito, idPago: string): Promise<Pago | null>;
   listar(filtros: FiltrosListado): Promise<Pagina<Pago>>;
-  /** `null` si el pago no existe. */
-  historial(idPago: string): Promise<readonly EntradaHistorial[] | null>;
-  estadisticasOutbox(): Promise<EstadisticasOutbox>;
+  /** `null` si el pago no existe en ese ámbito. */
+  historial(ambito: Ambito, idPago: string): Promise<readonly EntradaHistorial[] | null>;
+  /** Los eventos del outbox de los pagos de ese ámbito. */
+  estadisticasOutbox(ambito: Ambito): Promise<EstadisticasOutbox>;
 }
 
 /** Generador de identificadores (UUIDv7 en producción: ordenados por creación). */

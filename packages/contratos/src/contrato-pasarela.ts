@@ -159,6 +159,7 @@ export function probarContratoPasarela(
     const idPago = cambios.idPago ?? crypto.randomUUID();
     return {
       idPago,
+      modo: 'live',
       idAfiliado,
       monto: dinero(15_075),
       referenciaPago: `REF-${idPago.slice(0, 8)}`,
@@ -169,7 +170,7 @@ export function probarContratoPasarela(
   }
 
   function consulta(s: SolicitudCobro): ConsultaCobro {
-    return { idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza };
+    return { idPago: s.idPago, modo: s.modo, claveIdempotencia: s.claveIdempotencia, traza: s.traza };
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Modo } from './ambito.js';
 import type { Moneda } from './moneda.js';
 
 interface EventoBase<Tipo extends string, Datos> {
@@ -15,6 +16,7 @@ export type PagoPendiente = EventoBase<
   'PagoPendiente',
   {
     readonly idSocio: string;
+    readonly modo: Modo;
     readonly idAfiliado: string;
     readonly unidadesMenores: number;
     readonly moneda: Moneda;

@@ -6,13 +6,37 @@
  *   `registrarFallo`), que devuelven `Resultado<CambioPago, ErrorDePago>`.
  * - Eventos: {@link EventoPago} (`PagoPendiente`, `PagoProcesando`, `PagoExitoso`, `PagoFallido`).
  * - Puertos: {@link RepositorioPagos}, {@link PasarelaDePagos}, {@link Reloj}.
- * - Socios: el {@link Ambito} de todo dato (socio y {@link Modo} `live`/`test`).
+ * - Socios: el {@link Ambito} de todo dato (socio y {@link Modo} `live`/`test`); {@link Socio} y sus
+ *   {@link ClaveApi} (estados, máximo de claves vigentes, plazos) y {@link autorizar}.
  * - Conversiones y comisiones: {@link HechoConversion}, {@link Conversion} (estado como función del
  *   conjunto de hechos), {@link ReglaComision}, {@link Comision}, {@link AjusteComision} (recuperaciones y
  *   complementos), {@link Liquidacion} (en dos fases) y el {@link LibroMayor} de partida doble.
  */
 export { Resultado } from './resultado.js';
 export { Modo, esModo, type Ambito } from './ambito.js';
+export {
+  EstadoSocio,
+  LIMITE_RPS,
+  MAXIMO_CLAVES_VIGENTES,
+  MAXIMO_SECRETOS_FIRMA,
+  PREFIJO_CLAVE,
+  autorizar,
+  cambiarEstado,
+  crearSocio,
+  esEstadoSocio,
+  estadoClave,
+  modoDeClave,
+  planificarClaveNueva,
+  validarIdSocio,
+  validarLimiteRps,
+  validarNombreSocio,
+  type ClaveApi,
+  type EstadoClave,
+  type ErrorSocio,
+  type MotivoRechazo,
+  type PlanClaveNueva,
+  type Socio,
+} from './socio.js';
 export { Moneda } from './moneda.js';
 export { Dinero, type ErrorDinero } from './dinero.js';
 export { EstadoPago } from './estado-pago.js';
@@ -39,6 +63,7 @@ export type {
   ClaveIdempotencia,
   ConsultaCobro,
   ConflictoDeVersion,
+  CredencialEscritura,
   EstadoCobro,
   PasarelaDePagos,
   RepositorioPagos,

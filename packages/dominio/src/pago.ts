@@ -1,3 +1,4 @@
+import { Modo, esModo } from './ambito.js';
 import { Dinero, type ErrorDinero } from './dinero.js';
 import { EstadoPago } from './estado-pago.js';
 import type { EventoPago, PagoExitoso, PagoFallido, PagoPendiente, PagoProcesando } from './eventos.js';
@@ -8,6 +9,8 @@ export type Pago = Readonly<{
   id: string;
   /** Socio (partner) que envió el pago: delimita el alcance de las claves de idempotencia. */
   idSocio: string;
+  /** Real o de prueba (por la clave con la que se creó): uno de prueba nunca llega a la pasarela real. */
+  modo: Modo;
   idAfiliado: string;
   monto: Dinero;
   /** Referencia del pago en el sistema del socio. */
@@ -48,6 +51,8 @@ export type ErrorDePago =
 export interface DatosNuevoPago {
   readonly id: string;
   readonly idSocio: string;
+  /** Por defecto, real (`live`): lo que era todo pago antes de que hubiera modo de prueba. */
+  readonly modo?: Modo | undefined;
   readonly idAfiliado: string;
   readonly monto: Dinero;
   readonly referenciaPago: string;
@@ -98,11 +103,14 @@ export function crearPago(datos: DatosNuevoPago, ctx: Contexto): Resultado<Cambi
     const error = textoValido(campo, valor);
     if (error) return Resultado.fallo(error);
   }
+  const modo = datos.modo ?? Modo.REAL;
+  if (!esModo(modo)) return Resultado.fallo({ tipo: 'DatoInvalido', campo: 'modo', motivo: 'debe ser live o test' });
   const monto = Dinero.deUnidadesMenores(datos.monto.unidadesMenores, datos.monto.moneda);
   if (!monto.ok) return monto;
   const pago: Pago = Object.freeze({
     id: datos.id,
     idSocio: datos.idSocio,
+    modo,
     idAfiliado: datos.idAfiliado,
     monto: monto.valor,
     referenciaPago: datos.referenciaPago,
@@ -122,6 +130,7 @@ export function crearPago(datos: DatosNuevoPago, ctx: Contexto): Resultado<Cambi
     ocurridoEn: ctx.ahora,
     datos: {
       idSocio: pago.idSocio,
+      modo: pago.modo,
       idAfiliado: pago.idAfiliado,
       unidadesMenores: pago.monto.unidadesMenores,
       moneda: pago.monto.moneda,

@@ -81,6 +81,7 @@ describe('crearPago', () => {
     expect(pago).toEqual({
       id: 'pago-1',
       idSocio: 'socio-1',
+      modo: 'live',
       idAfiliado: 'afiliado-1',
       monto,
       referenciaPago: 'ref-socio-1',
@@ -102,6 +103,7 @@ describe('crearPago', () => {
         ocurridoEn: ctx.ahora,
         datos: {
           idSocio: 'socio-1',
+          modo: 'live',
           idAfiliado: 'afiliado-1',
           unidadesMenores: 15_075,
           moneda: 'USD',
@@ -109,6 +111,14 @@ describe('crearPago', () => {
         },
       },
     ]);
+  });
+
+  it('dado el modo de prueba, el pago y su PagoPendiente lo llevan; un modo que no es live ni test es DatoInvalido', () => {
+    const { pago, eventos } = ok(crearPago({ ...datos, modo: 'test' }, contexto()));
+    expect(pago.modo).toBe('test');
+    expect(eventos[0]).toMatchObject({ tipo: 'PagoPendiente', datos: { modo: 'test' } });
+    const error = fallo(crearPago({ ...datos, modo: 'sandbox' as unknown as 'test' }, contexto()));
+    expect(error).toMatchObject({ tipo: 'DatoInvalido', campo: 'modo' });
   });
 
   it('Pago.crear es la misma regla que crearPago', () => {

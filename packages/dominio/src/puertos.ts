@@ -1,6 +1,8 @@
+import type { Modo } from './ambito.js';
 import type { Dinero } from './dinero.js';
 import type { CambioPago, Pago } from './pago.js';
 import type { Resultado } from './resultado.js';
+import type { MotivoRechazo } from './socio.js';
 
 /** Datos de trazabilidad que viajan con cada cambio: API → outbox → broker → consumidor → pasarela. */
 export interface Trazabilidad {
@@ -8,6 +10,11 @@ export interface Trazabilidad {
   readonly idCorrelacion: string;
   /** Cabecera W3C `traceparent`, si la hay. */
   readonly traceparent?: string | undefined;
+  /**
+   * Id de la petición HTTP que causó el cambio (cabecera `Request-Id` de la respuesta, generado por el
+   * servidor), como el campo `request` de un evento de Stripe. Viaja con los eventos que causó.
+   */
+  readonly idSolicitud?: string | undefined;
 }
 
 /** Clave de idempotencia de la entrada: única por socio. */
@@ -19,7 +26,19 @@ export interface ClaveIdempotencia {
 export type ResultadoCreacion =
   | { readonly tipo: 'creado'; readonly pago: Pago }
   /** Ya existía un pago con esa clave (lo creó esta misma petición antes, o una concurrente). */
-  | { readonly tipo: 'existente'; readonly pago: Pago };
+  | { readonly tipo: 'existente'; readonly pago: Pago }
+  /** La credencial ya no vale (ver {@link CredencialEscritura}): no se escribió nada ni se devuelve nada. */
+  | { readonly tipo: 'denegado'; readonly motivo: MotivoRechazo };
+
+/**
+ * La credencial con la que se pide una creación: la sentencia que escribe comprueba, en la misma
+ * transacción, que el socio del pago sigue activo y que la clave (si la hay: `null` en el modo anónimo)
+ * sigue vigente y es de ese socio y modo. Así ninguna escritura con una clave revocada (o de un socio
+ * suspendido) se confirma después de que se confirme la revocación.
+ */
+export interface CredencialEscritura {
+  readonly idClave: string | null;
+}
 
 export type ConflictoDeVersion = {
   readonly tipo: 'ConflictoDeVersion';
@@ -34,9 +53,11 @@ export type ConflictoDeVersion = {
 export interface RepositorioPagos {
   /**
    * Crea el pago si no existe otro con la misma clave de idempotencia. Con N llamadas concurrentes con
-   * la misma clave, exactamente una obtiene `creado` y las demás `existente` con ese mismo pago.
+   * la misma clave, exactamente una obtiene `creado` y las demás `existente` con ese mismo pago. La clave
+   * es única por socio y modo (`pago.idSocio`, `pago.modo`): la misma en otro modo es otro pago. Con
+   * `credencial`, `denegado` si ya no vale (sin escribir nada).
    */
-  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion>;
+  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad, credencial?: CredencialEscritura): Promise<ResultadoCreacion>;
   obtener(idPago: string): Promise<Pago | null>;
   /**
    * Guarda una transición si la versión almacenada sigue siendo `versionEsperada` (la del pago antes
@@ -48,6 +69,8 @@ export interface RepositorioPagos {
 /** Solicitud de cobro a la pasarela. */
 export interface SolicitudCobro {
   readonly idPago: string;
+  /** Un pago de prueba (`test`) se cobra siempre en la pasarela simulada, nunca en la real. */
+  readonly modo: Modo;
   readonly idAfiliado: string;
   readonly monto: Dinero;
   readonly referenciaPago: string;
@@ -73,6 +96,8 @@ export type ResultadoPago =
 /** Pregunta a la pasarela qué pasó con los cobros de un pago. */
 export interface ConsultaCobro {
   readonly idPago: string;
+  /** El modo del pago: se pregunta a la misma pasarela con la que se cobró. */
+  readonly modo: Modo;
   /** La clave de idempotencia con la que se intentó cobrar (el id del pago). */
   readonly claveIdempotencia: string;
   readonly traza: Trazabilidad;

@@ -449,6 +449,7 @@ describe('base de datos no disponible → 503 con Retry-After (issue 9, punto 9)
     const manejadores = crearManejadores({
       repositorio: { crear: () => Promise.reject(error), obtener: () => Promise.reject(error), guardar: () => Promise.reject(error) },
       consultas: {
+        obtenerPago: () => Promise.reject(error),
         listar: () => Promise.reject(error),
         historial: () => Promise.reject(error),
         estadisticasOutbox: () => Promise.reject(error),

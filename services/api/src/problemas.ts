@@ -15,6 +15,8 @@ const PREFIJO_TIPO = 'urn:aeropartners:pagos:problema:';
 /** Catálogo de problemas que puede devolver la API: estado HTTP y título (fijo por tipo, RFC 9457 §3.1.3). */
 export const CATALOGO_PROBLEMAS = {
   'solicitud-invalida': { status: 400, title: 'La solicitud no es válida' },
+  'clave-invalida': { status: 401, title: 'La clave de API no es válida' },
+  'socio-suspendido': { status: 403, title: 'El socio está suspendido' },
   'pago-no-encontrado': { status: 404, title: 'El pago no existe' },
   'recurso-no-encontrado': { status: 404, title: 'El recurso no existe' },
   'transicion-invalida': { status: 409, title: 'El pago no admite ese cambio de estado' },
@@ -43,6 +45,8 @@ export interface ExtensionesProblema {
   readonly id_pago?: string;
   readonly id_pago_existente?: string;
   readonly campos_distintos?: readonly string[];
+  /** Por qué se rechazó una clave o una firma (`clave-revocada`, `marca_de_tiempo_antigua`…), para los programas. */
+  readonly motivo?: string;
 }
 
 export interface Problema extends ExtensionesProblema {
@@ -118,6 +122,16 @@ export function problemaDeError(error: ErrorAplicacion, contexto: ContextoProble
           errores: error.camposDistintos.map((campo) => ({ campo, mensaje: 'no coincide con el pago existente' })),
         },
       );
+    case 'CredencialDenegada':
+      // La credencial dejó de valer entre la autenticación y la escritura (revocada, expirada, socio suspendido).
+      return error.motivo === 'socio-suspendido'
+        ? crearProblema('socio-suspendido', 'El socio está suspendido: no se registró nada.', contexto)
+        : crearProblema(
+            'clave-invalida',
+            `La clave de API ${error.motivo === 'clave-revocada' ? 'fue revocada' : 'expiró'} mientras se atendía la petición: no se registró nada.`,
+            contexto,
+            { motivo: error.motivo },
+          );
     case 'PagoNoEncontrado':
       return crearProblema('pago-no-encontrado', `No existe un pago con id ${error.idPago}.`, contexto, {
         id_pago: error.idPago,

@@ -28,6 +28,7 @@ const casos = {
     422,
     [{ campo: 'monto', mensaje: 'no coincide con el pago existente' }],
   ],
+  CredencialDenegada: [{ tipo: 'CredencialDenegada', motivo: 'clave-revocada' }, 401, undefined],
   PagoNoEncontrado: [{ tipo: 'PagoNoEncontrado', idPago: 'p-1' }, 404, undefined],
   TransicionInvalida: [{ tipo: 'TransicionInvalida', idPago: 'p-1', desde: 'EXITOSO', hacia: 'PROCESANDO' }, 409, undefined],
   ResultadoEnConflicto: [{ tipo: 'ResultadoEnConflicto', idPago: 'p-1', estadoActual: 'EXITOSO', estadoPedido: 'FALLIDO' }, 409, undefined],

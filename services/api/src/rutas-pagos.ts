@@ -33,6 +33,8 @@ export interface DependenciasRutasPagos {
 /** Las rutas de negocio: registrar un pago y consultarlos. Cada una con su entrada validada y documentada. */
 export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): void {
   const { manejadores, replicas, validar } = deps;
+  // Provisional hasta la autenticación: todo es del socio por defecto, en modo real, sin clave.
+  const ambito = { idSocio: deps.idSocioPorDefecto, modo: 'live' } as const;
 
   /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
   const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
@@ -88,7 +90,8 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       const contexto = contextoDe(c);
       const resultado = await manejadores.registrarPago({
         tipo: 'RegistrarPago',
-        idSocio,
+        ambito,
+        credencial: { idClave: null },
         claveIdempotencia: claveCabecera,
         ...registrada,
         traza: { idCorrelacion: contexto.idCorrelacion, traceparent: traceparentDe(c.req.header('traceparent')) },
@@ -115,6 +118,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       const { estado, id_afiliado, referencia_pago, cursor, limite } = c.req.valid('query');
       const pagina = await manejadores.listarPagos({
         tipo: 'ListarPagos',
+        ambito,
         estado,
         idAfiliado: id_afiliado,
         referenciaPago: referencia_pago,
@@ -133,7 +137,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       summary: 'Eventos del outbox: total, publicados y pendientes',
       responses: { '200': respuestaJson(EsquemaEstadisticasOutbox, 'Recuento de eventos.') },
     }),
-    async (c) => c.json(estadisticasOutbox(await manejadores.obtenerEstadisticasOutbox())),
+    async (c) => c.json(estadisticasOutbox(await manejadores.obtenerEstadisticasOutbox({ tipo: 'ObtenerEstadisticasOutbox', ambito }))),
   );
 
   /** El `{id}` de la ruta, ya validado, en minúsculas (y en el registro de la petición). */
@@ -153,7 +157,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     }),
     validar('param', EsquemaRutaPago),
     async (c) => {
-      const resultado = await manejadores.obtenerPago({ tipo: 'ObtenerPago', idPago: idDeRuta(c, c.req.valid('param').id) });
+      const resultado = await manejadores.obtenerPago({ tipo: 'ObtenerPago', ambito, idPago: idDeRuta(c, c.req.valid('param').id) });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
       return c.json(pagoDetalle(resultado.valor));
     },
@@ -173,7 +177,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     validar('param', EsquemaRutaPago),
     async (c) => {
       const id = idDeRuta(c, c.req.valid('param').id);
-      const resultado = await manejadores.obtenerHistorialPago({ tipo: 'ObtenerHistorialPago', idPago: id });
+      const resultado = await manejadores.obtenerHistorialPago({ tipo: 'ObtenerHistorialPago', ambito, idPago: id });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
       return c.json(historialPago(id, resultado.valor));
     },

@@ -57,7 +57,8 @@ async function escenario() {
   async function crearPago(referencia: string) {
     const r = await crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId })({
       tipo: 'RegistrarPago',
-      idSocio: 'socio-1',
+      ambito: { idSocio: 'socio-1', modo: 'live' },
+      credencial: { idClave: null },
       idAfiliado: 'afiliado-1',
       monto: '10.50',
       moneda: 'EUR',
@@ -176,7 +177,7 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
       idPago: uuid(5, 2),
       version: 1,
       ocurridoEn: new Date(),
-      datos: { idSocio: 's', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
+      datos: { idSocio: 's', modo: 'live', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
     };
     await e.publicar(mensajeDe(evento, { idCorrelacion: 'corr-fantasma' }, e.siguienteSecuencia()));
     e.consumidor.iniciar();

@@ -110,7 +110,8 @@ async function crearYPublicar(n: number): Promise<string[]> {
     Array.from({ length: n }, async (_, i) => {
       const r = await crearPago({
         tipo: 'RegistrarPago',
-        idSocio: 'socio-int',
+        ambito: { idSocio: 'socio-int', modo: 'live' },
+        credencial: { idClave: null },
         idAfiliado: `afiliado-${i % 7}`,
         monto: `${100 + i}.25`,
         moneda: (['USD', 'EUR', 'COP'] as const)[i % 3]!,
@@ -229,7 +230,8 @@ describe('consumidor sobre PostgreSQL real', () => {
     });
     const r = await crearPago({
       tipo: 'RegistrarPago',
-      idSocio: 's',
+      ambito: { idSocio: 's', modo: 'live' },
+      credencial: { idClave: null },
       idAfiliado: 'a',
       monto: '7.00',
       moneda: 'USD',

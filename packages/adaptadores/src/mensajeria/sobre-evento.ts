@@ -9,8 +9,9 @@ import { filaAEvento, type EventoDeOutbox, type FilaEventoOutboxLeida } from '..
  * - `cuerpo` = el sobre completo en JSON, con la forma de una fila del outbox:
  *   `{ id_evento, id_agregado, version_agregado, tipo, payload, metadatos }` (`payload` y `metadatos` como
  *   los escribe `eventoAFila`);
- * - propiedades que repiten `id_evento`, `tipo`, `version`, `id_correlacion` y, si llegó, `traceparent`,
- *   para enrutar y trazar sin abrir el cuerpo.
+ * - propiedades que repiten `id_evento`, `tipo`, `version`, `id_correlacion` y, si llegaron, `traceparent`
+ *   e `id_solicitud` (el `Request-Id` de la petición que causó el evento), para enrutar y trazar sin abrir
+ *   el cuerpo.
  *
  * Al leerlo, el cuerpo lo valida `filaAEvento` (el mismo validador que lee el outbox) y la clave y las
  * propiedades deben decir lo mismo que el cuerpo: el broker enruta (clave) y los operadores trazan
@@ -30,6 +31,7 @@ export function sobreDeFila(fila: FilaOutbox): MensajeSaliente {
     id_correlacion: fila.metadatos.id_correlacion,
   };
   if (fila.metadatos.traceparent) propiedades['traceparent'] = fila.metadatos.traceparent;
+  if (fila.metadatos.id_solicitud) propiedades['id_solicitud'] = fila.metadatos.id_solicitud;
   return {
     clave: fila.idAgregado,
     secuencia: fila.secuencia,
@@ -74,6 +76,7 @@ export function leerSobre(mensaje: MensajeEntrante): Resultado<EventoDeOutbox, s
   comparar('la propiedad version', propiedades['version'], String(evento.version));
   comparar('la propiedad id_correlacion', propiedades['id_correlacion'], traza.idCorrelacion);
   comparar('la propiedad traceparent', propiedades['traceparent'], traza.traceparent);
+  comparar('la propiedad id_solicitud', propiedades['id_solicitud'], traza.idSolicitud);
   if (discrepancias.length > 0) return invalido(`el mensaje no coincide con su cuerpo: ${discrepancias.join('; ')}`);
   return leido;
 }
@@ -83,6 +86,7 @@ export function camposDeMensaje(mensaje: MensajeEntrante): Record<string, string
   const p = mensaje.propiedades;
   return {
     id_correlacion: p['id_correlacion'] ?? null,
+    id_solicitud: p['id_solicitud'] ?? null,
     id_pago: mensaje.clave,
     id_evento: p['id_evento'] ?? null,
     tipo: p['tipo'] ?? null,

@@ -14,7 +14,11 @@ function mensajeDe(evento: EventoPago, t: Trazabilidad, secuencia: number): Mens
     versionAgregado: fila.version_agregado,
     tipo: fila.tipo,
     payload: fila.payload,
-    metadatos: { id_correlacion: fila.metadatos.id_correlacion, traceparent: fila.metadatos.traceparent ?? undefined },
+    metadatos: {
+      id_correlacion: fila.metadatos.id_correlacion,
+      traceparent: fila.metadatos.traceparent ?? undefined,
+      id_solicitud: fila.metadatos.id_solicitud ?? undefined,
+    },
     secuencia,
     intentos: 0,
     yaNumerada: false,
@@ -35,7 +39,7 @@ const pendiente: EventoPago = {
   idPago: uuid(1, 2),
   version: 1,
   ocurridoEn: new Date('2026-03-01T10:00:00.000Z'),
-  datos: { idSocio: 'socio', idAfiliado: 'afiliado', unidadesMenores: 12_345, moneda: 'COP', referenciaPago: 'ref-1' },
+  datos: { idSocio: 'socio', modo: 'live', idAfiliado: 'afiliado', unidadesMenores: 12_345, moneda: 'COP', referenciaPago: 'ref-1' },
 };
 const traza = { idCorrelacion: 'corr-1', traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
 const bueno = mensajeDe(pendiente, traza, 1);
@@ -46,6 +50,15 @@ describe('leerSobre', () => {
   it('dado el mensaje que publica el relay, entonces reconstruye el evento y su trazabilidad', () => {
     const r = leerSobre(entrante(bueno, '1'));
     expect(r).toEqual({ ok: true, valor: { evento: pendiente, traza } });
+  });
+
+  it('con el id de la petición, viaja en la propiedad id_solicitud y vuelve en la traza; si discrepa del cuerpo, no vale', () => {
+    const conSolicitud = { ...traza, idSolicitud: 'req_1' };
+    const m = mensajeDe(pendiente, conSolicitud, 1);
+    expect(m.propiedades['id_solicitud']).toBe('req_1');
+    expect(leerSobre(entrante(m, '1'))).toEqual({ ok: true, valor: { evento: pendiente, traza: conSolicitud } });
+    const cambiada = leerSobre(entrante({ ...m, propiedades: { ...m.propiedades, id_solicitud: 'req_2' } }, '1'));
+    expect(motivo(cambiada)).toMatch(/la propiedad id_solicitud «req_2» ≠ «req_1» del cuerpo/);
   });
 
   it('sin traceparent, entonces la traza solo lleva la correlación', () => {
@@ -90,6 +103,7 @@ describe('leerSobre', () => {
   it('camposDeMensaje da los campos de trazabilidad aunque el sobre no valga', () => {
     expect(camposDeMensaje(entrante({ ...bueno, cuerpo: 'x' }, 'm-7', 3))).toEqual({
       id_correlacion: 'corr-1',
+      id_solicitud: null,
       id_pago: uuid(1, 2),
       id_evento: uuid(1, 1),
       tipo: 'PagoPendiente',

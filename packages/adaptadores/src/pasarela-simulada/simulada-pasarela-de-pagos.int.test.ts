@@ -103,6 +103,7 @@ function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
   const idPago = cambios.idPago ?? crypto.randomUUID();
   return {
     idPago,
+    modo: 'live',
     idAfiliado: 'afiliado-1',
     monto: monto(15_075),
     referenciaPago: `REF-${idPago.slice(0, 8)}`,
@@ -492,7 +493,7 @@ describe('SimuladaPasarelaDePagos sobre PostgreSQL', () => {
 });
 
 describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
-  const consulta = (s: SolicitudCobro) => ({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza });
+  const consulta = (s: SolicitudCobro) => ({ idPago: s.idPago, modo: s.modo, claveIdempotencia: s.claveIdempotencia, traza: s.traza });
 
   /** Una espera que el test suelta a mano: `pendientes` dice cuántas hay retenidas. */
   function esperaRetenida() {
@@ -726,7 +727,8 @@ describe('SimuladaPasarelaDePagos falla como una pasarela real', () => {
     for (let i = 0; i < 150; i += 1) {
       const r = await registrar({
         tipo: 'RegistrarPago',
-        idSocio: 'socio-1',
+        ambito: { idSocio: 'socio-1', modo: 'live' },
+        credencial: { idClave: null },
         idAfiliado: 'afiliado-1',
         monto: '150.75',
         moneda: 'USD',

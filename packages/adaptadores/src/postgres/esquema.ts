@@ -9,6 +9,9 @@ export interface BaseDeDatos {
   pagos: TablaPagos;
   outbox: TablaOutbox;
   historial_pagos: TablaHistorialPagos;
+  socios: TablaSocios;
+  claves_api: TablaClavesApi;
+  secretos_firma: TablaSecretosFirma;
 }
 
 type Fecha = ColumnType<Date, Date | string, Date | string>;
@@ -18,6 +21,8 @@ type Bigint = ColumnType<string, number | string | bigint, number | string | big
 export interface TablaPagos {
   id: string;
   id_socio: string;
+  /** `live` o `test` (el de la clave con la que se creó). */
+  modo: ColumnType<string, string | undefined, never>;
   clave_idempotencia: string;
   id_afiliado: string;
   monto_unidades: Bigint;
@@ -62,6 +67,41 @@ export interface TablaHistorialPagos {
   id_evento: string;
   ocurrido_en: Fecha;
   id_correlacion: string;
+  /** `Request-Id` de la petición que causó el paso (si vino de una). */
+  id_solicitud: ColumnType<string | null, string | null | undefined, never>;
+}
+
+export interface TablaSocios {
+  id: string;
+  nombre: string;
+  estado: ColumnType<string, string | undefined, string>;
+  firma_obligatoria: ColumnType<boolean, boolean | undefined, boolean>;
+  limite_rps: number | null;
+  creado_en: FechaConDefecto;
+}
+
+export interface TablaClavesApi {
+  id: string;
+  id_socio: string;
+  /** Parte pública de la clave, única: por ella se busca. */
+  prefijo: string;
+  /** SHA-256 del secreto (32 bytes); la clave nunca se guarda. */
+  hash_secreto: Buffer;
+  modo: string;
+  creada_en: FechaConDefecto;
+  expira_en: Fecha | null;
+  revocada_en: Fecha | null;
+  ultimo_uso_en: Fecha | null;
+}
+
+export interface TablaSecretosFirma {
+  id: string;
+  id_socio: string;
+  /** `whsec_…` en claro: el HMAC se verifica con el secreto mismo. */
+  secreto: string;
+  creado_en: FechaConDefecto;
+  expira_en: Fecha | null;
+  revocado_en: Fecha | null;
 }
 
 /**

@@ -5,6 +5,7 @@ import { avisoOutboxSoloConFilas } from './migraciones/0003-aviso-outbox-solo-co
 import { historialClavePagoVersion } from './migraciones/0004-historial-clave-pago-version.js';
 import { turnoCobro } from './migraciones/0005-turno-cobro.js';
 import { epocaRelayYAlarma } from './migraciones/0006-epoca-relay-y-alarma.js';
+import { sociosYClaves } from './migraciones/0007-socios-y-claves.js';
 import { conversionesYComisiones } from './migraciones/0008-conversiones-y-comisiones.js';
 
 /**
@@ -18,6 +19,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0004-historial-clave-pago-version': historialClavePagoVersion,
   '0005-turno-cobro': turnoCobro,
   '0006-epoca-relay-y-alarma': epocaRelayYAlarma,
+  '0007-socios-y-claves': sociosYClaves,
   '0008-conversiones-y-comisiones': conversionesYComisiones,
 });
 

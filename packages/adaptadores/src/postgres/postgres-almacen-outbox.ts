@@ -123,7 +123,7 @@ interface FilaLeida {
   version_agregado: number;
   tipo: string;
   payload: unknown;
-  metadatos: { id_correlacion?: unknown; traceparent?: unknown } | null;
+  metadatos: { id_correlacion?: unknown; traceparent?: unknown; id_solicitud?: unknown } | null;
   secuencia: string;
   intentos: number;
 }
@@ -132,6 +132,7 @@ function aFila(f: FilaLeida, yaNumerada: boolean): FilaOutbox {
   const metadatos = f.metadatos ?? {};
   const idCorrelacion = typeof metadatos.id_correlacion === 'string' ? metadatos.id_correlacion : `outbox-${f.id}`;
   const traceparent = typeof metadatos.traceparent === 'string' ? metadatos.traceparent : undefined;
+  const idSolicitud = typeof metadatos.id_solicitud === 'string' ? metadatos.id_solicitud : undefined;
   return {
     id: f.id,
     idEvento: f.id_evento,
@@ -139,7 +140,11 @@ function aFila(f: FilaLeida, yaNumerada: boolean): FilaOutbox {
     versionAgregado: f.version_agregado,
     tipo: f.tipo,
     payload: f.payload,
-    metadatos: traceparent ? { id_correlacion: idCorrelacion, traceparent } : { id_correlacion: idCorrelacion },
+    metadatos: {
+      id_correlacion: idCorrelacion,
+      ...(traceparent ? { traceparent } : {}),
+      ...(idSolicitud ? { id_solicitud: idSolicitud } : {}),
+    },
     secuencia: enteroSeguro(f.secuencia, 'outbox.secuencia'),
     intentos: f.intentos,
     yaNumerada,

@@ -62,7 +62,7 @@ describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () =
       cambios.map(({ cambio, clave }) => p.repositorio.crear(cambio, { idSocio: 'socio-1', clave }, traza)),
     );
     expect(resultados.every((r) => r.tipo === 'creado')).toBe(true);
-    expect(resultados.map((r) => r.pago.id)).toEqual(cambios.map((c) => c.cambio.pago.id));
+    expect(resultados.map((r) => (r.tipo === 'denegado' ? 'denegado' : r.pago.id))).toEqual(cambios.map((c) => c.cambio.pago.id));
     expect(await contar(p)).toEqual({ pagos: 200, outbox: 200, historial: 200 });
     const m = p.repositorio.metricas();
     console.info('[group commit] 200 concurrentes, 4 en vuelo:', JSON.stringify(m));
@@ -89,7 +89,7 @@ describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () =
       ),
     );
     expect(resultados.filter((r) => r.tipo === 'creado')).toHaveLength(1);
-    expect(new Set(resultados.map((r) => r.pago.id)).size).toBe(1);
+    expect(new Set(resultados.map((r) => (r.tipo === 'denegado' ? 'denegado' : r.pago.id))).size).toBe(1);
     expect(await contar(a)).toEqual({ pagos: 1, outbox: 1, historial: 1 });
     const [ma, mb] = [a.repositorio.metricas(), b.repositorio.metricas()];
     console.info('[carrera entre pools] A:', JSON.stringify(ma), 'B:', JSON.stringify(mb));
@@ -116,7 +116,7 @@ describe('PostgresRepositorioPagos: creación agrupada («group commit»)', () =
         rs.filter((r) => r.tipo === 'creado'),
         clave,
       ).toHaveLength(esperadosCreados);
-      expect(new Set(rs.map((r) => r.pago.id)).size, clave).toBe(1);
+      expect(new Set(rs.map((r) => (r.tipo === 'denegado' ? 'denegado' : r.pago.id))).size, clave).toBe(1);
     }
     // El primero de cada clave en el lote es el que gana.
     expect(resultados[1]).toEqual({ tipo: 'creado', pago: cambios[1]!.cambio.pago });
@@ -237,8 +237,10 @@ describe('PostgresRepositorioPagos: formato del outbox y lecturas', () => {
   it('ids y cursores que no son UUID: obtener/historial dan null, listar lanza ErrorCursorInvalido', async () => {
     const p = await nuevaPersistencia();
     expect(await p.repositorio.obtener('no-es-uuid')).toBeNull();
-    expect(await p.consultas.historial("'; DROP TABLE pagos; --")).toBeNull();
-    await expect(p.consultas.listar({ limite: 10, cursor: 'zzz' })).rejects.toBeInstanceOf(ErrorCursorInvalido);
+    const ambito = { idSocio: 'socio-1', modo: 'live' } as const;
+    expect(await p.consultas.obtenerPago(ambito, 'no-es-uuid')).toBeNull();
+    expect(await p.consultas.historial(ambito, "'; DROP TABLE pagos; --")).toBeNull();
+    await expect(p.consultas.listar({ ambito, limite: 10, cursor: 'zzz' })).rejects.toBeInstanceOf(ErrorCursorInvalido);
   });
 
   it('comprobarSalud: true con la base arriba, false tras cerrar', async () => {

@@ -3,6 +3,7 @@ import {
   type CambioPago,
   type ClaveIdempotencia,
   type ConflictoDeVersion,
+  type CredencialEscritura,
   type Pago,
   type RepositorioPagos,
   type ResultadoCreacion,
@@ -79,9 +80,9 @@ type PendienteCreacion = Pendiente<SolicitudCreacion, ResultadoCreacion>;
 
 type PendienteGuardar = Pendiente<Transicion, boolean>;
 
-function llave(idSocio: string, clave: string): string {
+function llave(idSocio: string, modo: string, clave: string): string {
   // PostgreSQL no admite U+0000 en `text`: separador sin ambigüedad.
-  return `${idSocio}\u0000${clave}`;
+  return `${idSocio}\u0000${modo}\u0000${clave}`;
 }
 
 /**
@@ -122,7 +123,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     this.#agrupadorObtener = new AgrupadorPorLotes(transiciones, (lote) => this.#obtenerLote(lote));
   }
 
-  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion> {
+  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad, _credencial?: CredencialEscritura): Promise<ResultadoCreacion> {
     this.#solicitudes += 1;
     return this.#agrupador.enviar({ cambio, clave, traza, intento: 1 });
   }
@@ -256,7 +257,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     const porClave = new Map<string, FilaPago>();
     for (const fila of filas) {
       if (fila.nuevo) creados.add(fila.id);
-      porClave.set(llave(fila.id_socio, fila.clave_idempotencia), fila);
+      porClave.set(llave(fila.id_socio, fila.modo, fila.clave_idempotencia), fila);
     }
     const sinResolver: PendienteCreacion[] = [];
     for (const p of validos) {
@@ -266,7 +267,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
         p.resolver({ tipo: 'creado', pago: cambio.pago });
         continue;
       }
-      const existente = porClave.get(llave(clave.idSocio, clave.clave));
+      const existente = porClave.get(llave(clave.idSocio, cambio.pago.modo, clave.clave));
       if (existente) this.#responderExistente(p, existente);
       else sinResolver.push(p);
     }
@@ -318,6 +319,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     try {
       const { rows } = await this.#consultar<FilaPago>('aeropartners_pagos_por_clave_v1', SQL_PAGOS_POR_CLAVE, [
         pendientes.map((p) => p.entrada.clave.idSocio),
+        pendientes.map((p) => p.entrada.cambio.pago.modo),
         pendientes.map((p) => p.entrada.clave.clave),
       ]);
       filas = rows;
@@ -326,10 +328,10 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       for (const p of pendientes) p.rechazar(error);
       return;
     }
-    const porClave = new Map(filas.map((f) => [llave(f.id_socio, f.clave_idempotencia), f]));
+    const porClave = new Map(filas.map((f) => [llave(f.id_socio, f.modo, f.clave_idempotencia), f]));
     for (const p of pendientes) {
-      const { clave, intento } = p.entrada;
-      const fila = porClave.get(llave(clave.idSocio, clave.clave));
+      const { cambio, clave, intento } = p.entrada;
+      const fila = porClave.get(llave(clave.idSocio, cambio.pago.modo, clave.clave));
       if (fila) {
         this.#responderExistente(p, fila);
       } else if (intento === 1) {
@@ -354,6 +356,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     const version: number[] = [];
     const creacion: Date[] = [];
     const actualizacion: Date[] = [];
+    const modo: string[] = [];
     for (const p of lote) {
       const { cambio } = p.entrada;
       if (!esUuid(cambio.pago.id)) {
@@ -375,6 +378,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       version.push(pago.version);
       creacion.push(pago.fechaCreacion);
       actualizacion.push(pago.fechaActualizacion);
+      modo.push(pago.modo);
     }
     return [
       ...parametrosEventos(validos.map((p) => p.entrada)),
@@ -389,6 +393,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       version,
       creacion,
       actualizacion,
+      modo,
     ];
   }
 }

@@ -44,6 +44,7 @@ function fila(cambio: CambioPago, nuevo: boolean, clave = 'k'): FilaPago & { nue
     nuevo,
     id: p.id,
     id_socio: p.idSocio,
+    modo: p.modo,
     clave_idempotencia: clave,
     id_afiliado: p.idAfiliado,
     monto_unidades: String(p.monto.unidadesMenores),

@@ -110,7 +110,7 @@ describe('PostgresAlmacenOutbox', () => {
     }
     await suscripcion.cerrar();
     expect(recibidos.sort()).toEqual(cambios.map((c) => c.pago.id).sort());
-    expect((await p.consultas.estadisticasOutbox()).pendientes).toBe(0);
+    expect((await p.consultas.estadisticasOutbox({ idSocio: 's', modo: 'live' })).pendientes).toBe(0);
   });
 });
 

@@ -29,8 +29,9 @@ function insertarEventos(fuente: string): string {
     WHERE v.tipo IN (${TIPOS_PUBLICADOS})
   ),
   en_historial AS (
-    INSERT INTO historial_pagos (id_pago, version, estado, tipo_evento, id_evento, ocurrido_en, id_correlacion)
-    SELECT v.id_agregado, v.version_agregado, v.estado, v.tipo, v.id_evento, v.ocurrido_en, v.id_correlacion
+    INSERT INTO historial_pagos (id_pago, version, estado, tipo_evento, id_evento, ocurrido_en, id_correlacion, id_solicitud)
+    SELECT v.id_agregado, v.version_agregado, v.estado, v.tipo, v.id_evento, v.ocurrido_en, v.id_correlacion,
+           v.metadatos::jsonb ->> 'id_solicitud'
     FROM eventos v JOIN ${fuente} f ON f.id = v.id_agregado
   )`;
 }
@@ -39,40 +40,41 @@ function insertarEventos(fuente: string): string {
  * Crea un lote de pagos. `previos` ve los pagos que ya existían antes de la sentencia con alguna de
  * las claves (una repetición tardía se responde sin otra consulta); `nuevos` inserta el resto en
  * orden de clave (todas las transacciones toman las claves en el mismo orden: sin interbloqueos; a
- * igual clave, gana la que llegó antes al lote) y `ON CONFLICT DO NOTHING` descarta los duplicados, dentro del lote o frente a otra transacción
- * concurrente (a la que espera hasta que confirme). Outbox e historial solo se escriben para los
- * pagos realmente insertados.
+ * igual clave, gana la que llegó antes al lote) y `ON CONFLICT DO NOTHING` descarta los duplicados,
+ * dentro del lote o frente a otra transacción concurrente (a la que espera hasta que confirme). La
+ * clave de idempotencia es única por (socio, modo, clave). Outbox e historial solo se escriben para
+ * los pagos realmente insertados.
  */
 export const SQL_CREAR_LOTE = `
 WITH ${EVENTOS},
   entrada AS (
     SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::int8[], $15::text[], $16::text[],
-                         $17::text[], $18::int4[], $19::timestamptz[], $20::timestamptz[])
+                         $17::text[], $18::int4[], $19::timestamptz[], $20::timestamptz[], $21::text[])
       WITH ORDINALITY
       AS e(id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
-           fecha_creacion, fecha_actualizacion, orden)
+           fecha_creacion, fecha_actualizacion, modo, orden)
   ),
   previos AS (
     SELECT ${COLUMNAS_PAGO} FROM pagos
-    WHERE (id_socio, clave_idempotencia) IN (SELECT id_socio, clave_idempotencia FROM entrada)
+    WHERE (id_socio, modo, clave_idempotencia) IN (SELECT id_socio, modo, clave_idempotencia FROM entrada)
   ),
   nuevos AS (
-    INSERT INTO pagos (id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado,
-                       version, fecha_creacion, fecha_actualizacion)
-    SELECT id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
+    INSERT INTO pagos (id, id_socio, modo, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago,
+                       estado, version, fecha_creacion, fecha_actualizacion)
+    SELECT id, id_socio, modo, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
            fecha_creacion, fecha_actualizacion
-    FROM entrada ORDER BY id_socio, clave_idempotencia, orden
-    ON CONFLICT (id_socio, clave_idempotencia) DO NOTHING
+    FROM entrada ORDER BY id_socio, modo, clave_idempotencia, orden
+    ON CONFLICT (id_socio, modo, clave_idempotencia) DO NOTHING
     RETURNING ${COLUMNAS_PAGO}
   ),${insertarEventos('nuevos')}
 SELECT true AS nuevo, ${COLUMNAS_PAGO} FROM nuevos
 UNION ALL
 SELECT false AS nuevo, ${COLUMNAS_PAGO} FROM previos`;
 
-/** Pagos existentes por pares (socio, clave): la consulta de seguimiento tras perder una carrera. */
+/** Pagos existentes por ternas (socio, modo, clave): la consulta de seguimiento tras perder una carrera. */
 export const SQL_PAGOS_POR_CLAVE = `
 SELECT ${COLUMNAS_PAGO} FROM pagos
-WHERE (id_socio, clave_idempotencia) IN (SELECT * FROM unnest($1::text[], $2::text[]))`;
+WHERE (id_socio, modo, clave_idempotencia) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]))`;
 
 /** Los nueve arrays de eventos ($1…$9) de una lista de cambios. */
 export function parametrosEventos(cambios: readonly { readonly cambio: CambioPago; readonly traza: Trazabilidad }[]): unknown[][] {

@@ -1,4 +1,4 @@
-import { Dinero, Resultado, type TipoEventoPago, type EventoPago, type Trazabilidad } from '@aeropartners/dominio';
+import { Dinero, Resultado, type EventoPago, type Modo, type TipoEventoPago, type Trazabilidad } from '@aeropartners/dominio';
 import * as v from 'valibot';
 
 /**
@@ -10,13 +10,13 @@ import * as v from 'valibot';
  *
  * | tipo             | payload                                                                                       |
  * |------------------|-----------------------------------------------------------------------------------------------|
- * | `PagoPendiente`  | `id_pago, ocurrido_en, id_socio, id_afiliado, monto_unidades_menores, moneda, referencia_pago` |
+ * | `PagoPendiente`  | `id_pago, ocurrido_en, id_socio, modo, id_afiliado, monto_unidades_menores, moneda, referencia_pago` |
  * | `PagoProcesando` | `id_pago, ocurrido_en`                                                                        |
  * | `PagoExitoso`    | `id_pago, ocurrido_en, referencia_transaccion`                                                |
  * | `PagoFallido`    | `id_pago, ocurrido_en, mensaje_error`                                                         |
  *
- * `metadatos` lleva la trazabilidad: `{ id_correlacion, traceparent }` (`traceparent` es `null` si no
- * llegó ninguno).
+ * `metadatos` lleva la trazabilidad: `{ id_correlacion, traceparent, id_solicitud }` (`traceparent` e
+ * `id_solicitud` son `null` si no llegó ninguno).
  */
 export interface FilaEventoOutbox {
   readonly id_evento: string;
@@ -32,6 +32,7 @@ export type PayloadEvento =
       readonly id_pago: string;
       readonly ocurrido_en: string;
       readonly id_socio: string;
+      readonly modo: Modo;
       readonly id_afiliado: string;
       readonly monto_unidades_menores: number;
       readonly moneda: string;
@@ -44,6 +45,8 @@ export type PayloadEvento =
 export interface MetadatosEvento {
   readonly id_correlacion: string;
   readonly traceparent: string | null;
+  /** `Request-Id` de la petición que causó el evento; `null` si no vino de una. */
+  readonly id_solicitud: string | null;
 }
 
 /** Lo que se lee de vuelta (de la tabla o de un mensaje): nada se da por bueno sin validarlo. */
@@ -72,6 +75,7 @@ export function eventoAFila(evento: EventoPago, traza: Trazabilidad): FilaEvento
       payload = {
         ...base,
         id_socio: evento.datos.idSocio,
+        modo: evento.datos.modo,
         id_afiliado: evento.datos.idAfiliado,
         monto_unidades_menores: evento.datos.unidadesMenores,
         moneda: evento.datos.moneda,
@@ -94,7 +98,7 @@ export function eventoAFila(evento: EventoPago, traza: Trazabilidad): FilaEvento
     version_agregado: evento.version,
     tipo: evento.tipo,
     payload,
-    metadatos: { id_correlacion: traza.idCorrelacion, traceparent: traza.traceparent ?? null },
+    metadatos: { id_correlacion: traza.idCorrelacion, traceparent: traza.traceparent ?? null, id_solicitud: traza.idSolicitud ?? null },
   };
 }
 
@@ -107,6 +111,7 @@ const Metadatos = v.object(
   {
     id_correlacion: Texto,
     traceparent: v.nullish(v.pipe(v.string(), v.maxLength(512, 'es demasiado largo'))),
+    id_solicitud: v.nullish(v.pipe(v.string(), v.maxLength(200, 'es demasiado largo'))),
   },
   'debe ser un objeto',
 );
@@ -128,6 +133,8 @@ const FilaValida = v.variant(
   [
     variante('PagoPendiente', {
       id_socio: Texto,
+      // Los eventos anteriores al modo de prueba no lo llevan: eran todos reales.
+      modo: v.optional(v.picklist(['live', 'test'], 'debe ser live o test'), 'live'),
       id_afiliado: Texto,
       monto_unidades_menores: v.pipe(v.number('debe ser un número'), v.safeInteger('debe ser un entero de unidades menores')),
       moneda: v.string('debe ser texto'),
@@ -175,10 +182,11 @@ export function filaAEvento(fila: FilaEventoOutboxLeida): Resultado<EventoDeOutb
   const ocurridoEn = new Date(f.payload.ocurrido_en);
   if (Number.isNaN(ocurridoEn.getTime())) return invalido('payload.ocurrido_en: debe ser una fecha ISO 8601');
   const base = { idEvento: f.id_evento, idPago: f.id_agregado, version: f.version_agregado, ocurridoEn };
-  const traza: Trazabilidad =
-    f.metadatos.traceparent == null
-      ? { idCorrelacion: f.metadatos.id_correlacion }
-      : { idCorrelacion: f.metadatos.id_correlacion, traceparent: f.metadatos.traceparent };
+  const traza: Trazabilidad = {
+    idCorrelacion: f.metadatos.id_correlacion,
+    ...(f.metadatos.traceparent == null ? {} : { traceparent: f.metadatos.traceparent }),
+    ...(f.metadatos.id_solicitud == null ? {} : { idSolicitud: f.metadatos.id_solicitud }),
+  };
 
   let evento: EventoPago;
   switch (f.tipo) {
@@ -190,6 +198,7 @@ export function filaAEvento(fila: FilaEventoOutboxLeida): Resultado<EventoDeOutb
         tipo: 'PagoPendiente',
         datos: {
           idSocio: f.payload.id_socio,
+          modo: f.payload.modo,
           idAfiliado: f.payload.id_afiliado,
           unidadesMenores: monto.valor.unidadesMenores,
           moneda: monto.valor.moneda,

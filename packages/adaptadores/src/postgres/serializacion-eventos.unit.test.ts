@@ -47,13 +47,30 @@ describe('serialización de eventos del outbox', () => {
         id_pago: creado.pago.id,
         ocurrido_en: '2026-03-01T10:00:00.123Z',
         id_socio: 'socio-1',
+        modo: 'live',
         id_afiliado: 'afiliado-7',
         monto_unidades_menores: 15075,
         moneda: 'COP',
         referencia_pago: 'ref-1',
       },
-      metadatos: { id_correlacion: 'corr-1', traceparent: traza.traceparent },
+      metadatos: { id_correlacion: 'corr-1', traceparent: traza.traceparent, id_solicitud: null },
     });
+  });
+
+  it('con el id de la petición (Request-Id): va en metadatos.id_solicitud y vuelve en la traza', () => {
+    const conSolicitud = { ...traza, idSolicitud: 'req_0190f5a2' };
+    const fila = eventoAFila(creado.eventos[0]!, conSolicitud);
+    expect(fila.metadatos).toEqual({ id_correlacion: 'corr-1', traceparent: traza.traceparent, id_solicitud: 'req_0190f5a2' });
+    expect(filaAEvento(JSON.parse(JSON.stringify(fila)))).toEqual({ ok: true, valor: { evento: creado.eventos[0], traza: conSolicitud } });
+  });
+
+  it('un PagoPendiente de antes del modo de prueba (sin modo) se lee como real; un modo desconocido no vale', () => {
+    const fila = eventoAFila(creado.eventos[0]!, traza);
+    const { modo: _modo, ...sinModo } = fila.payload as { modo: string };
+    const leida = filaAEvento({ ...fila, payload: sinModo });
+    expect(leida.ok && leida.valor.evento.tipo === 'PagoPendiente' && leida.valor.evento.datos.modo).toBe('live');
+    const rara = filaAEvento({ ...fila, payload: { ...fila.payload, modo: 'sandbox' } });
+    expect(rara).toMatchObject({ ok: false, error: { motivo: expect.stringMatching(/^payload\.modo: /) } });
   });
 
   it.each(eventos.map((e) => [e.tipo, e] as const))('%s: ida y vuelta por JSON sin pérdida', (_tipo, evento) => {
@@ -63,7 +80,7 @@ describe('serialización de eventos del outbox', () => {
 
   it('sin traceparent: metadatos.traceparent es null y vuelve como ausente', () => {
     const fila = eventoAFila(creado.eventos[0]!, { idCorrelacion: 'c' });
-    expect(fila.metadatos).toEqual({ id_correlacion: 'c', traceparent: null });
+    expect(fila.metadatos).toEqual({ id_correlacion: 'c', traceparent: null, id_solicitud: null });
     const leida = filaAEvento(fila);
     expect(leida.ok && leida.valor.traza).toEqual({ idCorrelacion: 'c' });
   });

@@ -123,7 +123,8 @@ describe.each([
       nuevoId: persistencia.nuevoId,
     })({
       tipo: 'RegistrarPago',
-      idSocio: 'socio-1',
+      ambito: { idSocio: 'socio-1', modo: 'live' },
+      credencial: { idClave: null },
       idAfiliado: 'afiliado-1',
       monto: '150.75',
       moneda: 'USD',

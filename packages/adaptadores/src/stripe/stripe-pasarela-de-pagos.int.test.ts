@@ -14,6 +14,7 @@ function dinero(valor: string, moneda: Moneda): Dinero {
 function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
   return {
     idPago: '0190f5a2-0000-7000-8000-000000000001',
+    modo: 'live',
     idAfiliado: 'afiliado-ana',
     monto: dinero('150.75', 'USD'),
     referenciaPago: 'REF-2026-0001',
@@ -24,7 +25,7 @@ function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
 }
 
 function consulta(idPago = '0190f5a2-0000-7000-8000-000000000001') {
-  return { idPago, claveIdempotencia: idPago, traza: { idCorrelacion: 'corr-consulta' } };
+  return { idPago, modo: 'live' as const, claveIdempotencia: idPago, traza: { idCorrelacion: 'corr-consulta' } };
 }
 
 describe('StripePasarelaDePagos contra un Stripe falso', () => {
@@ -78,10 +79,12 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
   it('envía transfer_group = id del pago, y consultar encuentra la transferencia por él', async () => {
     const p = pasarela();
     const s = solicitud();
-    expect(await p.consultar({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual({ tipo: 'sinCobro' });
+    expect(await p.consultar({ idPago: s.idPago, modo: 'live', claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual({
+      tipo: 'sinCobro',
+    });
     const hecho = await p.cobrar(s);
     expect(stripe.transferencias[0]?.transfer_group).toBe('0190f5a2-0000-7000-8000-000000000001');
-    expect(await p.consultar({ idPago: s.idPago, claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual(hecho);
+    expect(await p.consultar({ idPago: s.idPago, modo: 'live', claveIdempotencia: s.claveIdempotencia, traza: s.traza })).toEqual(hecho);
   });
 
   it('cobrar dos veces con la misma clave devuelve la misma transferencia y transfiere una sola vez', async () => {
@@ -289,7 +292,7 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
 
     it('sin transferencias en el grupo (también tras un rechazo, que Stripe no guarda): sinCobro', async () => {
       const p = pasarela();
-      await p.cobrar(solicitud({ idPago: 'otro-pago', claveIdempotencia: 'otro-pago' }));
+      await p.cobrar(solicitud({ idPago: 'otro-pago', modo: 'live', claveIdempotencia: 'otro-pago' }));
       expect(await p.consultar(consulta())).toEqual({ tipo: 'sinCobro' });
       stripe.programar({
         tipo: 'error',

@@ -2,7 +2,10 @@ import {
   Dinero,
   Resultado,
   crearPago,
+  type Ambito,
+  type CredencialEscritura,
   type ErrorDePago,
+  type MotivoRechazo,
   type Pago,
   type Reloj,
   type RepositorioPagos,
@@ -13,18 +16,30 @@ import type { GeneradorIds } from '../puertos.js';
 /** Registra un pago recibido de un socio. No llama a la pasarela: eso ocurre de forma asíncrona. */
 export interface RegistrarPago {
   readonly tipo: 'RegistrarPago';
-  readonly idSocio: string;
-  /** Cabecera `Idempotency-Key`; si falta, la clave es `referenciaPago`. */
+  /** Socio y modo del pago: los de la credencial con la que llegó, nunca del cuerpo. */
+  readonly ambito: Ambito;
+  /** La clave con la que se pide (`idClave: null` en el modo anónimo): se comprueba al escribir. */
+  readonly credencial: CredencialEscritura;
+  /** Cabecera `Idempotency-Key`; si falta, la clave es `referenciaPago`. Única por socio y modo. */
   readonly claveIdempotencia?: string | undefined;
   readonly idAfiliado: string;
   readonly monto: number | string;
   readonly moneda: string;
   readonly referenciaPago: string;
+  /** Con `idSolicitud` (el `Request-Id` de la petición), que se guarda con el historial y los eventos. */
   readonly traza: Trazabilidad;
 }
 
 export type ErrorRegistrarPago =
   | ErrorDePago
+  | {
+      /**
+       * La credencial dejó de valer entre la autenticación y la escritura (clave revocada o expirada,
+       * socio suspendido): no se escribió nada.
+       */
+      readonly tipo: 'CredencialDenegada';
+      readonly motivo: MotivoRechazo;
+    }
   | {
       /** La clave ya se usó con otro cuerpo: no se crea nada y se nombra el pago existente. */
       readonly tipo: 'ClaveReutilizada';
@@ -60,7 +75,8 @@ export function crearManejadorRegistrarPago(deps: DependenciasRegistrarPago) {
     const cambio = crearPago(
       {
         id: deps.nuevoId(),
-        idSocio: comando.idSocio,
+        idSocio: comando.ambito.idSocio,
+        modo: comando.ambito.modo,
         idAfiliado: comando.idAfiliado,
         monto: monto.valor,
         referenciaPago: comando.referenciaPago,
@@ -68,8 +84,9 @@ export function crearManejadorRegistrarPago(deps: DependenciasRegistrarPago) {
       { ahora: deps.reloj.ahora(), nuevoId: deps.nuevoId },
     );
     if (!cambio.ok) return cambio;
-    const clave = { idSocio: comando.idSocio, clave: comando.claveIdempotencia ?? comando.referenciaPago };
-    const creacion = await deps.repositorio.crear(cambio.valor, clave, comando.traza);
+    const clave = { idSocio: comando.ambito.idSocio, clave: comando.claveIdempotencia ?? comando.referenciaPago };
+    const creacion = await deps.repositorio.crear(cambio.valor, clave, comando.traza, comando.credencial);
+    if (creacion.tipo === 'denegado') return Resultado.fallo({ tipo: 'CredencialDenegada', motivo: creacion.motivo });
     if (creacion.tipo === 'creado') return Resultado.ok({ pago: creacion.pago, repetido: false });
     const distintos = camposDistintos(creacion.pago, cambio.valor.pago);
     if (distintos.length > 0) {

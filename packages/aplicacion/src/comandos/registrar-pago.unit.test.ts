@@ -10,7 +10,8 @@ function preparar() {
 
 const comando = (cambios: Partial<RegistrarPago> = {}): RegistrarPago => ({
   tipo: 'RegistrarPago',
-  idSocio: 'socio-1',
+  ambito: { idSocio: 'socio-1', modo: 'live' },
+  credencial: { idClave: 'clave-1' },
   idAfiliado: 'afiliado-1',
   monto: 150.75,
   moneda: 'USD',
@@ -83,5 +84,42 @@ describe('RegistrarPago', () => {
     expect(ids.has('error')).toBe(false);
     expect(respuestas.filter((r) => r.ok && !r.valor.repetido)).toHaveLength(1);
     expect(repositorio.pagos.size).toBe(1);
+  });
+
+  it('el mismo socio con la misma referencia en modo de prueba y en modo real: dos pagos, cada uno con su modo', async () => {
+    const { repositorio, registrarPago } = preparar();
+    const real = await registrarPago(comando());
+    const prueba = await registrarPago(comando({ ambito: { idSocio: 'socio-1', modo: 'test' } }));
+    const otroSocio = await registrarPago(comando({ ambito: { idSocio: 'socio-2', modo: 'live' } }));
+    expect([real, prueba, otroSocio].map((r) => (r.ok ? [r.valor.pago.modo, r.valor.repetido] : 'error'))).toEqual([
+      ['live', false],
+      ['test', false],
+      ['live', false],
+    ]);
+    expect(repositorio.pagos.size).toBe(3);
+  });
+
+  it('con la traza de la petición, el historial y el outbox llevan su idSolicitud', async () => {
+    const { repositorio, registrarPago } = preparar();
+    const r = await registrarPago(comando({ traza: { idCorrelacion: 'corr-1', idSolicitud: 'req_1' } }));
+    if (!r.ok) throw new Error('no se registró');
+    expect(repositorio.outbox[0]?.traza.idSolicitud).toBe('req_1');
+    expect((await repositorio.historial({ idSocio: 'socio-1', modo: 'live' }, r.valor.pago.id))?.map((h) => h.idSolicitud)).toEqual([
+      'req_1',
+    ]);
+  });
+
+  it('dada una clave revocada (o un socio suspendido) al escribir, entonces CredencialDenegada y nada escrito', async () => {
+    const { repositorio, registrarPago } = preparar();
+    repositorio.credencialesDenegadas.set('clave-1', 'clave-revocada');
+    expect(await registrarPago(comando())).toEqual({ ok: false, error: { tipo: 'CredencialDenegada', motivo: 'clave-revocada' } });
+    repositorio.credencialesDenegadas.clear();
+    repositorio.credencialesDenegadas.set('socio-1', 'socio-suspendido');
+    expect(await registrarPago(comando({ credencial: { idClave: null } }))).toEqual({
+      ok: false,
+      error: { tipo: 'CredencialDenegada', motivo: 'socio-suspendido' },
+    });
+    expect(repositorio.pagos.size).toBe(0);
+    expect(repositorio.outbox).toHaveLength(0);
   });
 });

@@ -128,7 +128,8 @@ async function escenario(
         pagos += 1;
         const r = await crearPago({
           tipo: 'RegistrarPago',
-          idSocio: 'socio-1',
+          ambito: { idSocio: 'socio-1', modo: 'live' },
+          credencial: { idClave: null },
           idAfiliado: `afiliado-${pagos % 3}`,
           monto: `${10 + pagos}.50`,
           moneda: 'EUR',
@@ -336,7 +337,7 @@ describe('consumidor: mensajes inválidos', () => {
       idPago: uuid(5, 2),
       version: 1,
       ocurridoEn: new Date(),
-      datos: { idSocio: 's', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
+      datos: { idSocio: 's', modo: 'live', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
     };
     await e.publicador.publicar([sobreDePrueba(evento, { idCorrelacion: 'corr-fantasma' }, 1_000)]);
     await esperarHasta(() => consumidor.contadores().muertos === 1);

@@ -9,7 +9,7 @@ const evento: EventoPago = {
   idPago: 'pago-1',
   version: 1,
   ocurridoEn: new Date('2026-01-01T00:00:00Z'),
-  datos: { idSocio: 's', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
+  datos: { idSocio: 's', modo: 'live', idAfiliado: 'a', unidadesMenores: 100, moneda: 'EUR', referenciaPago: 'r' },
 };
 const traza = { idCorrelacion: 'c' };
 const manejado = (desenlace: DesenlaceEvento): HechoMensaje => ({ tipo: 'manejado', evento, traza, desenlace });

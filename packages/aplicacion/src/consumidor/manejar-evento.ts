@@ -107,13 +107,14 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
       if (motivo !== undefined) return { tipo: 'abandonado', motivo };
       let respuesta: ResultadoPago | EstadoCobro = { tipo: 'sinCobro' };
       if (preguntar) {
-        respuesta = await opciones.pasarela.consultar({ idPago: pago.id, claveIdempotencia: pago.id, traza });
+        respuesta = await opciones.pasarela.consultar({ idPago: pago.id, modo: pago.modo, claveIdempotencia: pago.id, traza });
         const trasConsultar = respuesta.tipo === 'sinCobro' ? cancelado() : undefined;
         if (trasConsultar !== undefined) return { tipo: 'abandonado', motivo: trasConsultar };
       }
       if (respuesta.tipo === 'sinCobro') {
         respuesta = await opciones.pasarela.cobrar({
           idPago: pago.id,
+          modo: pago.modo,
           idAfiliado: pago.idAfiliado,
           monto: pago.monto,
           referenciaPago: pago.referenciaPago,

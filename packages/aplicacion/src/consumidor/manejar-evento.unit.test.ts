@@ -33,7 +33,8 @@ async function preparar(programados: DesenlaceProgramado[] = [], extra: Partial<
   const manejar = crearManejadorEventos(opciones);
   const creado = await crearManejadorRegistrarPago({ repositorio: repo, reloj, nuevoId })({
     tipo: 'RegistrarPago',
-    idSocio: 'socio-1',
+    ambito: { idSocio: 'socio-1', modo: 'live' },
+    credencial: { idClave: null },
     idAfiliado: 'afiliado-1',
     monto: '99.90',
     moneda: 'EUR',
@@ -65,7 +66,11 @@ describe('manejar eventos de pago', () => {
     expect(pasarela.llamadas.map((l) => l.solicitud.claveIdempotencia)).toEqual([idPago]);
     expect(pasarela.consultas, 'un pago que llega PENDIENTE no se consulta antes de cobrar').toEqual([]);
     expect(tipos(repo)).toEqual(['PagoPendiente', 'PagoExitoso']);
-    expect((await repo.historial(idPago))?.map((h) => h.tipoEvento)).toEqual(['PagoPendiente', 'PagoProcesando', 'PagoExitoso']);
+    expect((await repo.historial({ idSocio: 'socio-1', modo: 'live' }, idPago))?.map((h) => h.tipoEvento)).toEqual([
+      'PagoPendiente',
+      'PagoProcesando',
+      'PagoExitoso',
+    ]);
     expect(await repo.yaProcesado('consumidor-pagos', pendiente.idEvento)).toBe(true);
     expect(repo.turnos.has(idPago), 'el desenlace final suelta el turno de cobro').toBe(false);
   });
@@ -161,7 +166,9 @@ describe('manejar eventos de pago', () => {
     expect(pasarela.contarCargos(idPago)).toBe(1);
     expect(pasarela.llamadas.filter((l) => l.tipo === 'decidida')).toHaveLength(1);
     expect(tipos(repo).filter((t) => t === 'PagoExitoso')).toHaveLength(1);
-    expect((await repo.historial(idPago))?.filter((h) => h.tipoEvento === 'PagoProcesando')).toHaveLength(1);
+    expect(
+      (await repo.historial({ idSocio: 'socio-1', modo: 'live' }, idPago))?.filter((h) => h.tipoEvento === 'PagoProcesando'),
+    ).toHaveLength(1);
   });
 
   it('dado un turno de cobro vigente de otro consumidor, entonces ocupado sin llamar a la pasarela, con cuándo reintentar', async () => {

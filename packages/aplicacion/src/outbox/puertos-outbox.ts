@@ -8,7 +8,12 @@ export interface FilaOutbox {
   readonly tipo: string;
   /** El sobre del evento tal como se publicará (JSON). */
   readonly payload: unknown;
-  readonly metadatos: { readonly id_correlacion: string; readonly traceparent?: string | undefined };
+  readonly metadatos: {
+    readonly id_correlacion: string;
+    readonly traceparent?: string | undefined;
+    /** `Request-Id` de la petición que causó el evento (como el campo `request` de un evento de Stripe). */
+    readonly id_solicitud?: string | undefined;
+  };
   /** Secuencia de publicación asignada por el relay al reclamar: estrictamente creciente por productor. */
   readonly secuencia: number;
   readonly intentos: number;

@@ -14,7 +14,11 @@ export interface FilaAlmacenOutbox {
   readonly versionAgregado: number;
   readonly tipo: string;
   readonly payload: unknown;
-  readonly metadatos: { readonly id_correlacion: string; readonly traceparent?: string | undefined };
+  readonly metadatos: {
+    readonly id_correlacion: string;
+    readonly traceparent?: string | undefined;
+    readonly id_solicitud?: string | undefined;
+  };
   secuencia: number | null;
   productor: string | null;
   publicada: boolean;

@@ -2,9 +2,12 @@ import {
   EstadoPago,
   TipoEventoPago,
   Resultado,
+  type Ambito,
   type CambioPago,
   type ClaveIdempotencia,
   type ConflictoDeVersion,
+  type CredencialEscritura,
+  type MotivoRechazo,
   type EventoPago,
   type Pago,
   type Reloj,
@@ -42,10 +45,13 @@ export interface FilaOutboxEnMemoria {
   publicado: boolean;
 }
 
+const enAmbito = (pago: Pago, ambito: Ambito) => pago.idSocio === ambito.idSocio && pago.modo === ambito.modo;
+
 /**
  * Repositorio y consultas en memoria con las mismas garantías observables que el de PostgreSQL:
- * clave de idempotencia única por socio, control optimista de versión, outbox e historial atómicos,
- * turnos de cobro con caducidad (que un desenlace final suelta).
+ * clave de idempotencia única por socio y modo, consultas con ámbito, control optimista de versión,
+ * outbox e historial atómicos, turnos de cobro con caducidad (que un desenlace final suelta), y la
+ * credencial comprobada al escribir (`credencialesDenegadas`).
  */
 export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPagos, InboxPagos, TurnosCobro {
   /** Reloj de los turnos de cobro, en ms (por defecto `Date.now`). */
@@ -58,6 +64,11 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
   readonly claves = new Map<string, string>();
   readonly outbox: FilaOutboxEnMemoria[] = [];
   readonly historialPorPago = new Map<string, EntradaHistorial[]>();
+  /**
+   * Lo que la sentencia que escribe encontraría al comprobar la credencial: id de clave (o id de socio,
+   * para un socio suspendido) → motivo. Lo que está aquí se responde `denegado` sin escribir nada.
+   */
+  readonly credencialesDenegadas = new Map<string, MotivoRechazo>();
 
   private anotarCambio(cambio: CambioPago, traza: Trazabilidad) {
     for (const evento of cambio.eventos) {
@@ -70,13 +81,25 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
         idEvento: evento.idEvento,
         ocurridoEn: evento.ocurridoEn,
         idCorrelacion: traza.idCorrelacion,
+        idSolicitud: traza.idSolicitud ?? null,
       });
       this.historialPorPago.set(evento.idPago, historial);
     }
   }
 
-  async crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad): Promise<ResultadoCreacion> {
-    const llave = JSON.stringify([clave.idSocio, clave.clave]);
+  async crear(
+    cambio: CambioPago,
+    clave: ClaveIdempotencia,
+    traza: Trazabilidad,
+    credencial?: CredencialEscritura,
+  ): Promise<ResultadoCreacion> {
+    if (credencial !== undefined) {
+      const motivo =
+        (credencial.idClave === null ? undefined : this.credencialesDenegadas.get(credencial.idClave)) ??
+        this.credencialesDenegadas.get(cambio.pago.idSocio);
+      if (motivo !== undefined) return { tipo: 'denegado', motivo };
+    }
+    const llave = JSON.stringify([clave.idSocio, cambio.pago.modo, clave.clave]);
     const existente = this.claves.get(llave);
     if (existente !== undefined) {
       const pago = this.pagos.get(existente);
@@ -133,8 +156,14 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
     if (this.turnos.get(idPago)?.titular === titular) this.turnos.delete(idPago);
   }
 
+  async obtenerPago(ambito: Ambito, idPago: string): Promise<Pago | null> {
+    const pago = this.pagos.get(idPago);
+    return pago !== undefined && enAmbito(pago, ambito) ? pago : null;
+  }
+
   async listar(filtros: FiltrosListado): Promise<Pagina<Pago>> {
     const todos = [...this.pagos.values()]
+      .filter((p) => enAmbito(p, filtros.ambito))
       .filter((p) => filtros.estado === undefined || p.estado === filtros.estado)
       .filter((p) => filtros.idAfiliado === undefined || p.idAfiliado === filtros.idAfiliado)
       .filter((p) => filtros.referenciaPago === undefined || p.referenciaPago === filtros.referenciaPago)
@@ -145,14 +174,18 @@ export class RepositorioPagosEnMemoria implements RepositorioPagos, ConsultasPag
     return { elementos, siguienteCursor: todos.length > filtros.limite && ultimo ? ultimo.id : null };
   }
 
-  async historial(idPago: string): Promise<readonly EntradaHistorial[] | null> {
-    if (!this.pagos.has(idPago)) return null;
+  async historial(ambito: Ambito, idPago: string): Promise<readonly EntradaHistorial[] | null> {
+    if ((await this.obtenerPago(ambito, idPago)) === null) return null;
     return [...(this.historialPorPago.get(idPago) ?? [])].sort((a, b) => a.version - b.version);
   }
 
-  async estadisticasOutbox(): Promise<EstadisticasOutbox> {
-    const publicados = this.outbox.filter((f) => f.publicado).length;
-    return { total: this.outbox.length, publicados, pendientes: this.outbox.length - publicados };
+  async estadisticasOutbox(ambito: Ambito): Promise<EstadisticasOutbox> {
+    const delAmbito = this.outbox.filter((f) => {
+      const pago = this.pagos.get(f.evento.idPago);
+      return pago !== undefined && enAmbito(pago, ambito);
+    });
+    const publicados = delAmbito.filter((f) => f.publicado).length;
+    return { total: delAmbito.length, publicados, pendientes: delAmbito.length - publicados };
   }
 
   async yaProcesado(suscripcion: string, idEvento: string): Promise<boolean> {

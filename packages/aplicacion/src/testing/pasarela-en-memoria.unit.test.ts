@@ -11,6 +11,7 @@ function monto(unidades: number): Dinero {
 function solicitud(cambios: Partial<SolicitudCobro> = {}): SolicitudCobro {
   return {
     idPago: 'pago-1',
+    modo: 'live',
     idAfiliado: 'afiliado-1',
     monto: monto(1_000),
     referenciaPago: 'REF-1',

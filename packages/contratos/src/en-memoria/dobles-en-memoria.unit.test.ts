@@ -53,6 +53,7 @@ describe('PasarelaEnMemoria', () => {
     if (!monto.ok) throw new Error('monto inválido');
     const solicitud = {
       idPago: 'pago-1',
+      modo: 'live' as const,
       idAfiliado: 'afiliado-1',
       monto: monto.valor,
       referenciaPago: 'REF-1',
