@@ -215,6 +215,16 @@ describe('comprobador de «exactamente una vez»', () => {
     expect(fallo['una-referencia-un-pago']).toEqual([`${socio} · ${uno.referencia}: ${[uno.id, id].sort().join(', ')}`]);
   });
 
+  it('la misma referencia de un socio en los modos live y test son dos pagos; dos en el mismo modo, no', async () => {
+    const live = await plantar(1);
+    // plantarPago no dice el modo (la columna lo pone en live) y usa la referencia como clave de idempotencia.
+    const test = await plantarPago(pool, { idSocio: socio, referencia: 'ref-1-test' });
+    await pool.query(`UPDATE pagos SET modo = 'test', referencia_pago = $2 WHERE id = $1`, [test.id, live.referencia]);
+    expect((await incumplidas())['una-referencia-un-pago']).toBeUndefined();
+    await pool.query(`UPDATE pagos SET modo = 'live' WHERE id = $1`, [test.id]);
+    expect((await incumplidas())['una-referencia-un-pago']).toEqual([`${socio} · ref-1: ${[live.id, test.id].sort().join(', ')}`]);
+  });
+
   it('la misma referencia en dos socios son dos pagos legítimos; el ámbito son los pagos de sus socios y solo esos', async () => {
     const otro = `${socio}-b`;
     const deA = await plantar(1);
