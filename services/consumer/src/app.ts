@@ -5,6 +5,7 @@ import {
   type HechoMensaje,
   type ManejarEvento,
   type ObservadorConsumidor,
+  type OpcionesConsumidor,
   type Suscripcion,
 } from '@aeropartners/aplicacion';
 import type { EventoPago } from '@aeropartners/dominio';
@@ -31,6 +32,8 @@ export interface DependenciasConsumidor {
   readonly logger: LoggerConsumidor;
   /** Pausa tras un fallo de `recibir()` antes de volver a pedir. Por defecto 1 000 ms. */
   readonly pausaTrasFalloMs?: number;
+  /** Mensajes que no son eventos de pago (hechos de conversión): ver `OpcionesConsumidor.atenderOtros`. */
+  readonly atenderOtros?: OpcionesConsumidor['atenderOtros'];
 }
 
 export type { Consumidor };
@@ -48,6 +51,7 @@ export function crearConsumidorPagos(deps: DependenciasConsumidor): Consumidor {
     crearManejador: deps.crearManejador,
     observador: registrarEn(deps.logger),
     ...(deps.pausaTrasFalloMs === undefined ? {} : { pausaTrasFalloMs: deps.pausaTrasFalloMs }),
+    ...(deps.atenderOtros === undefined ? {} : { atenderOtros: deps.atenderOtros }),
   });
 }
 
@@ -76,6 +80,18 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
           logger.warn(
             { ...campos, motivo: 'detrás de un mensaje de su pago que volvió al broker' },
             'mensaje devuelto al broker sin manejar',
+          );
+          return;
+        case 'conversion':
+          (decision.accion === 'aMuertos' ? logger.warn : logger.info)(
+            {
+              ...campos,
+              id_evento: hecho.idEvento,
+              id_conversion: hecho.idConversion,
+              desenlace: hecho.desenlace,
+              motivo: decision.accion === 'aMuertos' ? decision.motivo : null,
+            },
+            decision.accion === 'aMuertos' ? 'hecho de conversión a la cola de mensajes muertos' : `hecho de conversión ${hecho.desenlace}`,
           );
           return;
         case 'manejado':
@@ -157,6 +173,7 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
 /** El nivel de la línea de un mensaje terminado (el mismo que usa `terminado`). */
 function nivelDe(hecho: HechoMensaje): 'info' | 'warn' | 'error' {
   if (hecho.tipo === 'fallo') return 'error';
+  if (hecho.tipo === 'conversion') return hecho.desenlace === 'rechazado' || hecho.desenlace === 'hechoInexistente' ? 'warn' : 'info';
   if (hecho.tipo !== 'manejado') return 'warn';
   switch (hecho.desenlace.tipo) {
     case 'pagoInexistente':

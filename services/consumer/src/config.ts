@@ -1,6 +1,7 @@
 import {
   PERFILES_PASARELA_SIMULADA,
   VARIABLES_BARRENDERO,
+  VARIABLES_LIQUIDACIONES,
   booleanoEnv,
   conDescripcion,
   decimalEnv,
@@ -165,6 +166,7 @@ export const EsquemaConfiguracion = v.object({
     'Tiempo máximo para terminar los mensajes retenidos al recibir SIGTERM/SIGINT; vencido, lo no confirmado se reentrega a otro consumidor.',
   ),
   ...VARIABLES_BARRENDERO,
+  ...VARIABLES_LIQUIDACIONES,
 });
 
 export type Configuracion = v.InferOutput<typeof EsquemaConfiguracion>;

@@ -36,7 +36,18 @@ describe('leerConfiguracion del consumidor', () => {
       SHUTDOWN_TIMEOUT_MS: 30_000,
       BARRENDERO: true,
       BARRENDERO_LOTE: 100,
+      LIQUIDACIONES: true,
+      LIQUIDACIONES_CADA: 86_400_000,
+      LIQUIDACIONES_CIERRE_MS: 5_000,
+      CONVERSIONES_ESPERA_MAXIMA: 86_400_000,
     });
+  });
+
+  it('LIQUIDACIONES_CADA y CONVERSIONES_ESPERA_MAXIMA aceptan duraciones con unidad y rechazan lo demás con una línea clara', () => {
+    const c = leer({ DATABASE_URL: URL_PG, LIQUIDACIONES_CADA: '30m', CONVERSIONES_ESPERA_MAXIMA: '90s', LIQUIDACIONES: 'false' });
+    expect(c).toMatchObject({ LIQUIDACIONES_CADA: 1_800_000, CONVERSIONES_ESPERA_MAXIMA: 90_000, LIQUIDACIONES: false });
+    expect(() => leer({ DATABASE_URL: URL_PG, LIQUIDACIONES_CADA: 'cada día' })).toThrow(/LIQUIDACIONES_CADA debe ser una duración/);
+    expect(() => leer({ DATABASE_URL: URL_PG, LIQUIDACIONES_CADA: '0' })).toThrow(/LIQUIDACIONES_CADA/);
   });
 
   it('con todos los valores, entonces los convierte a sus tipos', () => {

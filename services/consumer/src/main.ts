@@ -1,10 +1,13 @@
 import {
+  PostgresAlmacenComisiones,
   configuracionBarrendero,
+  crearAtencionConversiones,
   crearLogger,
   crearPersistenciaPostgres,
   crearRegistroMetricas,
   ejecutarServicio,
   iniciarBarrendero,
+  iniciarLiquidaciones,
   leerConfiguracionOSalir,
 } from '@aeropartners/adaptadores';
 import { crearConsumidorPagos } from './app.js';
@@ -33,10 +36,29 @@ await ejecutarServicio({
     const pasarela = await crearPasarela(config, persistencia.pool);
     const metricas = crearRegistroMetricas({ servicio: SERVICIO });
     const crearManejador = crearManejadorDePagos(config, persistencia, pasarela.pasarela, metricas);
-    const consumidor = crearConsumidorPagos({ suscripcion: entrante, enVuelo: config.CONSUMIDOR_EN_VUELO, logger, crearManejador });
+    // Los hechos de conversión llegan por el mismo broker y se aplican con su conversión bloqueada.
+    const almacenComisiones = new PostgresAlmacenComisiones(persistencia.pool);
+    const atenderOtros = crearAtencionConversiones({ almacen: almacenComisiones });
+    const consumidor = crearConsumidorPagos({
+      suscripcion: entrante,
+      enVuelo: config.CONSUMIDOR_EN_VUELO,
+      logger,
+      crearManejador,
+      atenderOtros,
+    });
     const barrido = configuracionBarrendero(config);
     const barrendero = barrido.activo
       ? iniciarBarrendero({ pool: persistencia.pool, logger: logger.child({ componente: 'barrendero' }), ...barrido, metricas })
+      : undefined;
+    const liquidaciones = config.LIQUIDACIONES
+      ? iniciarLiquidaciones({
+          pool: persistencia.pool,
+          almacen: almacenComisiones,
+          logger: logger.child({ componente: 'liquidaciones' }),
+          cadaMs: config.LIQUIDACIONES_CADA,
+          cierreMs: config.LIQUIDACIONES_CIERRE_MS,
+          esperaMaximaMs: config.CONVERSIONES_ESPERA_MAXIMA,
+        })
       : undefined;
     const salud = await iniciarSaludConsumidor(SERVICIO, config, { persistencia, broker, consumidor, pasarela, metricas });
     consumidor.iniciar();
@@ -47,7 +69,7 @@ await ejecutarServicio({
       async detener() {
         logger.info({ retenidos: consumidor.retenidos() }, 'apagando: no se toman mensajes nuevos; se terminan los retenidos');
         await consumidor.detener({ tiempoMaximoMs: config.SHUTDOWN_TIMEOUT_MS });
-        await Promise.all([barrendero?.detener(), pasarela.detener()]);
+        await Promise.all([barrendero?.detener(), liquidaciones?.detener(), pasarela.detener()]);
         await broker.cerrar().catch((error: unknown) => logger.error({ err: error }, 'error al cerrar el broker'));
         await salud.cerrar();
         await persistencia.cerrar();

@@ -36,6 +36,11 @@ export interface OpcionesConsumidor {
    */
   readonly crearManejador: (ganchos: { readonly alReintentar: AlReintentarPasarela }) => ManejarEvento;
   readonly observador?: ObservadorConsumidor;
+  /**
+   * Mensajes que no son eventos de pago (los hechos de conversión viajan por el mismo broker): si devuelve
+   * una promesa, ese es el hecho del mensaje; si devuelve `null`, el mensaje se lee como evento de pago.
+   */
+  readonly atenderOtros?: (mensaje: MensajeEntrante) => Promise<HechoMensaje> | null;
   readonly pausaTrasFalloMs?: number;
   readonly ahora?: () => number;
 }
@@ -106,6 +111,8 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
   });
 
   async function atender(mensaje: MensajeEntrante): Promise<HechoMensaje> {
+    const otro = opciones.atenderOtros?.(mensaje);
+    if (otro) return otro;
     const sobre = opciones.leerSobre(mensaje);
     if (!sobre.ok) return { tipo: 'sobreInvalido', motivo: sobre.error };
     const { evento, traza } = sobre.valor;

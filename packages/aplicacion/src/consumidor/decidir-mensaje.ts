@@ -12,7 +12,15 @@ export type HechoMensaje =
   | { readonly tipo: 'fallo'; readonly error: unknown; readonly evento?: EventoPago; readonly traza?: Trazabilidad }
   | { readonly tipo: 'manejado'; readonly evento: EventoPago; readonly traza: Trazabilidad; readonly desenlace: DesenlaceEvento }
   /** Esperaba detrás de un mensaje de su misma clave que volvió al broker: vuelve con él para no adelantarlo. */
-  | { readonly tipo: 'detras' };
+  | { readonly tipo: 'detras' }
+  /** Un hecho de conversión (viaja por el mismo outbox y broker que los pagos): aplicado, repetido o que no se puede aplicar. */
+  | {
+      readonly tipo: 'conversion';
+      readonly idEvento: string;
+      readonly idConversion: string;
+      readonly desenlace: 'aplicado' | 'duplicado' | 'bloqueada' | 'rechazado' | 'hechoInexistente';
+      readonly motivo?: string;
+    };
 
 /** Qué se hace con el mensaje en el broker. */
 export type DecisionMensaje =
@@ -45,6 +53,11 @@ export function decidirMensaje(hecho: HechoMensaje): DecisionMensaje {
       return { accion: 'rechazar' };
     case 'manejado':
       return decidirDesenlace(hecho.evento, hecho.desenlace);
+    case 'conversion':
+      // Un hecho que no se puede aplicar (sin regla vigente, hecho que no existe) espera a un operador en mensajes muertos.
+      return hecho.desenlace === 'rechazado' || hecho.desenlace === 'hechoInexistente'
+        ? { accion: 'aMuertos', motivo: hecho.motivo ?? `El hecho ${hecho.idEvento} no se puede aplicar (${hecho.desenlace}).` }
+        : { accion: 'confirmar' };
     default: {
       const imposible: never = hecho;
       throw new Error(`Hecho desconocido: ${JSON.stringify(imposible)}`);

@@ -3,7 +3,10 @@ import { Dinero, LibroMayor, ReglaComision, type Ambito, type Apunte, type Liqui
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../../testing/index.js';
+import { sobreDeFila } from '../../mensajeria/sobre-evento.js';
 import { crearPoolPostgres } from '../pool-postgres.js';
+import { PostgresAlmacenOutbox } from '../postgres-almacen-outbox.js';
+import { crearAtencionConversiones } from './atencion-conversiones.js';
 import { liquidacionDeFilas, type FilaLiquidacion, type FilaPartida } from './filas.js';
 import { PostgresAlmacenComisiones } from './postgres-almacen-comisiones.js';
 
@@ -324,5 +327,52 @@ describe('liquidaciones en PostgreSQL', () => {
     expect(pagadas).toBe(1200);
     expect(libro.saldos[0]?.saldos.pagado).toBe(2200);
     expect(libro.saldos[0]?.saldos.recuperado).toBe(1000);
+  });
+});
+
+describe('hechos de conversión por el mismo outbox y broker que los pagos', () => {
+  it('el relay publica el hecho con la clave de su conversión y el consumidor lo aplica una vez; una reentrega es un duplicado', async () => {
+    const m = await preparar();
+    await m.registrar(creada('conv-msg'));
+    await m.registrar(hecho('conv-msg', 'aprobada'));
+    const filas = await new PostgresAlmacenOutbox(m.pool).reclamar('relay-prueba', 10);
+    expect(filas.map((f) => f.tipo)).toEqual(['HechoConversionRecibido', 'HechoConversionRecibido']);
+    expect(new Set(filas.map((f) => f.idAgregado)).size).toBe(1);
+    const mensajes = filas.map((f, i) => {
+      const s = sobreDeFila(f);
+      return {
+        idMensaje: `m-${i}`,
+        clave: s.clave,
+        cuerpo: s.cuerpo,
+        propiedades: s.propiedades as Record<string, string>,
+        entregas: 1,
+        productor: 'relay-prueba',
+        secuencia: s.secuencia,
+      };
+    });
+    const atender = crearAtencionConversiones({ almacen: m.almacen });
+    const primeros = await Promise.all(mensajes.map((msg) => atender(msg)));
+    expect(primeros.map((h) => h?.tipo === 'conversion' && h.desenlace)).toEqual(['aplicado', 'aplicado']);
+    const otra = await atender({ ...mensajes[1]!, entregas: 2 });
+    expect(otra).toMatchObject({ tipo: 'conversion', desenlace: 'duplicado', idConversion: 'conv-msg' });
+    expect(await m.comision('conv-msg')).toEqual({ unidades: 1000, estado: 'APROBADA' });
+    // Un mensaje de pago no es suyo; un sobre roto va a mensajes muertos con su motivo.
+    expect(atender({ ...mensajes[0]!, propiedades: { ...mensajes[0]!.propiedades, tipo: 'PagoPendiente' } })).toBeNull();
+    const roto = await atender({ ...mensajes[0]!, clave: '00000000-0000-4000-8000-000000000000' });
+    expect(roto).toMatchObject({ tipo: 'sobreInvalido' });
+  });
+
+  it('sin regla de comisión vigente el hecho no se aplica (a mensajes muertos con el motivo) y nada se escribe', async () => {
+    const m = await preparar();
+    const otro: Ambito = { idSocio: 'socio-sin-regla', modo: 'live' };
+    const registrar = crearManejadorRegistrarHecho({ almacen: m.almacen, nuevoId: uuidv7 });
+    await registrar(otro, creada('conv-sin'), traza);
+    const d = await crearAplicadorDeHechos({ almacen: m.almacen })(otro, 'conv-sin:creada');
+    expect(d).toMatchObject({ tipo: 'rechazado' });
+    expect(d.tipo === 'rechazado' && d.motivo).toMatch(/no tiene regla de comisión vigente/);
+    const { rows } = await m.pool.query<{ aplicado: boolean }>(
+      "SELECT aplicado_en IS NOT NULL AS aplicado FROM hechos_conversion WHERE id_evento = 'conv-sin:creada'",
+    );
+    expect(rows[0]?.aplicado).toBe(false);
   });
 });
