@@ -11,7 +11,12 @@ const publicas = {
 };
 
 export default defineConfig({
-  entry: { ...publicas, 'cli/migrar': 'src/cli/migrar.ts', 'cli/operacion': 'src/cli/operacion.ts' },
+  entry: {
+    ...publicas,
+    'cli/migrar': 'src/cli/migrar.ts',
+    'cli/operacion': 'src/cli/operacion.ts',
+    'cli/liquidaciones': 'src/cli/liquidaciones.ts',
+  },
   format: ['esm'],
   dts: { entry: publicas },
   clean: true,

@@ -78,7 +78,10 @@ export async function ejecutarLiquidaciones(
   for (const liquidacion of plan.liquidaciones) {
     const idPago = deps.nuevoId();
     const datos = exigir(Liquidacion.datosPago(liquidacion, idPago), `Importe inválido en ${liquidacion.id}`);
-    const pago = exigir(crearPago(datos, { ahora, nuevoId: deps.nuevoId }), `No se pudo crear el pago de ${liquidacion.id}`);
+    const pago = exigir(
+      crearPago({ ...datos, modo: opciones.modo }, { ahora, nuevoId: deps.nuevoId }),
+      `No se pudo crear el pago de ${liquidacion.id}`,
+    );
     const creada = await almacen.crearLiquidacion(opciones.modo, liquidacion, pago, asientoLiquidacionCreada(liquidacion), opciones.traza);
     if (creada)
       creadas.push({ id: liquidacion.id, idPago, netoUnidadesMenores: liquidacion.netoUnidadesMenores, moneda: liquidacion.moneda });

@@ -1,10 +1,13 @@
 import { cerrarLiquidacionesTerminadas, ejecutarLiquidaciones, type AlmacenComisiones } from '@aeropartners/aplicacion';
+import type { Modo } from '@aeropartners/dominio';
 import * as v from 'valibot';
 import { duracionMs } from '../../cli/entorno-operacion.js';
 import { booleanoEnv, conDescripcion, enteroEnv } from '../../config/configuracion.js';
 import { uuidv7 } from '../../ids/uuidv7.js';
 import type { Logger } from '../../observabilidad/logger.js';
 import type { PoolPostgres } from '../pool-postgres.js';
+
+const MODOS: readonly Modo[] = ['live', 'test'];
 
 /** Clave del cerrojo consultivo de las tareas periódicas de comisiones: un líder a la vez. */
 export const CERROJO_LIQUIDACIONES = 0x6c69_7175;
@@ -77,21 +80,31 @@ export function iniciarLiquidaciones(opciones: OpcionesIniciarLiquidaciones): Li
       const { rows } = await cliente.query<{ lider: boolean }>('SELECT pg_try_advisory_lock($1) AS lider', [CERROJO_LIQUIDACIONES]);
       if (!rows[0]?.lider) return;
       try {
-        const cerradas = await cerrarLiquidacionesTerminadas({ almacen }, 'live');
-        if (cerradas > 0) logger.info({ cerradas }, 'liquidaciones cerradas tras el desenlace de su pago');
+        for (const modo of MODOS) {
+          const cerradas = await cerrarLiquidacionesTerminadas({ almacen }, modo);
+          if (cerradas > 0) logger.info({ modo, cerradas }, 'liquidaciones cerradas tras el desenlace de su pago');
+        }
         const huerfanas = await almacen.marcarHuerfanas(opciones.esperaMaximaMs);
         if (huerfanas > 0) logger.warn({ huerfanas }, 'conversiones marcadas como huérfanas: sus hechos esperan una creación que no llega');
         const corte = idEjecucionPeriodica(new Date(), opciones.cadaMs);
         if (corte !== ultimoCorte) {
-          const resumen = await ejecutarLiquidaciones(
-            { almacen, nuevoId: uuidv7, ahora: () => new Date() },
-            { modo: 'live', idEjecucion: corte, traza: { idCorrelacion: corte } },
-          );
+          for (const modo of MODOS) {
+            const resumen = await ejecutarLiquidaciones(
+              { almacen, nuevoId: uuidv7, ahora: () => new Date() },
+              { modo, idEjecucion: corte, traza: { idCorrelacion: corte } },
+            );
+            logger.info(
+              {
+                modo,
+                id_ejecucion: corte,
+                creadas: resumen.creadas.length,
+                omitidas: resumen.omitidas,
+                sin_liquidar: resumen.sinLiquidar.length,
+              },
+              'ejecución periódica de liquidaciones',
+            );
+          }
           ultimoCorte = corte;
-          logger.info(
-            { id_ejecucion: corte, creadas: resumen.creadas.length, omitidas: resumen.omitidas, sin_liquidar: resumen.sinLiquidar.length },
-            'ejecución periódica de liquidaciones',
-          );
         }
       } finally {
         await cliente.query('SELECT pg_advisory_unlock($1)', [CERROJO_LIQUIDACIONES]);

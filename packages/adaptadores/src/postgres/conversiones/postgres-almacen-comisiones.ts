@@ -124,9 +124,9 @@ marcar_ajustes AS (
   WHERE a.modo = $1 AND a.id IN (SELECT id FROM ajustes_libres)
 ),
 pago AS (
-  INSERT INTO pagos (id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
+  INSERT INTO pagos (id, id_socio, modo, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
                      fecha_creacion, fecha_actualizacion)
-  SELECT $9::uuid, $3, $2, $4, $8, $5, $2, 'PENDIENTE', 1, $7, $7 FROM liq
+  SELECT $9::uuid, $3, $1, $2, $4, $8, $5, $2, 'PENDIENTE', 1, $7, $7 FROM liq
   ON CONFLICT DO NOTHING
   RETURNING id
 ),
@@ -389,6 +389,7 @@ export class PostgresAlmacenComisiones implements AlmacenComisiones {
   async crearLiquidacion(modo: Modo, l: Liquidacion, pago: CambioPago, asiento: Asiento | null, traza: Trazabilidad): Promise<boolean> {
     const evento = pago.eventos[0];
     if (evento?.tipo !== 'PagoPendiente') throw new Error(`El pago de ${l.id} no trae su evento PagoPendiente`);
+    if (pago.pago.modo !== modo) throw new Error(`El pago de ${l.id} es de modo ${pago.pago.modo}, no ${modo}`);
     const fila = eventoAFila(evento, traza);
     const apuntes = asiento?.apuntes ?? [];
     const valores = [
