@@ -5,7 +5,7 @@
  * cada socio y puede cambiar en caliente. Todo es O(1) por llamada y sin temporizadores: la recarga se
  * calcula con el tiempo transcurrido desde la última visita, y la memoria se acota expulsando las cubetas
  * que ya se han llenado (equivalen a no tener cubeta) y, si aun así se llega a `maximoClaves`, la que
- * lleva más tiempo sin usarse. Ver `docs/decisiones/0133-limitador-de-ritmo-en-memoria.md`.
+ * lleva más tiempo sin usarse. Ver `docs/decisiones/0131-limite-de-ritmo-por-socio-con-varias-instancias.md`.
  */
 
 export interface LimiteDeRitmo {
@@ -44,7 +44,7 @@ export interface LimitadorDeRitmo {
 
 export const MAXIMO_CLAVES_POR_DEFECTO = 100_000;
 
-/** Crea un limitador de ritmo en memoria (uno por proceso; ver la decisión 0131 para varias instancias). */
+/** Crea un limitador de ritmo en memoria (uno por proceso; con varias instancias, ver la decisión 0131). */
 export function crearLimitadorDeRitmo(opciones: OpcionesLimitadorDeRitmo = {}): LimitadorDeRitmo {
   const reloj = opciones.reloj ?? (() => performance.now());
   const maximoClaves = opciones.maximoClaves ?? MAXIMO_CLAVES_POR_DEFECTO;
