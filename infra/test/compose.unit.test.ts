@@ -55,12 +55,23 @@ const APLICACIONES = ['api', 'outbox', 'consumer'] as const;
 const segundos = (duracion: string | undefined) => Number(/^(\d+)s$/.exec(duracion ?? '')?.[1] ?? Number.NaN);
 
 describe('infra/docker-compose.yml', () => {
-  it('tiene nombre de proyecto, los siete servicios y volúmenes con nombre', () => {
+  it('tiene nombre de proyecto, los diez servicios y volúmenes con nombre', () => {
     expect(compose.name).toBe('aeropartners-pagos');
-    expect(Object.keys(compose.services).sort()).toEqual(['api', 'consumer', 'migrate', 'outbox', 'postgres', 'pulsar', 'pulsar-init']);
+    expect(Object.keys(compose.services).sort()).toEqual([
+      'api',
+      'consumer',
+      'grafana',
+      'jaeger',
+      'migrate',
+      'outbox',
+      'postgres',
+      'prometheus',
+      'pulsar',
+      'pulsar-init',
+    ]);
     expect(servicio('postgres').volumes).toContain('postgres-datos:/var/lib/postgresql/data');
     expect(servicio('pulsar').volumes).toContain('pulsar-datos:/pulsar/data');
-    expect(Object.keys(compose.volumes).sort()).toEqual(['postgres-datos', 'pulsar-datos']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['grafana-datos', 'postgres-datos', 'prometheus-datos', 'pulsar-datos']);
   });
 
   it('PostgreSQL 15 o superior, con pg_isready', () => {
