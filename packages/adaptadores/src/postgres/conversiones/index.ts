@@ -9,3 +9,4 @@ export {
   type LiquidacionesEnMarcha,
   type OpcionesIniciarLiquidaciones,
 } from './iniciar-liquidaciones.js';
+export { PostgresConsultasComisiones } from './postgres-consultas-comisiones.js';
