@@ -26,6 +26,13 @@ export {
 } from './postgres/postgres-repositorio-pagos.js';
 export { KyselyConsultasPagos, ErrorCursorInvalido } from './postgres/kysely-consultas-pagos.js';
 export {
+  CANAL_SOCIOS,
+  PostgresAutenticadorDeClaves,
+  type OpcionesAutenticadorDeClaves,
+} from './postgres/socios/postgres-autenticador-de-claves.js';
+export { PostgresAdministracionSocios } from './postgres/socios/postgres-administracion-socios.js';
+export { generarClave, hashDeClave, prefijoDe, type ClaveGenerada } from './postgres/socios/claves.js';
+export {
   eventoAFila,
   filaAEvento,
   type ErrorEventoOutbox,

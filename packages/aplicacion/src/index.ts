@@ -76,6 +76,7 @@ export {
 export type { AnotacionInbox, InboxPagos, TurnoCobro, TurnosCobro } from './consumidor/puertos-consumidor.js';
 export { crearManejadorEventos, type DesenlaceEvento, type ManejadorEventos, type OpcionesManejador } from './consumidor/manejar-evento.js';
 export { decidirMensaje, type DecisionMensaje, type HechoMensaje } from './consumidor/decidir-mensaje.js';
+export { crearPasarelaPorModo } from './consumidor/pasarela-por-modo.js';
 export {
   crearDespachador,
   type Despachador,

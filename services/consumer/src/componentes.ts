@@ -21,6 +21,7 @@ import { crearBrokerPulsar } from '@aeropartners/adaptadores/pulsar';
 import { StripePasarelaDePagos } from '@aeropartners/adaptadores/stripe';
 import {
   crearManejadorEventos,
+  crearPasarelaPorModo,
   type AlReintentarPasarela,
   type Broker,
   type Consumidor,
@@ -50,24 +51,28 @@ export function crearBroker(config: Configuracion, alError: (error: Error) => vo
 export interface PasarelaElegida {
   readonly pasarela: PasarelaDePagos;
   /**
-   * Contadores de la etapa de la pasarela, con prefijo `pasarela_` (la simulada cuenta, p. ej., las
-   * repeticiones absorbidas por su clave de idempotencia); vacío con Stripe.
+   * Contadores de la etapa de la pasarela, con prefijo `pasarela_`: los de la simulada (p. ej. las
+   * repeticiones absorbidas por su clave de idempotencia), que con Stripe cobra solo los pagos de prueba.
    */
   contadores(): Record<string, number>;
-  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela); solo la simulada las cuenta. */
+  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela); solo las de la simulada. */
   readonly repeticionesAbsorbidas?: () => number;
   /** Al apagar: la simulada espera los cobros que dejó completándose en segundo plano. */
   detener(): Promise<void>;
 }
 
-/** La pasarela simulada (con su libro de cargos, que se crea si falta) o Stripe. */
+/**
+ * La pasarela simulada (con su libro de cargos, que se crea si falta) o Stripe para los pagos reales; los
+ * de prueba (`test`) van SIEMPRE a la simulada, también con Stripe configurado (decisión 0123).
+ */
 export async function crearPasarela(config: Configuracion, pool: PoolPostgres): Promise<PasarelaElegida> {
+  let real: PasarelaDePagos | undefined;
   if (config.PASARELA === 'stripe') {
     if (config.STRIPE_API_KEY === undefined || config.STRIPE_CUENTAS_AFILIADOS === undefined) {
       throw new Error('PASARELA=stripe necesita STRIPE_API_KEY y STRIPE_CUENTAS_AFILIADOS');
     }
     const api = config.STRIPE_URL_API === undefined ? undefined : new URL(config.STRIPE_URL_API);
-    const stripe = new StripePasarelaDePagos({
+    real = new StripePasarelaDePagos({
       apiKey: config.STRIPE_API_KEY,
       cuentasAfiliados: config.STRIPE_CUENTAS_AFILIADOS,
       ...(api && {
@@ -76,7 +81,6 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
         ...(api.port !== '' && { port: Number(api.port) }),
       }),
     });
-    return { pasarela: stripe, contadores: () => ({}), detener: async () => undefined };
   }
   await prepararPasarelaSimulada(pool);
   const simulada = crearPasarelaSimulada({
@@ -85,7 +89,7 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
     ...(config.PASARELA_SEMILLA !== undefined && { semilla: config.PASARELA_SEMILLA }),
   });
   return {
-    pasarela: simulada,
+    pasarela: real === undefined ? simulada : crearPasarelaPorModo({ real, prueba: simulada }),
     contadores: () => Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
     repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas,
     detener: () => simulada.esperarEnSegundoPlano(),

@@ -40,6 +40,8 @@ async function preparar(opciones: { duplicarEntregas: boolean; latenciaMaxMs?: n
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 12 });
   await prepararPasarelaSimulada(persistencia.pool);
+  // Los socios de los pagos (la creación comprueba que existan y estén activos).
+  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-int', 'socio-int'), ('s', 's')");
   pasarela = crearPasarelaSimulada({
     pool: persistencia.pool,
     latenciaMinMs: 0,

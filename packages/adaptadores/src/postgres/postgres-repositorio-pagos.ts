@@ -1,9 +1,12 @@
 import {
   Resultado,
+  autorizar,
+  esEstadoSocio,
   type CambioPago,
   type ClaveIdempotencia,
   type ConflictoDeVersion,
   type CredencialEscritura,
+  type MotivoRechazo,
   type Pago,
   type RepositorioPagos,
   type ResultadoCreacion,
@@ -15,6 +18,7 @@ import { filaAPago, type FilaPago } from './fila-pago.js';
 import type { ConsultaPostgres, PoolPostgres } from './pool-postgres.js';
 import {
   SQL_CREAR_LOTE,
+  SQL_ESTADO_CREDENCIAL,
   SQL_GUARDAR_LOTE,
   SQL_PAGOS_POR_CLAVE,
   SQL_PAGOS_POR_ID,
@@ -64,6 +68,8 @@ export interface MetricasCreacion {
   readonly reintentos: number;
   /** Lotes que fallaron (todas sus solicitudes rechazadas o aisladas). */
   readonly lotesFallidos: number;
+  /** Solicitudes cuya credencial ya no valía al escribir (respondidas `denegado`, sin escribir nada). */
+  readonly denegadas: number;
   readonly enVuelo: number;
   readonly enCola: number;
 }
@@ -72,9 +78,16 @@ interface SolicitudCreacion {
   readonly cambio: CambioPago;
   readonly clave: ClaveIdempotencia;
   readonly traza: Trazabilidad;
-  /** 1 la primera vez; 2 si se reenvía porque el pago con la clave aún no era visible. */
+  /** La credencial que la sentencia comprueba; `undefined`: escritura interna, sin comprobar. */
+  readonly credencial: CredencialEscritura | undefined;
+  /**
+   * 1 la primera vez; 2 si se reenvía porque el pago con la clave aún no era visible, o porque la
+   * credencial denegada volvió a valer antes de averiguar por qué.
+   */
   readonly intento: number;
 }
+
+type FilaCreacion = FilaPago & { resultado: 'nuevo' | 'previo' | 'denegado' };
 
 type PendienteCreacion = Pendiente<SolicitudCreacion, ResultadoCreacion>;
 
@@ -110,6 +123,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
   #reintentos = 0;
   #lotesFallidos = 0;
   #solicitudes = 0;
+  #denegadas = 0;
 
   constructor(pool: PoolPostgres, opciones: OpcionesRepositorioPagos = {}) {
     this.#pool = pool;
@@ -123,9 +137,9 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     this.#agrupadorObtener = new AgrupadorPorLotes(transiciones, (lote) => this.#obtenerLote(lote));
   }
 
-  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad, _credencial?: CredencialEscritura): Promise<ResultadoCreacion> {
+  crear(cambio: CambioPago, clave: ClaveIdempotencia, traza: Trazabilidad, credencial?: CredencialEscritura): Promise<ResultadoCreacion> {
     this.#solicitudes += 1;
-    return this.#agrupador.enviar({ cambio, clave, traza, intento: 1 });
+    return this.#agrupador.enviar({ cambio, clave, traza, credencial, intento: 1 });
   }
 
   async obtener(idPago: string): Promise<Pago | null> {
@@ -167,6 +181,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       consultasSeguimiento: this.#consultasSeguimiento,
       reintentos: this.#reintentos,
       lotesFallidos: this.#lotesFallidos,
+      denegadas: this.#denegadas,
       enVuelo: a.enVuelo,
       enCola: a.enCola,
     };
@@ -240,7 +255,7 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     }
     if (validos.length === 0) return;
 
-    let filas: (FilaPago & { nuevo: boolean })[];
+    let filas: FilaCreacion[];
     try {
       filas = await this.#ejecutarLote(parametros);
     } catch (causa) {
@@ -254,14 +269,23 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     }
 
     const creados = new Set<string>();
+    const denegados = new Set<string>();
     const porClave = new Map<string, FilaPago>();
     for (const fila of filas) {
-      if (fila.nuevo) creados.add(fila.id);
+      if (fila.resultado === 'denegado') {
+        denegados.add(fila.id);
+        continue;
+      }
+      if (fila.resultado === 'nuevo') creados.add(fila.id);
       porClave.set(llave(fila.id_socio, fila.modo, fila.clave_idempotencia), fila);
     }
     const sinResolver: PendienteCreacion[] = [];
     for (const p of validos) {
       const { cambio, clave } = p.entrada;
+      if (denegados.has(cambio.pago.id)) {
+        this.#denegar(p);
+        continue;
+      }
       if (creados.has(cambio.pago.id)) {
         this.#pagosCreados += 1;
         p.resolver({ tipo: 'creado', pago: cambio.pago });
@@ -277,10 +301,10 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     }
   }
 
-  async #ejecutarLote(parametros: readonly unknown[]): Promise<(FilaPago & { nuevo: boolean })[]> {
+  async #ejecutarLote(parametros: readonly unknown[]): Promise<FilaCreacion[]> {
     return conReintentos(async () => {
       this.#sentencias += 1;
-      const { rows } = await this.#consultar<FilaPago & { nuevo: boolean }>('aeropartners_crear_pagos_v1', SQL_CREAR_LOTE, parametros);
+      const { rows } = await this.#consultar<FilaCreacion>('aeropartners_crear_pagos_v1', SQL_CREAR_LOTE, parametros);
       return rows;
     });
   }
@@ -296,6 +320,43 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
         }
       }),
     );
+  }
+
+  /**
+   * Una solicitud que la sentencia denegó: se averigua por qué (lectura aparte, solo en este caso raro). Si
+   * la credencial vuelve a valer (p. ej. se reactivó el socio entretanto), se reenvía una vez entera.
+   */
+  #denegar(p: PendienteCreacion): void {
+    this.#denegadas += 1;
+    const { cambio, credencial, intento } = p.entrada;
+    const seguimiento = this.#motivoDenegacion(cambio.pago.idSocio, cambio.pago.modo, credencial?.idClave ?? null)
+      .then((motivo) => {
+        if (motivo !== null) return p.resolver({ tipo: 'denegado', motivo });
+        if (intento === 1) return this.#agrupador.enviar({ ...p.entrada, intento: 2 }).then(p.resolver, p.rechazar);
+        p.resolver({ tipo: 'denegado', motivo: 'clave-revocada' });
+      })
+      .catch((causa: unknown) => p.rechazar(new Error('No se pudo leer por qué se denegó la credencial', { cause: causa })))
+      .finally(() => this.#seguimientos.delete(seguimiento));
+    this.#seguimientos.add(seguimiento);
+  }
+
+  /** El motivo por el que la credencial no vale ahora; `null` si vale. */
+  async #motivoDenegacion(idSocio: string, modo: string, idClave: string | null): Promise<MotivoRechazo | null> {
+    const { rows } = await this.#consultar<{
+      estado: string | null;
+      socio_clave: string | null;
+      modo_clave: string | null;
+      expira_en: Date | null;
+      revocada_en: Date | null;
+    }>('aeropartners_estado_credencial_v1', SQL_ESTADO_CREDENCIAL, [idSocio, idClave]);
+    const f = rows[0];
+    // Un socio que no existe no puede operar: como uno suspendido.
+    if (f === undefined || f.estado === null || !esEstadoSocio(f.estado)) return 'socio-suspendido';
+    // Una clave que no existe o no es de este socio y modo no identifica a nadie: como una revocada.
+    if (idClave !== null && (f.socio_clave !== idSocio || f.modo_clave !== modo)) return 'clave-revocada';
+    const clave = idClave === null ? null : { expiraEn: f.expira_en, revocadaEn: f.revocada_en };
+    const permiso = autorizar({ estado: f.estado }, clave, new Date());
+    return permiso.ok ? null : permiso.error;
   }
 
   #responderExistente(p: PendienteCreacion, fila: FilaPago): void {
@@ -357,6 +418,8 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
     const creacion: Date[] = [];
     const actualizacion: Date[] = [];
     const modo: string[] = [];
+    const idClave: (string | null)[] = [];
+    const comprobar: boolean[] = [];
     for (const p of lote) {
       const { cambio } = p.entrada;
       if (!esUuid(cambio.pago.id)) {
@@ -379,6 +442,8 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       creacion.push(pago.fechaCreacion);
       actualizacion.push(pago.fechaActualizacion);
       modo.push(pago.modo);
+      idClave.push(p.entrada.credencial?.idClave ?? null);
+      comprobar.push(p.entrada.credencial !== undefined);
     }
     return [
       ...parametrosEventos(validos.map((p) => p.entrada)),
@@ -394,6 +459,8 @@ export class PostgresRepositorioPagos implements RepositorioPagos {
       creacion,
       actualizacion,
       modo,
+      idClave,
+      comprobar,
     ];
   }
 }

@@ -37,39 +37,81 @@ function insertarEventos(fuente: string): string {
 }
 
 /**
- * Crea un lote de pagos. `previos` ve los pagos que ya existían antes de la sentencia con alguna de
- * las claves (una repetición tardía se responde sin otra consulta); `nuevos` inserta el resto en
- * orden de clave (todas las transacciones toman las claves en el mismo orden: sin interbloqueos; a
- * igual clave, gana la que llegó antes al lote) y `ON CONFLICT DO NOTHING` descarta los duplicados,
- * dentro del lote o frente a otra transacción concurrente (a la que espera hasta que confirme). La
- * clave de idempotencia es única por (socio, modo, clave). Outbox e historial solo se escriben para
- * los pagos realmente insertados.
+ * Crea un lote de pagos. `autorizada` deja solo las solicitudes cuya credencial sigue valiendo (decisión
+ * 0121): el socio activo y, si hay clave, vigente y de ese socio y modo; las filas del socio y de la
+ * clave se bloquean en modo compartido (`FOR SHARE`), así que revocar o suspender (un UPDATE de esas
+ * filas) espera a que esta sentencia confirme, y esta, si llega después, relee la fila ya cambiada y se
+ * queda sin ella: ninguna escritura con una credencial revocada se confirma después de la revocación.
+ * Las solicitudes sin credencial que comprobar (`comprobar` falso: escrituras internas) pasan siempre.
+ *
+ * `previos` ve los pagos que ya existían antes de la sentencia con alguna de las claves (una repetición
+ * tardía se responde sin otra consulta); `nuevos` inserta el resto en orden de clave (todas las
+ * transacciones toman las claves en el mismo orden: sin interbloqueos; a igual clave, gana la que llegó
+ * antes al lote) y `ON CONFLICT DO NOTHING` descarta los duplicados, dentro del lote o frente a otra
+ * transacción concurrente (a la que espera hasta que confirme). La clave de idempotencia es única por
+ * (socio, modo, clave). Outbox e historial solo se escriben para los pagos realmente insertados. Las
+ * solicitudes denegadas vuelven con `resultado = 'denegado'` (sin escribir nada de ellas).
  */
 export const SQL_CREAR_LOTE = `
 WITH ${EVENTOS},
   entrada AS (
     SELECT * FROM unnest($10::uuid[], $11::text[], $12::text[], $13::text[], $14::int8[], $15::text[], $16::text[],
-                         $17::text[], $18::int4[], $19::timestamptz[], $20::timestamptz[], $21::text[])
+                         $17::text[], $18::int4[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::uuid[],
+                         $23::bool[])
       WITH ORDINALITY
       AS e(id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
-           fecha_creacion, fecha_actualizacion, modo, orden)
+           fecha_creacion, fecha_actualizacion, modo, id_clave, comprobar, orden)
+  ),
+  socios_activos AS MATERIALIZED (
+    SELECT s.id FROM socios s
+    WHERE s.id IN (SELECT id_socio FROM entrada WHERE comprobar) AND s.estado = 'activo'
+    ORDER BY s.id
+    FOR SHARE OF s
+  ),
+  claves_vigentes AS MATERIALIZED (
+    SELECT c.id, c.id_socio, c.modo FROM claves_api c
+    WHERE c.id IN (SELECT id_clave FROM entrada WHERE comprobar AND id_clave IS NOT NULL)
+      AND c.revocada_en IS NULL AND (c.expira_en IS NULL OR c.expira_en > now())
+    ORDER BY c.id
+    FOR SHARE OF c
+  ),
+  autorizada AS MATERIALIZED (
+    SELECT e.* FROM entrada e
+    WHERE NOT e.comprobar
+       OR (e.id_socio IN (SELECT id FROM socios_activos)
+           AND (e.id_clave IS NULL
+                OR EXISTS (SELECT 1 FROM claves_vigentes c WHERE c.id = e.id_clave AND c.id_socio = e.id_socio AND c.modo = e.modo)))
   ),
   previos AS (
     SELECT ${COLUMNAS_PAGO} FROM pagos
-    WHERE (id_socio, modo, clave_idempotencia) IN (SELECT id_socio, modo, clave_idempotencia FROM entrada)
+    WHERE (id_socio, modo, clave_idempotencia) IN (SELECT id_socio, modo, clave_idempotencia FROM autorizada)
   ),
   nuevos AS (
     INSERT INTO pagos (id, id_socio, modo, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago,
                        estado, version, fecha_creacion, fecha_actualizacion)
     SELECT id, id_socio, modo, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
            fecha_creacion, fecha_actualizacion
-    FROM entrada ORDER BY id_socio, modo, clave_idempotencia, orden
+    FROM autorizada ORDER BY id_socio, modo, clave_idempotencia, orden
     ON CONFLICT (id_socio, modo, clave_idempotencia) DO NOTHING
     RETURNING ${COLUMNAS_PAGO}
   ),${insertarEventos('nuevos')}
-SELECT true AS nuevo, ${COLUMNAS_PAGO} FROM nuevos
+SELECT 'nuevo' AS resultado, ${COLUMNAS_PAGO} FROM nuevos
 UNION ALL
-SELECT false AS nuevo, ${COLUMNAS_PAGO} FROM previos`;
+SELECT 'previo' AS resultado, ${COLUMNAS_PAGO} FROM previos
+UNION ALL
+SELECT 'denegado' AS resultado, e.id, e.id_socio, e.modo, e.clave_idempotencia, e.id_afiliado, e.monto_unidades, e.moneda,
+       e.referencia_pago, e.estado, e.version, e.fecha_creacion, e.fecha_actualizacion, NULL::timestamptz, NULL::text, NULL::text
+FROM entrada e WHERE e.id NOT IN (SELECT id FROM autorizada)`;
+
+/**
+ * Por qué se denegó una credencial (tras una sentencia de creación que la encontró sin valer): el socio y,
+ * si hay, la clave, tal como están ahora.
+ */
+export const SQL_ESTADO_CREDENCIAL = `
+SELECT s.estado, c.id_socio AS socio_clave, c.modo AS modo_clave, c.expira_en, c.revocada_en
+FROM (SELECT $1::text AS id_socio, $2::uuid AS id_clave) q
+LEFT JOIN socios s ON s.id = q.id_socio
+LEFT JOIN claves_api c ON c.id = q.id_clave`;
 
 /** Pagos existentes por ternas (socio, modo, clave): la consulta de seguimiento tras perder una carrera. */
 export const SQL_PAGOS_POR_CLAVE = `

@@ -64,6 +64,8 @@ const enPostgres = async (): Promise<Persistencia> => ({
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   postgres = crearPersistenciaPostgres({ url: base.url, tamanoPool: 4 });
+  // El socio del pago (la creación comprueba que exista y esté activo).
+  await postgres.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-1', 'socio-1')");
 });
 afterAll(async () => {
   await postgres?.cerrar();

@@ -76,6 +76,8 @@ export function iniciarLiquidaciones(opciones: OpcionesIniciarLiquidaciones): Li
 
   async function pasada(): Promise<void> {
     const cliente = await pool.connect();
+    // Si no se pudo soltar el cerrojo, la conexión se destruye: con ella se va el cerrojo de sesión.
+    let destruir = false;
     try {
       const { rows } = await cliente.query<{ lider: boolean }>('SELECT pg_try_advisory_lock($1) AS lider', [CERROJO_LIQUIDACIONES]);
       if (!rows[0]?.lider) return;
@@ -107,10 +109,12 @@ export function iniciarLiquidaciones(opciones: OpcionesIniciarLiquidaciones): Li
           ultimoCorte = corte;
         }
       } finally {
-        await cliente.query('SELECT pg_advisory_unlock($1)', [CERROJO_LIQUIDACIONES]);
+        await cliente.query('SELECT pg_advisory_unlock($1)', [CERROJO_LIQUIDACIONES]).catch(() => {
+          destruir = true;
+        });
       }
     } finally {
-      cliente.release();
+      cliente.release(destruir);
     }
   }
 

@@ -117,12 +117,13 @@ export const sociosYClaves: Migration = {
       FOR EACH ROW EXECUTE FUNCTION secretos_firma_maximo_vigentes()
     `.execute(db);
 
-    // El aviso a las cachés de credenciales: en la misma transacción que el cambio (se entrega al confirmar).
+    // El aviso a las cachés de credenciales: en la misma transacción que el cambio (se entrega al confirmar);
+    // el argumento nombra la columna con el id del socio.
     await sql`
       CREATE FUNCTION socios_avisar_cambio() RETURNS trigger
       LANGUAGE plpgsql AS $$
       BEGIN
-        PERFORM pg_notify('aeropartners_socios', CASE WHEN TG_TABLE_NAME = 'socios' THEN NEW.id ELSE NEW.id_socio END);
+        PERFORM pg_notify('aeropartners_socios', to_jsonb(NEW) ->> TG_ARGV[0]);
         RETURN NULL;
       END
       $$
@@ -130,17 +131,17 @@ export const sociosYClaves: Migration = {
     await sql`
       CREATE TRIGGER socios_avisar_cambio
       AFTER UPDATE OF estado, firma_obligatoria, limite_rps ON socios
-      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio()
+      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio('id')
     `.execute(db);
     await sql`
       CREATE TRIGGER claves_api_avisar_cambio
       AFTER UPDATE OF revocada_en, expira_en ON claves_api
-      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio()
+      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio('id_socio')
     `.execute(db);
     await sql`
       CREATE TRIGGER secretos_firma_avisar_cambio
       AFTER INSERT OR UPDATE OF revocado_en, expira_en ON secretos_firma
-      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio()
+      FOR EACH ROW EXECUTE FUNCTION socios_avisar_cambio('id_socio')
     `.execute(db);
 
     // Un DEFAULT constante no reescribe la tabla; la restricción sí la recorre una vez.
