@@ -50,6 +50,7 @@ let api: Servidor;
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 10 });
+  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-int', 'socio-int')");
   api = await levantar(persistencia);
 });
 

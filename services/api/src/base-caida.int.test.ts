@@ -48,6 +48,7 @@ beforeAll(async () => {
   postgres = await arrancarPostgres();
   await migrarUrl(postgres.url);
   persistencia = crearPersistenciaPostgres({ url: postgres.url, tamanoPool: 4, esperaConexionMs: 2000 });
+  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-caida', 'socio-caida')");
   const app = crearApp({
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
     comprobarSalud: () => persistencia.comprobarSalud(),

@@ -31,6 +31,8 @@ await ejecutarServicio({
   async arrancar() {
     const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
     registrarPagosEnCurso(metricas, persistencia.pool);
+    // Provisional hasta la autenticación: el socio por defecto debe existir (la creación de pagos lo comprueba).
+    await persistencia.pool.query('INSERT INTO socios (id, nombre) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [config.ID_SOCIO_POR_DEFECTO]);
     let drenando = false;
     const app = crearApp({
       manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),

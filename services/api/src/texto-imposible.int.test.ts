@@ -30,6 +30,7 @@ const logger = loggerEnMemoria();
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 4 });
+  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-texto', 'socio-texto')");
   const app = crearApp({
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
     comprobarSalud: () => persistencia.comprobarSalud(),

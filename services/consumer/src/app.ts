@@ -82,18 +82,16 @@ function registrarEn(logger: LoggerConsumidor): ObservadorConsumidor {
             'mensaje devuelto al broker sin manejar',
           );
           return;
-        case 'conversion':
-          (decision.accion === 'aMuertos' ? logger.warn : logger.info)(
-            {
-              ...campos,
-              id_evento: hecho.idEvento,
-              id_conversion: hecho.idConversion,
-              desenlace: hecho.desenlace,
-              motivo: decision.accion === 'aMuertos' ? decision.motivo : null,
-            },
-            decision.accion === 'aMuertos' ? 'hecho de conversión a la cola de mensajes muertos' : `hecho de conversión ${hecho.desenlace}`,
-          );
+        case 'conversion': {
+          const camposHecho = { ...campos, id_evento: hecho.idEvento, id_conversion: hecho.idConversion, desenlace: hecho.desenlace };
+          // Llamadas como métodos del logger (pino necesita su `this`).
+          if (decision.accion === 'aMuertos') {
+            logger.warn({ ...camposHecho, motivo: decision.motivo }, 'hecho de conversión a la cola de mensajes muertos');
+          } else {
+            logger.info(camposHecho, `hecho de conversión ${hecho.desenlace}`);
+          }
           return;
+        }
         case 'manejado':
           break;
       }

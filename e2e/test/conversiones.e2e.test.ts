@@ -1,0 +1,154 @@
+import { PostgresAlmacenComisiones, uuidv7 } from '@aeropartners/adaptadores';
+import { crearManejadorRegistrarHecho, type SolicitudHecho } from '@aeropartners/aplicacion';
+import { LibroMayor, ReglaComision, type Apunte, type Moneda } from '@aeropartners/dominio';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Topologia } from '../src/topologia.js';
+
+// Conversiones con procesos reales: los hechos (desordenados, repetidos, la reversión antes de la
+// creación) se guardan con su evento de outbox; el relay los publica por el mismo broker que los pagos; el
+// consumidor los aplica y, dentro de él, las ejecuciones periódicas de liquidaciones crean pagos que el
+// mismo consumidor cobra en la pasarela simulada (con rechazos: un pago FALLIDO libera sus comisiones y un
+// corte siguiente las vuelve a liquidar). A mitad, el consumidor muere con SIGKILL.
+
+const CONVERSIONES = 30;
+
+describe('conversiones y liquidaciones de extremo a extremo', () => {
+  let topologia: Topologia | undefined;
+  afterEach(async () => {
+    await topologia?.cerrar();
+    topologia = undefined;
+  });
+
+  it('cada conversión acaba con la comisión de su plan, cada comisión aprobada se paga una vez y el libro cuadra', async () => {
+    const t = (topologia = await Topologia.iniciar({
+      arrancar: ['outbox', 'consumer'],
+      entorno: {
+        consumer: {
+          LIQUIDACIONES_CADA: '2s',
+          LIQUIDACIONES_CIERRE_MS: '300',
+          PASARELA_TASA_RECHAZO: '0.3',
+          BROKER_DUPLICAR_ENTREGAS: 'true',
+        },
+      },
+    }));
+    const almacen = new PostgresAlmacenComisiones(t.pool);
+    const idSocio = 'socio-e2e';
+    await almacen.guardarRegla(idSocio, (version) => {
+      const r = ReglaComision.crear({
+        idSocio,
+        version,
+        vigenteDesde: new Date('2026-01-01T00:00:00Z'),
+        calculo: { tipo: 'porcentaje', puntosBasicos: 1000 },
+        diasBloqueo: 0,
+      });
+      return r.ok ? r.valor : new Error('regla');
+    });
+    const registrar = crearManejadorRegistrarHecho({ almacen, nuevoId: uuidv7 });
+    const ambito = { idSocio, modo: 'live' as const };
+
+    // Planes: las pares se aprueban; una de cada tres impares se revierte antes de crearse.
+    const hechos: SolicitudHecho[] = [];
+    const esperado = new Map<string, { unidades: number; estado: 'PAGADA' | 'REVERTIDA' | 'PENDIENTE' }>();
+    const t0 = Date.parse('2026-02-01T00:00:00Z');
+    for (let i = 0; i < CONVERSIONES; i += 1) {
+      const id = `e2e-${i}`;
+      const venta = 1_000 + i * 37;
+      hechos.push({
+        idEvento: `${id}-c`,
+        tipo: 'creada',
+        idConversion: id,
+        idAfiliado: `af-${i % 3}`,
+        monto: { unidadesMenores: venta, moneda: 'USD' },
+        ocurridoEn: new Date(t0),
+      });
+      if (i % 2 === 0) {
+        hechos.push({ idEvento: `${id}-a`, tipo: 'aprobada', idConversion: id, ocurridoEn: new Date(t0 + 60_000) });
+        esperado.set(id, { unidades: ReglaComision.aplicarPorcentaje(venta, 1000), estado: 'PAGADA' });
+      } else if (i % 3 === 0) {
+        hechos.push({ idEvento: `${id}-r`, tipo: 'revertida', idConversion: id, ocurridoEn: new Date(t0 + 60_000) });
+        esperado.set(id, { unidades: ReglaComision.aplicarPorcentaje(venta, 1000), estado: 'REVERTIDA' });
+      } else {
+        esperado.set(id, { unidades: ReglaComision.aplicarPorcentaje(venta, 1000), estado: 'PENDIENTE' });
+      }
+    }
+    // Todo desordenado (las reversiones delante de sus creaciones) y cada hecho dos veces.
+    const orden = [...hechos, ...hechos].sort(
+      (a, b) => (a.tipo === 'revertida' ? -1 : 0) - (b.tipo === 'revertida' ? -1 : 0) || (a.idEvento < b.idEvento ? 1 : -1),
+    );
+    const mitad = Math.floor(orden.length / 2);
+    for (const s of orden.slice(0, mitad)) expect((await registrar(ambito, s, { idCorrelacion: 'e2e' })).ok).toBe(true);
+
+    await t.esperarQue(
+      async () =>
+        Number(
+          (await t.pool.query<{ n: string }>('SELECT count(*) AS n FROM hechos_conversion WHERE aplicado_en IS NOT NULL')).rows[0]?.n,
+        ) > 5,
+      30_000,
+      'el consumidor aplica hechos',
+    );
+    await t.matar('consumer', 'SIGKILL');
+    for (const s of orden.slice(mitad)) expect((await registrar(ambito, s, { idCorrelacion: 'e2e' })).ok).toBe(true);
+    await t.arrancar('consumer');
+
+    await t.esperarQue(
+      async () => {
+        const { rows } = await t.pool.query<{ sin_aplicar: number; sin_pagar: number; en_curso: number }>(
+          `SELECT (SELECT count(*) FROM hechos_conversion WHERE aplicado_en IS NULL)::int AS sin_aplicar,
+                  (SELECT count(*) FROM comisiones WHERE estado IN ('APROBADA', 'EN_LIQUIDACION'))::int AS sin_pagar,
+                  (SELECT count(*) FROM liquidaciones WHERE estado = 'EN_CURSO')::int AS en_curso`,
+        );
+        const f = rows[0];
+        return f !== undefined && f.sin_aplicar === 0 && f.sin_pagar === 0 && f.en_curso === 0 && esperado.size > 0;
+      },
+      90_000,
+      'todas las comisiones aprobadas pagadas y ninguna liquidación en curso',
+    );
+
+    const comisiones = (
+      await t.pool.query<{ id_conversion: string; unidades: string; estado: string }>(
+        'SELECT id_conversion, unidades::text AS unidades, estado FROM comisiones',
+      )
+    ).rows;
+    expect(comisiones).toHaveLength(CONVERSIONES);
+    for (const c of comisiones) expect({ unidades: Number(c.unidades), estado: c.estado }).toEqual(esperado.get(c.id_conversion));
+
+    // Cada comisión aprobada, en exactamente una liquidación PAGADA; el pago de cada liquidación pagada, EXITOSO.
+    const pagadas = await t.pool.query<{ id_partida: string; n: string }>(
+      `SELECT p.id_partida, count(*) AS n FROM partidas_liquidacion p JOIN liquidaciones l ON l.id = p.id_liquidacion AND l.modo = p.modo
+       WHERE l.estado = 'PAGADA' GROUP BY p.id_partida`,
+    );
+    expect(pagadas.rows.every((r) => Number(r.n) === 1)).toBe(true);
+    expect(pagadas.rows).toHaveLength([...esperado.values()].filter((e) => e.estado === 'PAGADA').length);
+    const desajustes = await t.pool.query(
+      `SELECT l.id FROM liquidaciones l JOIN pagos p ON p.id = l.id_pago
+       WHERE (l.estado = 'PAGADA') <> (p.estado = 'EXITOSO') OR (l.estado = 'ANULADA') <> (p.estado = 'FALLIDO')`,
+    );
+    expect(desajustes.rows).toEqual([]);
+
+    const apuntes = (
+      await t.pool.query<{
+        id: string;
+        id_asiento: string;
+        id_afiliado: string;
+        moneda: Moneda;
+        cuenta: Apunte['cuenta'];
+        lado: Apunte['lado'];
+        unidades: string;
+      }>('SELECT id, id_asiento, id_afiliado, moneda, cuenta, lado, unidades::text AS unidades FROM apuntes_libro')
+    ).rows.map((a): Apunte => ({ ...a, idAsiento: a.id_asiento, idSocio, idAfiliado: a.id_afiliado, unidadesMenores: Number(a.unidades) }));
+    const pagadoEnLiquidaciones = Number(
+      (await t.pool.query<{ s: string }>("SELECT coalesce(sum(neto_unidades), 0)::text AS s FROM liquidaciones WHERE estado = 'PAGADA'"))
+        .rows[0]?.s,
+    );
+    const libros = LibroMayor.saldosPorLibro(apuntes);
+    // Cada asiento cuadra: lo mismo en el debe que en el haber.
+    const porAsiento = new Map<string, number>();
+    for (const a of apuntes)
+      porAsiento.set(a.idAsiento, (porAsiento.get(a.idAsiento) ?? 0) + (a.lado === 'debe' ? a.unidadesMenores : -a.unidadesMenores));
+    expect([...porAsiento.values()].every((d) => d === 0)).toBe(true);
+    const pagado = libros.reduce((s, l) => s + l.saldos.pagado - l.saldos.recuperado, 0);
+    expect(pagado).toBe(pagadoEnLiquidaciones);
+    const debido = [...esperado.values()].filter((e) => e.estado === 'PAGADA').reduce((s, e) => s + e.unidades, 0);
+    expect(pagadoEnLiquidaciones).toBe(debido);
+  }, 180_000);
+});
