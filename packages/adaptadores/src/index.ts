@@ -208,3 +208,4 @@ export {
   type OpcionesCabecerasDeLimite,
 } from './limites/cabeceras-de-limite.js';
 export * from './postgres/conversiones/index.js';
+export * from './postgres/eventos/index.js';

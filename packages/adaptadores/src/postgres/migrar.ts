@@ -7,6 +7,7 @@ import { turnoCobro } from './migraciones/0005-turno-cobro.js';
 import { epocaRelayYAlarma } from './migraciones/0006-epoca-relay-y-alarma.js';
 import { sociosYClaves } from './migraciones/0007-socios-y-claves.js';
 import { conversionesYComisiones } from './migraciones/0008-conversiones-y-comisiones.js';
+import { registroDeEventos } from './migraciones/0009-registro-de-eventos.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -21,6 +22,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0006-epoca-relay-y-alarma': epocaRelayYAlarma,
   '0007-socios-y-claves': sociosYClaves,
   '0008-conversiones-y-comisiones': conversionesYComisiones,
+  '0009-registro-de-eventos': registroDeEventos,
 });
 
 export interface ResultadoMigracion {
