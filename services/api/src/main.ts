@@ -31,8 +31,6 @@ await ejecutarServicio({
   async arrancar() {
     const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
     registrarPagosEnCurso(metricas, persistencia.pool);
-    // Provisional hasta la autenticación: el socio por defecto debe existir (la creación de pagos lo comprueba).
-    await persistencia.pool.query('INSERT INTO socios (id, nombre) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [config.ID_SOCIO_POR_DEFECTO]);
     let drenando = false;
     const app = crearApp({
       manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
@@ -45,6 +43,11 @@ await ejecutarServicio({
       drenando: () => drenando,
     });
     const servidor = await escuchar(app.fetch, { puerto: config.PORT, host: config.HOST, nuevoIdCorrelacion: randomUUID, logger });
+    // Provisional hasta la autenticación: el socio por defecto debe existir (la creación de pagos lo comprueba).
+    // Sin base, el servicio arranca igual (y responde 503 hasta que vuelva).
+    await persistencia.pool
+      .query('INSERT INTO socios (id, nombre) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [config.ID_SOCIO_POR_DEFECTO])
+      .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo asegurar el socio por defecto'));
     // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
     process.send?.({ tipo: 'escuchando', servicio: NOMBRE_SERVICIO, puerto: servidor.puerto }, undefined, {}, () => undefined);
     return {
