@@ -66,6 +66,13 @@ export interface DatosInforme {
   readonly veredicto: Veredicto;
   readonly capacidad: MedidaCapacidad | undefined;
   readonly enBase: CuentasEnLaBase | undefined;
+  /** Lo del ámbito de los socios: la suspensión y las lecturas de muestreo. */
+  readonly ambito: {
+    readonly peticionesTrasSuspension: number;
+    readonly respuestas403TrasSuspension: number;
+    readonly lecturas: number;
+    readonly lecturasDeOtroSocio: number;
+  };
   readonly tiempos: {
     readonly duracionCarga: number;
     readonly finCarga: number;
@@ -119,7 +126,8 @@ export function componerInforme(d: DatosInforme): Informe {
       'después de cobrar, responde 500 después de cobrar o sigue «en curso»; y si entretanto mueren consumidores y el relay líder (con otro en ' +
       'reserva), PostgreSQL se reinicia y además se cae de golpe, entonces cada (socio, referencia) produce exactamente un pago, cobrado como ' +
       'mucho una vez (exactamente una si es EXITOSO, ninguna si es FALLIDO), ninguno queda incierto, ningún evento publicado se pierde, cada ' +
-      `historial está completo y todos llegan a un estado final en menos de ${o.plazoS} s, sin intervención manual.`,
+      `historial está completo y todos llegan a un estado final en menos de ${o.plazoS} s, sin intervención manual; y con socios de verdad ` +
+      'que comparten referencias, ninguna respuesta lleva datos de otro socio y el socio suspendido a mitad no escribe nada más.',
     montaje: {
       Topología: d.montaje.Topología,
       Máquina: `${os.cpus().length} núcleos, Node ${process.version}`,
@@ -157,6 +165,8 @@ export function componerInforme(d: DatosInforme): Informe {
       'Respuestas 200 (de ellas Idempotent-Replayed)': `${fmt(c.respuestas200)} (${fmt(c.replays)})`,
       'Errores transitorios (5xx o red) reintentados': `${fmt(c.transitorios)} (${fmt(c.reintentosTransitorios)} reintentos)`,
       'Otros 4xx': JSON.stringify(c.otros4xx),
+      'Socio suspendido: peticiones tras confirmarse / respuestas 403': `${fmt(d.ambito.peticionesTrasSuspension)} / ${fmt(d.ambito.respuestas403TrasSuspension)}`,
+      'Lecturas de muestreo del ámbito (de ellas, del pago de otro socio)': `${fmt(d.ambito.lecturas)} (${fmt(d.ambito.lecturasDeOtroSocio)})`,
       'Capacidad de extremo a extremo (rampa)': capacidad
         ? `${fmt(capacidad.pagosPorSegundo)} pagos terminados/s = ${fmt(capacidad.peticionesPorSegundo)} pet/s del plan (${fmt(d.peticionesPorPago * 100)} pet. cada 100 pagos)${capacidad.saturada ? '' : ', cota inferior'}`
         : '— (ritmo fijo)',
@@ -191,7 +201,7 @@ export function componerInforme(d: DatosInforme): Informe {
     conclusion: veredicto.aprobado
       ? `Se sostiene la hipótesis en esta corrida: ${fmt(c.peticiones)} peticiones (${pct(repetidas, c.peticiones)} repiten una referencia) ` +
         `${capacidad ? `a ${fmt(objetivo)} pet/s (${pct(objetivo, capacidad.peticionesPorSegundo)} de la capacidad medida) ` : ''}` +
-        `dieron ${fmt(veredicto.pagos)} pagos, uno por referencia, todos finales, sin cobros dobles ni cobros de pagos fallidos ni eventos perdidos, ` +
+        `dieron ${fmt(veredicto.pagos)} pagos, uno por socio y referencia, todos finales, ninguna respuesta con datos de otro socio, sin cobros dobles ni cobros de pagos fallidos ni eventos perdidos, ` +
         `a pesar de ${procesosKill} procesos matados, ${hechos('reiniciar-postgres').length} reinicio(s) y ${hechos('matar-postgres').length} caída(s) de PostgreSQL ` +
         `y ${fmt(perdidas)} respuestas de la pasarela perdidas tras decidir; cada etapa absorbió sus duplicados ` +
         `(${Object.entries(duplicados)

@@ -18,6 +18,7 @@ const COLORES_FALLO: Record<string, string> = {
   'matar-relay-lider': '#ff7f0e',
   'reiniciar-postgres': '#9467bd',
   'matar-postgres': '#8c564b',
+  'suspender-socio': '#1f77b4',
 };
 
 /** La letra de cada fallo en las gráficas. */
@@ -26,6 +27,7 @@ const LETRAS_FALLO: Record<string, string> = {
   'matar-relay-lider': 'R',
   'reiniciar-postgres': 'PG',
   'matar-postgres': 'PG✕',
+  'suspender-socio': 'S',
 };
 
 const redondo = (n: number) => {

@@ -412,6 +412,12 @@ async function ejecutar(): Promise<number> {
     veredicto,
     capacidad,
     enBase: await contarEnLaBase(bd, idsSocios),
+    ambito: {
+      peticionesTrasSuspension: suspension.tras.length,
+      respuestas403TrasSuspension: suspension.tras.filter((t) => t.estado === 403).length,
+      lecturas: consultas.length,
+      lecturasDeOtroSocio: consultas.filter((x) => x.esperado === 404).length,
+    },
     tiempos: {
       duracionCarga,
       finCarga,
