@@ -30,6 +30,9 @@ describe('pnpm socios comision', () => {
       await pool.end();
       await base.cerrar();
     });
+    const desconocido = await ejecutar(base.url, 'socio-1', '--porcentaje', '10');
+    expect(desconocido).toMatchObject({ codigo: 1, errores: 'El socio socio-1 no existe (pnpm socios listar)' });
+    await pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-1', 'Socio 1')");
     const r1 = await ejecutar(base.url, 'socio-1', '--porcentaje', '12.5', '--tope', '50', '--moneda', 'USD');
     expect(r1).toMatchObject({ codigo: 0, errores: '' });
     expect(r1.salida).toMatch(/Regla de comisión v1 del socio socio-1.*12\.5 %, tope 50\.00 USD, bloqueo de 30 días\./);

@@ -118,6 +118,8 @@ export async function comandoSociosComision(entorno: EntornoOperacion): Promise<
     const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'aeropartners-socios', connectionTimeoutMillis: 10_000 });
     pool.on('error', () => undefined);
     try {
+      const socio = await pool.query('SELECT 1 FROM socios WHERE id = $1', [pedida.idSocio]);
+      if (socio.rowCount === 0) throw new ErrorOperacion(`El socio ${pedida.idSocio} no existe (pnpm socios listar)`);
       const almacen = new PostgresAlmacenComisiones(pool);
       const ahora = new Date();
       let rechazo: string | undefined;
