@@ -16,6 +16,7 @@ export default defineConfig({
     'cli/migrar': 'src/cli/migrar.ts',
     'cli/operacion': 'src/cli/operacion.ts',
     'cli/liquidaciones': 'src/cli/liquidaciones.ts',
+    'cli/socios': 'src/cli/socios.ts',
   },
   format: ['esm'],
   dts: { entry: publicas },

@@ -8,11 +8,14 @@ import { COLUMNAS_CLAVE, COLUMNAS_SOCIO, filaAClave, filaASocio, type FilaClave,
 /** Canal de `NOTIFY` por el que la base avisa de un cambio de un socio o de sus claves (migración 0007). */
 export const CANAL_SOCIOS = 'aeropartners_socios';
 
+/** Plazo por defecto de la caché de credenciales (`pnpm socios revocar` espera al menos esto antes de volver). */
+export const PLAZO_CACHE_CLAVES_MS = 5_000;
+
 export interface OpcionesAutenticadorDeClaves {
   readonly pool: PoolPostgres;
   /** URL de la base: la conexión dedicada a `LISTEN` (fuera del pool). */
   readonly url: string;
-  /** Cuánto vale una credencial leída de la base sin volver a leerla. Por defecto 5 000 ms; 0: sin caché. */
+  /** Cuánto vale una credencial leída de la base sin volver a leerla. Por defecto {@link PLAZO_CACHE_CLAVES_MS}; 0: sin caché. */
   readonly plazoCacheMs?: number;
   /** Cada cuánto se escribe el último uso de las claves usadas (un UPDATE por lote). Por defecto 5 000 ms. */
   readonly intervaloUltimoUsoMs?: number;
@@ -87,7 +90,7 @@ export class PostgresAutenticadorDeClaves implements AutenticadorDeClaves {
 
   constructor(opciones: OpcionesAutenticadorDeClaves) {
     this.#opciones = opciones;
-    this.#plazoMs = opciones.plazoCacheMs ?? 5_000;
+    this.#plazoMs = opciones.plazoCacheMs ?? PLAZO_CACHE_CLAVES_MS;
     this.#ahoraMs = opciones.ahoraMs ?? Date.now;
   }
 
