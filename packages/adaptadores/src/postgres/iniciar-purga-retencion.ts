@@ -82,7 +82,6 @@ export function iniciarPurgaRetencion(opciones: OpcionesIniciarPurga): PurgaEnMa
     if (r.tipo === 'sinLiderazgo') return;
     pasadas += 1;
     ultimaPurga = Date.now() / 1000;
-    for (const tabla of TABLAS_PURGADAS) filas[tabla] += r.filas[tabla];
     observarDuracion?.(r.duracionMs / 1000);
     const total = TABLAS_PURGADAS.reduce((n, t) => n + r.filas[t], 0);
     if (total > 0 || r.interrumpida) {
@@ -95,7 +94,16 @@ export function iniciarPurgaRetencion(opciones: OpcionesIniciarPurga): PurgaEnMa
 
   const ciclo = () => {
     enCurso = purgarRetencion(
-      { pool: opciones.pool, retencionMs: opciones.retencionMs, lote: opciones.lote, senal: parada.signal },
+      {
+        pool: opciones.pool,
+        retencionMs: opciones.retencionMs,
+        lote: opciones.lote,
+        senal: parada.signal,
+        // Lote a lote: una pasada larga (la primera sobre una base vieja) se ve avanzar en las métricas.
+        trasLote: (tabla, borradas) => {
+          filas[tabla] += borradas;
+        },
+      },
       new Date(),
     ).then(alTerminar, (error: unknown) => {
       fallos += 1;

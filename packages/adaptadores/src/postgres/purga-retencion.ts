@@ -43,6 +43,9 @@ export interface OpcionesPurga {
   readonly senal?: AbortSignal;
 }
 
+// El estado del pago se lee con una subconsulta escalar (por la clave primaria, fila a fila): como NOT
+// EXISTS, el planificador lo convierte en un anti-join que, con estadísticas viejas (los pagos en curso
+// crecen entre dos ANALYZE), recorre todos los pagos en curso por cada fila del lote.
 // Lote por id (la clave primaria) desde `$1`: se borran las publicadas antes del límite y se sigue hasta
 // el primer lote que contiene una fila creada después (los ids siguen, casi, el orden de creación), así
 // que una pasada no recorre la parte reciente de la tabla y no hace falta otro índice.
@@ -52,7 +55,7 @@ WITH lote AS (
 ), borradas AS (
   DELETE FROM outbox o USING lote
   WHERE o.id = lote.id AND o.fecha_publicacion IS NOT NULL AND o.fecha_publicacion < $3
-    AND NOT EXISTS (SELECT 1 FROM pagos p WHERE p.id = o.id_agregado AND p.estado IN ('PENDIENTE', 'PROCESANDO'))
+    AND coalesce((SELECT p.estado FROM pagos p WHERE p.id = o.id_agregado), '') NOT IN ('PENDIENTE', 'PROCESANDO')
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM borradas)::int AS borradas,
@@ -71,16 +74,17 @@ WITH RECURSIVE s AS (
 SELECT suscripcion FROM s WHERE suscripcion IS NOT NULL`;
 
 // Los ids de evento son UUIDv7: los de antes del límite están por debajo de `$3` en la clave primaria.
-// Un id que no lo sea solo cuesta recorrerlo o quedarse: lo que decide es `procesado_en` y el pago final.
+// Un id que no lo sea solo cuesta recorrerlo o quedarse: lo que decide es `procesado_en` y el pago final
+// (leído, como en el outbox, con una subconsulta escalar por la clave primaria).
 const SQL_LOTE_INBOX = `
 WITH lote AS (
   SELECT id_evento FROM inbox
   WHERE suscripcion = $1 AND id_evento > $2::uuid AND id_evento < $3::uuid
   ORDER BY id_evento LIMIT $4
 ), borradas AS (
-  DELETE FROM inbox i USING lote, pagos p
+  DELETE FROM inbox i USING lote
   WHERE i.suscripcion = $1 AND i.id_evento = lote.id_evento AND i.procesado_en < $5
-    AND p.id = i.id_pago AND p.estado IN ('EXITOSO', 'FALLIDO') AND p.version >= i.version
+    AND (SELECT p.estado FROM pagos p WHERE p.id = i.id_pago AND p.version >= i.version) IN ('EXITOSO', 'FALLIDO')
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM borradas)::int AS borradas,
