@@ -69,9 +69,13 @@ export interface OpcionesTopologia {
 const RAIZ = fileURLToPath(new URL('../../', import.meta.url));
 export const rutaMain = (servicio: NombreServicio): string => `${RAIZ}services/${servicio}/dist/main.js`;
 
-/** Entorno por defecto: pasarela simulada con poca latencia, sin transitorios; puertos libres. */
+/**
+ * Entorno por defecto: pasarela simulada con poca latencia, sin transitorios; puertos libres. La API en el
+ * modo anónimo explícito (estos tests son de procesos, broker y PostgreSQL, no de claves) y con un límite de
+ * ritmo que la carga de un solo socio no alcanza.
+ */
 const ENTORNO_POR_DEFECTO: Record<NombreServicio, Entorno> = {
-  api: { PORT: '0', HOST: '127.0.0.1', PG_POOL_SIZE: '8', LOG_LEVEL: 'info' },
+  api: { PORT: '0', HOST: '127.0.0.1', PG_POOL_SIZE: '8', LOG_LEVEL: 'info', API_ANONIMA_SOCIO: 'e2e', API_LIMITE_RPS: '1000000' },
   outbox: { PUERTO_SALUD: '0', RELAY_SONDEO_MS: '200', LOG_LEVEL: 'info' },
   consumer: {
     PUERTO_SALUD: '0',

@@ -1,12 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { crearPersistenciaPostgres, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
+import { PostgresAutenticadorDeClaves, crearPersistenciaPostgres, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
+import { nuevoIdSolicitud } from './solicitud.js';
 
 /**
  * La API completa sobre PostgreSQL real y sockets reales: servidor HTTP en un puerto libre, peticiones
@@ -25,7 +26,9 @@ function levantar(persistencia: PersistenciaPostgres): Promise<Servidor> {
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
     comprobarSalud: () => persistencia.comprobarSalud(),
     logger: loggerEnMemoria(),
-    idSocioPorDefecto: 'socio-int',
+    autenticador: new PostgresAutenticadorDeClaves({ pool: persistencia.pool, url: base.url }),
+    idSocioAnonimo: 'socio-int',
+    nuevoIdSolicitud,
     nuevoIdCorrelacion: randomUUID,
     tiempoMaximoSaludMs: 3000,
   });
@@ -50,7 +53,6 @@ let api: Servidor;
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 10 });
-  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-int', 'socio-int')");
   api = await levantar(persistencia);
 });
 

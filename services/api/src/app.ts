@@ -1,18 +1,23 @@
-import { manejadoresSalud } from '@aeropartners/adaptadores';
+import { crearLimitadorDeRitmo, manejadoresSalud } from '@aeropartners/adaptadores';
+import type { AutenticadorDeClaves } from '@aeropartners/aplicacion';
 import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import { routePath } from 'hono/route';
+import { autenticacion } from './autenticacion.js';
 import { motivoBaseNoDisponible } from './base-no-disponible.js';
 import { contextoDe, responderProblema, type Ctx, type EnvApp } from './contexto.js';
 import { LIMITE_CUERPO_BYTES } from './cuerpo.js';
 import { crearLectorRecursos, esRecursoSwaggerUi, paginaDocumentacion, RECURSOS_SWAGGER_UI } from './documentacion.js';
 import { crearEntrada, type Rechazo } from './entrada.js';
 import { EsquemaSalud } from './esquemas.js';
+import { firmaDePeticiones } from './firma-peticiones.js';
+import { LIMITE_RPS_POR_DEFECTO, limiteDeRitmoPorSocio } from './limite-socio.js';
 import type { Manejadores } from './manejadores.js';
-import { crearDocumentoOpenApi, NOMBRE_SERVICIO, respuesta, respuestaJson } from './openapi.js';
+import { crearDocumentoOpenApi, NOMBRE_SERVICIO, respuesta, respuestaJson, SIN_CLAVE } from './openapi.js';
 import { crearProblema, problemaSolicitudInvalida } from './problemas.js';
 import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 import { rutasPagos } from './rutas-pagos.js';
+import { CABECERA_ID_SOLICITUD } from './solicitud.js';
 import { idCorrelacionDe } from './traza.js';
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
@@ -39,10 +44,25 @@ export interface DependenciasApp {
   /** ¿Responde la base de datos? Para `GET /health/ready`. */
   readonly comprobarSalud: () => Promise<boolean>;
   readonly logger: LoggerApi;
-  /** Socio al que pertenecen las claves de idempotencia mientras los socios no se autentiquen. */
-  readonly idSocioPorDefecto: string;
+  /** Quién es el dueño de cada clave de API (producción: PostgreSQL; tests: en memoria). */
+  readonly autenticador: AutenticadorDeClaves;
+  /**
+   * Modo anónimo (`API_ANONIMA_SOCIO`): las peticiones sin `Authorization` actúan como este socio. Sin él
+   * (lo normal), toda petición a una ruta de datos necesita su clave.
+   */
+  readonly idSocioAnonimo?: string | undefined;
   /** Genera el id de correlación cuando la petición no trae uno válido. */
   readonly nuevoIdCorrelacion: () => string;
+  /** Genera el `Request-Id` de cada respuesta (`nuevoIdSolicitud` de `solicitud.ts`). */
+  readonly nuevoIdSolicitud: () => string;
+  /** Peticiones por segundo de un socio sin límite propio (`API_LIMITE_RPS`). Por defecto 1000. */
+  readonly limiteRps?: number;
+  /** Instancias de la API que se reparten el límite de cada socio (`API_INSTANCIAS`). Por defecto 1. */
+  readonly instancias?: number;
+  /** La hora (autenticación y firmas). Por defecto la del sistema. */
+  readonly ahora?: () => Date;
+  /** Milisegundos de un reloj monótono (límite de ritmo). Por defecto `performance.now()`. */
+  readonly relojMonotono?: () => number;
   /** Por defecto 64 KiB. */
   readonly limiteCuerpoBytes?: number;
   /** Tiempo máximo de `comprobarSalud` antes de dar la base por caída. Por defecto 2 s. */
@@ -98,11 +118,18 @@ export function crearApp(deps: DependenciasApp) {
   const leerRecurso = crearLectorRecursos(deps.directorioSwaggerUi);
   const pagina = paginaDocumentacion('/openapi.json');
 
+  const ahora = deps.ahora ?? (() => new Date());
+  const relojMonotono = deps.relojMonotono ?? (() => performance.now());
+  const limiteCuerpoBytes = deps.limiteCuerpoBytes ?? LIMITE_CUERPO_BYTES;
+
   const app = new Hono<EnvApp>({ strict: false });
 
-  // Correlación y una línea de registro por petición.
+  // Request-Id, correlación y una línea de registro por petición.
   app.use(async (c, next) => {
     const inicio = performance.now();
+    const idSolicitud = deps.nuevoIdSolicitud();
+    c.set('idSolicitud', idSolicitud);
+    c.header(CABECERA_ID_SOLICITUD, idSolicitud);
     const idCorrelacion = idCorrelacionDe(c.req.header('x-correlation-id'), deps.nuevoIdCorrelacion);
     c.set('idCorrelacion', idCorrelacion);
     c.header('X-Correlation-Id', idCorrelacion);
@@ -115,7 +142,10 @@ export function crearApp(deps: DependenciasApp) {
       ruta: esComodin(ruta) ? null : ruta,
       estado_http: estado,
       duracion_ms: Math.round((performance.now() - inicio) * 100) / 100,
+      id_solicitud: idSolicitud,
       id_correlacion: idCorrelacion,
+      id_socio: c.get('socio')?.idSocio,
+      prefijo_clave: c.get('socio')?.prefijoClave ?? undefined,
       id_pago: c.get('idPago'),
     };
     if (estado === 500) logger.error({ ...campos, err: c.get('error') }, 'solicitud fallida');
@@ -123,12 +153,24 @@ export function crearApp(deps: DependenciasApp) {
     else logger.info(campos, 'solicitud atendida');
   });
 
+  // Todo lo que sigue está autenticado salvo las rutas de `esRutaPublica`: una ruta nueva nace protegida.
+  // Después de la clave, el límite del socio (antes de la firma, que cuesta un HMAC) y su firma.
+  app.use(autenticacion({ autenticador: deps.autenticador, idSocioAnonimo: deps.idSocioAnonimo, ahora }));
+  app.use(
+    limiteDeRitmoPorSocio({
+      limitador: crearLimitadorDeRitmo({ reloj: relojMonotono }),
+      limiteRps: deps.limiteRps ?? LIMITE_RPS_POR_DEFECTO,
+      instancias: deps.instancias ?? 1,
+    }),
+  );
+  const demasiadoGrande = (c: Ctx) => rechazar(c, { tipo: 'cuerpo-demasiado-grande', limiteBytes: limiteCuerpoBytes });
+  app.use(firmaDePeticiones({ ahoraSegundos: () => ahora().getTime() / 1000, limiteCuerpoBytes, demasiadoGrande }));
+
   rutasPagos(app, {
     manejadores: deps.manejadores,
-    idSocioPorDefecto: deps.idSocioPorDefecto,
     replicas: new CacheRespuestasIdempotentes(deps.capacidadCacheReplicas ?? 0),
     replicaAbsorbida: () => deps.metricas?.replicaAbsorbida(),
-    validar: crearEntrada<EnvApp>({ limiteCuerpoBytes: deps.limiteCuerpoBytes ?? LIMITE_CUERPO_BYTES, rechazar }).validar,
+    validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar,
   });
 
   // Las respuestas de salud y métricas son las comunes de los procesos (adaptadores); aquí se documentan y
@@ -154,7 +196,10 @@ export function crearApp(deps: DependenciasApp) {
           ),
         );
       }
-      logger.warn({ id_correlacion: ctx.get('idCorrelacion'), err: estado.causa }, 'la base de datos no responde');
+      logger.warn(
+        { id_solicitud: ctx.get('idSolicitud'), id_correlacion: ctx.get('idCorrelacion'), err: estado.causa },
+        'la base de datos no responde',
+      );
       return responderProblema(ctx, crearProblema('servicio-no-disponible', 'La base de datos no responde.', contextoDe(ctx)), {
         'Retry-After': SEGUNDOS_REINTENTO,
       });
@@ -164,6 +209,7 @@ export function crearApp(deps: DependenciasApp) {
   app.get(
     '/health',
     describeRoute({
+      ...SIN_CLAVE,
       operationId: 'salud',
       tags: ['operación'],
       summary: 'Vida (liveness): el proceso responde',
@@ -175,6 +221,7 @@ export function crearApp(deps: DependenciasApp) {
   app.get(
     '/health/ready',
     describeRoute({
+      ...SIN_CLAVE,
       operationId: 'preparado',
       tags: ['operación'],
       summary: 'Disponibilidad (readiness): la base de datos responde',

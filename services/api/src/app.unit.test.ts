@@ -1,7 +1,7 @@
 import { Resultado } from '@aeropartners/dominio';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { CUERPO_VALIDO, crearAppDePrueba, postPago } from '../test/app-de-prueba.js';
+import { CUERPO_VALIDO, SOCIO_ANONIMO, crearAppDePrueba, postPago } from '../test/app-de-prueba.js';
 import {
   EsquemaEstadisticasOutbox,
   EsquemaHistorialPago,
@@ -215,7 +215,7 @@ describe('GET /pagos (listado)', () => {
 });
 
 describe('GET /pagos/{id}/historial', () => {
-  it('dado un pago registrado, entonces su historial con el evento PagoPendiente y el id de correlación', async () => {
+  it('dado un pago registrado, entonces su historial con el evento PagoPendiente, el id de correlación y el Request-Id', async () => {
     const { app } = crearAppDePrueba();
     const { id_pago } = await json(await postPago(app, CUERPO_VALIDO, { 'X-Correlation-Id': 'pedido-42' }));
     const r = await app.request(`/pagos/${String(id_pago)}/historial`);
@@ -232,6 +232,7 @@ describe('GET /pagos/{id}/historial', () => {
           id_evento: expect.any(String),
           ocurrido_en: '2026-01-01T00:00:00.000Z',
           id_correlacion: 'pedido-42',
+          id_solicitud: 'req_solicitud-1',
         },
       ],
     });
@@ -422,16 +423,18 @@ describe('correlación y traza', () => {
 });
 
 describe('registro', () => {
-  it('cada petición deja UNA línea con método, ruta, estado, duración, correlación e id de pago', async () => {
+  it('cada petición deja UNA línea con método, ruta, estado, duración, Request-Id, correlación, socio e id de pago', async () => {
     const { app, logger } = crearAppDePrueba();
     const { id_pago } = await json(await postPago(app, CUERPO_VALIDO, { 'X-Correlation-Id': 'c-1' }));
     await app.request(`/pagos/${String(id_pago)}`, { headers: { 'X-Correlation-Id': 'c-2' } });
     await app.request('/no-existe', { headers: { 'X-Correlation-Id': 'c-3' } });
     expect(logger.lineas).toHaveLength(3);
+    // En el modo anónimo no hay clave: el socio es el anónimo y no hay prefijo de clave.
+    const comun = { duracion_ms: expect.any(Number), id_socio: SOCIO_ANONIMO, prefijo_clave: undefined };
     expect(logger.lineas.map((l) => l.campos)).toEqual([
-      { metodo: 'POST', ruta: '/pagos', estado_http: 200, duracion_ms: expect.any(Number), id_correlacion: 'c-1', id_pago },
-      { metodo: 'GET', ruta: '/pagos/:id', estado_http: 200, duracion_ms: expect.any(Number), id_correlacion: 'c-2', id_pago },
-      { metodo: 'GET', ruta: null, estado_http: 404, duracion_ms: expect.any(Number), id_correlacion: 'c-3', id_pago: undefined },
+      { ...comun, metodo: 'POST', ruta: '/pagos', estado_http: 200, id_solicitud: 'req_solicitud-1', id_correlacion: 'c-1', id_pago },
+      { ...comun, metodo: 'GET', ruta: '/pagos/:id', estado_http: 200, id_solicitud: 'req_solicitud-2', id_correlacion: 'c-2', id_pago },
+      { ...comun, metodo: 'GET', ruta: null, estado_http: 404, id_solicitud: 'req_solicitud-3', id_correlacion: 'c-3', id_pago: undefined },
     ]);
     expect(logger.lineas.every((l) => l.nivel === 'info' && l.mensaje === 'solicitud atendida')).toBe(true);
   });

@@ -3,13 +3,20 @@ import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crearPersistenciaPostgres, migrarUrl, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
+import {
+  PostgresAutenticadorDeClaves,
+  crearPersistenciaPostgres,
+  migrarUrl,
+  uuidv7,
+  type PersistenciaPostgres,
+} from '@aeropartners/adaptadores';
 import { iniciarPostgresEmbebido, type PostgresEmbebido } from '@aeropartners/adaptadores/postgres-embebido';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
+import { nuevoIdSolicitud } from './solicitud.js';
 
 /**
  * Issue 9, punto 9: una caída de PostgreSQL se dice como tal. Un PostgreSQL embebido propio de este
@@ -48,12 +55,13 @@ beforeAll(async () => {
   postgres = await arrancarPostgres();
   await migrarUrl(postgres.url);
   persistencia = crearPersistenciaPostgres({ url: postgres.url, tamanoPool: 4, esperaConexionMs: 2000 });
-  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-caida', 'socio-caida')");
   const app = crearApp({
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
     comprobarSalud: () => persistencia.comprobarSalud(),
     logger,
-    idSocioPorDefecto: 'socio-caida',
+    autenticador: new PostgresAutenticadorDeClaves({ pool: persistencia.pool, url: postgres.url }),
+    idSocioAnonimo: 'socio-caida',
+    nuevoIdSolicitud,
     nuevoIdCorrelacion: randomUUID,
     tiempoMaximoSaludMs: 2000,
   });

@@ -6,6 +6,7 @@ import {
   type LecturaConfiguracion as LecturaConfiguracionComun,
 } from '@aeropartners/adaptadores';
 import * as v from 'valibot';
+import { LIMITE_RPS_POR_DEFECTO } from './limite-socio.js';
 
 /**
  * Configuración de la API desde variables de entorno, validada al arrancar. {@link EsquemaConfiguracion}
@@ -44,12 +45,26 @@ export const EsquemaConfiguracion = v.object({
     v.optional(v.picklist(NIVELES, `LOG_LEVEL debe ser uno de: ${NIVELES.join(', ')}`), 'info'),
     'Nivel mínimo de los registros JSON.',
   ),
-  ID_SOCIO_POR_DEFECTO: conDescripcion(
+  API_ANONIMA_SOCIO: conDescripcion(
     v.optional(
-      v.pipe(v.string(), v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'ID_SOCIO_POR_DEFECTO debe tener de 1 a 64 caracteres de [A-Za-z0-9._-]')),
-      'aeropartners',
+      v.pipe(
+        v.string(),
+        v.regex(/^[A-Za-z0-9._-]{1,64}$/, 'API_ANONIMA_SOCIO debe ser un id de socio: de 1 a 64 caracteres de [A-Za-z0-9._-]'),
+      ),
     ),
-    'Socio al que se atribuyen los pagos (y sus claves de idempotencia) mientras los socios no se autentiquen.',
+    'Modo anónimo, solo para compatibilidad con clientes del servicio semilla: las peticiones SIN cabecera Authorization ' +
+      'actúan como este socio (se crea si no existe) y la API lo avisa al arrancar. Las que traen clave se autentican ' +
+      'igual. Sin valor (lo normal), toda ruta de datos exige `Authorization: Bearer <clave>`.',
+  ),
+  API_LIMITE_RPS: conDescripcion(
+    v.optional(entero('API_LIMITE_RPS', 1, 1_000_000), String(LIMITE_RPS_POR_DEFECTO)),
+    'Peticiones por segundo de cada socio que no tiene un límite propio (`pnpm socios crear … --limite-rps N`), con una ' +
+      'ráfaga de un segundo. Al pasarlo: 429 con Retry-After. Las réplicas cuentan.',
+  ),
+  API_INSTANCIAS: conDescripcion(
+    v.optional(entero('API_INSTANCIAS', 1, 1000), '1'),
+    'Cuántas instancias de la API sirven detrás del balanceador: cada una aplica 1/N del límite de cada socio (el límite ' +
+      'se cuenta en memoria de cada instancia; ver docs/decisiones/0131-limite-de-ritmo-por-socio-con-varias-instancias.md).',
   ),
   SHUTDOWN_DELAY_MS: conDescripcion(
     v.optional(entero('SHUTDOWN_DELAY_MS', 0, 600_000), '0'),

@@ -15,7 +15,8 @@ describe('leerConfiguracion', () => {
         PG_CREACIONES_EN_VUELO: 1,
         IDEMPOTENCIA_CACHE_ENTRADAS: 10_000,
         LOG_LEVEL: 'info',
-        ID_SOCIO_POR_DEFECTO: 'aeropartners',
+        API_LIMITE_RPS: 1000,
+        API_INSTANCIAS: 1,
         SHUTDOWN_DELAY_MS: 0,
         SHUTDOWN_TIMEOUT_MS: 10_000,
       },
@@ -31,7 +32,9 @@ describe('leerConfiguracion', () => {
       PG_CREACIONES_EN_VUELO: '1',
       IDEMPOTENCIA_CACHE_ENTRADAS: '0',
       LOG_LEVEL: 'debug',
-      ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+      API_ANONIMA_SOCIO: 'socio.alpes-1',
+      API_LIMITE_RPS: '50',
+      API_INSTANCIAS: '3',
       SHUTDOWN_DELAY_MS: '2500',
       SHUTDOWN_TIMEOUT_MS: '500',
       OTRA_VARIABLE: 'se ignora',
@@ -46,11 +49,18 @@ describe('leerConfiguracion', () => {
         PG_CREACIONES_EN_VUELO: 1,
         IDEMPOTENCIA_CACHE_ENTRADAS: 0,
         LOG_LEVEL: 'debug',
-        ID_SOCIO_POR_DEFECTO: 'socio.alpes-1',
+        API_ANONIMA_SOCIO: 'socio.alpes-1',
+        API_LIMITE_RPS: 50,
+        API_INSTANCIAS: 3,
         SHUTDOWN_DELAY_MS: 2500,
         SHUTDOWN_TIMEOUT_MS: 500,
       },
     });
+  });
+
+  it('sin API_ANONIMA_SOCIO no hay modo anónimo (no tiene valor por defecto)', () => {
+    const r = leerConfiguracion({ DATABASE_URL: URL_PG, API_ANONIMA_SOCIO: ' ' });
+    expect(r.ok && r.config.API_ANONIMA_SOCIO).toBeUndefined();
   });
 
   it('un valor vacío cuenta como ausente', () => {
@@ -71,7 +81,11 @@ describe('leerConfiguracion', () => {
     [{ DATABASE_URL: URL_PG, IDEMPOTENCIA_CACHE_ENTRADAS: '-1' }, 'IDEMPOTENCIA_CACHE_ENTRADAS'],
     [{ DATABASE_URL: URL_PG, LOG_LEVEL: 'verbose' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: URL_PG, HOST: 'no valido' }, 'HOST'],
-    [{ DATABASE_URL: URL_PG, ID_SOCIO_POR_DEFECTO: 'con espacios' }, 'ID_SOCIO_POR_DEFECTO'],
+    [{ DATABASE_URL: URL_PG, API_ANONIMA_SOCIO: 'con espacios' }, 'API_ANONIMA_SOCIO'],
+    [{ DATABASE_URL: URL_PG, API_ANONIMA_SOCIO: 'x'.repeat(65) }, 'API_ANONIMA_SOCIO'],
+    [{ DATABASE_URL: URL_PG, API_LIMITE_RPS: '0' }, 'API_LIMITE_RPS'],
+    [{ DATABASE_URL: URL_PG, API_LIMITE_RPS: 'mucho' }, 'API_LIMITE_RPS'],
+    [{ DATABASE_URL: URL_PG, API_INSTANCIAS: '0' }, 'API_INSTANCIAS'],
     [{ DATABASE_URL: URL_PG, SHUTDOWN_TIMEOUT_MS: 'pronto' }, 'SHUTDOWN_TIMEOUT_MS'],
     [{ DATABASE_URL: URL_PG, SHUTDOWN_DELAY_MS: '-5' }, 'SHUTDOWN_DELAY_MS'],
   ])('con %j, entonces UNA línea en español que nombra %s', (entorno, variable) => {

@@ -5,6 +5,8 @@ import type { SocioAutenticado } from './socio-autenticado.js';
 /** Lo que cada petición lleva consigo por la app (lo lee la línea de registro de `app.ts`). */
 export type Variables = {
   idCorrelacion: string;
+  /** `Request-Id` de la respuesta (`req_` + UUIDv7), generado por el servidor para cada petición. */
+  idSolicitud: string;
   /** El socio autenticado (solo de la clave); lo leen todas las rutas de datos. */
   socio: SocioAutenticado;
   idPago: string | undefined;

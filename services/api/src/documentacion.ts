@@ -55,6 +55,8 @@ export function paginaDocumentacion(urlDocumento: string): string {
       dom_id: '#swagger-ui',
       deepLinking: true,
       displayRequestDuration: true,
+      // El botón Authorize pide la clave de API del socio; que no se pierda al recargar la página.
+      persistAuthorization: true,
       presets: [SwaggerUIBundle.presets.apis],
       layout: 'BaseLayout',
     });

@@ -1,10 +1,10 @@
 import type { Context, Env, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { matchedRoutes } from 'hono/route';
 import { uniqueSymbol } from 'hono-openapi';
 import * as v from 'valibot';
 import { leerConsulta } from './consulta.js';
 import { interpretarJson, motivoTipoNoSoportado } from './cuerpo.js';
+import { leerCuerpoAcotado } from './cuerpo-crudo.js';
 import { esquemaDocumentado } from './openapi.js';
 import type { ErrorCampo } from './problemas.js';
 
@@ -46,7 +46,6 @@ type Comprobable = { readonly [COMPROBAR]?: { readonly objetivo: Objetivo; compr
 export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
   const { rechazar, limiteCuerpoBytes } = opciones;
   const demasiadoGrande = (c: Context<E>) => rechazar(c, { tipo: 'cuerpo-demasiado-grande', limiteBytes: limiteCuerpoBytes });
-  const limite = bodyLimit({ maxSize: limiteCuerpoBytes, onError: (c) => demasiadoGrande(c as Context<E>) });
 
   function validar<O extends Objetivo, S extends v.GenericSchema>(
     objetivo: O,
@@ -81,25 +80,12 @@ export function crearEntrada<E extends Env>(opciones: OpcionesEntrada<E>) {
           // El cuerpo: tipo de contenido (415) y tamaño (413) antes de leerlo.
           const motivo = motivoTipoNoSoportado(c.req.header('content-type'), c.req.header('content-encoding'));
           if (motivo !== undefined) return rechazar(c, { tipo: 'tipo-de-contenido-no-soportado', detalle: motivo });
-          const leerYAceptar = async () => {
-            const lectura = interpretarJson(new Uint8Array(await c.req.arrayBuffer()));
-            return lectura.ok
-              ? aceptar(c, comprobar(lectura.valor), next)
-              : rechazar(c, { tipo: 'solicitud-invalida', errores: [{ campo: lectura.campo, mensaje: lectura.mensaje }] });
-          };
-          // Con Content-Length (el servidor HTTP de Node garantiza que el cuerpo mide eso) se juzga por la
-          // cabecera, como hace `hono/body-limit`, pero sin pedir `c.req.raw.body`: en @hono/node-server eso
-          // construye un Request completo y saca la lectura de su camino rápido (ver la decisión 0090).
-          const largo = c.req.header('content-length');
-          if (largo !== undefined && c.req.header('transfer-encoding') === undefined) {
-            return Number(largo) > limiteCuerpoBytes ? demasiadoGrande(c) : leerYAceptar();
-          }
-          // Por trozos: `hono/body-limit` lo lee contando y corta al pasar el límite.
-          let respuesta: Response | undefined;
-          const cortado = await limite(c, async () => {
-            respuesta = await leerYAceptar();
-          });
-          return cortado ?? respuesta;
+          const bytes = await leerCuerpoAcotado(c, limiteCuerpoBytes);
+          if (bytes === null) return demasiadoGrande(c);
+          const lectura = interpretarJson(bytes);
+          return lectura.ok
+            ? aceptar(c, comprobar(lectura.valor), next)
+            : rechazar(c, { tipo: 'solicitud-invalida', errores: [{ campo: lectura.campo, mensaje: lectura.mensaje }] });
         };
 
     const marcas = {

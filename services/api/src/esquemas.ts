@@ -217,6 +217,10 @@ export const EsquemaHistorialPago = v.pipe(
         id_evento: v.string(),
         ocurrido_en: fecha('Momento del cambio.'),
         id_correlacion: v.string(),
+        id_solicitud: v.pipe(
+          v.nullable(v.string()),
+          v.description('Request-Id de la petición HTTP que causó el cambio; null si lo causó el procesamiento asíncrono.'),
+        ),
       }),
     ),
   }),
@@ -260,6 +264,15 @@ export const EsquemaProblema = v.pipe(
     id_pago: v.optional(v.string()),
     id_pago_existente: v.optional(v.pipe(v.string(), v.description('En 422: el pago que ya creó esta clave de idempotencia.'))),
     campos_distintos: v.optional(v.pipe(v.array(v.string()), v.description('En 422: campos que difieren del pago existente.'))),
+    motivo: v.optional(
+      v.pipe(
+        v.string(),
+        v.description(
+          'En 401: por qué no vale la clave (clave-desconocida, clave-revocada, clave-expirada, cabecera-mal-formada) ' +
+            'o la firma (falta_cabecera, marca_de_tiempo_antigua, marca_de_tiempo_futura, firma_no_coincide…).',
+        ),
+      ),
+    ),
   }),
   v.title('Problema'),
   componente('Problema'),

@@ -121,13 +121,20 @@ describe.each([0, 1000])('idempotencia de POST /pagos (caché de réplicas: %i e
     });
 
     it('las claves son por socio: otro socio con la misma clave crea su propio pago', async () => {
-      const a = crearAppDePrueba({ capacidadCacheReplicas, idSocioPorDefecto: 'socio-a' });
-      const b = crearAppDePrueba({ capacidadCacheReplicas, idSocioPorDefecto: 'socio-b', repositorio: a.repositorio, prefijoIds: 1 });
-      expect((await postPago(a.app, CUERPO_VALIDO, { 'Idempotency-Key': 'k' })).status).toBe(200);
-      const r = await postPago(b.app, CUERPO_VALIDO, { 'Idempotency-Key': 'k' });
+      const { app, repositorio, autenticador } = crearAppDePrueba({ capacidadCacheReplicas });
+      const a = { Authorization: `Bearer ${autenticador.emitirClave('socio-a')}`, 'Idempotency-Key': 'k' };
+      const b = { Authorization: `Bearer ${autenticador.emitirClave('socio-b')}`, 'Idempotency-Key': 'k' };
+      const deA = await postPago(app, CUERPO_VALIDO, a);
+      expect(deA.status).toBe(200);
+      const r = await postPago(app, CUERPO_VALIDO, b);
       expect(r.status).toBe(200);
       expect(r.headers.get('idempotent-replayed')).toBeNull();
-      expect([...a.repositorio.pagos.values()].map((p) => p.idSocio).sort()).toEqual(['socio-a', 'socio-b']);
+      expect([...repositorio.pagos.values()].map((p) => p.idSocio).sort()).toEqual(['socio-a', 'socio-b']);
+      // Y la réplica de cada uno recibe su propio pago, también desde la caché de réplicas.
+      const [idA, idB] = [((await deA.json()) as Json)['id_pago'], ((await r.json()) as Json)['id_pago']];
+      expect(idA).not.toBe(idB);
+      expect(((await (await postPago(app, CUERPO_VALIDO, b)).json()) as Json)['id_pago']).toBe(idB);
+      expect(((await (await postPago(app, CUERPO_VALIDO, a)).json()) as Json)['id_pago']).toBe(idA);
     });
   });
 

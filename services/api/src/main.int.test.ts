@@ -61,6 +61,8 @@ describe.concurrent('main: configuración inválida', () => {
     [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', PORT: 'ochenta' }, 'PORT'],
     [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', LOG_LEVEL: 'verboso' }, 'LOG_LEVEL'],
     [{ DATABASE_URL: 'mysql://u@h/db' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', API_ANONIMA_SOCIO: 'socio con espacios' }, 'API_ANONIMA_SOCIO'],
+    [{ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', API_LIMITE_RPS: '0' }, 'API_LIMITE_RPS'],
   ])(
     'con %j: UNA línea en stderr que nombra %s, nada en stdout, código 1',
     async (entorno, variable) => {
@@ -106,9 +108,20 @@ describe('main: arranque, servicio y apagado', () => {
   });
 
   it('sirve con la configuración del entorno, registra en JSON y termina con código 0 al recibir SIGTERM', async () => {
-    const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
+    const proceso = arrancar({
+      DATABASE_URL: base.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      API_ANONIMA_SOCIO: 'main-anonimo',
+    });
     try {
       const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'servicio iniciado'));
+      // El modo anónimo se dice en voz alta al arrancar.
+      expect(lineasJson(proceso.salida()).find((l) => String(l['msg']).startsWith('MODO ANÓNIMO'))).toMatchObject({
+        level: 'warn',
+        id_socio: 'main-anonimo',
+      });
       expect(escuchando).toMatchObject({ level: 'info', servicio: 'aeropartners-pagos-api', host: '127.0.0.1' });
       // El puerto también llega por IPC, el canal que usan el supervisor y los e2e.
       expect(proceso.mensajes).toEqual([{ tipo: 'escuchando', servicio: 'aeropartners-pagos-api', puerto: escuchando['puerto'] }]);
@@ -147,6 +160,8 @@ describe('main: arranque, servicio y apagado', () => {
       expect(lineas.find((l) => l['ruta'] === '/pagos' && l['metodo'] === 'POST')).toMatchObject({
         estado_http: 200,
         id_correlacion: 'main-1',
+        id_solicitud: r.headers.get('request-id'),
+        id_socio: 'main-anonimo',
         id_pago,
         duracion_ms: expect.any(Number),
       });
@@ -167,12 +182,13 @@ describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
     await base?.cerrar();
   });
 
-  it('tras SIGTERM, /health/ready responde 503 mientras drena; el resto sigue atendiendo; luego sale con 0', async () => {
+  it('tras SIGTERM, /health/ready responde 503 mientras drena; el resto sigue atendiendo (sin modo anónimo: 401 sin clave); luego sale con 0', async () => {
     const proceso = arrancar({ DATABASE_URL: base.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_DELAY_MS: '3000' });
     try {
       const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'servicio iniciado'));
       const url = `http://127.0.0.1:${String(escuchando['puerto'])}`;
       expect((await fetch(`${url}/health/ready`)).status).toBe(200);
+      expect(lineasJson(proceso.salida()).some((l) => String(l['msg']).startsWith('MODO ANÓNIMO'))).toBe(false);
 
       proceso.hijo.kill('SIGTERM');
       await esperar(() => lineasJson(proceso.salida()).find((l) => String(l['msg']).startsWith('apagando')));
@@ -186,7 +202,8 @@ describe('main: apagado con SHUTDOWN_DELAY_MS', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ id_afiliado: 'a-main', monto: 5, moneda: 'EUR', referencia_pago: 'MAIN-DRENANDO' }),
       });
-      expect(r.status).toBe(200);
+      expect(r.status).toBe(401);
+      expect(r.headers.get('www-authenticate')).toBe('Bearer realm="aeropartners-pagos"');
       expect(proceso.hijo.exitCode).toBeNull();
 
       expect(await proceso.fin).toBe(0);

@@ -8,6 +8,7 @@ import {
   ejecutarServicio,
   exponerMetricas,
   leerConfiguracionOSalir,
+  PostgresAutenticadorDeClaves,
   registrarPagosEnCurso,
   uuidv7,
 } from '@aeropartners/adaptadores';
@@ -16,6 +17,7 @@ import { EsquemaConfiguracion } from './config.js';
 import { crearManejadores } from './manejadores.js';
 import { NOMBRE_SERVICIO } from './openapi.js';
 import { escuchar } from './servidor.js';
+import { nuevoIdSolicitud } from './solicitud.js';
 
 const config = leerConfiguracionOSalir(EsquemaConfiguracion);
 const logger = crearLogger({ servicio: NOMBRE_SERVICIO, nivel: config.LOG_LEVEL });
@@ -25,10 +27,31 @@ const persistencia = crearPersistenciaPostgres({
   enVueloMaximo: Math.min(config.PG_CREACIONES_EN_VUELO, config.PG_POOL_SIZE),
 });
 
+const autenticador = new PostgresAutenticadorDeClaves({
+  pool: persistencia.pool,
+  url: config.DATABASE_URL,
+  alError: (err) => logger.warn({ err }, 'claves de API: fallo de la escucha de avisos o del último uso (la autenticación sigue)'),
+});
+
 await ejecutarServicio({
   logger,
-  alFallarArranque: () => persistencia.cerrar(),
+  alFallarArranque: async () => {
+    await autenticador.cerrar();
+    await persistencia.cerrar();
+  },
   async arrancar() {
+    await autenticador.iniciar();
+    if (config.API_ANONIMA_SOCIO !== undefined) {
+      logger.warn(
+        { id_socio: config.API_ANONIMA_SOCIO },
+        `MODO ANÓNIMO (API_ANONIMA_SOCIO): las peticiones sin clave de API actúan como el socio ${config.API_ANONIMA_SOCIO}; ` +
+          'solo para clientes del servicio semilla',
+      );
+      // Se crea ya si la base responde; si no, el servicio arranca igual (503) y se crea con la primera petición.
+      await autenticador
+        .socioAnonimo(config.API_ANONIMA_SOCIO)
+        .catch((err: unknown) => logger.warn({ err }, 'no se pudo crear todavía el socio anónimo'));
+    }
     const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
     registrarPagosEnCurso(metricas, persistencia.pool);
     let drenando = false;
@@ -36,18 +59,17 @@ await ejecutarServicio({
       manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
       comprobarSalud: persistencia.comprobarSalud,
       logger,
-      idSocioPorDefecto: config.ID_SOCIO_POR_DEFECTO,
+      autenticador,
+      idSocioAnonimo: config.API_ANONIMA_SOCIO,
+      limiteRps: config.API_LIMITE_RPS,
+      instancias: config.API_INSTANCIAS,
       nuevoIdCorrelacion: randomUUID,
+      nuevoIdSolicitud,
       metricas: { ...crearMetricasHttp(metricas), exponer: () => exponerMetricas(metricas) },
       capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
       drenando: () => drenando,
     });
     const servidor = await escuchar(app.fetch, { puerto: config.PORT, host: config.HOST, nuevoIdCorrelacion: randomUUID, logger });
-    // Provisional hasta la autenticación: el socio por defecto debe existir (la creación de pagos lo comprueba).
-    // Sin base, el servicio arranca igual (y responde 503 hasta que vuelva).
-    await persistencia.pool
-      .query('INSERT INTO socios (id, nombre) VALUES ($1, $1) ON CONFLICT (id) DO NOTHING', [config.ID_SOCIO_POR_DEFECTO])
-      .catch((error: unknown) => logger.warn({ err: error }, 'no se pudo asegurar el socio por defecto'));
     // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
     process.send?.({ tipo: 'escuchando', servicio: NOMBRE_SERVICIO, puerto: servidor.puerto }, undefined, {}, () => undefined);
     return {
@@ -59,6 +81,7 @@ await ejecutarServicio({
         logger.info({ espera_ms: config.SHUTDOWN_DELAY_MS }, 'drenando: /health/ready responde 503 hasta cerrar el puerto');
         await esperar(config.SHUTDOWN_DELAY_MS);
         await servidor.cerrar(config.SHUTDOWN_TIMEOUT_MS);
+        await autenticador.cerrar();
         await persistencia.cerrar();
         logger.info({}, 'API detenida');
       },

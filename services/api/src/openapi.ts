@@ -23,11 +23,26 @@ export function esquemaDocumentado(esquema: GenericSchema, modo: 'input' | 'outp
 }
 
 const CABECERA_CORRELACION = {
+  'Request-Id': {
+    description: 'Id único de la petición, generado por el servidor (req_ + UUIDv7): está en el registro y en el historial del pago.',
+    schema: { type: 'string', pattern: '^req_' },
+  },
   'X-Correlation-Id': {
     description: 'Identificador de correlación de la petición (el recibido o uno generado).',
     schema: { type: 'string' },
   },
 } as const;
+
+const CABECERAS_LIMITE: Cabeceras = {
+  'RateLimit-Policy': {
+    description: 'Límite del socio en esta instancia (borrador IETF RateLimit header fields): "socio";q=<cuota>;w=<segundos>.',
+    schema: { type: 'string' },
+  },
+  RateLimit: {
+    description: 'Estado del límite: "socio";r=<restantes>;t=<segundos hasta recuperar la cuota>.',
+    schema: { type: 'string' },
+  },
+};
 
 type Cabeceras = Readonly<Record<string, { readonly description: string; readonly schema: object }>>;
 type RespuestaDocumentada = ResponsesWithResolver[string];
@@ -53,6 +68,9 @@ function respuestaProblema(tipos: readonly TipoProblema[], descripcion: string, 
 }
 
 type NombreRespuesta =
+  | 'NoAutenticado'
+  | 'SocioSuspendido'
+  | 'DemasiadasPeticiones'
   | 'SolicitudInvalida'
   | 'PagoNoEncontrado'
   | 'CuerpoDemasiadoGrande'
@@ -62,6 +80,27 @@ type NombreRespuesta =
   | 'NoDisponible';
 
 const RESPUESTAS: Record<NombreRespuesta, RespuestaDocumentada> = {
+  NoAutenticado: respuestaProblema(
+    ['clave-ausente', 'clave-invalida', 'firma-invalida'],
+    'Falta la clave de API, no es válida (desconocida, revocada, expirada: motivo lo dice) o, si el socio exige peticiones ' +
+      'firmadas, la firma falta, caducó (±300 s) o no coincide (motivo lo dice). No se escribió nada.',
+    {
+      'WWW-Authenticate': {
+        description: 'Reto Bearer (RFC 6750), con error="invalid_token" si la clave no vale.',
+        schema: { type: 'string' },
+      },
+    },
+  ),
+  SocioSuspendido: respuestaProblema(['socio-suspendido'], 'El socio de la clave está suspendido. No se escribió nada.'),
+  DemasiadasPeticiones: respuestaProblema(
+    ['demasiadas-peticiones'],
+    'El socio superó su límite de peticiones por segundo (las réplicas cuentan). No se escribió nada: repita pasados los ' +
+      'segundos de Retry-After con la misma clave de idempotencia.',
+    {
+      'Retry-After': { description: 'Segundos hasta que se admita otra petición.', schema: { type: 'integer', minimum: 1 } },
+      ...CABECERAS_LIMITE,
+    },
+  ),
   SolicitudInvalida: respuestaProblema(['solicitud-invalida'], 'Entrada no válida; errores nombra cada campo.'),
   PagoNoEncontrado: respuestaProblema(['pago-no-encontrado'], 'El pago no existe.'),
   CuerpoDemasiadoGrande: respuestaProblema(['cuerpo-demasiado-grande'], 'El cuerpo supera 64 KiB.'),
@@ -90,8 +129,24 @@ const RESPUESTAS: Record<NombreRespuesta, RespuestaDocumentada> = {
  */
 export const COMUN_A_PAGOS: DescribeRouteOptions = {
   parameters: [{ $ref: '#/components/parameters/IdCorrelacion' }, { $ref: '#/components/parameters/Traceparent' }],
-  responses: { '500': respuesta('ErrorInterno'), '503': respuesta('NoDisponible') },
+  responses: {
+    '401': respuesta('NoAutenticado'),
+    '403': respuesta('SocioSuspendido'),
+    '429': respuesta('DemasiadasPeticiones'),
+    '500': respuesta('ErrorInterno'),
+    '503': respuesta('NoDisponible'),
+  },
 };
+
+/** Las cabeceras de firma (Standard Webhooks), obligatorias solo para los socios que exigen peticiones firmadas. */
+export const PARAMETROS_FIRMA = [
+  { $ref: '#/components/parameters/WebhookId' },
+  { $ref: '#/components/parameters/WebhookTimestamp' },
+  { $ref: '#/components/parameters/WebhookSignature' },
+];
+
+/** Para las rutas que se sirven sin clave (salud): anula la seguridad global del documento. */
+export const SIN_CLAVE: DescribeRouteOptions = { security: [] };
 
 type Componentes = NonNullable<GenerateSpecOptions['documentation']['components']>;
 type Parametro = NonNullable<Componentes['parameters']>[string];
@@ -100,6 +155,16 @@ async function parametroCabecera(nombre: string, esquema: GenericSchema): Promis
   const { schema } = await esquemaDocumentado(esquema).toOpenAPISchema();
   // openapi-types declara el `schema` de un parámetro 3.1 con el tipo de 3.0: es el mismo JSON Schema.
   return { name: nombre, in: 'header', required: false, schema } as Parametro;
+}
+
+function cabeceraFirma(nombre: string, descripcion: string): Parametro {
+  return {
+    name: nombre,
+    in: 'header',
+    required: false,
+    description: `Solo si el socio exige peticiones firmadas (Standard Webhooks). ${descripcion}`,
+    schema: { type: 'string' },
+  } as Parametro;
 }
 
 export async function crearDocumentoOpenApi<E extends Env, S extends Schema, P extends string>(
@@ -120,12 +185,31 @@ export async function crearDocumentoOpenApi<E extends Env, S extends Schema, P e
       { name: 'operación', description: 'Salud y estadísticas.' },
     ],
     components: {
+      securitySchemes: {
+        claveApi: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'ap_live_… / ap_test_…',
+          description:
+            'La clave de API del socio (`Authorization: Bearer ap_live_…`): de ella, y solo de ella, sale el socio, y todo ' +
+            'lo que se lee o escribe queda en su ámbito. Una clave ap_test_ trabaja en modo de prueba (nunca llega a la ' +
+            'pasarela real) y no ve lo de ap_live_, ni al revés. Se crean con `pnpm socios`.',
+        },
+      },
       parameters: {
         IdCorrelacion: await parametroCabecera('X-Correlation-Id', EsquemaIdCorrelacion),
         Traceparent: await parametroCabecera('traceparent', EsquemaTraceparent),
+        WebhookId: cabeceraFirma('webhook-id', 'Id del mensaje firmado (ASCII visible, sin puntos).'),
+        WebhookTimestamp: cabeceraFirma('webhook-timestamp', 'Segundos Unix de la firma; se aceptan ±300 s respecto del servidor.'),
+        WebhookSignature: cabeceraFirma(
+          'webhook-signature',
+          'v1,<base64 del HMAC-SHA256 de "{webhook-id}.{webhook-timestamp}.{cuerpo crudo}"> con el secreto whsec_ del socio; ' +
+            'varias separadas por espacios durante una rotación.',
+        ),
       },
       responses: RESPUESTAS,
     },
+    security: [{ claveApi: [] }],
     'x-tipos-de-problema': Object.fromEntries(
       Object.entries(CATALOGO_PROBLEMAS).map(([tipo, { status, title }]) => [uriTipoProblema(tipo as TipoProblema), { status, title }]),
     ),

@@ -142,3 +142,39 @@ describe('GET /openapi.json', () => {
     }
   });
 });
+
+describe('seguridad en el documento OpenAPI', () => {
+  type ConSeguridad = Documento & {
+    readonly security: unknown;
+    readonly components: { readonly securitySchemes: Record<string, Json> };
+    readonly paths: Record<string, Record<string, Operacion & { security?: unknown; responses: Record<string, unknown> }>>;
+  };
+
+  it('declara la clave de API como esquema bearer para todo el documento; la salud se sirve sin clave', async () => {
+    const documento = (await documentoServido()) as ConSeguridad;
+    expect(documento.components.securitySchemes['claveApi']).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(documento.security).toEqual([{ claveApi: [] }]);
+    expect(documento.paths['/health']?.['get']?.security).toEqual([]);
+    expect(documento.paths['/health/ready']?.['get']?.security).toEqual([]);
+  });
+
+  it('cada operación de /pagos documenta 401, 403 y 429, y POST /pagos las cabeceras de firma', async () => {
+    const documento = (await documentoServido()) as ConSeguridad;
+    const deDatos = Object.entries(documento.paths).filter(([ruta]) => ruta.startsWith('/pagos'));
+    expect(deDatos.length).toBeGreaterThan(0);
+    for (const [ruta, metodos] of deDatos) {
+      for (const [metodo, operacion] of Object.entries(metodos)) {
+        for (const estado of ['401', '403', '429']) expect(operacion.responses[estado], `${metodo} ${ruta} ${estado}`).toBeDefined();
+      }
+    }
+    const registrar = documento.paths['/pagos']?.['post'];
+    const refs = (registrar?.parameters ?? []).map((p) => ('$ref' in p ? p.$ref : p.name));
+    for (const nombre of ['WebhookId', 'WebhookTimestamp', 'WebhookSignature']) expect(refs).toContain(`#/components/parameters/${nombre}`);
+  });
+
+  it('/docs deja pegar una clave (Authorize de Swagger UI) y la recuerda', async () => {
+    const { app } = crearAppDePrueba();
+    const pagina = await (await app.request('/docs')).text();
+    expect(pagina).toContain('persistAuthorization: true');
+  });
+});

@@ -30,7 +30,12 @@ interface Carpeta {
 
 const coleccion = JSON.parse(
   readFileSync(new URL('../../../docs/postman/aeropartners-pagos.postman_collection.json', import.meta.url), 'utf8'),
-) as { info: { schema: string }; variable: { key: string; value: string }[]; item: (Carpeta | Peticion)[] };
+) as {
+  info: { schema: string };
+  auth?: { type: string; bearer?: { key: string; value: string }[] };
+  variable: { key: string; value: string }[];
+  item: (Carpeta | Peticion)[];
+};
 
 function peticiones(items: readonly (Carpeta | Peticion)[]): Peticion[] {
   return items.flatMap((i) => ('item' in i ? peticiones(i.item) : [i]));
@@ -66,6 +71,13 @@ describe('colección de Postman frente al documento OpenAPI', () => {
     expect(coleccion.info.schema).toBe('https://schema.getpostman.com/json/collection/v2.1.0/collection.json');
     expect(coleccion.variable.map((x) => x.key)).toContain('baseUrl');
     for (const p of todas) expect(p.request.url.raw.startsWith('{{baseUrl}}/'), p.name).toBe(true);
+  });
+
+  it('se autentica con la variable {{clave}} como Bearer; solo la salud va sin clave (como en el documento)', async () => {
+    expect(coleccion.variable.map((x) => x.key)).toContain('clave');
+    expect(coleccion.auth).toEqual({ type: 'bearer', bearer: [{ key: 'token', value: '{{clave}}', type: 'string' }] });
+    const sinClave = todas.filter((p) => (p.request as { auth?: { type: string } }).auth?.type === 'noauth');
+    expect(sinClave.map((p) => `/${p.request.url.path.join('/')}`).sort()).toEqual(['/health', '/health/ready']);
   });
 
   it('cada petición (método y ruta) es una operación del documento', () => {

@@ -61,6 +61,7 @@ export function historialPago(idPago: string, historial: readonly EntradaHistori
       id_evento: h.idEvento,
       ocurrido_en: h.ocurridoEn.toISOString(),
       id_correlacion: h.idCorrelacion,
+      id_solicitud: h.idSolicitud,
     })),
   };
 }

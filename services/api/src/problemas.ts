@@ -15,7 +15,9 @@ const PREFIJO_TIPO = 'urn:aeropartners:pagos:problema:';
 /** Catálogo de problemas que puede devolver la API: estado HTTP y título (fijo por tipo, RFC 9457 §3.1.3). */
 export const CATALOGO_PROBLEMAS = {
   'solicitud-invalida': { status: 400, title: 'La solicitud no es válida' },
+  'clave-ausente': { status: 401, title: 'Falta la clave de API' },
   'clave-invalida': { status: 401, title: 'La clave de API no es válida' },
+  'firma-invalida': { status: 401, title: 'La firma de la petición no es válida' },
   'socio-suspendido': { status: 403, title: 'El socio está suspendido' },
   'pago-no-encontrado': { status: 404, title: 'El pago no existe' },
   'recurso-no-encontrado': { status: 404, title: 'El recurso no existe' },
@@ -24,6 +26,7 @@ export const CATALOGO_PROBLEMAS = {
   'cuerpo-demasiado-grande': { status: 413, title: 'El cuerpo de la petición es demasiado grande' },
   'tipo-de-contenido-no-soportado': { status: 415, title: 'Tipo de contenido no soportado' },
   'clave-idempotencia-reutilizada': { status: 422, title: 'La clave de idempotencia ya se usó con otra solicitud' },
+  'demasiadas-peticiones': { status: 429, title: 'Demasiadas peticiones' },
   'error-interno': { status: 500, title: 'Error interno' },
   'servicio-no-disponible': { status: 503, title: 'Servicio no disponible' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -51,6 +51,14 @@ describe('problemaDeError: la traducción exhaustiva de errores de aplicación a
     expect(problema.detail).toContain('p-9');
   });
 
+  it('CredencialDenegada: clave revocada o expirada es 401 con su motivo; socio suspendido, 403', () => {
+    expect(problemaDeError({ tipo: 'CredencialDenegada', motivo: 'clave-expirada' }, contexto)).toMatchObject({
+      status: 401,
+      motivo: 'clave-expirada',
+    });
+    expect(problemaDeError({ tipo: 'CredencialDenegada', motivo: 'socio-suspendido' }, contexto).status).toBe(403);
+  });
+
   it('un tipo desconocido (solo posible saltándose el compilador) lanza en vez de responder algo inventado', () => {
     expect(() => problemaDeError({ tipo: 'Inventado' } as unknown as ErrorAplicacion, contexto)).toThrow(/sin traducción/);
   });

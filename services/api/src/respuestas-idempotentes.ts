@@ -1,5 +1,7 @@
+import type { Ambito } from '@aeropartners/dominio';
+
 /**
- * Respuestas ya confirmadas de `POST /pagos`, por clave de idempotencia: una réplica (misma clave,
+ * Respuestas ya confirmadas de `POST /pagos`, por ámbito (socio y modo) y clave de idempotencia: una réplica (misma clave,
  * mismo cuerpo) se responde sin ir a la base de datos.
  *
  * Por qué es correcto, también con varias instancias de la API:
@@ -43,10 +45,10 @@ export class CacheRespuestasIdempotentes {
     this.#capacidad = capacidad;
   }
 
-  /** La respuesta guardada para (socio, clave) si el cuerpo es el mismo; si no, `undefined`. */
-  buscar(idSocio: string, clave: string, solicitud: SolicitudRegistrada): RespuestaRegistrada | undefined {
+  /** La respuesta guardada para (socio, modo, clave) si el cuerpo es el mismo; si no, `undefined`. */
+  buscar(ambito: Ambito, clave: string, solicitud: SolicitudRegistrada): RespuestaRegistrada | undefined {
     if (this.#capacidad === 0) return undefined;
-    const llave = llaveDe(idSocio, clave);
+    const llave = llaveDe(ambito, clave);
     const entrada = this.#entradas.get(llave);
     if (
       entrada === undefined ||
@@ -66,9 +68,9 @@ export class CacheRespuestasIdempotentes {
   }
 
   /** Guarda una respuesta que la base de datos ya confirmó. */
-  guardar(idSocio: string, clave: string, solicitud: SolicitudRegistrada, respuesta: RespuestaRegistrada): void {
+  guardar(ambito: Ambito, clave: string, solicitud: SolicitudRegistrada, respuesta: RespuestaRegistrada): void {
     if (this.#capacidad === 0) return;
-    const llave = llaveDe(idSocio, clave);
+    const llave = llaveDe(ambito, clave);
     this.#entradas.delete(llave);
     this.#entradas.set(llave, {
       idAfiliado: solicitud.idAfiliado,
@@ -89,7 +91,10 @@ export class CacheRespuestasIdempotentes {
   }
 }
 
-/** Con la longitud del socio delante, ningún par (socio, clave) comparte llave con otro. */
-function llaveDe(idSocio: string, clave: string): string {
-  return `${idSocio.length}:${idSocio}${clave}`;
+/**
+ * Con la longitud del socio delante y el modo (de longitud fija) detrás de él, ningún trío (socio, modo,
+ * clave) comparte llave con otro: la réplica de un socio nunca recibe la respuesta de otro.
+ */
+function llaveDe(ambito: Ambito, clave: string): string {
+  return `${ambito.idSocio.length}:${ambito.idSocio}${ambito.modo}:${clave}`;
 }

@@ -4,42 +4,53 @@ import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 
 const SOLICITUD = { idAfiliado: 'afiliado-1', monto: 150.75, moneda: 'USD', referenciaPago: 'REF-1' };
 const RESPUESTA = { idPago: 'pago-1', cuerpo: '{"id_pago":"pago-1"}' };
+const live = (idSocio: string) => ({ idSocio, modo: 'live' as const });
+const test = (idSocio: string) => ({ idSocio, modo: 'test' as const });
 
 describe('CacheRespuestasIdempotentes', () => {
   it('devuelve la respuesta guardada solo si socio, clave y cada campo del cuerpo coinciden', () => {
     const cache = new CacheRespuestasIdempotentes(10);
-    cache.guardar('socio', 'k', SOLICITUD, RESPUESTA);
-    expect(cache.buscar('socio', 'k', { ...SOLICITUD })).toMatchObject(RESPUESTA);
-    expect(cache.buscar('otro', 'k', SOLICITUD)).toBeUndefined();
-    expect(cache.buscar('socio', 'k2', SOLICITUD)).toBeUndefined();
+    cache.guardar(live('socio'), 'k', SOLICITUD, RESPUESTA);
+    expect(cache.buscar(live('socio'), 'k', { ...SOLICITUD })).toMatchObject(RESPUESTA);
+    expect(cache.buscar(live('otro'), 'k', SOLICITUD)).toBeUndefined();
+    expect(cache.buscar(live('socio'), 'k2', SOLICITUD)).toBeUndefined();
     for (const distinto of [{ idAfiliado: 'x' }, { monto: 150.76 }, { moneda: 'EUR' }, { referenciaPago: 'REF-2' }]) {
-      expect(cache.buscar('socio', 'k', { ...SOLICITUD, ...distinto })).toBeUndefined();
+      expect(cache.buscar(live('socio'), 'k', { ...SOLICITUD, ...distinto })).toBeUndefined();
     }
     expect(cache.metricas()).toMatchObject({ entradas: 1, aciertos: 1, fallos: 6 });
   });
 
   it('las llaves no se confunden entre socio y clave ("a"+"bc" frente a "ab"+"c")', () => {
     const cache = new CacheRespuestasIdempotentes(10);
-    cache.guardar('a', 'bc', SOLICITUD, RESPUESTA);
-    expect(cache.buscar('ab', 'c', SOLICITUD)).toBeUndefined();
+    cache.guardar(live('a'), 'bc', SOLICITUD, RESPUESTA);
+    expect(cache.buscar(live('ab'), 'c', SOLICITUD)).toBeUndefined();
+  });
+
+  it('la misma clave en otro modo (ap_test_ frente a ap_live_) es otra entrada', () => {
+    const cache = new CacheRespuestasIdempotentes(10);
+    cache.guardar(live('s'), 'k', SOLICITUD, RESPUESTA);
+    expect(cache.buscar(test('s'), 'k', SOLICITUD)).toBeUndefined();
+    cache.guardar(test('s'), 'k', SOLICITUD, { idPago: 'pago-2', cuerpo: '{"id_pago":"pago-2"}' });
+    expect(cache.buscar(live('s'), 'k', SOLICITUD)?.idPago).toBe('pago-1');
+    expect(cache.buscar(test('s'), 'k', SOLICITUD)?.idPago).toBe('pago-2');
   });
 
   it('acotada: al llenarse descarta la menos usada recientemente', () => {
     const cache = new CacheRespuestasIdempotentes(2);
-    cache.guardar('s', 'a', SOLICITUD, RESPUESTA);
-    cache.guardar('s', 'b', SOLICITUD, RESPUESTA);
-    cache.buscar('s', 'a', SOLICITUD); // «a» pasa a ser la más reciente
-    cache.guardar('s', 'c', SOLICITUD, RESPUESTA);
-    expect(cache.buscar('s', 'b', SOLICITUD)).toBeUndefined();
-    expect(cache.buscar('s', 'a', SOLICITUD)).toMatchObject(RESPUESTA);
-    expect(cache.buscar('s', 'c', SOLICITUD)).toMatchObject(RESPUESTA);
+    cache.guardar(live('s'), 'a', SOLICITUD, RESPUESTA);
+    cache.guardar(live('s'), 'b', SOLICITUD, RESPUESTA);
+    cache.buscar(live('s'), 'a', SOLICITUD); // «a» pasa a ser la más reciente
+    cache.guardar(live('s'), 'c', SOLICITUD, RESPUESTA);
+    expect(cache.buscar(live('s'), 'b', SOLICITUD)).toBeUndefined();
+    expect(cache.buscar(live('s'), 'a', SOLICITUD)).toMatchObject(RESPUESTA);
+    expect(cache.buscar(live('s'), 'c', SOLICITUD)).toMatchObject(RESPUESTA);
     expect(cache.metricas().entradas).toBe(2);
   });
 
   it('con capacidad 0 no guarda nada', () => {
     const cache = new CacheRespuestasIdempotentes(0);
-    cache.guardar('s', 'a', SOLICITUD, RESPUESTA);
-    expect(cache.buscar('s', 'a', SOLICITUD)).toBeUndefined();
+    cache.guardar(live('s'), 'a', SOLICITUD, RESPUESTA);
+    expect(cache.buscar(live('s'), 'a', SOLICITUD)).toBeUndefined();
     expect(cache.metricas().entradas).toBe(0);
   });
 

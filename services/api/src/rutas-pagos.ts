@@ -1,3 +1,4 @@
+import type { Ambito } from '@aeropartners/dominio';
 import type { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import { contextoDe, responderProblema, type Ctx, type EnvApp } from './contexto.js';
@@ -14,27 +15,27 @@ import {
   EsquemaSolicitudPago,
 } from './esquemas.js';
 import type { Manejadores } from './manejadores.js';
-import { COMUN_A_PAGOS, respuesta, respuestaJson } from './openapi.js';
+import { COMUN_A_PAGOS, PARAMETROS_FIRMA, respuesta, respuestaJson } from './openapi.js';
 import { problemaDeError } from './problemas.js';
 import { estadisticasOutbox, historialPago, paginaPagos, pagoDetalle, pagoRegistrado } from './presentacion.js';
 import type { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
+import type { SocioAutenticado } from './socio-autenticado.js';
 import { traceparentDe } from './traza.js';
 
 export interface DependenciasRutasPagos {
   readonly manejadores: Manejadores;
-  /** Socio al que pertenecen las claves de idempotencia mientras los socios no se autentiquen. */
-  readonly idSocioPorDefecto: string;
   readonly replicas: CacheRespuestasIdempotentes;
   /** Una réplica de `POST /pagos` respondida sin crear nada. */
   readonly replicaAbsorbida: () => void;
   readonly validar: ReturnType<typeof crearEntrada<EnvApp>>['validar'];
 }
 
+/** El ámbito de todo lo que hace la petición: el del socio autenticado, y solo ese (nada del cuerpo ni de la URL). */
+const ambitoDe = (socio: SocioAutenticado): Ambito => ({ idSocio: socio.idSocio, modo: socio.modo });
+
 /** Las rutas de negocio: registrar un pago y consultarlos. Cada una con su entrada validada y documentada. */
 export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): void {
   const { manejadores, replicas, validar } = deps;
-  // Provisional hasta la autenticación: todo es del socio por defecto, en modo real, sin clave.
-  const ambito = { idSocio: deps.idSocioPorDefecto, modo: 'live' } as const;
 
   /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
   const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
@@ -53,6 +54,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     describeRoute({
       operationId: 'registrarPago',
       tags: ['pagos'],
+      parameters: PARAMETROS_FIRMA,
       summary: 'Registrar un pago (idempotente)',
       description:
         'Crea un pago en PENDIENTE con su evento PagoPendiente. La clave de idempotencia es la cabecera ' +
@@ -76,7 +78,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     async (c) => {
       const solicitud = c.req.valid('json');
       const claveCabecera = c.req.valid('header')['Idempotency-Key'];
-      const idSocio = deps.idSocioPorDefecto;
+      const socio = c.get('socio');
       const claveIdempotencia = claveCabecera ?? solicitud.referencia_pago;
       const registrada = {
         idAfiliado: solicitud.id_afiliado,
@@ -84,23 +86,27 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
         moneda: solicitud.moneda,
         referenciaPago: solicitud.referencia_pago,
       };
-      const guardada = replicas.buscar(idSocio, claveIdempotencia, registrada);
+      const guardada = replicas.buscar(socio, claveIdempotencia, registrada);
       if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true);
 
       const contexto = contextoDe(c);
       const resultado = await manejadores.registrarPago({
         tipo: 'RegistrarPago',
-        ambito,
-        credencial: { idClave: null },
+        ambito: ambitoDe(socio),
+        credencial: { idClave: socio.idClave },
         claveIdempotencia: claveCabecera,
         ...registrada,
-        traza: { idCorrelacion: contexto.idCorrelacion, traceparent: traceparentDe(c.req.header('traceparent')) },
+        traza: {
+          idCorrelacion: contexto.idCorrelacion,
+          traceparent: traceparentDe(c.req.header('traceparent')),
+          idSolicitud: c.get('idSolicitud'),
+        },
       });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contexto));
       const { pago, repetido } = resultado.valor;
       const texto = JSON.stringify(pagoRegistrado(pago));
       // Confirmado por la base de datos (creado y durable, o leído de ella): ya puede servir réplicas.
-      replicas.guardar(idSocio, claveIdempotencia, registrada, { idPago: pago.id, cuerpo: texto });
+      replicas.guardar(socio, claveIdempotencia, registrada, { idPago: pago.id, cuerpo: texto });
       return responderRegistro(c, pago.id, texto, repetido);
     },
   );
@@ -118,7 +124,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       const { estado, id_afiliado, referencia_pago, cursor, limite } = c.req.valid('query');
       const pagina = await manejadores.listarPagos({
         tipo: 'ListarPagos',
-        ambito,
+        ambito: ambitoDe(c.get('socio')),
         estado,
         idAfiliado: id_afiliado,
         referenciaPago: referencia_pago,
@@ -137,7 +143,12 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       summary: 'Eventos del outbox: total, publicados y pendientes',
       responses: { '200': respuestaJson(EsquemaEstadisticasOutbox, 'Recuento de eventos.') },
     }),
-    async (c) => c.json(estadisticasOutbox(await manejadores.obtenerEstadisticasOutbox({ tipo: 'ObtenerEstadisticasOutbox', ambito }))),
+    async (c) =>
+      c.json(
+        estadisticasOutbox(
+          await manejadores.obtenerEstadisticasOutbox({ tipo: 'ObtenerEstadisticasOutbox', ambito: ambitoDe(c.get('socio')) }),
+        ),
+      ),
   );
 
   /** El `{id}` de la ruta, ya validado, en minúsculas (y en el registro de la petición). */
@@ -157,7 +168,11 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     }),
     validar('param', EsquemaRutaPago),
     async (c) => {
-      const resultado = await manejadores.obtenerPago({ tipo: 'ObtenerPago', ambito, idPago: idDeRuta(c, c.req.valid('param').id) });
+      const resultado = await manejadores.obtenerPago({
+        tipo: 'ObtenerPago',
+        ambito: ambitoDe(c.get('socio')),
+        idPago: idDeRuta(c, c.req.valid('param').id),
+      });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
       return c.json(pagoDetalle(resultado.valor));
     },
@@ -177,7 +192,11 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
     validar('param', EsquemaRutaPago),
     async (c) => {
       const id = idDeRuta(c, c.req.valid('param').id);
-      const resultado = await manejadores.obtenerHistorialPago({ tipo: 'ObtenerHistorialPago', ambito, idPago: id });
+      const resultado = await manejadores.obtenerHistorialPago({
+        tipo: 'ObtenerHistorialPago',
+        ambito: ambitoDe(c.get('socio')),
+        idPago: id,
+      });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
       return c.json(historialPago(id, resultado.valor));
     },

@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { serve, type ServerType } from '@hono/node-server';
 import type { LoggerApi } from './app.js';
 import { problemaSolicitudInvalida, TIPO_CONTENIDO_PROBLEMA } from './problemas.js';
+import { CABECERA_ID_SOLICITUD, nuevoIdSolicitud } from './solicitud.js';
 
 /**
  * Peticiones que el analizador HTTP de Node rechaza antes de llegar a la app: una cabecera con un
@@ -19,6 +20,8 @@ interface ErrorDeAnalisis extends Error {
 
 export interface OpcionesErroresDeCliente {
   readonly nuevoIdCorrelacion: () => string;
+  /** El `Request-Id` de la respuesta; por defecto `nuevoIdSolicitud` de `solicitud.ts`. */
+  readonly nuevoIdSolicitud?: () => string;
   readonly logger?: LoggerApi;
 }
 
@@ -61,15 +64,16 @@ export function atenderErroresDeCliente(servidor: ServerType, opciones: Opciones
       return;
     }
     const idCorrelacion = opciones.nuevoIdCorrelacion();
+    const idSolicitud = (opciones.nuevoIdSolicitud ?? nuevoIdSolicitud)();
     const { campo, mensaje, ruta } = lugarDelFallo(error);
     const cuerpo = JSON.stringify(problemaSolicitudInvalida([{ campo, mensaje }], { instancia: ruta, idCorrelacion }));
     opciones.logger?.info(
-      { estado_http: 400, motivo: error.code, campo, id_correlacion: idCorrelacion },
+      { estado_http: 400, motivo: error.code, campo, id_solicitud: idSolicitud, id_correlacion: idCorrelacion },
       'petición HTTP mal formada rechazada antes de la app',
     );
     socket.write(
       `HTTP/1.1 400 Bad Request\r\nContent-Type: ${TIPO_CONTENIDO_PROBLEMA}\r\nContent-Length: ${Buffer.byteLength(cuerpo)}\r\n` +
-        `X-Correlation-Id: ${idCorrelacion}\r\nConnection: close\r\n\r\n${cuerpo}`,
+        `${CABECERA_ID_SOLICITUD}: ${idSolicitud}\r\nX-Correlation-Id: ${idCorrelacion}\r\nConnection: close\r\n\r\n${cuerpo}`,
       () => socket.destroy(),
     );
   });

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { crearPersistenciaPostgres, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
+import { PostgresAutenticadorDeClaves, crearPersistenciaPostgres, uuidv7, type PersistenciaPostgres } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
 import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
 import { atenderErroresDeCliente } from './servidor.js';
+import { nuevoIdSolicitud } from './solicitud.js';
 
 /**
  * Issue 9, punto 8: texto que PostgreSQL no puede guardar (NUL, otros caracteres de control,
@@ -30,12 +31,13 @@ const logger = loggerEnMemoria();
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 4 });
-  await persistencia.pool.query("INSERT INTO socios (id, nombre) VALUES ('socio-texto', 'socio-texto')");
   const app = crearApp({
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
     comprobarSalud: () => persistencia.comprobarSalud(),
     logger,
-    idSocioPorDefecto: 'socio-texto',
+    autenticador: new PostgresAutenticadorDeClaves({ pool: persistencia.pool, url: base.url }),
+    idSocioAnonimo: 'socio-texto',
+    nuevoIdSolicitud,
     nuevoIdCorrelacion: randomUUID,
   });
   url = await new Promise<string>((resolver) => {
@@ -205,6 +207,8 @@ describe('cabeceras que se guardan o se devuelven', () => {
       expect(respuesta.estado).toBe(400);
       expect(respuesta.cabeceras['content-type']).toBe('application/problem+json');
       expect(respuesta.cabeceras['connection']).toBe('close');
+      // También lo que Node rechaza antes de la app lleva su Request-Id.
+      expect(respuesta.cabeceras['request-id']).toMatch(/^req_[0-9a-f-]{36}$/);
       const problema = JSON.parse(respuesta.cuerpo) as Json & { errores: ErrorCampo[] };
       expect(problema).toMatchObject({ status: 400, type: 'urn:aeropartners:pagos:problema:solicitud-invalida' });
       expect(problema.errores.map((e) => e.campo)).toEqual([nombre]);

@@ -1,6 +1,7 @@
 import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
 import { crearApp, type DependenciasApp, type LoggerApi } from '../src/app.js';
 import { crearManejadores } from '../src/manejadores.js';
+import { AutenticadorEnMemoria } from './autenticador-en-memoria.js';
 
 /** Una línea de registro capturada: nivel, mensaje y campos. */
 export interface LineaLog {
@@ -17,23 +18,36 @@ export function loggerEnMemoria(): LoggerApi & { readonly lineas: LineaLog[] } {
   return { lineas, info: registrar('info'), warn: registrar('warn'), error: registrar('error') };
 }
 
-/** La app sobre los dobles en memoria de `@aeropartners/aplicacion/testing`. */
+/** El socio del modo anónimo de {@link crearAppDePrueba} (el de los tests semilla, que no envían clave). */
+export const SOCIO_ANONIMO = 'socio-de-prueba';
+
+/**
+ * La app sobre los dobles en memoria de `@aeropartners/aplicacion/testing` y del autenticador. Por defecto
+ * en el modo anónimo (`SOCIO_ANONIMO`), como la API semilla: `idSocioAnonimo: undefined` lo quita.
+ */
 export function crearAppDePrueba(
-  opciones: Partial<DependenciasApp> & { readonly repositorio?: RepositorioPagosEnMemoria; readonly prefijoIds?: number } = {},
+  opciones: Partial<DependenciasApp> & {
+    readonly repositorio?: RepositorioPagosEnMemoria;
+    readonly prefijoIds?: number;
+    readonly autenticador?: AutenticadorEnMemoria;
+  } = {},
 ) {
-  const { repositorio = new RepositorioPagosEnMemoria(), prefijoIds = 0, ...deps } = opciones;
+  const { repositorio = new RepositorioPagosEnMemoria(), prefijoIds = 0, autenticador = new AutenticadorEnMemoria(), ...deps } = opciones;
   const reloj = relojFijo();
   const logger = loggerEnMemoria();
   let correlaciones = 0;
+  let solicitudes = 0;
   const app = crearApp({
     manejadores: crearManejadores({ repositorio, consultas: repositorio, reloj, nuevoId: idsSecuenciales(prefijoIds) }),
     comprobarSalud: async () => true,
     logger,
-    idSocioPorDefecto: 'socio-de-prueba',
+    autenticador,
+    idSocioAnonimo: SOCIO_ANONIMO,
     nuevoIdCorrelacion: () => `correlacion-${++correlaciones}`,
+    nuevoIdSolicitud: () => `req_solicitud-${++solicitudes}`,
     ...deps,
   });
-  return { app, repositorio, reloj, logger };
+  return { app, repositorio, reloj, logger, autenticador };
 }
 
 export const CUERPO_VALIDO = {
