@@ -14,7 +14,23 @@ await iniciarSupervisor({
   entorno: process.env,
   cargarPostgres: async () => {
     const { iniciarPostgresEmbebido } = await import(path.join(raiz, 'packages/adaptadores/dist/postgres-embebido.js'));
-    const { migrarUrl } = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
-    return { iniciarPostgresEmbebido, migrarUrl };
+    const { migrarUrl, asegurarSocioDeDemostracion } = await import(path.join(raiz, 'packages/adaptadores/dist/index.js'));
+    return {
+      iniciarPostgresEmbebido,
+      migrarUrl,
+      // La primera vez crea el socio de demostración y muestra su clave (una sola vez); después la lee de .data/.
+      async prepararDatos(url) {
+        const archivo = path.join(raiz, '.data/socio-demo.json');
+        const demo = await asegurarSocioDeDemostracion({ url, archivo });
+        const donde = path.relative(raiz, archivo);
+        return demo.creado
+          ? [
+              `socio de demostración creado: ${demo.id_socio}`,
+              `  clave de API (solo se muestra ahora; queda en ${donde}): ${demo.clave}`,
+              `  en otra terminal: CLAVE=$(node -p "require('./${donde}').clave")  (y los curl del README)`,
+            ]
+          : [`socio de demostración: ${demo.id_socio} (su clave está en ${donde})`];
+      },
+    };
   },
 });

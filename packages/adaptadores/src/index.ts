@@ -33,6 +33,11 @@ export {
 export { PostgresAdministracionSocios } from './postgres/socios/postgres-administracion-socios.js';
 export { generarClave, hashDeClave, prefijoDe, type ClaveGenerada } from './postgres/socios/claves.js';
 export {
+  asegurarSocioDeDemostracion,
+  type ResultadoSocioDeDemostracion,
+  type SocioDeDemostracion,
+} from './postgres/socios/socio-de-demostracion.js';
+export {
   eventoAFila,
   filaAEvento,
   type ErrorEventoOutbox,

@@ -12,6 +12,8 @@ export interface PiezasPostgres {
   readonly iniciarPostgresEmbebido: IniciarPostgres;
   /** Lleva el esquema a la última versión; devuelve cuántas migraciones aplicó. */
   readonly migrarUrl: (url: string) => Promise<number>;
+  /** Tras migrar, los datos de la instalación local (el socio de demostración): líneas que decir. */
+  readonly prepararDatos?: (url: string) => Promise<readonly string[]>;
 }
 
 export interface DependenciasSupervisor {
@@ -134,6 +136,15 @@ async function supervisar({ raiz, entorno, cargarPostgres }: DependenciasSupervi
     registro.error(`No se pudieron aplicar las migraciones: ${error instanceof Error ? error.message : String(error)}`);
     await parar('migraciones fallidas', 1);
     return;
+  }
+
+  if (piezas.prepararDatos) {
+    try {
+      for (const linea of await piezas.prepararDatos(databaseUrl)) registro.decir(linea);
+    } catch (error) {
+      // Sin socio de demostración los servicios funcionan igual: se dice y se sigue.
+      registro.error(`No se pudo preparar el socio de demostración: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   if (parando) return;
