@@ -16,6 +16,7 @@ import type { Manejadores } from './manejadores.js';
 import { crearDocumentoOpenApi, NOMBRE_SERVICIO, respuesta, respuestaJson, SIN_CLAVE } from './openapi.js';
 import { crearProblema, problemaSolicitudInvalida } from './problemas.js';
 import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
+import { rutasEventos, type DependenciasRutasEventos, type EstadoStreams } from './rutas-eventos.js';
 import { rutasPagos } from './rutas-pagos.js';
 import { CABECERA_ID_SOLICITUD } from './solicitud.js';
 import { idCorrelacionDe } from './traza.js';
@@ -83,6 +84,8 @@ export interface DependenciasApp {
    * para que el balanceador deje de enviarle tráfico; las demás rutas siguen atendiendo.
    */
   readonly drenando?: () => boolean;
+  /** El registro de eventos del socio (`GET /eventos`, `GET /eventos/stream`); sin él, esas rutas no existen. */
+  readonly eventos?: Omit<DependenciasRutasEventos, 'validar'> & { readonly alMontar?: (estado: EstadoStreams) => void };
 }
 
 /** Segundos de `Retry-After` cuando la base de datos no está disponible: lo que tarda en volver tras un reinicio. */
@@ -172,6 +175,11 @@ export function crearApp(deps: DependenciasApp) {
     replicaAbsorbida: () => deps.metricas?.replicaAbsorbida(),
     validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar,
   });
+
+  if (deps.eventos) {
+    const estado = rutasEventos(app, { ...deps.eventos, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
+    deps.eventos.alMontar?.(estado);
+  }
 
   // Las respuestas de salud y métricas son las comunes de los procesos (adaptadores); aquí se documentan y
   // se dice el «no disponible» con el catálogo de problemas de la API.

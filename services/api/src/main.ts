@@ -4,6 +4,10 @@ import {
   crearLogger,
   crearMetricasHttp,
   crearPersistenciaPostgres,
+  EscuchaEventos,
+  iniciarAsignadorEventos,
+  PostgresRegistroEventos,
+  type AsignadorEnMarcha,
   crearRegistroMetricas,
   ejecutarServicio,
   exponerMetricas,
@@ -33,14 +37,30 @@ const autenticador = new PostgresAutenticadorDeClaves({
   alError: (err) => logger.warn({ err }, 'claves de API: fallo de la escucha de avisos o del último uso (la autenticación sigue)'),
 });
 
+// El registro de eventos del socio (issue 13): una conexión LISTEN por instancia y el asignador de
+// secuencias (cualquier instancia numera; una a la vez, por el cerrojo de sus cursores).
+const registroEventos = new PostgresRegistroEventos({ pool: persistencia.pool });
+const escuchaEventos = new EscuchaEventos({
+  url: config.DATABASE_URL,
+  alError: (err) => logger.warn({ err }, 'eventos: se perdió la escucha de avisos (los streams esperan a reconectar)'),
+});
+let asignadorEventos: AsignadorEnMarcha | undefined;
+
 await ejecutarServicio({
   logger,
   alFallarArranque: async () => {
+    await asignadorEventos?.detener();
+    await escuchaEventos.cerrar();
     await autenticador.cerrar();
     await persistencia.cerrar();
   },
   async arrancar() {
     await autenticador.iniciar();
+    await escuchaEventos.iniciar();
+    asignadorEventos = iniciarAsignadorEventos({
+      pool: persistencia.pool,
+      alError: (err) => logger.warn({ err }, 'eventos: el asignador de secuencias falló (reintenta)'),
+    });
     if (config.API_ANONIMA_SOCIO !== undefined) {
       logger.warn(
         { id_socio: config.API_ANONIMA_SOCIO },
@@ -55,6 +75,7 @@ await ejecutarServicio({
     const metricas = crearRegistroMetricas({ servicio: NOMBRE_SERVICIO });
     registrarPagosEnCurso(metricas, persistencia.pool);
     let drenando = false;
+    let streams: { cerrarTodos(): void } | undefined;
     const app = crearApp({
       manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
       comprobarSalud: persistencia.comprobarSalud,
@@ -68,6 +89,16 @@ await ejecutarServicio({
       metricas: { ...crearMetricasHttp(metricas), exponer: () => exponerMetricas(metricas) },
       capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
       drenando: () => drenando,
+      eventos: {
+        fuente: {
+          leer: (ambito, consulta) => registroEventos.leer(ambito, consulta),
+          ultima: (ambito) => registroEventos.ultima(ambito),
+          suscribir: (ambito, alAvisar) => escuchaEventos.suscribir(ambito, alAvisar),
+        },
+        alMontar: (estado) => {
+          streams = estado;
+        },
+      },
     });
     const servidor = await escuchar(app.fetch, { puerto: config.PORT, host: config.HOST, nuevoIdCorrelacion: randomUUID, logger });
     // El puerto, por IPC a quien lanzó el proceso (supervisor, e2e): el anuncio de @aeropartners/procesos.
@@ -80,7 +111,11 @@ await ejecutarServicio({
         drenando = true;
         logger.info({ espera_ms: config.SHUTDOWN_DELAY_MS }, 'drenando: /health/ready responde 503 hasta cerrar el puerto');
         await esperar(config.SHUTDOWN_DELAY_MS);
+        // Los streams no terminan solos: se cierran y sus clientes reanudan en otra instancia.
+        streams?.cerrarTodos();
         await servidor.cerrar(config.SHUTDOWN_TIMEOUT_MS);
+        await asignadorEventos?.detener();
+        await escuchaEventos.cerrar();
         await autenticador.cerrar();
         await persistencia.cerrar();
         logger.info({}, 'API detenida');
