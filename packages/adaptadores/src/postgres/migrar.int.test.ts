@@ -134,15 +134,17 @@ describe('esquema', () => {
       .execute();
   });
 
-  it('historial_pagos: un solo índice, la clave primaria (id_pago, version), que rechaza una versión repetida', async () => {
+  it('historial_pagos: un solo índice B-tree, la clave primaria (id_pago, version), que rechaza una versión repetida; y el BRIN de id (0009)', async () => {
     const db = await base();
     const { rows } = await sql<{ nombre: string; definicion: string; primaria: boolean }>`
       SELECT c.relname AS nombre, pg_get_indexdef(i.indexrelid) AS definicion, i.indisprimary AS primaria
       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-      WHERE i.indrelid = 'historial_pagos'::regclass`.execute(db);
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ nombre: 'historial_pagos_pkey', primaria: true });
-    expect(rows[0]!.definicion).toContain('(id_pago, version)');
+      WHERE i.indrelid = 'historial_pagos'::regclass ORDER BY c.relname`.execute(db);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ nombre: 'historial_pagos_id_brin', primaria: false });
+    expect(rows[0]!.definicion).toContain('USING brin (id)');
+    expect(rows[1]).toMatchObject({ nombre: 'historial_pagos_pkey', primaria: true });
+    expect(rows[1]!.definicion).toContain('(id_pago, version)');
     const fila = {
       id_pago: '0190f3a2-0000-7000-8000-000000000001',
       version: 1,
