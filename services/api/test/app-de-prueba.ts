@@ -1,7 +1,6 @@
-import { RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
+import { AutenticadorEnMemoria, RepositorioPagosEnMemoria, idsSecuenciales, relojFijo } from '@aeropartners/aplicacion/testing';
 import { crearApp, type DependenciasApp, type LoggerApi } from '../src/app.js';
 import { crearManejadores } from '../src/manejadores.js';
-import { AutenticadorEnMemoria } from './autenticador-en-memoria.js';
 
 /** Una línea de registro capturada: nivel, mensaje y campos. */
 export interface LineaLog {

@@ -15,3 +15,4 @@ export {
   type OpcionesPasarelaEnMemoria,
 } from './pasarela-en-memoria.js';
 export { PagosAtascadosEnMemoria } from './pagos-atascados-en-memoria.js';
+export { AutenticadorEnMemoria, type OpcionesSocio } from './autenticador-en-memoria.js';

@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import type { AutenticadorDeClaves, CredencialAutenticada, ResultadoAutenticacion } from '@aeropartners/aplicacion';
-import type { Modo } from '@aeropartners/dominio';
+import { autorizar, type EstadoSocio, type Modo } from '@aeropartners/dominio';
+import type { AutenticadorDeClaves, CredencialAutenticada, ResultadoAutenticacion } from '../socios/puertos-socios.js';
 
 /**
- * Doble en memoria del autenticador de claves (el puerto `AutenticadorDeClaves` de los socios): socios,
- * claves en claro por modo, revocación, plazo y suspensión, con las mismas reglas que el adaptador real
- * (la clave se juzga antes que el socio). Cuenta las llamadas para comprobar que un rechazo no sigue.
+ * Doble en memoria del autenticador de claves (el puerto {@link AutenticadorDeClaves} de los socios):
+ * socios, claves en claro por modo, revocación, plazo y suspensión, con las mismas reglas que el adaptador
+ * real (la clave se juzga antes que el socio; el modo anónimo crea el socio si falta). Cuenta las llamadas.
  */
 
 interface SocioEnMemoria {
   readonly id: string;
-  estado: 'activo' | 'suspendido';
+  estado: EstadoSocio;
   firmaObligatoria: boolean;
   limiteRps: number | null;
   secretosFirma: string[];
@@ -51,8 +50,10 @@ export class AutenticadorEnMemoria implements AutenticadorDeClaves {
   /** Una clave nueva del socio (creado si no existe), en claro: `ap_live_…` o `ap_test_…`. */
   emitirClave(idSocio: string, modo: Modo = 'live', expiraEn: Date | null = null): string {
     if (!this.socios.has(idSocio)) this.crearSocio(idSocio);
-    const clave = `ap_${modo}_${randomBytes(32).toString('base64url')}`;
-    this.#claves.set(clave, { id: `clave-${++this.#emitidas}`, idSocio, modo, expiraEn, revocadaEn: null });
+    // Con la forma de una clave real (prefijo y 43 caracteres), pero predecible: es un doble.
+    const numero = ++this.#emitidas;
+    const clave = `ap_${modo}_${String(numero).padStart(43, '0')}`;
+    this.#claves.set(clave, { id: `clave-${numero}`, idSocio, modo, expiraEn, revocadaEn: null });
     return clave;
   }
 
@@ -77,11 +78,9 @@ export class AutenticadorEnMemoria implements AutenticadorDeClaves {
     const clave = this.#claves.get(claveEnClaro);
     const socio = clave && this.socios.get(clave.idSocio);
     if (!clave || !socio) return { tipo: 'desconocida' };
-    const idSocio = socio.id;
-    if (clave.revocadaEn !== null) return { tipo: 'rechazada', motivo: 'clave-revocada', idSocio };
-    if (clave.expiraEn !== null && clave.expiraEn.getTime() <= ahora.getTime())
-      return { tipo: 'rechazada', motivo: 'clave-expirada', idSocio };
-    if (socio.estado !== 'activo') return { tipo: 'rechazada', motivo: 'socio-suspendido', idSocio };
+    // Las mismas reglas que el adaptador real: las del dominio.
+    const permiso = autorizar(socio, clave, ahora);
+    if (!permiso.ok) return { tipo: 'rechazada', motivo: permiso.error, idSocio: socio.id };
     return { tipo: 'autenticada', credencial: this.#credencial(socio, clave.id, `${claveEnClaro.slice(0, 12)}…`, clave.modo) };
   }
 
