@@ -1,5 +1,5 @@
 import type { ConsultasComisiones, ErrorRegistrarHecho, RegistrarHecho, VistaConversion } from '@aeropartners/aplicacion';
-import { Dinero, EstadoConversion, HechoConversion, Moneda, type Ambito } from '@aeropartners/dominio';
+import { Dinero, EstadoConversion, HechoConversion, Moneda, type Ambito, type CredencialEscritura } from '@aeropartners/dominio';
 import type { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
 import * as v from 'valibot';
@@ -200,8 +200,7 @@ function vistaConversion(c: VistaConversion) {
 }
 
 /** Un error de validación del dominio como el campo del cuerpo que falló. */
-function campoDeError(error: ErrorRegistrarHecho): ErrorCampo {
-  if (error.tipo === 'EventoReutilizado') return { campo: 'id_evento', mensaje: 'ya se usó con otro contenido' };
+function campoDeError(error: Extract<ErrorRegistrarHecho, { tipo: 'HechoInvalido' }>): ErrorCampo {
   const e = error.error;
   switch (e.tipo) {
     case 'DatoInvalido':
@@ -216,6 +215,15 @@ function campoDeError(error: ErrorRegistrarHecho): ErrorCampo {
       return { campo: 'monto', mensaje: `importe no válido (${e.tipo})` };
   }
 }
+
+/**
+ * La credencial con que se autenticó la petición (la clave, o `null` en el modo anónimo), para que la
+ * sentencia que escribe compruebe que sigue valiendo; `undefined` si la autenticación no da clave.
+ */
+const credencialDe = (c: Ctx): CredencialEscritura | undefined => {
+  const { idClave } = c.get('socio') as { readonly idClave?: string | null };
+  return idClave === undefined ? undefined : { idClave };
+};
 
 const ambitoDe = (c: Ctx): Ambito => {
   const socio = c.get('socio');
@@ -279,6 +287,7 @@ export function rutasConversiones(app: Hono<EnvApp>, deps: DependenciasRutasConv
           motivo: s.motivo ?? null,
         },
         { idCorrelacion: contexto.idCorrelacion, traceparent: traceparentDe(c.req.header('traceparent')) },
+        credencialDe(c),
       );
       if (!r.ok) {
         if (r.error.tipo === 'EventoReutilizado') {
@@ -289,6 +298,22 @@ export function rutasConversiones(app: Hono<EnvApp>, deps: DependenciasRutasConv
               `El id_evento ${r.error.idEvento} ya se usó con otro contenido: un hecho nuevo necesita un id_evento nuevo.`,
               contexto,
             ),
+          );
+        }
+        if (r.error.tipo === 'CredencialDenegada') {
+          // La credencial dejó de valer entre la autenticación y la escritura (revocada, expirada, socio suspendido).
+          return responderProblema(
+            c,
+            r.error.motivo === 'socio-suspendido'
+              ? crearProblema('socio-suspendido', 'El socio está suspendido: no se registró nada.', contexto)
+              : crearProblema(
+                  'clave-invalida',
+                  'La clave de API dejó de valer mientras se atendía la petición: no se registró nada.',
+                  contexto,
+                  {
+                    motivo: r.error.motivo,
+                  },
+                ),
           );
         }
         return responderProblema(c, problemaSolicitudInvalida([campoDeError(r.error)], contexto));

@@ -5,6 +5,7 @@ import type {
   CambioPago,
   Comision,
   Conversion,
+  CredencialEscritura,
   DesenlacePago,
   EstadoComision,
   EstadoConversion,
@@ -12,6 +13,7 @@ import type {
   HechoConversion,
   Liquidacion,
   Modo,
+  MotivoRechazo,
   ReglaComision,
   Saldos,
   Trazabilidad,
@@ -25,12 +27,16 @@ export interface HechoParaRegistrar {
   readonly huella: string;
   /** Id (UUID) del evento de outbox que lleva el hecho al consumidor. */
   readonly idMensaje: string;
+  /** La credencial que la sentencia comprueba (socio activo, clave vigente); sin ella, no se comprueba. */
+  readonly credencial?: CredencialEscritura | undefined;
 }
 
 /** Lo que pasó al guardar un hecho: nuevo, o ya había uno con ese `id_evento` (con su huella). */
 export type ResultadoRegistroHecho =
   | { readonly tipo: 'nuevo' }
-  | { readonly tipo: 'existente'; readonly huella: string; readonly idConversion: string };
+  | { readonly tipo: 'existente'; readonly huella: string; readonly idConversion: string }
+  /** La credencial dejó de valer entre la autenticación y la escritura: no se escribió nada. */
+  | { readonly tipo: 'denegado'; readonly motivo: MotivoRechazo };
 
 /** Lo que el consumidor lee, con la conversión bloqueada, para aplicar un hecho (decisión 0107). */
 export interface LecturaConversion {

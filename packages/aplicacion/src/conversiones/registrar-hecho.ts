@@ -1,4 +1,13 @@
-import { Dinero, HechoConversion, Resultado, type Ambito, type ErrorHechoConversion, type Trazabilidad } from '@aeropartners/dominio';
+import {
+  Dinero,
+  HechoConversion,
+  Resultado,
+  type Ambito,
+  type CredencialEscritura,
+  type ErrorHechoConversion,
+  type MotivoRechazo,
+  type Trazabilidad,
+} from '@aeropartners/dominio';
 import type { AlmacenComisiones } from './puertos-conversiones.js';
 
 /** Un hecho tal como llega por la API (ya con la forma de JSON validada; el dominio valida el resto). */
@@ -18,12 +27,15 @@ export type HechoRegistrado = Readonly<{ idEvento: string; idConversion: string;
 export type ErrorRegistrarHecho =
   | { readonly tipo: 'HechoInvalido'; readonly error: ErrorHechoConversion }
   /** El mismo `id_evento` ya se usó con otro contenido (422). */
-  | { readonly tipo: 'EventoReutilizado'; readonly idEvento: string };
+  | { readonly tipo: 'EventoReutilizado'; readonly idEvento: string }
+  /** La credencial dejó de valer mientras se atendía la petición (revocada, expirada, socio suspendido). */
+  | { readonly tipo: 'CredencialDenegada'; readonly motivo: MotivoRechazo };
 
 export type RegistrarHecho = (
   ambito: Ambito,
   solicitud: SolicitudHecho,
   traza: Trazabilidad,
+  credencial?: CredencialEscritura,
 ) => Promise<Resultado<HechoRegistrado, ErrorRegistrarHecho>>;
 
 /**
@@ -53,7 +65,7 @@ export function crearManejadorRegistrarHecho(deps: {
   readonly almacen: AlmacenComisiones;
   readonly nuevoId: () => string;
 }): RegistrarHecho {
-  return async (ambito, solicitud, traza) => {
+  return async (ambito, solicitud, traza, credencial) => {
     let monto: Dinero | null = null;
     if (solicitud.monto != null) {
       const m = Dinero.deUnidadesMenores(solicitud.monto.unidadesMenores, solicitud.monto.moneda);
@@ -74,7 +86,8 @@ export function crearManejadorRegistrarHecho(deps: {
     if (!validado.ok) return Resultado.fallo({ tipo: 'HechoInvalido', error: validado.error });
     const hecho = validado.valor;
     const huella = huellaDeHecho(hecho);
-    const r = await deps.almacen.registrarHecho({ modo: ambito.modo, hecho, huella, idMensaje: deps.nuevoId() }, traza);
+    const r = await deps.almacen.registrarHecho({ modo: ambito.modo, hecho, huella, idMensaje: deps.nuevoId(), credencial }, traza);
+    if (r.tipo === 'denegado') return Resultado.fallo({ tipo: 'CredencialDenegada', motivo: r.motivo });
     if (r.tipo === 'nuevo') return Resultado.ok({ idEvento: hecho.idEvento, idConversion: hecho.idConversion, repetido: false });
     if (r.huella !== huella) return Resultado.fallo({ tipo: 'EventoReutilizado', idEvento: hecho.idEvento });
     return Resultado.ok({ idEvento: hecho.idEvento, idConversion: r.idConversion, repetido: true });

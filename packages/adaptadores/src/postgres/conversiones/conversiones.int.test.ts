@@ -6,6 +6,7 @@ import { crearBaseDePrueba } from '../../testing/index.js';
 import { sobreDeFila } from '../../mensajeria/sobre-evento.js';
 import { crearPoolPostgres } from '../pool-postgres.js';
 import { PostgresAlmacenOutbox } from '../postgres-almacen-outbox.js';
+import { PostgresAdministracionSocios } from '../socios/postgres-administracion-socios.js';
 import { crearAtencionConversiones } from './atencion-conversiones.js';
 import { liquidacionDeFilas, type FilaLiquidacion, type FilaPartida } from './filas.js';
 import { PostgresAlmacenComisiones } from './postgres-almacen-comisiones.js';
@@ -374,5 +375,44 @@ describe('hechos de conversión por el mismo outbox y broker que los pagos', () 
       "SELECT aplicado_en IS NOT NULL AS aplicado FROM hechos_conversion WHERE id_evento = 'conv-sin:creada'",
     );
     expect(rows[0]?.aplicado).toBe(false);
+  });
+});
+
+describe('la credencial se comprueba en la misma sentencia que guarda el hecho', () => {
+  it('socio activo y clave vigente: se guarda; clave revocada o socio suspendido: denegado y nada escrito', async () => {
+    const m = await preparar();
+    const administracion = new PostgresAdministracionSocios(m.pool);
+    const creado = await administracion.crear(
+      { nombre: 'Socio con clave', firmaObligatoria: false, limiteRps: null, modo: 'live' },
+      new Date(),
+    );
+    if (!creado.ok) throw new Error(JSON.stringify(creado.error));
+    const { socio, clave } = creado.valor;
+    const ambito: Ambito = { idSocio: socio.id, modo: 'live' };
+    const registrar = crearManejadorRegistrarHecho({ almacen: m.almacen, nuevoId: uuidv7 });
+    const credencial = { idClave: clave.clave.id };
+    expect(await registrar(ambito, creada('cred-1'), traza, credencial)).toMatchObject({ ok: true });
+    // La misma clave en otro modo no vale.
+    expect(await registrar({ ...ambito, modo: 'test' }, creada('cred-2'), traza, credencial)).toEqual({
+      ok: false,
+      error: { tipo: 'CredencialDenegada', motivo: 'clave-revocada' },
+    });
+    const revocada = await administracion.revocarClave(socio.id, clave.clave.prefijo, new Date());
+    expect(revocada.ok).toBe(true);
+    expect(await registrar(ambito, creada('cred-3'), traza, credencial)).toEqual({
+      ok: false,
+      error: { tipo: 'CredencialDenegada', motivo: 'clave-revocada' },
+    });
+    // Ni siquiera una réplica de un hecho ya guardado se responde con una credencial que ya no vale.
+    expect(await registrar(ambito, creada('cred-1'), traza, credencial)).toMatchObject({ ok: false });
+    expect(await administracion.suspender(socio.id)).toMatchObject({ ok: true });
+    expect(await registrar(ambito, creada('cred-4'), traza, { idClave: null })).toEqual({
+      ok: false,
+      error: { tipo: 'CredencialDenegada', motivo: 'socio-suspendido' },
+    });
+    const { rows } = await m.pool.query<{ id_evento: string }>('SELECT id_evento FROM hechos_conversion WHERE id_socio = $1', [socio.id]);
+    expect(rows.map((r) => r.id_evento)).toEqual(['cred-1:creada']);
+    const outbox = await m.pool.query("SELECT 1 FROM outbox WHERE tipo = 'HechoConversionRecibido'");
+    expect(outbox.rowCount).toBe(1);
   });
 });
