@@ -18,6 +18,7 @@ import { crearProblema, problemaSolicitudInvalida } from './problemas.js';
 import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 import { rutasEventos, type DependenciasRutasEventos, type EstadoStreams } from './rutas-eventos.js';
 import { rutasPagos } from './rutas-pagos.js';
+import { rutasConversiones, type DependenciasRutasConversiones } from './rutas-conversiones.js';
 import { CABECERA_ID_SOLICITUD } from './solicitud.js';
 import { idCorrelacionDe } from './traza.js';
 
@@ -41,6 +42,8 @@ export interface MetricasApi {
 }
 
 export interface DependenciasApp {
+  /** Conversiones y comisiones (issue 12): sin ellas, sus rutas no se montan. */
+  readonly conversiones?: Omit<DependenciasRutasConversiones, 'validar'>;
   readonly manejadores: Manejadores;
   /** ¿Responde la base de datos? Para `GET /health/ready`. */
   readonly comprobarSalud: () => Promise<boolean>;
@@ -179,6 +182,9 @@ export function crearApp(deps: DependenciasApp) {
   if (deps.eventos) {
     const estado = rutasEventos(app, { ...deps.eventos, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
     deps.eventos.alMontar?.(estado);
+  }
+  if (deps.conversiones) {
+    rutasConversiones(app, { ...deps.conversiones, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
   }
 
   // Las respuestas de salud y métricas son las comunes de los procesos (adaptadores); aquí se documentan y

@@ -13,9 +13,12 @@ import {
   exponerMetricas,
   leerConfiguracionOSalir,
   PostgresAutenticadorDeClaves,
+  PostgresAlmacenComisiones,
+  PostgresConsultasComisiones,
   registrarPagosEnCurso,
   uuidv7,
 } from '@aeropartners/adaptadores';
+import { crearManejadorRegistrarHecho } from '@aeropartners/aplicacion';
 import { crearApp } from './app.js';
 import { EsquemaConfiguracion } from './config.js';
 import { crearManejadores } from './manejadores.js';
@@ -88,6 +91,10 @@ await ejecutarServicio({
       nuevoIdSolicitud,
       metricas: { ...crearMetricasHttp(metricas), exponer: () => exponerMetricas(metricas) },
       capacidadCacheReplicas: config.IDEMPOTENCIA_CACHE_ENTRADAS,
+      conversiones: {
+        registrarHecho: crearManejadorRegistrarHecho({ almacen: new PostgresAlmacenComisiones(persistencia.pool), nuevoId: uuidv7 }),
+        consultas: new PostgresConsultasComisiones(persistencia.pool),
+      },
       drenando: () => drenando,
       eventos: {
         fuente: {
