@@ -14,7 +14,7 @@
 //   Parte B: (solo la nueva) perfil de la semilla (2–8 s por cobro): el rendimiento crece con el límite
 //            en vuelo del consumidor (ley de Little: λ = L / W), frente al ritmo en serie (1 / W).
 // Variables: ver la tabla de bench/README.md.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import { REGLAS_CON_PAGOS_FINALES, comprobarExactamenteUnaVez, describirViolacio
 import { arrancarProceso, conTope } from '@aeropartners/procesos';
 import { cpuPorArbol, cpuPostgresPorCliente, restarCpu } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { arrancarServicioDe, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { arrancarServicioDe, crearSocio, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { booleano, decimal, entero, enteros } from './lib/variables.mjs';
 import { describirArbol, prepararVersion } from './lib/versiones.mjs';
 
@@ -98,12 +98,18 @@ async function nuevoPostgres(version) {
   const postgres = await iniciarPostgres({ registro: process.env.BENCH_E2E_REGISTRO_PG, flagsPostgres: FLAGS_PG });
   try {
     if (version) await (await version.adaptadores()).migrarUrl(postgres.url);
+    // Una versión con socios autentica cada petición: su socio y su clave (límite alto, que no rechaza).
+    const socio =
+      version && existsSync(path.join(version.raiz, 'packages/adaptadores/dist/cli/socios.js'))
+        ? await crearSocio(version, postgres.url, 'bench-e2e', ['--limite-rps', '1000000'])
+        : undefined;
     const cliente = new pg.Client({ connectionString: conAplicacion(postgres.url, 'bench') });
     await cliente.connect();
     if (PERFIL_SQL) await cliente.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
     return {
       postgres,
       cliente,
+      clave: socio?.clave,
       async cerrar() {
         await cliente.end();
         await postgres.detener();
@@ -246,7 +252,7 @@ function describirUnaVez(u) {
 
 /** Una pasada de la parte A de una versión del pipeline, sobre un PostgreSQL nuevo: mide y devuelve todo. */
 async function pasadaPipeline(version) {
-  const { postgres, cliente, cerrar } = await nuevoPostgres(version);
+  const { postgres, cliente, clave, cerrar } = await nuevoPostgres(version);
   try {
     const topo = await arrancarTopologia(version, postgres.url, ENTORNO_CONSUMIDOR_A);
     try {
@@ -261,6 +267,7 @@ async function pasadaPipeline(version) {
         String(CONCURRENCIA),
         String(N),
         String(REPLICAS),
+        ...(clave ? [clave] : []),
       ]);
       await esperarFinales(cliente, envio.aceptados, desde, 15 * 60_000);
       const cpu = restarCpu(cpuPorArbol(raices), cpuAntes);
@@ -613,14 +620,20 @@ if (!SOLO_A && CON_NUEVA) {
   decir('');
   decir(`Parte B (${nueva.nombre}): perfil de la semilla (2–8 s por cobro, media W = 5 s): rendimiento frente al límite en vuelo L`);
   informe.parteB = [];
-  const { postgres, cliente, cerrar } = await nuevoPostgres(nueva);
+  const { postgres, cliente, clave, cerrar } = await nuevoPostgres(nueva);
   try {
     for (const limite of LIMITES) {
       const n = Math.max(40, limite * 3);
       const topoB = await arrancarTopologia(nueva, postgres.url, { PASARELA_PERFIL: 'semilla', CONSUMIDOR_EN_VUELO: String(limite) });
       try {
         const desdeB = new Date();
-        await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [topoB.urlPagos, String(Math.min(50, n)), String(n), '0']);
+        await ejecutarJson(path.join(aqui, 'lib/enviar-pagos.mjs'), [
+          topoB.urlPagos,
+          String(Math.min(50, n)),
+          String(n),
+          '0',
+          ...(clave ? [clave] : []),
+        ]);
         await esperarFinales(cliente, n, desdeB, 10 * 60_000);
         const b = await medir(cliente, desdeB);
         const medido = b.n / b.segundos;

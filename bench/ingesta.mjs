@@ -9,11 +9,15 @@
 //   2. Hono ingenuo: BEGIN / INSERT pago / INSERT outbox / COMMIT por petición (sin idempotencia ni
 //      historial);
 //   3. API real (`services/api/dist/main.js`, su configuración por defecto salvo LOG_LEVEL=warn),
-//      pagos nuevos: validación, idempotencia, outbox e historial;
-//   4. API real, réplicas: se reenvían 500 pagos ya creados (misma clave, mismo cuerpo), configuración por
-//      defecto (la caché de réplicas de la API responde sin ir a la base de datos);
-//   5. lo mismo con IDEMPOTENCIA_CACHE_ENTRADAS=0: cada réplica la responde la base de datos (el `previos`
-//      de la sentencia de creación, sin escribir nada).
+//      pagos nuevos con `Authorization: Bearer` de un socio creado con la administración de socios en la
+//      base de la fase: autenticación, ámbito del socio, límite de ritmo (alto: se aplica y no rechaza),
+//      validación, idempotencia, outbox e historial;
+//   4. lo mismo en el modo anónimo (`API_ANONIMA_SOCIO`, sin cabecera Authorization): la API sin
+//      autenticación, en la misma ejecución, para el cociente autenticada/anónima;
+//   5. y 6. API real, réplicas autenticadas y anónimas: se reenvían 500 pagos ya creados (misma clave,
+//      mismo cuerpo), configuración por defecto (la caché de réplicas responde sin ir a la base de datos);
+//   7. réplicas autenticadas con IDEMPOTENCIA_CACHE_ENTRADAS=0: cada réplica la responde la base de datos
+//      (el `previos` de la sentencia de creación, sin escribir nada).
 // La carga HTTP sale de otro proceso (`lib/carga-http.mjs`), con keep-alive. Imprime peticiones/s,
 // p50/p99, commits y fsync de WAL por petición, CPU de cada proceso y los cocientes; guarda el JSON en
 // bench/resultados/ (ignorada por git).
@@ -29,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { arrancarServicio } from '@aeropartners/procesos';
 import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { adaptadores, arrancarServicioDe, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, crearSocio, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -113,9 +117,10 @@ async function contarFilas(baseDeDatos) {
   return conCliente(urlDe(baseDeDatos), async (c) => {
     const { rows } = await c.query(
       `SELECT (SELECT count(*) FROM pagos)::int AS pagos, (SELECT count(*) FROM outbox)::int AS outbox,
-              (SELECT count(*) FROM historial_pagos)::int AS historial`,
+              (SELECT count(*) FROM historial_pagos)::int AS historial,
+              (SELECT coalesce(array_agg(DISTINCT id_socio ORDER BY id_socio), '{}') FROM pagos) AS socios`,
     );
-    return rows[0];
+    return { ...rows[0], socioBench };
   });
 }
 
@@ -186,8 +191,21 @@ async function medirFase(fase, baseDeDatos, cuerpo) {
   };
 }
 
+/** Límite de ritmo del socio del benchmark: el máximo (el limitador trabaja en cada petición y no rechaza ninguna). */
+const LIMITE_RPS_BENCH = 1_000_000;
+/** Socio del modo anónimo (`API_ANONIMA_SOCIO`): la API lo crea si falta. */
+const SOCIO_ANONIMO = 'bench-anonimo';
+/**
+ * El modo anónimo: su socio no tiene límite propio, así que rige el de la instancia, que se sube al mismo
+ * máximo que el del socio del benchmark (el limitador trabaja igual en las dos fases y no rechaza).
+ */
+const ENTORNO_ANONIMO = { API_ANONIMA_SOCIO: SOCIO_ANONIMO, API_LIMITE_RPS: String(LIMITE_RPS_BENCH) };
+/** La clave del socio del benchmark (creado en la plantilla: toda base de fase lo tiene). */
+let clave;
+let socioBench;
+
 /** `arrancar(url)` → `{ proceso, puerto }` de un servidor HTTP ya listo; la carga sale de otro proceso. */
-async function faseServidorHttp(baseDeDatos, { arrancar, modo }) {
+async function faseServidorHttp(baseDeDatos, { arrancar, modo, autenticada = false }) {
   const { proceso, puerto } = await arrancar(urlDe(baseDeDatos));
   try {
     const cpu0 = cpuDe(proceso.pid);
@@ -197,6 +215,7 @@ async function faseServidorHttp(baseDeDatos, { arrancar, modo }) {
       String(SEGUNDOS),
       modo,
       String(CALENTAMIENTO),
+      ...(autenticada ? [clave] : []),
     ]);
     return { resultado, cpuServidor: cpuDe(proceso.pid) - cpu0 };
   } finally {
@@ -241,24 +260,54 @@ const FASES = [
   },
   {
     clave: 'api',
-    nombre: 'API real, pagos nuevos',
-    esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial,
-    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'unicos' }),
+    nombre: 'API real, pagos nuevos (Bearer)',
+    esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial && f.socios.join() === f.socioBench,
+    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'unicos', autenticada: true }),
+  },
+  {
+    clave: 'apiAnonima',
+    nombre: 'API real, pagos nuevos (anónima)',
+    esperado: (f) => f.pagos === f.outbox && f.outbox === f.historial && f.socios.join() === SOCIO_ANONIMO,
+    correr: (base) => faseServidorHttp(base, { arrancar: api(ENTORNO_ANONIMO), modo: 'unicos' }),
   },
   {
     clave: 'apiReplicas',
-    nombre: 'API real, réplicas (misma clave)',
+    nombre: 'API real, réplicas (Bearer)',
     // Solo los 500 pagos sembrados: las réplicas no escriben nada.
-    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
-    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'repetidos' }),
+    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500 && f.socios.join() === f.socioBench,
+    correr: (base) => faseServidorHttp(base, { arrancar: api(), modo: 'repetidos', autenticada: true }),
+  },
+  {
+    clave: 'apiReplicasAnonima',
+    nombre: 'API real, réplicas (anónima)',
+    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500 && f.socios.join() === SOCIO_ANONIMO,
+    correr: (base) => faseServidorHttp(base, { arrancar: api(ENTORNO_ANONIMO), modo: 'repetidos' }),
   },
   {
     clave: 'apiReplicasBd',
-    nombre: 'API real, réplicas, sin caché (a la base)',
-    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500,
-    correr: (base) => faseServidorHttp(base, { arrancar: api({ IDEMPOTENCIA_CACHE_ENTRADAS: '0' }), modo: 'repetidos' }),
+    nombre: 'API real, réplicas, sin caché (Bearer)',
+    esperado: (f) => f.pagos === 500 && f.outbox === 500 && f.historial === 500 && f.socios.join() === f.socioBench,
+    correr: (base) => faseServidorHttp(base, { arrancar: api({ IDEMPOTENCIA_CACHE_ENTRADAS: '0' }), modo: 'repetidos', autenticada: true }),
   },
 ];
+
+/**
+ * Las fases de una ronda: en las pares, la anónima de cada par va delante de su autenticada, para que la
+ * deriva de la carga de la máquina no favorezca siempre a la misma.
+ */
+function fasesDeRonda(ronda) {
+  if (ronda % 2 === 1) return FASES;
+  const orden = FASES.map((f) => f.clave);
+  for (const [a, b] of [
+    ['api', 'apiAnonima'],
+    ['apiReplicas', 'apiReplicasAnonima'],
+  ]) {
+    const i = orden.indexOf(a);
+    const j = orden.indexOf(b);
+    [orden[i], orden[j]] = [orden[j], orden[i]];
+  }
+  return orden.map((clave) => FASES.find((f) => f.clave === clave));
+}
 
 const rondas = [];
 let durabilidad;
@@ -269,10 +318,16 @@ try {
   }
   await conCliente(postgres.url, (c) => c.query('CREATE DATABASE bench_plantilla'));
   await adaptadores.migrarUrl(urlDe('bench_plantilla'));
+  // El socio del benchmark, con la administración de socios, en la plantilla: cada base de fase lo copia.
+  ({ id_socio: socioBench, clave } = await crearSocio(versionActual, urlDe('bench_plantilla'), 'bench', [
+    '--limite-rps',
+    String(LIMITE_RPS_BENCH),
+  ]));
+  decir(`socio del benchmark: ${socioBench} (límite ${LIMITE_RPS_BENCH} pet/s); modo anónimo: ${SOCIO_ANONIMO}`);
 
   for (let ronda = 1; ronda <= RONDAS; ronda += 1) {
     const resultados = {};
-    for (const [i, fase] of FASES.entries()) {
+    for (const [i, fase] of fasesDeRonda(ronda).entries()) {
       decir(
         `[ronda ${ronda}/${RONDAS}, fase ${i + 1}/${FASES.length}] ${fase.nombre}: ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s + ${SEGUNDOS} s (carga media ${cargaMedia()})`,
       );
@@ -318,6 +373,8 @@ const cocientesPorRonda = rondas.map((r) => ({
   apiPg: cociente(r.api.porSegundo, r.pgCrudo.porSegundo),
   replicas: cociente(r.apiReplicas.porSegundo, r.api.porSegundo),
   replicasBd: cociente(r.apiReplicasBd.porSegundo, r.api.porSegundo),
+  autenticadaNuevos: cociente(r.api.porSegundo, r.apiAnonima.porSegundo),
+  autenticadaReplicas: cociente(r.apiReplicas.porSegundo, r.apiReplicasAnonima.porSegundo),
 }));
 const medianaCociente = (k) => mediana(cocientesPorRonda.map((c) => c[k]));
 const marca = (valor, objetivo) => (valor >= objetivo ? 'cumple' : 'NO cumple');
@@ -349,6 +406,10 @@ const lineas = [
     `${res.apiReplicas.replays} de ${res.apiReplicas.peticiones} con Idempotent-Replayed)${detalleRondas('replicas')}`,
   `  sin caché, a la base:    ${medianaCociente('replicasBd').toFixed(2)}×  (informativo: cada réplica pasa por la sentencia de creación; ` +
     `${res.apiReplicasBd.replays} de ${res.apiReplicasBd.peticiones} con Idempotent-Replayed)${detalleRondas('replicasBd')}`,
+  `Bearer / anónima, nuevos: ${medianaCociente('autenticadaNuevos').toFixed(2)}×  (objetivo ≥ 0.90×, la autenticación, el ámbito y el límite cuestan ≤ 10 %: ` +
+    `${marca(medianaCociente('autenticadaNuevos'), 0.9)})${detalleRondas('autenticadaNuevos')}`,
+  `Bearer / anónima, réplicas: ${medianaCociente('autenticadaReplicas').toFixed(2)}×  (objetivo ≥ 0.85×, cuestan ≤ 15 %: ` +
+    `${marca(medianaCociente('autenticadaReplicas'), 0.85)})${detalleRondas('autenticadaReplicas')}`,
   '',
   'commit/p: commits de la base de la fase por petición; fsync/s: fsync del WAL por segundo (todo el clúster);',
   'núcleos c/s/pg: núcleos ocupados de media por el generador de carga / el servidor HTTP / PostgreSQL; carga: loadavg 1 min al empezar.',
@@ -380,6 +441,8 @@ writeFileSync(
           apiPg: medianaCociente('apiPg'),
           replicas: medianaCociente('replicas'),
           replicasBd: medianaCociente('replicasBd'),
+          autenticadaNuevos: medianaCociente('autenticadaNuevos'),
+          autenticadaReplicas: medianaCociente('autenticadaReplicas'),
         },
         porRonda: cocientesPorRonda,
       },

@@ -3,7 +3,8 @@
 // S segundos. Solo cuentan las respuestas que terminan dentro de la ventana medida.
 // Cliente: `cliente-http-crudo.mjs` (sobre `net`, no `http.request`).
 //
-// Uso: node carga-http.mjs URL CONCURRENCIA SEGUNDOS MODO [CALENTAMIENTO_S]
+// Uso: node carga-http.mjs URL CONCURRENCIA SEGUNDOS MODO [CALENTAMIENTO_S] [CLAVE]
+//   CLAVE: clave de API del socio (`Authorization: Bearer`); sin ella, sin cabecera (modo anónimo).
 //   MODO=unicos     → cada petición es un pago nuevo (referencia única)
 //   MODO=repetidos  → crea 500 pagos y luego los reenvía una y otra vez, mismo cuerpo (réplicas idempotentes)
 // Salida: una línea JSON (ver estadistica.mjs) con además `replays` (respuestas con Idempotent-Replayed).
@@ -11,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Conexion, peticionHttp as peticion } from './cliente-http-crudo.mjs';
 import { resumir } from './estadistica.mjs';
 
-const [url, concurrenciaTexto, segundosTexto, modo, calentamientoTexto = '2'] = process.argv.slice(2);
+const [url, concurrenciaTexto, segundosTexto, modo, calentamientoTexto = '2', clave = ''] = process.argv.slice(2);
 if (modo !== 'unicos' && modo !== 'repetidos') throw new Error(`MODO desconocido: ${modo}`);
 const destino = new URL(url);
 const concurrencia = Number(concurrenciaTexto);
@@ -45,7 +46,7 @@ function comprobar(r) {
 
 let repetibles = [];
 if (modo === 'repetidos') {
-  repetibles = Array.from({ length: 500 }, () => peticion(destino, cuerpoNuevo()));
+  repetibles = Array.from({ length: 500 }, () => peticion(destino, cuerpoNuevo(), clave));
   for (let i = 0; i < repetibles.length; i += concurrencia) {
     const respuestas = await Promise.all(repetibles.slice(i, i + concurrencia).map((p, j) => conexiones[j].enviar(p)));
     const fallo = respuestas.find((r) => !r.ok);
@@ -53,7 +54,8 @@ if (modo === 'repetidos') {
   }
 }
 let indiceRepetible = 0;
-const siguiente = () => (modo === 'repetidos' ? repetibles[indiceRepetible++ % repetibles.length] : peticion(destino, cuerpoNuevo()));
+const siguiente = () =>
+  modo === 'repetidos' ? repetibles[indiceRepetible++ % repetibles.length] : peticion(destino, cuerpoNuevo(), clave);
 
 const latencias = [];
 let errores = 0;

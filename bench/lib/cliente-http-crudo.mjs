@@ -4,12 +4,15 @@
 // (keep-alive); entiende Content-Length y chunked, y reconecta si el servidor cierra.
 import net from 'node:net';
 
-/** Petición completa (cabeceras + cuerpo) como un solo Buffer: una escritura por petición. */
-export function peticionHttp(destino, cuerpo) {
+/**
+ * Petición completa (cabeceras + cuerpo) como un solo Buffer: una escritura por petición. Con `clave`,
+ * `Authorization: Bearer <clave>` (la API autentica cada petición).
+ */
+export function peticionHttp(destino, cuerpo, clave) {
   const bytes = Buffer.from(cuerpo);
   const cabeceras =
     `POST ${destino.pathname} HTTP/1.1\r\nHost: ${destino.host}\r\nContent-Type: application/json\r\n` +
-    `Content-Length: ${bytes.length}\r\n\r\n`;
+    `${clave ? `Authorization: Bearer ${clave}\r\n` : ''}Content-Length: ${bytes.length}\r\n\r\n`;
   return Buffer.concat([Buffer.from(cabeceras, 'latin1'), bytes]);
 }
 

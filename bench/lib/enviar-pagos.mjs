@@ -1,11 +1,11 @@
 // Envía exactamente N pagos únicos con C conexiones keep-alive (una petición en vuelo por conexión) y,
 // con probabilidad F, reenvía cada pago aceptado una vez (réplica idempotente). Usa el cliente HTTP
 // mínimo de `cliente-http-crudo.mjs`: el generador comparte los 2 núcleos con el pipeline medido.
-// Uso: node enviar-pagos.mjs URL C N F
+// Uso: node enviar-pagos.mjs URL C N F [CLAVE]   (CLAVE: `Authorization: Bearer` del socio; sin ella, sin cabecera)
 import { randomUUID } from 'node:crypto';
 import { Conexion, peticionHttp } from './cliente-http-crudo.mjs';
 
-const [url, concurrenciaTexto, totalTexto, fraccionTexto = '0'] = process.argv.slice(2);
+const [url, concurrenciaTexto, totalTexto, fraccionTexto = '0', clave = ''] = process.argv.slice(2);
 const destino = new URL(url);
 const concurrencia = Number(concurrenciaTexto);
 const total = Number(totalTexto);
@@ -32,6 +32,7 @@ async function trabajador(conexion) {
         moneda: ['USD', 'EUR', 'COP'][n % 3],
         referencia_pago: `e2e-${prefijo}-${n}`,
       }),
+      clave,
     );
     let r = await conexion.enviar(peticion);
     for (let intento = 0; r.estado !== 200 && intento < 5; intento += 1) r = await conexion.enviar(peticion); // reintento de red: idempotente

@@ -167,3 +167,31 @@ export function esperarMensaje(proceso, tipo, tiempoMs) {
   });
   return conTope(mensaje, tiempoMs, `el proceso no dijo «${tipo}» en ${tiempoMs} ms`);
 }
+
+/**
+ * Crea un socio con la administración de socios de `version` (`pnpm socios crear`, ya compilada) contra
+ * `databaseUrl` y devuelve su línea JSON `{ id_socio, clave[, secreto_firma] }`.
+ */
+export async function crearSocio(version, databaseUrl, nombre, args = []) {
+  const script = path.join(version.raiz, 'packages/adaptadores/dist/cli/socios.js');
+  if (!existsSync(script)) throw new Error(`no está la administración de socios compilada (${path.relative(raiz, script)}): pnpm build`);
+  const lineas = [];
+  const proceso = arrancarProceso({
+    nombre: 'socios crear',
+    script,
+    argumentos: ['crear', nombre, ...args],
+    opcionesNode: [],
+    entorno: { ...process.env, DATABASE_URL: databaseUrl },
+    alLinea: (linea, flujo) => (flujo === 'stdout' ? lineas.push(linea) : process.stderr.write(`[socios] ${linea}\n`)),
+  });
+  const cerrado = new Promise((resolver) => proceso.hijo.once('close', resolver));
+  const salida = await proceso.salida;
+  await conTope(cerrado, 5_000, 'socios crear: su salida no se cerró');
+  if (salida.codigo !== 0) throw new Error(`socios crear terminó con ${describirSalida(salida)}`);
+  const json = lineas.filter((l) => l.trim().startsWith('{')).at(-1);
+  const socio = json ? JSON.parse(json) : undefined;
+  if (typeof socio?.id_socio !== 'string' || typeof socio?.clave !== 'string') {
+    throw new Error(`socios crear no imprimió {"id_socio", "clave"}: ${lineas.slice(-3).join('\n')}`);
+  }
+  return socio;
+}
