@@ -1,4 +1,4 @@
-import { crearLimitadorDeRitmo, manejadoresSalud } from '@aeropartners/adaptadores';
+import { crearLimitadorDeRitmo, manejadoresSalud, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 import type { AutenticadorDeClaves } from '@aeropartners/aplicacion';
 import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
@@ -88,7 +88,11 @@ export interface DependenciasApp {
    */
   readonly drenando?: () => boolean;
   /** El registro de eventos del socio (`GET /eventos`, `GET /eventos/stream`); sin él, esas rutas no existen. */
-  readonly eventos?: Omit<DependenciasRutasEventos, 'validar'> & { readonly alMontar?: (estado: EstadoStreams) => void };
+  readonly eventos?: Omit<DependenciasRutasEventos, 'validar'> & {
+    readonly alMontar?: (estado: EstadoStreams) => void;
+    /** Cada duplicado absorbido en la entrada, al registro de eventos (por lotes asíncronos: no espera a la base). */
+    readonly duplicadoAbsorbido?: (duplicado: DuplicadoAbsorbido) => void;
+  };
 }
 
 /** Segundos de `Retry-After` cuando la base de datos no está disponible: lo que tarda en volver tras un reinicio. */
@@ -175,7 +179,17 @@ export function crearApp(deps: DependenciasApp) {
   rutasPagos(app, {
     manejadores: deps.manejadores,
     replicas: new CacheRespuestasIdempotentes(deps.capacidadCacheReplicas ?? 0),
-    replicaAbsorbida: () => deps.metricas?.replicaAbsorbida(),
+    replicaAbsorbida: (replica) => {
+      deps.metricas?.replicaAbsorbida();
+      deps.eventos?.duplicadoAbsorbido?.({
+        idSocio: replica.ambito.idSocio,
+        modo: replica.ambito.modo,
+        etapa: 'entrada',
+        clave: replica.clave,
+        sujeto: replica.idPago,
+        idSolicitud: replica.idSolicitud,
+      });
+    },
     validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar,
   });
 

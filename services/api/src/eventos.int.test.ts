@@ -7,6 +7,7 @@ import {
   PostgresAdministracionSocios,
   PostgresAutenticadorDeClaves,
   PostgresRegistroEventos,
+  RegistradorDuplicados,
   crearPersistenciaPostgres,
   iniciarAsignadorEventos,
   uuidv7,
@@ -52,6 +53,7 @@ async function levantar(): Promise<Instancia> {
   await escucha.iniciar();
   const registro = new PostgresRegistroEventos({ pool: persistencia.pool });
   const asignador: AsignadorEnMarcha = iniciarAsignadorEventos({ pool: persistencia.pool, intervaloMs: 20 });
+  const duplicados = new RegistradorDuplicados({ pool: persistencia.pool, intervaloMs: 50 });
   const instancia: { estado: EstadoStreams | undefined } = { estado: undefined };
   const app = crearApp({
     manejadores: crearManejadores({ ...persistencia, reloj: { ahora: () => new Date() }, nuevoId: uuidv7 }),
@@ -71,6 +73,7 @@ async function levantar(): Promise<Instancia> {
       alMontar: (estado) => {
         instancia.estado = estado;
       },
+      duplicadoAbsorbido: (duplicado) => duplicados.anotar(duplicado),
     },
   });
   let servidor: ServerType | undefined;
@@ -86,6 +89,7 @@ async function levantar(): Promise<Instancia> {
         servidor?.close(() => fin());
         if (servidor && 'closeAllConnections' in servidor) servidor.closeAllConnections();
       });
+      await duplicados.cerrar();
       await asignador.detener();
       await escucha.cerrar();
       await autenticador.cerrar();
@@ -115,10 +119,15 @@ async function crearSocio() {
   return { id: r.valor.socio.id, clave: r.valor.clave.claveEnClaro };
 }
 
-async function crearPago(url: string, clave: string, referencia: string): Promise<{ id: string; solicitud: string | null }> {
+async function crearPago(
+  url: string,
+  clave: string,
+  referencia: string,
+  cabeceras: Record<string, string> = {},
+): Promise<{ id: string; solicitud: string | null }> {
   const r = await fetch(`${url}/pagos`, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${clave}` },
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${clave}`, ...cabeceras },
     body: JSON.stringify({ id_afiliado: 'afiliado-1', monto: 10.5, moneda: 'USD', referencia_pago: referencia }),
   });
   expect(r.status).toBe(200);
@@ -208,6 +217,29 @@ describe('GET /eventos', () => {
     expect((resto.cuerpo.eventos as Json[]).map((e) => e.secuencia)).toEqual([3]);
     const deUno = await feed(a.url, socioA.clave, `?sujeto=${pagos[1]?.id}&tipo=pago.*`);
     expect((deUno.cuerpo.eventos as Json[]).map((e) => e.secuencia)).toEqual([2]);
+  });
+
+  it('cada réplica absorbida en la entrada es un duplicado.absorbido del socio (etapa, clave, pago, Request-Id)', async () => {
+    const socio = await crearSocio();
+    const original = await crearPago(a.url, socio.clave, 'DUP-1', { 'Idempotency-Key': 'clave-dup' });
+    const replicas = [await crearPago(a.url, socio.clave, 'DUP-1', { 'Idempotency-Key': 'clave-dup' })];
+    replicas.push(await crearPago(b.url, socio.clave, 'DUP-1', { 'Idempotency-Key': 'clave-dup' }));
+    expect(replicas.map((r) => r.id)).toEqual([original.id, original.id]);
+    await hasta(
+      async () => ((await feed(a.url, socio.clave, '?tipo=duplicado.absorbido')).cuerpo.eventos as Json[]).length === 2,
+      'los dos duplicados absorbidos',
+    );
+    const { cuerpo } = await feed(a.url, socio.clave);
+    const eventos = cuerpo.eventos as Json[];
+    expect(eventos.map((e) => e.tipo)).toEqual(['pago.pendiente', 'duplicado.absorbido', 'duplicado.absorbido']);
+    // Cada instancia registra los suyos por su lado: el orden entre las dos no está fijado.
+    const porSolicitud = (x: unknown[], y: unknown[]) => String(x[1]).localeCompare(String(y[1]));
+    expect(
+      eventos
+        .slice(1)
+        .map((e) => [e.sujeto, e.id_solicitud, e.datos])
+        .sort(porSolicitud),
+    ).toEqual(replicas.map((r) => [original.id, r.solicitud, { etapa: 'entrada', clave: 'clave-dup', veces: 1 }]).sort(porSolicitud));
   });
 
   it('entrada mala: 400 problem+json que nombra el campo; sin clave, 401', async () => {

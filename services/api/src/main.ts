@@ -7,6 +7,7 @@ import {
   EscuchaEventos,
   iniciarAsignadorEventos,
   PostgresRegistroEventos,
+  RegistradorDuplicados,
   type AsignadorEnMarcha,
   crearRegistroMetricas,
   ejecutarServicio,
@@ -48,10 +49,15 @@ const escuchaEventos = new EscuchaEventos({
   alError: (err) => logger.warn({ err }, 'eventos: se perdió la escucha de avisos (los streams esperan a reconectar)'),
 });
 let asignadorEventos: AsignadorEnMarcha | undefined;
+const duplicados = new RegistradorDuplicados({
+  pool: persistencia.pool,
+  alError: (err) => logger.warn({ err }, 'eventos: no se pudieron registrar los duplicados absorbidos (se reintentan)'),
+});
 
 await ejecutarServicio({
   logger,
   alFallarArranque: async () => {
+    await duplicados.cerrar();
     await asignadorEventos?.detener();
     await escuchaEventos.cerrar();
     await autenticador.cerrar();
@@ -105,6 +111,7 @@ await ejecutarServicio({
         alMontar: (estado) => {
           streams = estado;
         },
+        duplicadoAbsorbido: (duplicado) => duplicados.anotar(duplicado),
       },
     });
     const servidor = await escuchar(app.fetch, { puerto: config.PORT, host: config.HOST, nuevoIdCorrelacion: randomUUID, logger });
@@ -121,6 +128,7 @@ await ejecutarServicio({
         // Los streams no terminan solos: se cierran y sus clientes reanudan en otra instancia.
         streams?.cerrarTodos();
         await servidor.cerrar(config.SHUTDOWN_TIMEOUT_MS);
+        await duplicados.cerrar();
         await asignadorEventos?.detener();
         await escuchaEventos.cerrar();
         await autenticador.cerrar();

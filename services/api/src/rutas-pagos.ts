@@ -25,9 +25,17 @@ import { traceparentDe } from './traza.js';
 export interface DependenciasRutasPagos {
   readonly manejadores: Manejadores;
   readonly replicas: CacheRespuestasIdempotentes;
-  /** Una réplica de `POST /pagos` respondida sin crear nada. */
-  readonly replicaAbsorbida: () => void;
+  /** Una réplica de `POST /pagos` respondida sin crear nada: el duplicado absorbido en la entrada (su ámbito y su clave). */
+  readonly replicaAbsorbida: (replica: ReplicaAbsorbida) => void;
   readonly validar: ReturnType<typeof crearEntrada<EnvApp>>['validar'];
+}
+
+/** Un duplicado absorbido en la entrada: qué socio, qué clave, qué pago y qué petición lo trajo. */
+export interface ReplicaAbsorbida {
+  readonly ambito: Ambito;
+  readonly clave: string;
+  readonly idPago: string;
+  readonly idSolicitud: string;
 }
 
 /** El ámbito de todo lo que hace la petición: el del socio autenticado, y solo ese (nada del cuerpo ni de la URL). */
@@ -38,11 +46,11 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
   const { manejadores, replicas, validar } = deps;
 
   /** La respuesta 200 de `POST /pagos`: la misma, byte a byte, venga de la base de datos o de la caché de réplicas. */
-  const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean) => {
+  const responderRegistro = (c: Ctx, idPago: string, cuerpoJson: string, repetido: boolean, clave: string) => {
     c.set('idPago', idPago);
     if (repetido) {
       c.header('Idempotent-Replayed', 'true');
-      deps.replicaAbsorbida();
+      deps.replicaAbsorbida({ ambito: ambitoDe(c.get('socio')), clave, idPago, idSolicitud: c.get('idSolicitud') });
     }
     return c.body(cuerpoJson, 200, { 'Content-Type': 'application/json' });
   };
@@ -87,7 +95,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
         referenciaPago: solicitud.referencia_pago,
       };
       const guardada = replicas.buscar(socio, claveIdempotencia, registrada);
-      if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true);
+      if (guardada) return responderRegistro(c, guardada.idPago, guardada.cuerpo, true, claveIdempotencia);
 
       const contexto = contextoDe(c);
       const resultado = await manejadores.registrarPago({
@@ -107,7 +115,7 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
       const texto = JSON.stringify(pagoRegistrado(pago));
       // Confirmado por la base de datos (creado y durable, o leído de ella): ya puede servir réplicas.
       replicas.guardar(socio, claveIdempotencia, registrada, { idPago: pago.id, cuerpo: texto });
-      return responderRegistro(c, pago.id, texto, repetido);
+      return responderRegistro(c, pago.id, texto, repetido, claveIdempotencia);
     },
   );
 
