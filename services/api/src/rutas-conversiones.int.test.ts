@@ -31,6 +31,8 @@ beforeAll(async () => {
     await base.cerrar();
   });
   almacen = new PostgresAlmacenComisiones(pool);
+  // La sentencia que escribe comprueba que el socio existe y está activo (el modo anónimo: sin clave).
+  await pool.query("INSERT INTO socios (id, nombre) VALUES ($1, 'Socio API'), ('otro-socio', 'Otro')", [SOCIO.idSocio]);
   await almacen.guardarRegla(SOCIO.idSocio, (version) => {
     const r = ReglaComision.crear({
       idSocio: SOCIO.idSocio,
@@ -45,7 +47,15 @@ beforeAll(async () => {
   app.use(async (c, next) => {
     c.set('idCorrelacion', 'corr-test');
     const [idSocio, modo] = (c.req.header('x-socio-prueba') ?? `${SOCIO.idSocio}|live`).split('|');
-    c.set('socio', { idSocio, modo } as SocioAutenticado);
+    c.set('idSolicitud', 'req_prueba');
+    c.set('socio', {
+      idSocio,
+      modo,
+      idClave: null,
+      prefijoClave: null,
+      firma: { obligatoria: false, secretos: [] },
+      limiteRps: null,
+    } as SocioAutenticado);
     await next();
   });
   const { validar } = crearEntrada<EnvApp>({

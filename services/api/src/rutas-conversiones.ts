@@ -216,14 +216,8 @@ function campoDeError(error: Extract<ErrorRegistrarHecho, { tipo: 'HechoInvalido
   }
 }
 
-/**
- * La credencial con que se autenticó la petición (la clave, o `null` en el modo anónimo), para que la
- * sentencia que escribe compruebe que sigue valiendo; `undefined` si la autenticación no da clave.
- */
-const credencialDe = (c: Ctx): CredencialEscritura | undefined => {
-  const { idClave } = c.get('socio') as { readonly idClave?: string | null };
-  return idClave === undefined ? undefined : { idClave };
-};
+/** La credencial de la petición, para que la sentencia que escribe compruebe que sigue valiendo. */
+const credencialDe = (c: Ctx): CredencialEscritura => ({ idClave: c.get('socio').idClave });
 
 const ambitoDe = (c: Ctx): Ambito => {
   const socio = c.get('socio');
@@ -286,7 +280,11 @@ export function rutasConversiones(app: Hono<EnvApp>, deps: DependenciasRutasConv
           version: s.version ?? null,
           motivo: s.motivo ?? null,
         },
-        { idCorrelacion: contexto.idCorrelacion, traceparent: traceparentDe(c.req.header('traceparent')) },
+        {
+          idCorrelacion: contexto.idCorrelacion,
+          traceparent: traceparentDe(c.req.header('traceparent')),
+          idSolicitud: c.get('idSolicitud'),
+        },
         credencialDe(c),
       );
       if (!r.ok) {
