@@ -91,7 +91,7 @@ en_outbox AS (
 ),
 en_historial AS (
   INSERT INTO historial_conversiones (id_socio, modo, id_conversion, id_evento, tipo, detalle, id_correlacion)
-  SELECT $1, $2, $4, $3, 'HechoRecibido', jsonb_build_object('tipo_hecho', $5::text), $14 FROM nuevo
+  SELECT $1, $2, $4, $3, 'HechoRecibido', jsonb_build_object('tipo_hecho', $5::text, 'id_solicitud', $17::jsonb->'id_solicitud'), $14 FROM nuevo
 )
 SELECT 'nuevo' AS resultado, NULL::text AS huella, id_conversion FROM nuevo
 UNION ALL
@@ -213,7 +213,11 @@ export class PostgresAlmacenComisiones implements AlmacenComisiones {
       tipo_hecho: hecho.tipo,
       ocurrido_en: hecho.ocurridoEn.toISOString(),
     };
-    const metadatos = { id_correlacion: traza.idCorrelacion, traceparent: traza.traceparent ?? null };
+    const metadatos = {
+      id_correlacion: traza.idCorrelacion,
+      traceparent: traza.traceparent ?? null,
+      id_solicitud: traza.idSolicitud ?? null,
+    };
     const valores = [
       hecho.idSocio,
       modo,
