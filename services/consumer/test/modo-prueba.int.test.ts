@@ -9,8 +9,9 @@ import {
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
 import { crearManejadorEventos } from '@aeropartners/aplicacion';
 import { relojFijo } from '@aeropartners/aplicacion/testing';
-import { iniciarServidorStripeFalso, type ServidorStripeFalso } from '@aeropartners/contratos/stripe';
 import { Dinero, crearPago, type Modo } from '@aeropartners/dominio';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crearPasarela, type PasarelaElegida } from '../src/componentes.js';
 import { leerConfiguracion } from '../src/config.js';
@@ -18,27 +19,33 @@ import { leerConfiguracion } from '../src/config.js';
 const CUENTA = 'acct_1ModoPrueba';
 let base: BaseDePrueba;
 let persistencia: PersistenciaPostgres;
-let stripe: ServidorStripeFalso;
+/** Lo que llega a «Stripe»: un servidor local que anota cada petición y responde 503 (no hace falta más). */
+let stripe: Server;
+const solicitudesAStripe: string[] = [];
 let pasarela: PasarelaElegida;
 
 beforeAll(async () => {
   base = await crearBaseDePrueba();
   persistencia = crearPersistenciaPostgres({ url: base.url, tamanoPool: 4 });
-  stripe = await iniciarServidorStripeFalso({ cuentasConectadas: [CUENTA] });
+  stripe = createServer((req, res) => {
+    solicitudesAStripe.push(`${req.method} ${req.url}`);
+    res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"type":"api_error","message":"no disponible"}}');
+  });
+  await new Promise<void>((listo) => stripe.listen(0, '127.0.0.1', listo));
   const config = leerConfiguracion({
     DATABASE_URL: base.url,
     PASARELA: 'stripe',
     PASARELA_PERFIL: 'sin-latencia',
-    STRIPE_API_KEY: stripe.apiKey,
+    STRIPE_API_KEY: 'sk_test_modo_prueba',
     STRIPE_CUENTAS_AFILIADOS: JSON.stringify({ 'afiliado-1': CUENTA }),
-    STRIPE_URL_API: `${stripe.protocol}://${stripe.host}:${stripe.port}`,
+    STRIPE_URL_API: `http://127.0.0.1:${(stripe.address() as AddressInfo).port}`,
   });
   if (!config.ok) throw new Error(config.mensaje);
   pasarela = await crearPasarela(config.config, persistencia.pool);
 });
 afterAll(async () => {
   await pasarela?.detener();
-  await stripe?.cerrar();
+  await new Promise((cerrado) => stripe?.close(cerrado));
   await persistencia?.cerrar();
   await base?.cerrar();
 });
@@ -77,28 +84,31 @@ async function crearYProcesar(modo: Modo) {
 }
 
 describe('modo de prueba con Stripe configurado', () => {
-  it('un pago de prueba se cobra en la simulada y nunca llega al servidor de Stripe; uno real, sí', async () => {
+  it('un pago de prueba se cobra en la simulada y nunca llega a Stripe, ni al cobrar ni al preguntar por él; uno real, sí', async () => {
     const prueba = await crearYProcesar('test');
     expect(prueba.desenlace).toMatchObject({ tipo: 'procesado', pago: { estado: 'EXITOSO', modo: 'test' } });
-    expect(stripe.solicitudes, 'solicitudes a Stripe por un pago de prueba').toEqual([]);
-    expect(stripe.transferencias).toEqual([]);
     expect((await cargosDe(persistencia.pool, prueba.idPago)).map((c) => c.resultado)).toEqual(['exitoso']);
     // Preguntar por él (lo que hace el consumidor ante un desenlace incierto) tampoco sale hacia Stripe.
-    expect(
-      await pasarela.pasarela.consultar({
-        idPago: prueba.idPago,
-        modo: 'test',
-        claveIdempotencia: prueba.idPago,
-        traza: { idCorrelacion: 'c' },
-      }),
-    ).toMatchObject({
-      tipo: 'exitoso',
-    });
-    expect(stripe.solicitudes).toEqual([]);
+    const consulta = { idPago: prueba.idPago, modo: 'test', claveIdempotencia: prueba.idPago, traza: { idCorrelacion: 'c' } } as const;
+    expect(await pasarela.pasarela.consultar(consulta)).toMatchObject({ tipo: 'exitoso' });
+    expect(solicitudesAStripe, 'peticiones a Stripe por un pago de prueba').toEqual([]);
 
-    const real = await crearYProcesar('live');
-    expect(real.desenlace).toMatchObject({ tipo: 'procesado', pago: { estado: 'EXITOSO', modo: 'live' } });
-    expect(stripe.transferencias.map((t) => t.transfer_group)).toEqual([real.idPago]);
-    expect(await cargosDe(persistencia.pool, real.idPago)).toEqual([]);
+    // Uno real va a Stripe (que aquí no responde bien: el desenlace queda incierto, sin tocar la simulada).
+    const monto = Dinero.deUnidadesMenores(2_500, 'USD');
+    if (!monto.ok) throw new Error('monto');
+    const idReal = uuidv7();
+    const real = await pasarela.pasarela.cobrar({
+      idPago: idReal,
+      modo: 'live',
+      idAfiliado: 'afiliado-1',
+      monto: monto.valor,
+      referenciaPago: 'REF-REAL',
+      claveIdempotencia: idReal,
+      traza: { idCorrelacion: 'c' },
+    });
+    expect(real.tipo).toBe('incierto');
+    expect(solicitudesAStripe.length).toBeGreaterThan(0);
+    expect(solicitudesAStripe.every((s) => s.startsWith('POST /v1/transfers') || s.startsWith('GET /v1/transfers'))).toBe(true);
+    expect(await cargosDe(persistencia.pool, idReal)).toEqual([]);
   });
 });
