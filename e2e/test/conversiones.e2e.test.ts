@@ -1,11 +1,11 @@
-import { PostgresAlmacenComisiones, uuidv7 } from '@aeropartners/adaptadores';
-import { crearManejadorRegistrarHecho, type SolicitudHecho } from '@aeropartners/aplicacion';
+import { PostgresAlmacenComisiones } from '@aeropartners/adaptadores';
+import type { SolicitudHecho } from '@aeropartners/aplicacion';
 import { LibroMayor, ReglaComision, type Apunte, type Moneda } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Topologia } from '../src/topologia.js';
 
 // Conversiones con procesos reales: los hechos (desordenados, repetidos, la reversión antes de la
-// creación) se guardan con su evento de outbox; el relay los publica por el mismo broker que los pagos; el
+// creación) entran por la API, que los guarda con su evento de outbox; el relay los publica por el mismo broker que los pagos; el
 // consumidor los aplica y, dentro de él, las ejecuciones periódicas de liquidaciones crean pagos que el
 // mismo consumidor cobra en la pasarela simulada (con rechazos: un pago FALLIDO libera sus comisiones y un
 // corte siguiente las vuelve a liquidar). A mitad, el consumidor muere con SIGKILL.
@@ -21,7 +21,7 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
 
   it('cada conversión acaba con la comisión de su plan, cada comisión aprobada se paga una vez y el libro cuadra', async () => {
     const t = (topologia = await Topologia.iniciar({
-      arrancar: ['outbox', 'consumer'],
+      arrancar: ['api', 'outbox', 'consumer'],
       entorno: {
         consumer: {
           LIQUIDACIONES_CADA: '2s',
@@ -32,7 +32,8 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
       },
     }));
     const almacen = new PostgresAlmacenComisiones(t.pool);
-    const idSocio = 'socio-e2e';
+    // El socio del modo anónimo de la topología (la API lo crea al arrancar).
+    const idSocio = 'e2e';
     await almacen.guardarRegla(idSocio, (version) => {
       const r = ReglaComision.crear({
         idSocio,
@@ -43,8 +44,25 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
       });
       return r.ok ? r.valor : new Error('regla');
     });
-    const registrar = crearManejadorRegistrarHecho({ almacen, nuevoId: uuidv7 });
-    const ambito = { idSocio, modo: 'live' as const };
+    /** Un hecho por la API (HTTP), como lo enviaría el socio. */
+    const enviar = async (h: SolicitudHecho) => {
+      const r = await fetch(`${t.urlApi}/conversiones/eventos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id_evento: h.idEvento,
+          tipo: `conversion.${h.tipo}`,
+          id_conversion: h.idConversion,
+          ...(h.idAfiliado ? { id_afiliado: h.idAfiliado } : {}),
+          ...(h.monto ? { monto: h.monto.unidadesMenores / 100, moneda: h.monto.moneda } : {}),
+          ocurrido_en: h.ocurridoEn.toISOString(),
+        }),
+      });
+      expect(r.status).toBe(202);
+    };
+    const enLotes = async (hechos: readonly SolicitudHecho[]) => {
+      for (let i = 0; i < hechos.length; i += 10) await Promise.all(hechos.slice(i, i + 10).map(enviar));
+    };
 
     // Planes: las pares se aprueban; una de cada tres impares se revierte antes de crearse.
     const hechos: SolicitudHecho[] = [];
@@ -76,7 +94,7 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
       (a, b) => (a.tipo === 'revertida' ? -1 : 0) - (b.tipo === 'revertida' ? -1 : 0) || (a.idEvento < b.idEvento ? 1 : -1),
     );
     const mitad = Math.floor(orden.length / 2);
-    for (const s of orden.slice(0, mitad)) expect((await registrar(ambito, s, { idCorrelacion: 'e2e' })).ok).toBe(true);
+    await enLotes(orden.slice(0, mitad));
 
     await t.esperarQue(
       async () =>
@@ -87,7 +105,7 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
       'el consumidor aplica hechos',
     );
     await t.matar('consumer', 'SIGKILL');
-    for (const s of orden.slice(mitad)) expect((await registrar(ambito, s, { idCorrelacion: 'e2e' })).ok).toBe(true);
+    await enLotes(orden.slice(mitad));
     await t.arrancar('consumer');
 
     await t.esperarQue(
@@ -148,6 +166,14 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
     expect([...porAsiento.values()].every((d) => d === 0)).toBe(true);
     const pagado = libros.reduce((s, l) => s + l.saldos.pagado - l.saldos.recuperado, 0);
     expect(pagado).toBe(pagadoEnLiquidaciones);
+    // Lo que ve el socio por la API: la comisión pagada de una conversión aprobada y el saldo de su afiliado.
+    const vista = await t.get<{ estado: string; comision: { monto: number; estado: string } }>('/conversiones/e2e-0');
+    expect(vista.cuerpo).toMatchObject({
+      estado: 'APROBADA',
+      comision: { monto: (esperado.get('e2e-0')?.unidades ?? 0) / 100, estado: 'PAGADA' },
+    });
+    const saldo = await t.get<{ saldos: { moneda: string; aprobado: number; en_liquidacion: number }[] }>('/afiliados/af-0/saldo');
+    expect(saldo.cuerpo.saldos).toMatchObject([{ moneda: 'USD', aprobado: 0, en_liquidacion: 0 }]);
     const debido = [...esperado.values()].filter((e) => e.estado === 'PAGADA').reduce((s, e) => s + e.unidades, 0);
     expect(pagadoEnLiquidaciones).toBe(debido);
   }, 180_000);
