@@ -38,10 +38,10 @@ function nuevoCambio(): CambioPago {
   return r.valor;
 }
 
-function fila(cambio: CambioPago, nuevo: boolean, clave = 'k'): FilaPago & { nuevo: boolean } {
+function fila(cambio: CambioPago, nuevo: boolean | 'denegado', clave = 'k'): FilaPago & { resultado: string } {
   const p = cambio.pago;
   return {
-    nuevo,
+    resultado: nuevo === 'denegado' ? 'denegado' : nuevo ? 'nuevo' : 'previo',
     id: p.id,
     id_socio: p.idSocio,
     modo: p.modo,
@@ -130,5 +130,63 @@ describe('PostgresRepositorioPagos (pool falso)', () => {
     const repo = new PostgresRepositorioPagos(pool, { sentenciasPreparadas: false });
     await repo.crear(cambio, { idSocio: 's', clave: 'k' }, traza);
     expect(vistas[0]?.name).toBeUndefined();
+  });
+
+  it('credencial denegada por la sentencia: se lee por qué y se responde denegado; si ya vuelve a valer, se reenvía una vez', async () => {
+    const cambio = nuevoCambio();
+    const idClave = uuidv7();
+    const estado = (f: Record<string, unknown>) =>
+      filas([{ estado: 'activo', socio_clave: 's', modo_clave: 'live', expira_en: null, revocada_en: null, ...f }]);
+    const revocada = poolFalso([filas([fila(cambio, 'denegado')]), estado({ revocada_en: new Date() })]);
+    const repo = new PostgresRepositorioPagos(revocada.pool);
+    await expect(repo.crear(cambio, { idSocio: 's', clave: 'k' }, traza, { idClave })).resolves.toEqual({
+      tipo: 'denegado',
+      motivo: 'clave-revocada',
+    });
+    expect(revocada.vistas.map((v) => v.name)).toEqual(['aeropartners_crear_pagos_v1', 'aeropartners_estado_credencial_v1']);
+    expect(repo.metricas().denegadas).toBe(1);
+
+    const suspendido = poolFalso([filas([fila(cambio, 'denegado')]), estado({ estado: 'suspendido' })]);
+    await expect(
+      new PostgresRepositorioPagos(suspendido.pool).crear(cambio, { idSocio: 's', clave: 'k' }, traza, { idClave: null }),
+    ).resolves.toEqual({
+      tipo: 'denegado',
+      motivo: 'socio-suspendido',
+    });
+    const deOtro = poolFalso([filas([fila(cambio, 'denegado')]), estado({ socio_clave: 'otro' })]);
+    await expect(
+      new PostgresRepositorioPagos(deOtro.pool).crear(cambio, { idSocio: 's', clave: 'k' }, traza, { idClave }),
+    ).resolves.toEqual({
+      tipo: 'denegado',
+      motivo: 'clave-revocada',
+    });
+    // Reactivado entre la sentencia y la lectura del motivo: se reenvía entera y esta vez se crea.
+    const reactivado = poolFalso([filas([fila(cambio, 'denegado')]), estado({}), filas([fila(cambio, true)])]);
+    await expect(
+      new PostgresRepositorioPagos(reactivado.pool).crear(cambio, { idSocio: 's', clave: 'k' }, traza, { idClave }),
+    ).resolves.toEqual({
+      tipo: 'creado',
+      pago: cambio.pago,
+    });
+  });
+
+  it('la credencial va en la sentencia: id de la clave (o null) y si hay que comprobarla (sin credencial, escritura interna: no)', async () => {
+    const [a, b, c] = [nuevoCambio(), nuevoCambio(), nuevoCambio()];
+    const idClave = uuidv7();
+    // La primera sale sola; las otras dos van juntas en la segunda sentencia.
+    const { pool, vistas } = poolFalso([filas([fila(a, true, 'ka')]), filas([fila(b, true, 'kb'), fila(c, true, 'kc')])]);
+    const repo = new PostgresRepositorioPagos(pool, { enVueloMaximo: 1 });
+    await Promise.all([
+      repo.crear(a, { idSocio: 's', clave: 'ka' }, traza, { idClave }),
+      repo.crear(b, { idSocio: 's', clave: 'kb' }, traza, { idClave: null }),
+      repo.crear(c, { idSocio: 's', clave: 'kc' }, traza),
+    ]);
+    expect(vistas.map((v) => [v.values?.[21], v.values?.[22]])).toEqual([
+      [[idClave], [true]],
+      [
+        [null, null],
+        [true, false],
+      ],
+    ]);
   });
 });
