@@ -37,7 +37,7 @@ export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>
     'Toda referencia enviada por un socio acabó aceptada (200) tras los reintentos, y tiene su pago de ese socio en la base',
   'respuestas-coherentes': 'Todas las respuestas 200 de un socio a una referencia dan el mismo id, el de su pago en la base',
   'pago-no-pedido': 'No hay pagos de los socios de la corrida con una referencia que ese socio no envió',
-  'conflicto-rechazado': 'Misma referencia del mismo socio con otro cuerpo → 422',
+  'conflicto-rechazado': 'Misma referencia del mismo socio con otro cuerpo → 422 (o 403 al socio suspendido)',
   'replica-tardia-reconocida': 'Réplica tardía de un pago terminado → 200, Idempotent-Replayed y el id del pago de ese socio',
   'referencia-por-socio':
     'La misma referencia enviada por varios socios da un pago distinto por socio, y cada socio recibió el suyo (también en las réplicas)',
@@ -158,8 +158,10 @@ function juzgarDesdeFuera(a: AmbitoVeredicto, fuera: ReadonlyMap<string, Readonl
       if (obs.ids.size > 1 || (ids !== undefined && [...obs.ids].some((id) => id !== idBase))) {
         anotar('respuestas-coherentes', `${quien}: respuestas ${[...obs.ids].join(', ')}; base ${idBase ?? '—'}`);
       }
-      if (obs.estadoConflicto !== undefined && obs.estadoConflicto !== 422)
-        anotar('conflicto-rechazado', `${quien}: ${obs.estadoConflicto}`);
+      // Al suspendido, un 403 también es correcto aunque la petición saliera antes de confirmarse: la
+      // suspensión ya estaba escrita (la administración espera la caché de credenciales antes de volver).
+      const conflictoBien = obs.estadoConflicto === 422 || (socio === suspendido && obs.estadoConflicto === 403);
+      if (obs.estadoConflicto !== undefined && !conflictoBien) anotar('conflicto-rechazado', `${quien}: ${obs.estadoConflicto}`);
       if (obs.tardia && (obs.tardia.estado !== 200 || !obs.tardia.replay || obs.tardia.idPago !== idBase)) {
         anotar(
           'replica-tardia-reconocida',

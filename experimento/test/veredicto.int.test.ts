@@ -214,6 +214,8 @@ describe('veredicto', () => {
         ]),
       ],
     ]);
+    // Su conflicto salió antes de confirmarse la suspensión y recibió 403: también correcto.
+    fuera.get(C)?.set(antes.referencia, { ids: new Set([antes.id]), aceptada: true, estadoConflicto: 403 });
     const fallo = await incumplidas({ fuera, suspension });
     expect(fallo['suspension-rechaza']).toEqual([`${C} · ref-2: 200 ${despues.id}`, `${C} · ref-4: 422`]);
     expect(fallo['suspension-sin-escrituras']).toEqual([
@@ -222,12 +224,23 @@ describe('veredicto', () => {
     ]);
     // Denegada y sin pago (ref-5) es lo correcto: no es «no aceptada».
     expect(fallo['pago-no-aceptado']).toBeUndefined();
-    // Un 403 de un socio que NO es el suspendido sí es una referencia no aceptada.
+    expect(fallo['conflicto-rechazado']).toBeUndefined();
+    // Un 403 de un socio que NO es el suspendido sí es una referencia no aceptada (y un conflicto mal respondido).
+    const deA = await plantar(7);
     const otro = await incumplidas({
-      fuera: new Map([[A, new Map([['ref-9', { ids: new Set<string>(), aceptada: false, denegada: true }]])]]),
+      fuera: new Map([
+        [
+          A,
+          new Map<string, ObservacionFuera>([
+            ['ref-9', { ids: new Set<string>(), aceptada: false, denegada: true }],
+            [deA.referencia, { ids: new Set([deA.id]), aceptada: true, estadoConflicto: 403 }],
+          ]),
+        ],
+      ]),
       suspension: { ...suspension, tras: [] },
     });
     expect(otro['pago-no-aceptado']).toEqual([`${A} · ref-9`]);
+    expect(otro['conflicto-rechazado']).toEqual([`${A} · ref-7: 403`]);
   });
 
   it('las reglas de issue 9 suspenden el veredicto, cada una nombrando su pago', async () => {
