@@ -121,6 +121,13 @@ describe('las rutas de conversiones en la app', () => {
       Object.keys(documento.paths)
         .filter((r) => /conversiones|afiliados|liquidaciones/.test(r))
         .sort(),
-    ).toEqual(['/afiliados/{id}/saldo', '/conversiones', '/conversiones/eventos', '/conversiones/{id}', '/liquidaciones/{id}']);
+    ).toEqual([
+      '/afiliados/{id}/saldo',
+      '/conversiones',
+      '/conversiones/eventos',
+      '/conversiones/{id}',
+      '/conversiones/{id}/historial',
+      '/liquidaciones/{id}',
+    ]);
   });
 });

@@ -137,6 +137,17 @@ describe('consultas de conversiones, saldos y liquidaciones', () => {
     await aplicar(SOCIO, 'v-2:aprobada');
     const aplicada = await (await leer('/conversiones/v-2')).json();
     expect(aplicada).toMatchObject({ estado: 'APROBADA', comision: { monto: 25, moneda: 'USD', estado: 'APROBADA' } });
+    const historial = await json<{ historial: { tipo: string; id_evento: string | null; id_correlacion: string }[] }>(
+      leer('/conversiones/v-2/historial'),
+    );
+    expect(historial.historial.map((h) => [h.tipo, h.id_evento])).toEqual([
+      ['HechoRecibido', 'v-2:aprobada'],
+      ['HechoRecibido', 'v-2:creada'],
+      ['HechoAplicado', 'v-2:creada'],
+      ['HechoAplicado', 'v-2:aprobada'],
+    ]);
+    expect(historial.historial.every((h) => h.id_correlacion === 'corr-test')).toBe(true);
+    expect((await leer('/conversiones/v-2/historial', 'otro-socio|live')).status).toBe(404);
     expect((await leer('/conversiones/v-2', 'otro-socio|live')).status).toBe(404);
     expect((await leer('/conversiones/v-2', `${SOCIO.idSocio}|test`)).status).toBe(404);
   });

@@ -125,6 +125,22 @@ const EsquemaPaginaConversiones = v.pipe(
   v.object({ conversiones: v.array(v.object(camposConversion)), siguiente_cursor: v.nullable(v.string()) }),
   v.title('PaginaConversiones'),
 );
+const EsquemaHistorialConversion = v.pipe(
+  v.object({
+    id_conversion: v.string(),
+    historial: v.array(
+      v.object({
+        tipo: v.string(),
+        id_evento: v.nullable(v.string()),
+        estado: v.nullable(v.string()),
+        detalle: v.record(v.string(), v.unknown()),
+        ocurrido_en: v.string(),
+        id_correlacion: v.string(),
+      }),
+    ),
+  }),
+  v.title('HistorialConversion'),
+);
 const EsquemaSaldos = v.pipe(
   v.object({
     saldos: v.array(
@@ -377,6 +393,39 @@ export function rutasConversiones(app: Hono<EnvApp>, deps: DependenciasRutasConv
           version: h.version,
           monto: h.monto ? aNumero(h.monto.unidadesMenores, h.monto.moneda) : null,
           moneda: h.monto?.moneda ?? null,
+        })),
+      });
+    },
+  );
+
+  app.get(
+    '/conversiones/:id/historial',
+    describeRoute({
+      ...comun,
+      operationId: 'obtenerHistorialConversion',
+      summary: 'Historial de una conversión: cada hecho recibido y aplicado, y su comisión pagada o liberada',
+      responses: {
+        ...comun.responses,
+        '200': respuestaJson(EsquemaHistorialConversion, 'Cada paso, en orden, con su id de correlación.'),
+        '404': noEncontrado,
+      },
+    }),
+    validar('param', EsquemaRutaId),
+    async (c) => {
+      const idConversion = c.req.valid('param').id;
+      const historial = await consultas.historial(ambitoDe(c), idConversion);
+      if (historial.length === 0) {
+        return responderProblema(c, crearProblema('recurso-no-encontrado', `No existe la conversión ${idConversion}.`, contextoDe(c)));
+      }
+      return c.json({
+        id_conversion: idConversion,
+        historial: historial.map((h) => ({
+          tipo: h.tipo,
+          id_evento: h.idEvento,
+          estado: h.estado,
+          detalle: h.detalle,
+          ocurrido_en: h.ocurridoEn.toISOString(),
+          id_correlacion: h.idCorrelacion,
         })),
       });
     },

@@ -10,6 +10,7 @@ export type {
   ConsultasComisiones,
   DecisionHecho,
   DesenlaceAplicacion,
+  EntradaHistorialConversion,
   EscrituraCierre,
   FiltrosConversiones,
   HechoParaRegistrar,

@@ -160,9 +160,22 @@ export interface VistaLiquidacion {
   }[];
 }
 
+/** Una entrada del historial de una conversión (solo de inserción): lo que pasó, cuándo y con qué correlación. */
+export interface EntradaHistorialConversion {
+  /** `HechoRecibido`, `HechoAplicado`, `ComisionPagada`, `ComisionLiberada`, `ConversionHuerfana`. */
+  readonly tipo: string;
+  readonly idEvento: string | null;
+  readonly estado: string | null;
+  readonly detalle: Readonly<Record<string, unknown>>;
+  readonly ocurridoEn: Date;
+  readonly idCorrelacion: string;
+}
+
 /** Consultas de lectura, siempre dentro de un ámbito. */
 export interface ConsultasComisiones {
   conversion(ambito: Ambito, idConversion: string): Promise<VistaConversion | null>;
+  /** El historial de la conversión en orden; vacío si no existe en el ámbito. */
+  historial(ambito: Ambito, idConversion: string): Promise<readonly EntradaHistorialConversion[]>;
   conversiones(ambito: Ambito, filtros: FiltrosConversiones): Promise<readonly VistaConversion[]>;
   /** Saldos del libro mayor del afiliado, por moneda. */
   saldos(ambito: Ambito, idAfiliado: string): Promise<readonly { readonly moneda: string; readonly saldos: Saldos }[]>;

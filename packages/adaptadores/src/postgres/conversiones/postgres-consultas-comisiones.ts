@@ -1,4 +1,10 @@
-import type { ConsultasComisiones, FiltrosConversiones, VistaConversion, VistaLiquidacion } from '@aeropartners/aplicacion';
+import type {
+  ConsultasComisiones,
+  EntradaHistorialConversion,
+  FiltrosConversiones,
+  VistaConversion,
+  VistaLiquidacion,
+} from '@aeropartners/aplicacion';
 import {
   Comision,
   HechoConversion,
@@ -103,6 +109,29 @@ export class PostgresConsultasComisiones implements ConsultasComisiones {
         };
       }),
     };
+  }
+
+  async historial(ambito: Ambito, idConversion: string): Promise<readonly EntradaHistorialConversion[]> {
+    const { rows } = await this.pool.query<{
+      tipo: string;
+      id_evento: string | null;
+      estado: string | null;
+      detalle: Record<string, unknown>;
+      ocurrido_en: Date;
+      id_correlacion: string;
+    }>(
+      `SELECT tipo, id_evento, estado, detalle, ocurrido_en, id_correlacion FROM historial_conversiones
+       WHERE id_socio = $1 AND modo = $2 AND id_conversion = $3 ORDER BY id`,
+      [ambito.idSocio, ambito.modo, idConversion],
+    );
+    return rows.map((r) => ({
+      tipo: r.tipo,
+      idEvento: r.id_evento,
+      estado: r.estado,
+      detalle: r.detalle,
+      ocurridoEn: r.ocurrido_en,
+      idCorrelacion: r.id_correlacion,
+    }));
   }
 
   /** Las conversiones ya aplicadas por el consumidor, por id ascendente (cursor = el último id devuelto). */
