@@ -156,6 +156,25 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
   const abiertas = new Map<ReadableStreamDefaultController<Uint8Array>, () => void>();
   let desconectadosPorLentitud = 0;
 
+  // Lecturas en vuelo por (ámbito, posición, filtros): un aviso despierta a todos los clientes de un ámbito,
+  // que suelen estar en la misma secuencia; leen UNA vez de la base y comparten los bytes ya codificados.
+  const enVuelo = new Map<string, Promise<{ readonly pagina: PaginaEventos; readonly bytes: Uint8Array }>>();
+  const leerCompartido = (ambito: Ambito, consulta: ConsultaEventos) => {
+    const clave = JSON.stringify([ambito.idSocio, ambito.modo, consulta.despuesDe, consulta.tipo, consulta.sujeto, consulta.limite]);
+    let lectura = enVuelo.get(clave);
+    if (!lectura) {
+      lectura = fuente.leer(ambito, consulta).then((pagina) => {
+        let texto = '';
+        for (const e of pagina.eventos) texto += `id: ${e.secuencia}\nevent: ${e.tipo}\ndata: ${JSON.stringify(eventoJson(e))}\n\n`;
+        return { pagina, bytes: codificador.encode(texto) };
+      });
+      enVuelo.set(clave, lectura);
+      const soltar = () => enVuelo.delete(clave);
+      lectura.then(soltar, soltar);
+    }
+    return lectura;
+  };
+
   app.get(
     '/eventos',
     describeRoute({
@@ -222,7 +241,12 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
           do {
             otraVez = false;
             for (let hayMas = true; hayMas && !cerrado; ) {
-              const pagina = await fuente.leer(ambito, { despuesDe: ultima, tipo: q.tipo, sujeto: q.sujeto, limite: tamPagina });
+              const { pagina, bytes } = await leerCompartido(ambito, {
+                despuesDe: ultima,
+                tipo: q.tipo,
+                sujeto: q.sujeto,
+                limite: tamPagina,
+              });
               if (cerrado || pagina.eventos.length === 0) break;
               // Cola llena con eventos por enviar: el cliente no lee a tiempo. Se corta (la memoria no crece) y
               // reanudará con su Last-Event-ID.
@@ -235,11 +259,7 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
                 else controlador.error(new Error('Cliente de stream demasiado lento: desconectado'));
                 return;
               }
-              let texto = '';
-              for (const e of pagina.eventos) {
-                texto += `id: ${e.secuencia}\nevent: ${e.tipo}\ndata: ${JSON.stringify(eventoJson(e))}\n\n`;
-              }
-              controlador.enqueue(codificador.encode(texto));
+              controlador.enqueue(bytes);
               ultima = pagina.siguiente;
               hayMas = pagina.hayMas;
             }
