@@ -241,14 +241,16 @@ export function iniciarAsignadorEventos(opciones: OpcionesIniciarAsignador): Asi
   const parar = new AbortController();
   const bucle = (async () => {
     while (!parar.signal.aborted) {
-      let seguido = false;
+      let pausa = intervalo;
       try {
         const r = await asignador.ronda();
-        seguido = r.tipo === 'numerados' && r.quedan;
+        if (r.tipo === 'numerados' && r.quedan) pausa = 0;
       } catch (error) {
+        // Sin base (caída, reinicio): un aviso por segundo, no uno por ronda.
         opciones.alError?.(error instanceof Error ? error : new Error(String(error)));
+        pausa = Math.max(intervalo, 1000);
       }
-      if (!seguido) await esperar(intervalo, undefined, { signal: parar.signal }).catch(() => undefined);
+      if (pausa > 0) await esperar(pausa, undefined, { signal: parar.signal }).catch(() => undefined);
     }
   })();
   return {

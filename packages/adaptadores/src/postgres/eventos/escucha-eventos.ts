@@ -28,9 +28,12 @@ export class EscuchaEventos {
     this.#opciones = opciones;
   }
 
-  /** Conecta y escucha; se resuelve cuando `LISTEN` está en marcha (o rechaza si no pudo la primera vez). */
+  /**
+   * Conecta y escucha. Nunca rechaza: sin base (la API arranca aunque PostgreSQL no esté), avisa por `alError`
+   * y reintenta cada segundo; al conseguirlo, despierta a todos los suscriptores.
+   */
   async iniciar(): Promise<void> {
-    await this.#escuchar(true);
+    await this.#escuchar();
   }
 
   /** `alAvisar` se llama cada vez que el ámbito tiene eventos nuevos. Devuelve la baja. */
@@ -68,7 +71,7 @@ export class EscuchaEventos {
     for (const grupo of grupos) for (const alAvisar of [...grupo]) alAvisar();
   }
 
-  async #escuchar(primera: boolean): Promise<void> {
+  async #escuchar(): Promise<void> {
     const oyente = new pg.Client({
       connectionString: this.#opciones.url,
       application_name: 'aeropartners-avisos-eventos',
@@ -82,7 +85,7 @@ export class EscuchaEventos {
       if (this.#cerrado) return;
       this.#opciones.alError?.(new Error('Se perdió la escucha de avisos de eventos: los streams esperan a reconectar', { cause: error }));
       this.#reconexion = setTimeout(() => {
-        this.#escuchar(false).catch(() => undefined);
+        this.#escuchar().catch(() => undefined);
       }, 1_000);
       this.#reconexion.unref();
     };
@@ -96,16 +99,10 @@ export class EscuchaEventos {
       await oyente.connect();
       await oyente.query(`LISTEN ${pg.escapeIdentifier(CANAL_EVENTOS)}`);
     } catch (causa) {
-      const error = causa instanceof Error ? causa : new Error(String(causa));
-      if (primera) {
-        this.#oyente = null;
-        oyente.end().catch(() => undefined);
-        throw new Error('No se pudo escuchar los avisos de eventos', { cause: error });
-      }
-      perdida(error);
+      perdida(causa instanceof Error ? causa : new Error(String(causa)));
       return;
     }
     // Mientras no se escuchaba pudo perderse un aviso: todos releen.
-    if (!primera) this.#avisar(undefined);
+    if (this.#oyente === oyente) this.#avisar(undefined);
   }
 }

@@ -190,6 +190,31 @@ describe('registro de eventos por socio', () => {
     expect(segunda).toMatchObject({ siguiente: 6, hayMas: false });
   });
 
+  it('la escucha que pierde su conexión (pg_terminate_backend) reconecta y despierta a los suscriptores', async () => {
+    const { base, pool } = await preparar();
+    const errores: Error[] = [];
+    const escucha = new EscuchaEventos({ url: base.url, alError: (e) => errores.push(e) });
+    await escucha.iniciar();
+    cierres.push(() => escucha.cerrar());
+    let avisos = 0;
+    escucha.suscribir({ idSocio: 'socio-f', modo: 'live' }, () => {
+      avisos += 1;
+    });
+    const { rows } = await pool.query<{ n: number }>(
+      "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'aeropartners-avisos-eventos' AND datname = current_database()",
+    );
+    expect(rows[0]?.n).toBe(1);
+    // Al volver, despierta a todos (pudo perderse un aviso mientras tanto).
+    for (let i = 0; i < 300 && avisos === 0; i += 1) await esperar(10);
+    expect(avisos).toBe(1);
+    expect(errores.length).toBeGreaterThan(0);
+    // Y sigue recibiendo avisos de verdad.
+    await escribirPago(pool, 'socio-f', 'live', 0);
+    await new PostgresAsignadorEventos({ pool }).ronda();
+    for (let i = 0; i < 300 && avisos === 1; i += 1) await esperar(10);
+    expect(avisos).toBe(2);
+  });
+
   it('duplicados absorbidos por lotes asíncronos y avisos LISTEN/NOTIFY del ámbito numerado', async () => {
     const { base, pool } = await preparar();
     const escucha = new EscuchaEventos({ url: base.url });
