@@ -214,3 +214,10 @@ export {
 } from './limites/cabeceras-de-limite.js';
 export * from './postgres/conversiones/index.js';
 export * from './postgres/eventos/index.js';
+export * from './webhooks/index.js';
+export {
+  NOMBRE_DESACTIVADOS_WEBHOOKS,
+  NOMBRE_DURACION_WEBHOOKS,
+  NOMBRE_INTENTOS_WEBHOOKS,
+  registrarMetricasWebhooks,
+} from './observabilidad/metricas-webhooks.js';

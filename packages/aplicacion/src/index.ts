@@ -117,3 +117,10 @@ export {
   type ResultadoReenvio,
 } from './mensajeria/puertos-mensajes-muertos.js';
 export * from './conversiones/index.js';
+export {
+  ALEATORIEDAD_POR_DEFECTO,
+  CALENDARIO_REINTENTOS_POR_DEFECTO,
+  leerCalendario,
+  siguientePaso,
+  type SiguientePaso,
+} from './webhooks/calendario-reintentos.js';

@@ -8,6 +8,7 @@ import { epocaRelayYAlarma } from './migraciones/0006-epoca-relay-y-alarma.js';
 import { sociosYClaves } from './migraciones/0007-socios-y-claves.js';
 import { conversionesYComisiones } from './migraciones/0008-conversiones-y-comisiones.js';
 import { registroDeEventos } from './migraciones/0009-registro-de-eventos.js';
+import { webhooks } from './migraciones/0010-webhooks.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -23,6 +24,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0007-socios-y-claves': sociosYClaves,
   '0008-conversiones-y-comisiones': conversionesYComisiones,
   '0009-registro-de-eventos': registroDeEventos,
+  '0010-webhooks': webhooks,
 });
 
 export interface ResultadoMigracion {

@@ -1,0 +1,294 @@
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as esperar } from 'node:timers/promises';
+import type { Ambito } from '@aeropartners/dominio';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, describe, expect, it } from 'vitest';
+import { crearBaseDePrueba } from '../testing/index.js';
+import { crearPoolPostgres } from '../postgres/pool-postgres.js';
+import { idEventoWebhook, PostgresWebhooks } from './postgres-webhooks.js';
+import { iniciarRepartidorWebhooks, type OpcionesRepartidorWebhooks, type RepartidorEnMarcha } from './repartidor-webhooks.js';
+
+// El repartidor contra PostgreSQL real y receptores HTTP reales (servidores en este proceso, en 127.0.0.1:
+// por eso los repartidores de estas pruebas admiten la red local salvo en la prueba de SSRF).
+
+const cierres: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const cerrar of cierres.reverse()) await cerrar().catch(() => undefined);
+});
+
+async function preparar() {
+  const base = await crearBaseDePrueba();
+  const pool = crearPoolPostgres({ url: base.url, tamano: 8, nombreAplicacion: 'webhooks-prueba' });
+  cierres.push(async () => {
+    await pool.end();
+    await base.cerrar();
+  });
+  return { pool, webhooks: new PostgresWebhooks({ pool }) };
+}
+
+interface Recibida {
+  readonly cabeceras: Record<string, string>;
+  readonly cuerpo: string;
+}
+
+/**
+ * Un receptor HTTP real. `responder(n)` decide la respuesta de la petición n (desde 1): un estado HTTP, o
+ * `'colgar'` (no responde nunca: un receptor muerto que acepta conexiones).
+ */
+async function receptor(responder: (n: number) => number | 'colgar') {
+  const recibidas: Recibida[] = [];
+  const colgadas = new Set<http.ServerResponse>();
+  const servidor = http.createServer((peticion, respuesta) => {
+    const trozos: Buffer[] = [];
+    peticion.on('data', (t: Buffer) => trozos.push(t));
+    peticion.on('end', () => {
+      const cabeceras: Record<string, string> = {};
+      for (const [k, v] of Object.entries(peticion.headers)) if (typeof v === 'string') cabeceras[k] = v;
+      recibidas.push({ cabeceras, cuerpo: Buffer.concat(trozos).toString('utf8') });
+      const r = responder(recibidas.length);
+      if (r === 'colgar') {
+        colgadas.add(respuesta);
+        respuesta.on('close', () => colgadas.delete(respuesta));
+        return;
+      }
+      respuesta.writeHead(r).end();
+    });
+  });
+  servidor.listen(0, '127.0.0.1');
+  await once(servidor, 'listening');
+  const { port } = servidor.address() as AddressInfo;
+  const cerrar = async () => {
+    servidor.closeAllConnections();
+    servidor.close();
+  };
+  cierres.push(cerrar);
+  return { url: `http://127.0.0.1:${port}/webhook`, puerto: port, recibidas, colgadas };
+}
+
+let siguienteId = 1;
+/** Eventos ya numerados del registro (lo que escribe el asignador de la migración 0009). */
+async function insertarEventos(
+  pool: ReturnType<typeof crearPoolPostgres>,
+  ambito: Ambito,
+  desde: number,
+  hasta: number,
+  tipo = 'pago.exitoso',
+) {
+  for (let s = desde; s <= hasta; s++) {
+    await pool.query(
+      `INSERT INTO eventos_socio (id_socio, modo, secuencia, tipo, sujeto, ocurrido_en, id_solicitud, id_correlacion, datos, fuente, id_fuente)
+       VALUES ($1, $2, $3, $4, $5, now(), $6, $7, $8, 'pruebas', $9)`,
+      [ambito.idSocio, ambito.modo, s, tipo, `pago-${s}`, `req_${s}`, `corr-${s}`, { estado: 'EXITOSO', n: s }, siguienteId++],
+    );
+  }
+  await pool.query(
+    `INSERT INTO eventos_contadores (id_socio, modo, ultima) VALUES ($1, $2, $3)
+     ON CONFLICT (id_socio, modo) DO UPDATE SET ultima = GREATEST(eventos_contadores.ultima, EXCLUDED.ultima)`,
+    [ambito.idSocio, ambito.modo, hasta],
+  );
+}
+
+function registrador() {
+  const lineas: { nivel: string; campos: Record<string, unknown>; mensaje: string | undefined }[] = [];
+  const linea = (nivel: string) => (campos: object, mensaje?: string) =>
+    lineas.push({ nivel, campos: campos as Record<string, unknown>, mensaje });
+  return { lineas, logger: { info: linea('info'), warn: linea('warn'), error: linea('error') } };
+}
+
+function arrancar(opciones: Omit<OpcionesRepartidorWebhooks, 'logger'> & { logger?: OpcionesRepartidorWebhooks['logger'] }) {
+  const r = iniciarRepartidorWebhooks({ logger: registrador().logger, sondeoMs: 20, aleatoriedad: 0, ...opciones });
+  cierres.push(() => r.detener());
+  return r;
+}
+
+async function hasta<T>(comprobar: () => Promise<T | undefined> | T | undefined, descripcion: string): Promise<T> {
+  for (let i = 0; i < 1500; i++) {
+    const valor = await comprobar();
+    if (valor !== undefined && valor !== false) return valor;
+    await esperar(20);
+  }
+  throw new Error(`no se cumplió a tiempo: ${descripcion}`);
+}
+
+const verificar = (secreto: string, r: Recibida) =>
+  new Webhook(secreto).verify(r.cuerpo, {
+    'webhook-id': r.cabeceras['webhook-id'] ?? '',
+    'webhook-timestamp': r.cabeceras['webhook-timestamp'] ?? '',
+    'webhook-signature': r.cabeceras['webhook-signature'] ?? '',
+  });
+
+describe('repartidor de webhooks', () => {
+  it('un receptor que falla y luego acepta recibe el evento firmado, con el mismo webhook-id en cada reintento; cada intento queda anotado', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-a', modo: 'live' };
+    const rx = await receptor((n) => (n === 1 ? 500 : n === 2 ? 503 : 200));
+    const { webhook, secreto } = await webhooks.crear(ambito, { url: rx.url, tipos: ['pago.*'] });
+    await insertarEventos(pool, ambito, 1, 1);
+    const repartidor = arrancar({ pool, permitirRedLocal: true, calendarioMs: [30, 30, 30, 30] });
+
+    await hasta(() => rx.recibidas.length >= 3 && repartidor.contadores().intentos.exitoso === 1, 'tres intentos, el último aceptado');
+    expect(rx.recibidas).toHaveLength(3);
+    const idEvento = idEventoWebhook(ambito, 1);
+    for (const r of rx.recibidas) {
+      expect(r.cabeceras['webhook-id']).toBe(idEvento);
+      expect(r.cabeceras['webhook-signature']).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
+      // El paquete oficial verifica la firma (y la marca de tiempo) con el secreto mostrado al crear.
+      expect(verificar(secreto, r)).toMatchObject({ secuencia: 1, tipo: 'pago.exitoso', sujeto: 'pago-1' });
+      expect(JSON.parse(r.cuerpo)).toEqual({
+        secuencia: 1,
+        tipo: 'pago.exitoso',
+        sujeto: 'pago-1',
+        ocurrido_en: expect.any(String),
+        registrado_en: expect.any(String),
+        id_solicitud: 'req_1',
+        id_traza: null,
+        id_correlacion: 'corr-1',
+        datos: { estado: 'EXITOSO', n: 1 },
+      });
+    }
+    // Otro secreto no verifica.
+    expect(() => verificar(`whsec_${Buffer.alloc(32, 7).toString('base64')}`, rx.recibidas[0]!)).toThrow();
+
+    const listado = await webhooks.intentos(ambito, webhook.id, { limite: 10 });
+    expect(listado?.intentos.map((i) => [i.numero, i.resultado, i.codigoEstado, i.proximoIntento === null])).toEqual([
+      [3, 'exitoso', 200, true],
+      [2, 'error_http', 503, false],
+      [1, 'error_http', 500, false],
+    ]);
+    expect(listado?.intentos.every((i) => i.idEvento === idEvento && i.duracionMs >= 0)).toBe(true);
+    expect(repartidor.contadores().intentos).toEqual({ exitoso: 1, error_http: 2, tiempo_agotado: 0, error_red: 0 });
+    const { rows } = await pool.query('SELECT estado, intentos FROM webhook_entregas');
+    expect(rows).toEqual([{ estado: 'entregada', intentos: 3 }]);
+  });
+
+  it('un receptor muerto ocupa solo sus huecos por destino: el sano recibe todo mientras el muerto sigue colgado', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-b', modo: 'live' };
+    const muerto = await receptor(() => 'colgar');
+    const sano = await receptor(() => 204);
+    const wMuerto = await webhooks.crear(ambito, { url: muerto.url, tipos: ['*'] });
+    await webhooks.crear(ambito, { url: sano.url, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 12);
+    // Tres huecos en total, dos por destino: sin el límite por destino, el muerto los ocuparía todos.
+    const repartidor = arrancar({ pool, permitirRedLocal: true, concurrencia: 3, porDestino: 2, tiempoMaximoMs: 120_000 });
+
+    await hasta(() => new Set(sano.recibidas.map((r) => r.cabeceras['webhook-id'])).size === 12, 'el sano recibe los 12');
+    expect(muerto.colgadas.size).toBe(2);
+    expect(muerto.recibidas).toHaveLength(2);
+    expect(repartidor.contadores().intentos.exitoso).toBe(12);
+    await repartidor.detener();
+    // Lo cortado al apagarse no se anota: sigue pendiente y otra instancia lo reintentará al vencer el plazo.
+    const { rows } = await pool.query<{ estado: string; n: string }>(
+      `SELECT estado, count(*)::text AS n FROM webhook_entregas WHERE id_webhook = $1 GROUP BY estado`,
+      [wMuerto.webhook.id],
+    );
+    expect(rows).toEqual([{ estado: 'pendiente', n: '12' }]);
+    expect((await webhooks.intentos(ambito, wMuerto.webhook.id, { limite: 10 }))?.intentos).toEqual([]);
+  });
+
+  it('agotado el calendario, el webhook se desactiva con un aviso en el registro y en su estado', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-c', modo: 'test' };
+    const rx = await receptor(() => 500);
+    const { webhook } = await webhooks.crear(ambito, { url: rx.url, tipos: ['pago.exitoso'] });
+    await insertarEventos(pool, ambito, 1, 1);
+    const { lineas, logger } = registrador();
+    const repartidor = arrancar({ pool, logger, permitirRedLocal: true, calendarioMs: [20, 20] });
+
+    const vista = await hasta(async () => {
+      const w = await webhooks.obtener(ambito, webhook.id);
+      return w && !w.activo ? w : undefined;
+    }, 'webhook desactivado');
+    expect(rx.recibidas).toHaveLength(3);
+    expect(vista.motivoDesactivacion).toMatch(/falló 3 veces .*se agotó el calendario/);
+    expect(repartidor.contadores().desactivados).toBe(1);
+    expect(lineas.filter((l) => l.mensaje === 'webhook: intento de entrega fallido')).toHaveLength(3);
+    expect(lineas.find((l) => l.mensaje === 'webhook desactivado')?.campos).toMatchObject({ id_webhook: webhook.id });
+    // Desactivado, lo nuevo no sale.
+    await insertarEventos(pool, ambito, 2, 2);
+    await esperar(200);
+    expect(rx.recibidas).toHaveLength(3);
+
+    // Reenviar lo reactiva y reprograma lo pedido (y lo retenido mientras estaba desactivado sigue después).
+    const rx2 = await receptor(() => 200);
+    await pool.query('UPDATE webhooks SET url = $2 WHERE id = $1', [webhook.id, rx2.url]);
+    expect(await webhooks.reenviar(ambito, webhook.id, { desde: 1, hasta: 1 })).toEqual({ tipo: 'programadas', entregas: 1 });
+    await hasta(() => rx2.recibidas.length >= 2, 'el reenviado y el retenido');
+    expect(rx2.recibidas.map((r) => r.cabeceras['webhook-id']).sort()).toEqual([idEventoWebhook(ambito, 1), idEventoWebhook(ambito, 2)]);
+  });
+
+  it('sin WEBHOOKS_PERMITIR_RED_LOCAL no se conecta a loopback aunque el webhook esté guardado: el intento falla como destino no admitido', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-d', modo: 'live' };
+    const rx = await receptor(() => 200);
+    const porIp = await webhooks.crear(ambito, { url: rx.url, tipos: ['*'] });
+    const porNombre = await webhooks.crear(ambito, { url: `http://localhost:${rx.puerto}/webhook`, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 1);
+    arrancar({ pool, permitirRedLocal: false, calendarioMs: [60_000] });
+
+    for (const w of [porIp, porNombre]) {
+      const intento = await hasta(async () => (await webhooks.intentos(ambito, w.webhook.id, { limite: 5 }))?.intentos[0], 'un intento');
+      expect(intento).toMatchObject({ resultado: 'error_red', codigoEstado: null });
+      expect(intento.error).toMatch(/destino no admitido: .*loopback/);
+    }
+    expect(rx.recibidas).toHaveLength(0);
+  });
+
+  it('rotar el secreto: durante la gracia cada entrega verifica con el secreto nuevo y con el anterior', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-e', modo: 'live' };
+    const rx = await receptor(() => 200);
+    const { webhook, secreto: anterior } = await webhooks.crear(ambito, { url: rx.url, tipos: ['*'] });
+    const rotado = await webhooks.rotarSecreto(ambito, webhook.id, 60_000);
+    expect(rotado?.secreto).toMatch(/^whsec_/);
+    expect(rotado?.secreto).not.toBe(anterior);
+    expect(await webhooks.rotarSecreto({ idSocio: 'otro', modo: 'live' }, webhook.id, 60_000)).toBeUndefined();
+    await insertarEventos(pool, ambito, 1, 1);
+    arrancar({ pool, permitirRedLocal: true });
+    await hasta(() => rx.recibidas.length === 1, 'una entrega');
+    const r = rx.recibidas[0]!;
+    expect(r.cabeceras['webhook-signature']?.split(' ')).toHaveLength(2);
+    expect(verificar(rotado!.secreto, r)).toMatchObject({ secuencia: 1 });
+    expect(verificar(anterior, r)).toMatchObject({ secuencia: 1 });
+
+    // Sin gracia, solo el nuevo.
+    await webhooks.rotarSecreto(ambito, webhook.id, 0);
+    const { rows } = await pool.query<{ secreto: string }>('SELECT secreto FROM webhooks WHERE id = $1', [webhook.id]);
+    await insertarEventos(pool, ambito, 2, 2);
+    await hasta(() => rx.recibidas.length === 2, 'otra entrega');
+    expect(rx.recibidas[1]?.cabeceras['webhook-signature']?.split(' ')).toHaveLength(1);
+    expect(verificar(rows[0]!.secreto, rx.recibidas[1]!)).toMatchObject({ secuencia: 2 });
+  });
+
+  it('dos repartidores a la vez (dos instancias): cada evento sale una vez, a su webhook y según sus tipos', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-f', modo: 'live' };
+    const otro: Ambito = { idSocio: 'socio-g', modo: 'live' };
+    const rx = await receptor(() => 200);
+    const rxOtro = await receptor(() => 200);
+    await webhooks.crear(ambito, { url: rx.url, tipos: ['pago.exitoso', 'conversion.*'] });
+    await webhooks.crear(otro, { url: rxOtro.url, tipos: ['*'] });
+    const instancias: RepartidorEnMarcha[] = [
+      arrancar({ pool, permitirRedLocal: true, lote: 7 }),
+      arrancar({ pool, permitirRedLocal: true, lote: 7 }),
+    ];
+    await insertarEventos(pool, ambito, 1, 20);
+    await insertarEventos(pool, ambito, 21, 25, 'pago.fallido');
+    await insertarEventos(pool, ambito, 26, 30, 'conversion.aprobada');
+    await insertarEventos(pool, otro, 1, 10, 'pago.fallido');
+    await hasta(() => rx.recibidas.length >= 25 && rxOtro.recibidas.length >= 10, 'todo entregado');
+    await esperar(200);
+    const ids = rx.recibidas.map((r) => r.cabeceras['webhook-id']);
+    expect(ids).toHaveLength(25);
+    expect(new Set(ids)).toEqual(
+      new Set([...Array.from({ length: 20 }, (_, i) => i + 1), 26, 27, 28, 29, 30].map((s) => idEventoWebhook(ambito, s))),
+    );
+    expect(new Set(rxOtro.recibidas.map((r) => r.cabeceras['webhook-id'])).size).toBe(10);
+    expect(rxOtro.recibidas).toHaveLength(10);
+    // Los dos trabajaron (o al menos, entre los dos, sin repetir nada).
+    const total = instancias.reduce((n, r) => n + r.contadores().intentos.exitoso, 0);
+    expect(total).toBe(35);
+  });
+});
