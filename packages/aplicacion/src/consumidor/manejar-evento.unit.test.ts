@@ -59,6 +59,18 @@ const traza = { idCorrelacion: 'corr-1' };
 const tipos = (repo: RepositorioPagosEnMemoria) => repo.outbox.map((f) => f.evento.tipo);
 
 describe('manejar eventos de pago', () => {
+  it('la traza del mensaje (con el Request-Id de la petición que creó el pago) queda en cada paso que escribe', async () => {
+    const { repo, manejar, pendiente, idPago } = await preparar();
+    await manejar(pendiente, { idCorrelacion: 'corr-1', idSolicitud: 'req_0190' });
+    const historial = await repo.historial({ idSocio: 'socio-1', modo: 'live' }, idPago);
+    expect(historial?.map((h) => [h.tipoEvento, h.idSolicitud])).toEqual([
+      ['PagoPendiente', null],
+      ['PagoProcesando', 'req_0190'],
+      ['PagoExitoso', 'req_0190'],
+    ]);
+    expect(repo.outbox.at(-1)?.traza.idSolicitud).toBe('req_0190');
+  });
+
   it('dado un PagoPendiente, entonces PROCESANDO, cobro con clave = id del pago, y EXITOSO con su evento', async () => {
     const { repo, manejar, pendiente, pasarela, idPago } = await preparar();
     const r = await manejar(pendiente, traza);
