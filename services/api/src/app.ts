@@ -15,10 +15,12 @@ import { LIMITE_RPS_POR_DEFECTO, limiteDeRitmoPorSocio } from './limite-socio.js
 import type { Manejadores } from './manejadores.js';
 import { crearDocumentoOpenApi, NOMBRE_SERVICIO, respuesta, respuestaJson, SIN_CLAVE } from './openapi.js';
 import { crearProblema, problemaSolicitudInvalida } from './problemas.js';
+import { rutasPanel } from './panel/panel.js';
 import { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 import { rutasEventos, type DependenciasRutasEventos, type EstadoStreams } from './rutas-eventos.js';
 import { rutasPagos } from './rutas-pagos.js';
 import { rutasConversiones, type DependenciasRutasConversiones } from './rutas-conversiones.js';
+import { rutasWebhooks, type DependenciasRutasWebhooks } from './rutas-webhooks.js';
 import { CABECERA_ID_SOLICITUD } from './solicitud.js';
 import { idCorrelacionDe } from './traza.js';
 
@@ -87,6 +89,8 @@ export interface DependenciasApp {
    * para que el balanceador deje de enviarle tráfico; las demás rutas siguen atendiendo.
    */
   readonly drenando?: () => boolean;
+  /** Los webhooks del socio (`/webhooks…`, issue 13); sin ellos, esas rutas no existen. */
+  readonly webhooks?: Omit<DependenciasRutasWebhooks, 'validar'>;
   /** El registro de eventos del socio (`GET /eventos`, `GET /eventos/stream`); sin él, esas rutas no existen. */
   readonly eventos?: Omit<DependenciasRutasEventos, 'validar'> & {
     readonly alMontar?: (estado: EstadoStreams) => void;
@@ -200,6 +204,9 @@ export function crearApp(deps: DependenciasApp) {
   if (deps.conversiones) {
     rutasConversiones(app, { ...deps.conversiones, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
   }
+  if (deps.webhooks) {
+    rutasWebhooks(app, { ...deps.webhooks, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
+  }
 
   // Las respuestas de salud y métricas son las comunes de los procesos (adaptadores); aquí se documentan y
   // se dice el «no disponible» con el catálogo de problemas de la API.
@@ -270,6 +277,9 @@ export function crearApp(deps: DependenciasApp) {
     }
     return c.body(await documentoOpenApi, 200, { 'Content-Type': 'application/json; charset=utf-8' });
   });
+
+  // La página en vivo (sin clave; sus datos la piden: la página lee la API con la clave del socio).
+  rutasPanel(app);
 
   app.get('/docs', (c) => c.html(pagina));
 

@@ -2,6 +2,7 @@ import {
   NIVELES_LOG_CONFIG,
   conDescripcion,
   enteroEnv,
+  VARIABLES_WEBHOOKS_API,
   leerConfiguracion as leerConfiguracionComun,
   type LecturaConfiguracion as LecturaConfiguracionComun,
 } from '@aeropartners/adaptadores';
@@ -76,6 +77,7 @@ export const EsquemaConfiguracion = v.object({
     v.optional(entero('SHUTDOWN_TIMEOUT_MS', 0, 600_000), '10000'),
     'Tiempo máximo para terminar las peticiones en curso al recibir SIGTERM/SIGINT.',
   ),
+  ...VARIABLES_WEBHOOKS_API,
 });
 
 export type Configuracion = v.InferOutput<typeof EsquemaConfiguracion>;

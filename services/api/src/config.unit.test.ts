@@ -19,6 +19,8 @@ describe('leerConfiguracion', () => {
         API_INSTANCIAS: 1,
         SHUTDOWN_DELAY_MS: 0,
         SHUTDOWN_TIMEOUT_MS: 10_000,
+        WEBHOOKS_PERMITIR_RED_LOCAL: false,
+        WEBHOOKS_GRACIA_SECRETO_S: 86_400,
       },
     });
   });
@@ -37,6 +39,8 @@ describe('leerConfiguracion', () => {
       API_INSTANCIAS: '3',
       SHUTDOWN_DELAY_MS: '2500',
       SHUTDOWN_TIMEOUT_MS: '500',
+      WEBHOOKS_PERMITIR_RED_LOCAL: 'true',
+      WEBHOOKS_GRACIA_SECRETO_S: '60',
       OTRA_VARIABLE: 'se ignora',
     });
     expect(r).toEqual({
@@ -54,6 +58,8 @@ describe('leerConfiguracion', () => {
         API_INSTANCIAS: 3,
         SHUTDOWN_DELAY_MS: 2500,
         SHUTDOWN_TIMEOUT_MS: 500,
+        WEBHOOKS_PERMITIR_RED_LOCAL: true,
+        WEBHOOKS_GRACIA_SECRETO_S: 60,
       },
     });
   });
@@ -87,6 +93,7 @@ describe('leerConfiguracion', () => {
     [{ DATABASE_URL: URL_PG, API_LIMITE_RPS: 'mucho' }, 'API_LIMITE_RPS'],
     [{ DATABASE_URL: URL_PG, API_INSTANCIAS: '0' }, 'API_INSTANCIAS'],
     [{ DATABASE_URL: URL_PG, SHUTDOWN_TIMEOUT_MS: 'pronto' }, 'SHUTDOWN_TIMEOUT_MS'],
+    [{ DATABASE_URL: URL_PG, WEBHOOKS_PERMITIR_RED_LOCAL: 'quizá' }, 'WEBHOOKS_PERMITIR_RED_LOCAL'],
     [{ DATABASE_URL: URL_PG, SHUTDOWN_DELAY_MS: '-5' }, 'SHUTDOWN_DELAY_MS'],
   ])('con %j, entonces UNA línea en español que nombra %s', (entorno, variable) => {
     const r = leerConfiguracion(entorno);

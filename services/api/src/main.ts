@@ -18,6 +18,8 @@ import {
   PostgresConsultasComisiones,
   registrarPagosEnCurso,
   uuidv7,
+  comprobarDestino,
+  PostgresWebhooks,
 } from '@aeropartners/adaptadores';
 import { crearManejadorRegistrarHecho } from '@aeropartners/aplicacion';
 import { crearApp } from './app.js';
@@ -102,6 +104,11 @@ await ejecutarServicio({
         consultas: new PostgresConsultasComisiones(persistencia.pool),
       },
       drenando: () => drenando,
+      webhooks: {
+        almacen: new PostgresWebhooks({ pool: persistencia.pool }),
+        comprobarDestino: (url) => comprobarDestino(url, { permitirRedLocal: config.WEBHOOKS_PERMITIR_RED_LOCAL }),
+        graciaSecretoMs: config.WEBHOOKS_GRACIA_SECRETO_S * 1000,
+      },
       eventos: {
         fuente: {
           leer: (ambito, consulta) => registroEventos.leer(ambito, consulta),
