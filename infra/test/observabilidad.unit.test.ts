@@ -12,6 +12,7 @@ import {
   registrarMetricasConsumidor,
   registrarMetricasRelay,
   registrarMetricasRetencion,
+  registrarMetricasWebhooks,
   registrarOutbox,
   registrarPagosEnCurso,
   type RegistroMetricas,
@@ -93,6 +94,9 @@ function registros(): Record<'api' | 'outbox' | 'consumer', RegistroMetricas> {
   registrarMetricasRetencion(outbox, {
     contadores: () => ({ filas: { outbox: 0, inbox: 0, broker_muertos: 0 }, fallos: 0, ultimaPurga: 0 }),
   });
+  registrarMetricasWebhooks(outbox, {
+    contadores: () => ({ intentos: { exitoso: 0, error_http: 0, tiempo_agotado: 0, error_red: 0 }, desactivados: 0 }),
+  });
 
   const consumer = crearRegistroMetricas({ servicio: 'consumer' });
   const c = {
@@ -141,7 +145,7 @@ const DE_PROMETHEUS = new Set(['up', 'scrape_duration_seconds', 'scrape_samples_
  * Métricas que usan paneles o reglas y que todavía no exporta nadie: cada una debe estar documentada en
  * la decisión 0152 (nombre y etiquetas que deberá tener).
  */
-const PENDIENTES = new Set(['aeropartners_pagos_webhooks_intentos_total']);
+const PENDIENTES = new Set<string>();
 
 const PALABRAS_PROMQL = new Set([
   'by',

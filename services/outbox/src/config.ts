@@ -9,6 +9,7 @@ import {
   urlPostgresEnv,
   urlPulsarEnv,
   VARIABLES_RETENCION,
+  VARIABLES_WEBHOOKS,
 } from '@aeropartners/adaptadores';
 import * as v from 'valibot';
 
@@ -81,6 +82,7 @@ export const EsquemaConfiguracionRelay = v.object({
   ),
   LOG_LEVEL: conDescripcion(v.optional(nivelLogEnv('LOG_LEVEL'), 'info'), 'Nivel mínimo de los registros JSON.'),
   ...VARIABLES_RETENCION,
+  ...VARIABLES_WEBHOOKS,
 });
 
 export type ConfiguracionRelay = v.InferOutput<typeof EsquemaConfiguracionRelay>;

@@ -17,8 +17,17 @@ describe('configuración del relay', () => {
         RETENCION_DIAS: 30,
         RETENCION_PURGA_PERIODO_MS: 60_000,
         RETENCION_PURGA_LOTE: 1000,
+        WEBHOOKS_PERMITIR_RED_LOCAL: false,
+        WEBHOOKS_CALENDARIO: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000],
+        WEBHOOKS_TIEMPO_MAXIMO_MS: 10_000,
+        WEBHOOKS_POR_DESTINO: 4,
       },
     });
+  });
+
+  it('un calendario de webhooks acortado (tests) se lee con sus unidades', () => {
+    const r = leerConfiguracionRelay({ DATABASE_URL: URL_PG, WEBHOOKS_CALENDARIO: '50ms,1s', WEBHOOKS_PERMITIR_RED_LOCAL: 'true' });
+    expect(r).toMatchObject({ ok: true, config: { WEBHOOKS_CALENDARIO: [50, 1000], WEBHOOKS_PERMITIR_RED_LOCAL: true } });
   });
 
   it('acepta un tópico completo de Pulsar y una URL de Pulsar', () => {
@@ -42,6 +51,9 @@ describe('configuración del relay', () => {
     [{ DATABASE_URL: URL_PG, RETENCION_DIAS: 'treinta' }, 'RETENCION_DIAS'],
     [{ DATABASE_URL: URL_PG, RETENCION_DIAS: '7.5' }, 'RETENCION_DIAS'],
     [{ DATABASE_URL: URL_PG, RETENCION_PURGA_LOTE: '0' }, 'RETENCION_PURGA_LOTE'],
+    [{ DATABASE_URL: URL_PG, WEBHOOKS_CALENDARIO: '5s,pronto' }, 'WEBHOOKS_CALENDARIO'],
+    [{ DATABASE_URL: URL_PG, WEBHOOKS_PERMITIR_RED_LOCAL: 'si' }, 'WEBHOOKS_PERMITIR_RED_LOCAL'],
+    [{ DATABASE_URL: URL_PG, WEBHOOKS_POR_DESTINO: '0' }, 'WEBHOOKS_POR_DESTINO'],
   ])('un valor inválido da UNA línea que nombra la variable: %j', (entorno, nombre) => {
     const r = leerConfiguracionRelay(entorno);
     expect(r.ok).toBe(false);

@@ -1,11 +1,13 @@
 import {
   PostgresAlmacenOutbox,
+  configuracionRepartidor,
   configuracionRetencion,
   crearLogger,
   crearPersistenciaPostgres,
   crearRegistroMetricas,
   ejecutarServicio,
   iniciarPurgaRetencion,
+  iniciarRepartidorWebhooks,
   leerConfiguracionOSalir,
   morirTrasPublicar,
   sobreDeFila,
@@ -44,6 +46,9 @@ await ejecutarServicio({
     const salud = await iniciarSaludRelay(SERVICIO, config, { persistencia, broker, relay, metricas });
     // La purga por retención vive con el relay (decisión 0150): cada instancia la intenta, trabaja la del cerrojo.
     const purga = iniciarPurgaRetencion({ pool: persistencia.pool, logger, metricas, ...configuracionRetencion(config) });
+    // El repartidor de webhooks también (decisión 0170): en todas las instancias, líder o en reserva; se
+    // reparten las entregas con FOR UPDATE SKIP LOCKED.
+    const webhooks = iniciarRepartidorWebhooks({ pool: persistencia.pool, logger, metricas, ...configuracionRepartidor(config) });
     // En alarma el relay sigue vivo y no disponible (503) hasta que un operador actúe; si otro relay tiene la
     // época, o se pierde el liderazgo, termina (el supervisor lo relanza en reserva).
     const ejecucion = relay.ejecutar();
@@ -57,6 +62,7 @@ await ejecutarServicio({
       async detener() {
         await relay.detener(ejecucion);
         await purga.detener();
+        await webhooks.detener();
         await broker.cerrar().catch(() => undefined);
         await salud.cerrar();
         await persistencia.cerrar();
