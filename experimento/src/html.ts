@@ -236,7 +236,7 @@ export function paginaHtml(inf: Informe): string {
     : '';
   const fallos = s.fallos.map((f): [string, string] => [
     `t=${f.segundo.toFixed(0)} s · ${f.tipo}`,
-    f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${f.recuperacionMs ?? 0} ms`,
+    f.error ? `ERROR: ${f.error}` : f.recuperacionMs === undefined ? f.detalle : `${f.detalle}; recuperado en ${f.recuperacionMs} ms`,
   ]);
   return `<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><title>${escapar(inf.titulo)}</title>

@@ -148,7 +148,11 @@ export function tablaTexto(inf: Informe): string {
   for (const f of inf.series.fallos) {
     filas.push([
       `t=${f.segundo.toFixed(0)} s ${f.tipo}`,
-      f.error ? `ERROR: ${f.error}` : `${f.detalle}; recuperado en ${fmt(f.recuperacionMs ?? 0)} ms`,
+      f.error
+        ? `ERROR: ${f.error}`
+        : f.recuperacionMs === undefined
+          ? f.detalle
+          : `${f.detalle}; recuperado en ${fmt(f.recuperacionMs)} ms`,
     ]);
   }
   seccion('Veredicto (reglas)');

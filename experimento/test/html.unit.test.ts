@@ -34,6 +34,20 @@ describe('informe', () => {
     expect(tablaTexto(inf)).toContain('dejan de seguir a los aceptados');
   });
 
+  it('la suspensión del socio es una marca sin recuperación (S en las gráficas), no «recuperado en 0 ms»', () => {
+    const inf = informeDeEjemplo();
+    const conSuspension = {
+      ...inf,
+      series: { ...inf.series, fallos: [...inf.series.fallos, { segundo: 60, tipo: 'suspender-socio', detalle: 'socio s4 suspendido' }] },
+    };
+    const texto = tablaTexto(conSuspension);
+    expect(texto).toMatch(/t=60 s suspender-socio +socio s4 suspendido\n/);
+    expect(texto).not.toContain('socio s4 suspendido; recuperado');
+    const html = paginaHtml(conSuspension);
+    expect(html).toContain('>S</text>');
+    expect(html).not.toContain('socio s4 suspendido; recuperado');
+  });
+
   it('una corrida suspendida nombra las violaciones y sus ids, en la página y en la tabla de texto', () => {
     const inf = informeDeEjemplo(true);
     expect(paginaHtml(inf)).toContain('0190a1b2-0000-7000-8000-000000000001');
