@@ -23,6 +23,8 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
     const t = (topologia = await Topologia.iniciar({
       arrancar: ['api', 'outbox', 'consumer'],
       entorno: {
+        // El broker encola dos veces cada mensaje que publica el relay: el consumidor ve cada hecho repetido.
+        outbox: { BROKER_DUPLICAR_ENTREGAS: 'true' },
         consumer: {
           LIQUIDACIONES_CADA: '2s',
           LIQUIDACIONES_CIERRE_MS: '300',
@@ -166,6 +168,17 @@ describe('conversiones y liquidaciones de extremo a extremo', () => {
     expect([...porAsiento.values()].every((d) => d === 0)).toBe(true);
     const pagado = libros.reduce((s, l) => s + l.saldos.pagado - l.saldos.recuperado, 0);
     expect(pagado).toBe(pagadoEnLiquidaciones);
+    // La segunda vida del consumidor aplicó hechos y absorbió las entregas duplicadas del broker: lo cuentan sus métricas.
+    const metricas = await t.metricas('consumer');
+    const contador = (desenlace: string) =>
+      Number(
+        new RegExp(`aeropartners_pagos_hechos_conversion_total\\{desenlace="${desenlace}"[^}]*\\} (\\d+)`).exec(metricas)?.[1] ??
+          Number.NaN,
+      );
+    expect(contador('aplicado')).toBeGreaterThan(0);
+    expect(contador('duplicado')).toBeGreaterThan(0);
+    expect(contador('rechazado')).toBe(0);
+
     // Lo que ve el socio por la API: la comisión pagada de una conversión aprobada y el saldo de su afiliado.
     const vista = await t.get<{ estado: string; comision: { monto: number; estado: string } }>('/conversiones/e2e-0');
     expect(vista.cuerpo).toMatchObject({

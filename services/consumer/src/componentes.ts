@@ -150,6 +150,15 @@ export function iniciarSaludConsumidor(
     consumidor: consumidor.contadores,
     repeticionesPasarela: pasarela.repeticionesAbsorbidas,
     broker: contadoresBroker,
+    hechosConversion: () => {
+      const c = consumidor.contadores();
+      return {
+        aplicados: c.hechosAplicados,
+        duplicados: c.hechosDuplicados,
+        bloqueados: c.hechosBloqueados,
+        rechazados: c.hechosRechazados,
+      };
+    },
   });
   return iniciarServidorSalud({
     servicio,

@@ -93,10 +93,32 @@ export interface FuentesMetricasConsumidor {
   readonly repeticionesPasarela?: (() => number) | undefined;
   /** Leases del broker embebido que este consumidor perdió (otro reclamó el mensaje); sin él (Pulsar), no se exporta. */
   readonly broker?: { readonly leasesPerdidos: number; readonly operacionesSinLease: number } | undefined;
+  /** Hechos de conversión atendidos por desenlace (issue 12); sin él, no se exporta. */
+  readonly hechosConversion?:
+    | (() => { readonly aplicados: number; readonly duplicados: number; readonly bloqueados: number; readonly rechazados: number })
+    | undefined;
 }
 
 /** Consumidor: recibidos, mensajes muertos, rechazos, reintentos de la pasarela, errores y duplicados (inbox, pasarela). */
 export function registrarMetricasConsumidor(registro: Registry, fuentes: FuentesMetricasConsumidor): void {
+  const hechos = fuentes.hechosConversion;
+  if (hechos) {
+    contadorLeido(
+      registro,
+      `${PREFIJO_METRICAS}hechos_conversion_total`,
+      'Hechos de conversión atendidos por este consumidor, por desenlace (aplicado, duplicado, bloqueada, rechazado: a mensajes muertos).',
+      ['desenlace'],
+      () => {
+        const h = hechos();
+        return [
+          [{ desenlace: 'aplicado' }, h.aplicados],
+          [{ desenlace: 'duplicado' }, h.duplicados],
+          [{ desenlace: 'bloqueada' }, h.bloqueados],
+          [{ desenlace: 'rechazado' }, h.rechazados],
+        ];
+      },
+    );
+  }
   simple(registro, 'consumidor_recibidos_total', 'Mensajes tomados del broker por este consumidor.', () => fuentes.consumidor().recibidos);
   contadorLeido(
     registro,

@@ -73,6 +73,14 @@ export interface ContadoresConsumidor {
   readonly reintentosPasarela: number;
   /** Fallos de infraestructura: del manejador, o al recibir, confirmar, rechazar o matar un mensaje. */
   readonly errores: number;
+  /** Hechos de conversión aplicados (su efecto confirmado en la base). */
+  readonly hechosAplicados: number;
+  /** Hechos de conversión que ya estaban aplicados (reentregas). */
+  readonly hechosDuplicados: number;
+  /** Hechos de conversión que dejan su conversión bloqueada por un conflicto. */
+  readonly hechosBloqueados: number;
+  /** Hechos de conversión que no se pudieron aplicar (a mensajes muertos). */
+  readonly hechosRechazados: number;
 }
 
 export interface Consumidor extends Despachador {
@@ -101,6 +109,10 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
     rechazados: 0,
     reintentosPasarela: 0,
     errores: 0,
+    hechosAplicados: 0,
+    hechosDuplicados: 0,
+    hechosBloqueados: 0,
+    hechosRechazados: 0,
   } satisfies ContadoresConsumidor;
 
   const manejar = opciones.crearManejador({
@@ -125,6 +137,13 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
 
   function contar(hecho: HechoMensaje): void {
     if (hecho.tipo === 'fallo') c.errores += 1;
+    if (hecho.tipo === 'conversion') {
+      if (hecho.desenlace === 'aplicado') c.hechosAplicados += 1;
+      else if (hecho.desenlace === 'duplicado') c.hechosDuplicados += 1;
+      else if (hecho.desenlace === 'bloqueada') c.hechosBloqueados += 1;
+      else c.hechosRechazados += 1;
+      return;
+    }
     if (hecho.tipo !== 'manejado') return;
     switch (hecho.desenlace.tipo) {
       case 'procesado':
