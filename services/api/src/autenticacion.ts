@@ -12,13 +12,19 @@ import type { SocioAutenticado } from './socio-autenticado.js';
  * `docs/decisiones/0133-autenticacion-por-defecto-y-modo-anonimo.md`.
  */
 
-/** Operación y documentación: lo único que se sirve sin clave (los balanceadores y Prometheus no tienen una). */
-const RUTAS_PUBLICAS = new Set(['/health', '/health/ready', '/metrics', '/docs', '/openapi.json']);
+/**
+ * Operación, documentación y la página del panel (sus datos sí piden clave): lo único que se sirve sin clave
+ * (los balanceadores y Prometheus no tienen una).
+ */
+const RUTAS_PUBLICAS = new Set(['/health', '/health/ready', '/metrics', '/docs', '/openapi.json', '/panel']);
+
+/** Un fichero directamente bajo `prefijo` (`/docs/swagger-ui.css`, `/panel/panel.js`), sin subcarpetas. */
+const esRecursoDe = (prefijo: string, ruta: string) => ruta.startsWith(prefijo) && !ruta.slice(prefijo.length).includes('/');
 
 export function esRutaPublica(ruta: string): boolean {
   // La app no es estricta con la barra final (`/health/` es `/health`).
   const sinBarra = ruta.length > 1 && ruta.endsWith('/') ? ruta.slice(0, -1) : ruta;
-  return RUTAS_PUBLICAS.has(sinBarra) || (sinBarra.startsWith('/docs/') && !sinBarra.slice('/docs/'.length).includes('/'));
+  return RUTAS_PUBLICAS.has(sinBarra) || esRecursoDe('/docs/', sinBarra) || esRecursoDe('/panel/', sinBarra);
 }
 
 export const REINO = 'aeropartners-pagos';

@@ -49,7 +49,7 @@ describe('GET /openapi.json', () => {
   it('documenta cada ruta de la API y cada ruta documentada existe', async () => {
     const { app } = crearAppDePrueba();
     const documento = await documentoServido();
-    const internas = new Set(['/openapi.json', '/docs', '/docs/:recurso']);
+    const internas = new Set(['/openapi.json', '/docs', '/docs/:recurso', '/panel', '/panel/:recurso']);
     // Una ruta aparece una vez por cada manejador (descripción, validadores, el suyo).
     const deLaApp = [
       ...new Set(

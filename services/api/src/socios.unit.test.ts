@@ -152,7 +152,7 @@ describe('ruta × credencial: nada se escribe en ningún rechazo', () => {
 describe('autenticación por defecto', () => {
   it('toda ruta registrada que no es de operación ni de documentación exige la clave (también las que se añadan)', async () => {
     const { app } = escenario();
-    const publicas = ['/health', '/health/ready', '/metrics', '/openapi.json', '/docs', '/docs/:recurso'];
+    const publicas = ['/health', '/health/ready', '/metrics', '/openapi.json', '/docs', '/docs/:recurso', '/panel', '/panel/:recurso'];
     const protegidas = app.routes.filter((r) => r.method !== 'ALL' && !publicas.includes(r.path));
     expect(protegidas.length).toBeGreaterThanOrEqual(RUTAS.length);
     for (const { method, path } of protegidas) {

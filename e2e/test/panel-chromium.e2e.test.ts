@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { PostgresAdministracionSocios } from '@aeropartners/adaptadores';
+import { Modo } from '@aeropartners/dominio';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Topologia } from '../src/topologia.js';
+
+// El panel en vivo (/panel) en un Chromium sin cabeza de verdad, contra los tres procesos reales: la página
+// pide la clave, lee el stream SSE con fetch y la muestra; un pago creado por la API pasa por sus estados
+// hasta el final en la página, y su línea de tiempo se abre con un clic. La API se reinicia a mitad: la
+// página reanuda el stream con Last-Event-ID (la misma dirección: puerto fijo) y sigue viendo los pagos nuevos.
+// Sin Chromium el test FALLA (no se salta): `apt-get install -y chromium` (lo hace .ci/run).
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+/** La captura queda como artefacto del test (ignorada por git). */
+export const CAPTURA = fileURLToPath(new URL('../artefactos/panel.png', import.meta.url));
+const FINALES = ['EXITOSO', 'FALLIDO'];
+
+/** Expresión que se evalúa en la página: ¿el elemento está en un estado final? (el test se compila sin tipos del DOM). */
+const llegaAlFinal = (selector: string) =>
+  `${JSON.stringify(FINALES)}.includes(document.querySelector(${JSON.stringify(selector)})?.getAttribute('data-estado') ?? '')`;
+
+async function puertoLibre(): Promise<number> {
+  return new Promise((resolver, rechazar) => {
+    const servidor = createServer();
+    servidor.once('error', rechazar);
+    servidor.listen(0, '127.0.0.1', () => {
+      const direccion = servidor.address();
+      servidor.close(() => (typeof direccion === 'object' && direccion ? resolver(direccion.port) : rechazar(new Error('sin puerto'))));
+    });
+  });
+}
+
+describe('el panel en vivo en Chromium sin cabeza', () => {
+  let topologia: Topologia | undefined;
+  let navegador: Browser | undefined;
+
+  beforeAll(() => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(
+        `No está Chromium en ${CHROMIUM}: este test lo necesita (apt-get install -y chromium, o CHROMIUM=<ruta del ejecutable>).`,
+      );
+    }
+  });
+
+  afterAll(async () => {
+    await navegador?.close();
+    await topologia?.cerrar();
+  });
+
+  it('con la clave pegada, un pago aparece, llega a su estado final y su línea de tiempo se abre; tras reiniciar la API el stream se reanuda', async () => {
+    const puerto = await puertoLibre();
+    const t = (topologia = await Topologia.iniciar({
+      entorno: { api: { PORT: String(puerto) }, consumer: { PASARELA_TASA_RECHAZO: '0' } },
+    }));
+    const creado = await new PostgresAdministracionSocios(t.pool).crear(
+      { nombre: 'Socio del panel', firmaObligatoria: false, limiteRps: null, modo: Modo.PRUEBA },
+      new Date(),
+    );
+    if (!creado.ok) throw new Error(`no se pudo crear el socio: ${creado.error.tipo}`);
+    const clave = creado.valor.clave.claveEnClaro;
+    const url = `http://127.0.0.1:${puerto}`;
+
+    navegador = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    const contexto = await navegador.newContext({ viewport: { width: 1400, height: 900 } });
+    // Sin red: todo lo que pida la página debe ser de la propia API.
+    const ajenas: string[] = [];
+    await contexto.route(
+      (u) => u.origin !== url,
+      (ruta) => {
+        ajenas.push(ruta.request().url());
+        return ruta.abort();
+      },
+    );
+    const page: Page = await contexto.newPage();
+    const errores: string[] = [];
+    page.on('console', (m) => {
+      // Un corte del stream al reiniciar la API es esperado; una violación de la CSP o un fallo del script, no.
+      if (m.type() === 'error' && !/ERR_(?:CONNECTION_REFUSED|EMPTY_RESPONSE|INCOMPLETE_CHUNKED)|Failed to load resource/.test(m.text())) {
+        errores.push(m.text());
+      }
+    });
+    page.on('pageerror', (e) => errores.push(e.message));
+    const pedidasStream: (string | null)[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname === '/eventos/stream') pedidasStream.push(r.headers()['last-event-id'] ?? null);
+    });
+
+    await page.goto(`${url}/panel`);
+    await page.fill('#clave', clave);
+    await page.click('#conectar');
+    await page.waitForSelector('#conexion[data-estado="conectado"]');
+    // La clave queda en sessionStorage (se olvida al cerrar la pestaña).
+    expect(await page.evaluate('sessionStorage.getItem("aeropartners.panel.clave")')).toBe(clave);
+
+    // Un pago por la API (con una réplica: un duplicado absorbido en la entrada).
+    const postPago = async (referencia: string, idCorrelacion: string) => {
+      const r = await fetch(`${url}/pagos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clave}`, 'x-correlation-id': idCorrelacion },
+        body: JSON.stringify({ id_afiliado: 'afiliado-panel', monto: 42.5, moneda: 'USD', referencia_pago: referencia }),
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { id_pago: string }).id_pago;
+    };
+    const idPago = await postPago('REF-PANEL-1', 'panel-1');
+    expect(await postPago('REF-PANEL-1', 'panel-1-replica')).toBe(idPago);
+
+    const item = `li.elemento[data-tipo="pago"][data-sujeto="${idPago}"]`;
+    await page.waitForSelector(item, { timeout: 30_000 });
+    await page.waitForFunction(llegaAlFinal(item), undefined, { timeout: 60_000 });
+    const [final] = [...(await t.esperarFinales([idPago], 30_000)).values()].map((p) => p.estado);
+    expect(await page.getAttribute(item, 'data-estado')).toBe(final);
+    // Pasó por cada estado, en orden, una vez.
+    expect(await page.textContent(`${item} .recorrido`)).toBe(`PENDIENTE → PROCESANDO → ${final}`);
+    await page.waitForSelector('#duplicados dd[data-etapa="entrada"][data-veces="1"]', { timeout: 30_000 });
+
+    await page.click(item);
+    await page.waitForSelector('#linea-de-tiempo[data-cargada="si"]');
+    expect(await page.getAttribute('#linea-de-tiempo', 'data-sujeto')).toBe(idPago);
+    const linea = (await page.textContent('#contenido-linea')) ?? '';
+    for (const esperado of ['PENDIENTE', 'PROCESANDO', final, 'panel-1', 'pago.pendiente', 'duplicado.absorbido']) {
+      expect(linea).toContain(esperado);
+    }
+    // El historial del pago en la página es el de la API, paso a paso.
+    const pasos = await page.$$eval('#contenido-linea .seccion:first-child .paso .titulo', (xs) => xs.map((x) => x.textContent));
+    expect(pasos).toEqual(['PENDIENTE', 'PROCESANDO', final]);
+    await mkdir(fileURLToPath(new URL('../artefactos/', import.meta.url)), { recursive: true });
+    await page.screenshot({ path: CAPTURA, fullPage: true });
+
+    // La API se reinicia (SIGTERM: cierra los streams). La página reanuda con Last-Event-ID y no repite nada.
+    const vistosAntes = await page.$$eval('li.elemento', (xs) => xs.length);
+    const posicion = Number(((await page.textContent('#posicion')) ?? '').match(/Secuencia: (\d+)/)?.[1]);
+    expect(posicion).toBeGreaterThanOrEqual(4);
+    await t.reiniciar('api');
+    const idPago2 = await postPago('REF-PANEL-2', 'panel-2');
+    const item2 = `li.elemento[data-tipo="pago"][data-sujeto="${idPago2}"]`;
+    await page.waitForFunction(llegaAlFinal(item2), undefined, { timeout: 60_000 });
+    expect(await page.textContent(`${item2} .recorrido`)).toMatch(/^PENDIENTE → PROCESANDO → (EXITOSO|FALLIDO)$/);
+    expect(await page.textContent(`${item} .recorrido`)).toBe(`PENDIENTE → PROCESANDO → ${final}`);
+    expect(await page.$$eval('li.elemento', (xs) => xs.length)).toBe(vistosAntes + 1);
+    // La primera conexión sin posición; alguna de las siguientes, desde lo último recibido.
+    expect(pedidasStream[0]).toBeNull();
+    expect(pedidasStream.slice(1)).toContain(String(posicion));
+    await page.screenshot({ path: CAPTURA, fullPage: true });
+
+    expect(errores).toEqual([]);
+    expect(ajenas).toEqual([]);
+  });
+});
