@@ -56,11 +56,15 @@ describe('pnpm socios comision', () => {
       [1, 'porcentaje', 30, 0],
       [2, 'fijo', 0, 1000],
     ]);
+    // Con --desde, vigente desde ese instante (recuperar conversiones creadas antes de tener regla).
+    const r3 = await ejecutar(base.url, 'socio-1', '--porcentaje', '5', '--desde', '2026-01-01T00:00:00Z', '--json');
+    expect(JSON.parse(r3.salida)).toMatchObject({ version: 3, vigente_desde: '2026-01-01T00:00:00.000Z' });
+    expect((await ejecutar(base.url, 'socio-1', '--porcentaje', '5', '--desde', 'ayer')).codigo).toBe(2);
     // Una regla que el dominio rechaza (porcentaje 0) no escribe nada.
     const mala = await ejecutar(base.url, 'socio-1', '--porcentaje', '0');
     expect(mala.codigo).toBe(2);
     expect(mala.errores).toMatch(/^Regla inválida: porcentaje/);
-    expect(await new PostgresAlmacenComisiones(pool).reglas()).toHaveLength(2);
+    expect(await new PostgresAlmacenComisiones(pool).reglas()).toHaveLength(3);
   });
 
   it('uso incorrecto: código 2 y una línea que dice qué falta, sin tocar la base', async () => {

@@ -16,6 +16,8 @@ export const AYUDA_SOCIOS_COMISION = `Uso: pnpm socios comision <id_socio> (--po
   --tope M                máximo por comisión
   --dias-bloqueo D        días desde la creación de la conversión antes de poder pagar (0 a 365; por defecto 30)
   --minimo-liquidacion M  neto mínimo para crear una liquidación (por defecto 0)
+  --desde <ISO>           vigente desde ese instante en vez de ahora: solo para recuperar conversiones creadas
+                          antes de que el socio tuviera regla (sus hechos esperan en mensajes muertos)
   --json                  la regla guardada como una línea JSON
 
 Base de datos: DATABASE_URL o, si no está, la del \`pnpm start\` en marcha (.data/procesos.json).`;
@@ -27,6 +29,7 @@ const OPCIONES = {
   tope: { type: 'string' },
   'dias-bloqueo': { type: 'string' },
   'minimo-liquidacion': { type: 'string' },
+  desde: { type: 'string' },
   json: { type: 'boolean' },
   ayuda: { type: 'boolean', short: 'h' },
 } as const;
@@ -78,9 +81,17 @@ export function leerReglaPedida(argumentos: readonly string[]) {
     if (!/^\d{1,3}$/.test(o['dias-bloqueo'])) throw new ErrorOperacion(`--dias-bloqueo inválido: «${o['dias-bloqueo']}» (0 a 365)`, 2);
     diasBloqueo = Number(o['dias-bloqueo']);
   }
+  let desde: Date | null = null;
+  if (o.desde !== undefined) {
+    desde = new Date(o.desde);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(o.desde) || Number.isNaN(desde.getTime())) {
+      throw new ErrorOperacion(`--desde inválido: «${o.desde}» (una fecha ISO 8601, p. ej. 2026-12-01T00:00:00Z)`, 2);
+    }
+  }
   return {
     ayuda: false,
     json: o.json === true,
+    desde,
     idSocio,
     datos: {
       calculo,
@@ -121,7 +132,7 @@ export async function comandoSociosComision(entorno: EntornoOperacion): Promise<
       const socio = await pool.query('SELECT 1 FROM socios WHERE id = $1', [pedida.idSocio]);
       if (socio.rowCount === 0) throw new ErrorOperacion(`El socio ${pedida.idSocio} no existe (pnpm socios listar)`);
       const almacen = new PostgresAlmacenComisiones(pool);
-      const ahora = new Date();
+      const ahora = pedida.desde ?? new Date();
       let rechazo: string | undefined;
       const regla = await almacen
         .guardarRegla(pedida.idSocio, (version) => {
