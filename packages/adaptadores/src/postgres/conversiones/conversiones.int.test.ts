@@ -363,7 +363,7 @@ describe('hechos de conversión por el mismo outbox y broker que los pagos', () 
     expect(roto).toMatchObject({ tipo: 'sobreInvalido' });
   });
 
-  it('sin regla de comisión vigente el hecho no se aplica (a mensajes muertos con el motivo) y nada se escribe', async () => {
+  it('sin regla de comisión vigente el hecho no se aplica (a mensajes muertos con el motivo) y nada se escribe; con una regla desde antes, la reentrega lo aplica', async () => {
     const m = await preparar();
     const otro: Ambito = { idSocio: 'socio-sin-regla', modo: 'live' };
     const registrar = crearManejadorRegistrarHecho({ almacen: m.almacen, nuevoId: uuidv7 });
@@ -375,6 +375,20 @@ describe('hechos de conversión por el mismo outbox y broker que los pagos', () 
       "SELECT aplicado_en IS NOT NULL AS aplicado FROM hechos_conversion WHERE id_evento = 'conv-sin:creada'",
     );
     expect(rows[0]?.aplicado).toBe(false);
+    // El remedio: una regla vigente desde antes de la creación y el mensaje reenviado (otra entrega).
+    await m.almacen.guardarRegla(otro.idSocio, (version) => {
+      const r = ReglaComision.crear({
+        idSocio: otro.idSocio,
+        version,
+        vigenteDesde: new Date(HACE_UN_DIA.getTime() - 60_000),
+        calculo: { tipo: 'porcentaje', puntosBasicos: 200 },
+      });
+      return r.ok ? r.valor : new Error('regla');
+    });
+    expect(await crearAplicadorDeHechos({ almacen: m.almacen })(otro, 'conv-sin:creada')).toMatchObject({
+      tipo: 'aplicar',
+      comision: { unidadesMenores: 200, estado: 'PENDIENTE' },
+    });
   });
 });
 
