@@ -9,7 +9,7 @@ import {
   type Suscripcion,
 } from '@aeropartners/aplicacion';
 import type { EventoPago } from '@aeropartners/dominio';
-import { camposDeMensaje, leerSobre } from '@aeropartners/adaptadores';
+import { camposDeMensaje, leerSobre, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
 
@@ -34,6 +34,8 @@ export interface DependenciasConsumidor {
   readonly pausaTrasFalloMs?: number;
   /** Mensajes que no son eventos de pago (hechos de conversión): ver `OpcionesConsumidor.atenderOtros`. */
   readonly atenderOtros?: OpcionesConsumidor['atenderOtros'];
+  /** Cada duplicado absorbido en el inbox, al registro de eventos del socio (por lotes asíncronos, decisión 0163). */
+  readonly alDuplicado?: (duplicado: DuplicadoAbsorbido) => void;
 }
 
 export type { Consumidor };
@@ -49,10 +51,36 @@ export function crearConsumidorPagos(deps: DependenciasConsumidor): Consumidor {
     enVuelo: deps.enVuelo,
     leerSobre,
     crearManejador: deps.crearManejador,
-    observador: registrarEn(deps.logger),
+    observador: conDuplicados(registrarEn(deps.logger), deps.alDuplicado),
     ...(deps.pausaTrasFalloMs === undefined ? {} : { pausaTrasFalloMs: deps.pausaTrasFalloMs }),
     ...(deps.atenderOtros === undefined ? {} : { atenderOtros: deps.atenderOtros }),
   });
+}
+
+/**
+ * Un `PagoPendiente` que ya estaba en el inbox (reentrega tras una caída, un nack o un lease vencido) es un
+ * duplicado absorbido en la etapa del consumidor; su evento lleva el socio y el modo. Los de los demás
+ * eventos no los llevan y no se registran (sí se cuentan en las métricas).
+ */
+function conDuplicados(observador: ObservadorConsumidor, alDuplicado: DependenciasConsumidor['alDuplicado']): ObservadorConsumidor {
+  if (!alDuplicado) return observador;
+  return {
+    ...observador,
+    terminado(info) {
+      observador.terminado?.(info);
+      const { hecho } = info;
+      if (hecho.tipo !== 'manejado' || hecho.desenlace.tipo !== 'duplicado' || hecho.evento.tipo !== 'PagoPendiente') return;
+      alDuplicado({
+        idSocio: hecho.evento.datos.idSocio,
+        modo: hecho.evento.datos.modo,
+        etapa: 'consumidor',
+        clave: hecho.evento.idEvento,
+        sujeto: hecho.evento.idPago,
+        idSolicitud: hecho.traza.idSolicitud ?? null,
+        idTraza: hecho.traza.traceparent?.split('-')[1] ?? null,
+      });
+    },
+  };
 }
 
 type Campos = Record<string, string | number | null>;

@@ -6,6 +6,7 @@ import {
   idsSecuenciales,
   relojFijo,
 } from '@aeropartners/aplicacion/testing';
+import type { DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 import type { EventoPago } from '@aeropartners/dominio';
 import { afterEach, describe, expect, it } from 'vitest';
 import { esperarHasta, mensajeDe, registroEnMemoria, uuid } from '../test/apoyo.js';
@@ -21,7 +22,7 @@ afterEach(async () => {
   for (const cerrar of abiertos.splice(0).reverse()) await cerrar();
 });
 
-async function escenario() {
+async function escenario(opciones: { readonly alDuplicado?: (duplicado: DuplicadoAbsorbido) => void } = {}) {
   const broker = new BrokerEnMemoria();
   abiertos.push(() => broker.cerrar());
   const suscripcion = await broker.suscribir({ suscripcion: SUSCRIPCION, maximoEntregas: 5, retrasoReentregaMs: 10 });
@@ -36,6 +37,7 @@ async function escenario() {
     suscripcion,
     enVuelo: 8,
     logger: registro.logger,
+    ...opciones,
     crearManejador: ({ alReintentar }) =>
       crearManejadorEventos({
         suscripcion: SUSCRIPCION,
@@ -83,6 +85,21 @@ async function escenario() {
 }
 
 describe('consumidor de pagos: sobre del relay y registro', () => {
+  it('un PagoPendiente entregado dos veces: el segundo es un duplicado absorbido del socio en la etapa del consumidor', async () => {
+    const duplicados: DuplicadoAbsorbido[] = [];
+    const e = await escenario({ alDuplicado: (d) => duplicados.push(d) });
+    const { id, fila } = await e.crearPago('ref-dup');
+    // El mismo evento publicado dos veces (como tras una caída del relay entre publicar y marcar).
+    await e.publicar(mensajeDe(fila.evento, fila.traza, e.siguienteSecuencia()));
+    await e.publicar(mensajeDe(fila.evento, fila.traza, e.siguienteSecuencia()));
+    e.consumidor.iniciar();
+    await esperarHasta(() => e.consumidor.contadores().duplicados === 1, 5_000, 'el duplicado absorbido');
+    expect(e.consumidor.contadores()).toMatchObject({ procesados: 1, duplicados: 1 });
+    expect(duplicados).toEqual([
+      { idSocio: 'socio-1', modo: 'live', etapa: 'consumidor', clave: fila.evento.idEvento, sujeto: id, idSolicitud: null, idTraza: null },
+    ]);
+  });
+
   it('cada línea de registro de un mensaje lleva id_correlacion, id_pago, id_evento, tipo, el desenlace y la duración', async () => {
     const e = await escenario();
     const { id, fila } = await e.crearPago('ref-1');

@@ -9,6 +9,7 @@ import {
   iniciarBarrendero,
   iniciarLiquidaciones,
   leerConfiguracionOSalir,
+  RegistradorDuplicados,
 } from '@aeropartners/adaptadores';
 import { crearConsumidorPagos } from './app.js';
 import { comprobarEsquema, crearBroker, crearManejadorDePagos, crearPasarela, iniciarSaludConsumidor } from './componentes.js';
@@ -39,12 +40,18 @@ await ejecutarServicio({
     // Los hechos de conversión llegan por el mismo broker y se aplican con su conversión bloqueada.
     const almacenComisiones = new PostgresAlmacenComisiones(persistencia.pool);
     const atenderOtros = crearAtencionConversiones({ almacen: almacenComisiones });
+    // Los duplicados absorbidos en el inbox, al registro de eventos del socio (por lotes, sin esperar a la base).
+    const duplicados = new RegistradorDuplicados({
+      pool: persistencia.pool,
+      alError: (err) => logger.warn({ err }, 'eventos: no se pudieron registrar los duplicados absorbidos (se reintentan)'),
+    });
     const consumidor = crearConsumidorPagos({
       suscripcion: entrante,
       enVuelo: config.CONSUMIDOR_EN_VUELO,
       logger,
       crearManejador,
       atenderOtros,
+      alDuplicado: (duplicado) => duplicados.anotar(duplicado),
     });
     const barrido = configuracionBarrendero(config);
     const barrendero = barrido.activo
@@ -69,7 +76,7 @@ await ejecutarServicio({
       async detener() {
         logger.info({ retenidos: consumidor.retenidos() }, 'apagando: no se toman mensajes nuevos; se terminan los retenidos');
         await consumidor.detener({ tiempoMaximoMs: config.SHUTDOWN_TIMEOUT_MS });
-        await Promise.all([barrendero?.detener(), liquidaciones?.detener(), pasarela.detener()]);
+        await Promise.all([barrendero?.detener(), liquidaciones?.detener(), pasarela.detener(), duplicados.cerrar()]);
         await broker.cerrar().catch((error: unknown) => logger.error({ err: error }, 'error al cerrar el broker'));
         await salud.cerrar();
         await persistencia.cerrar();
