@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { PostgresAdministracionSocios } from '@aeropartners/adaptadores';
-import { Modo } from '@aeropartners/dominio';
+import { PostgresAdministracionSocios, PostgresAlmacenComisiones } from '@aeropartners/adaptadores';
+import { Modo, ReglaComision } from '@aeropartners/dominio';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Topologia } from '../src/topologia.js';
@@ -15,13 +15,14 @@ import { Topologia } from '../src/topologia.js';
 // Sin Chromium el test FALLA (no se salta): `apt-get install -y chromium` (lo hace .ci/run).
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-/** La captura queda como artefacto del test (ignorada por git). */
-export const CAPTURA = fileURLToPath(new URL('../artefactos/panel.png', import.meta.url));
+/** Las capturas quedan como artefactos del test (ignorados por git). */
+const ARTEFACTOS = fileURLToPath(new URL('../artefactos/', import.meta.url));
+const CAPTURA = `${ARTEFACTOS}panel.png`;
+const CAPTURA_LINEA = `${ARTEFACTOS}panel-linea-de-tiempo.png`;
 const FINALES = ['EXITOSO', 'FALLIDO'];
 
-/** Expresión que se evalúa en la página: ¿el elemento está en un estado final? (el test se compila sin tipos del DOM). */
-const llegaAlFinal = (selector: string) =>
-  `${JSON.stringify(FINALES)}.includes(document.querySelector(${JSON.stringify(selector)})?.getAttribute('data-estado') ?? '')`;
+/** El elemento en un estado final, como selector CSS (waitForFunction evaluaría código: la CSP del panel no lo deja). */
+const enEstadoFinal = (selector: string) => FINALES.map((f) => `${selector}[data-estado="${f}"]`).join(', ');
 
 async function puertoLibre(): Promise<number> {
   return new Promise((resolver, rechazar) => {
@@ -51,10 +52,13 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     await topologia?.cerrar();
   });
 
-  it('con la clave pegada, un pago aparece, llega a su estado final y su línea de tiempo se abre; tras reiniciar la API el stream se reanuda', async () => {
+  it('con la clave pegada, un pago aparece, llega a su estado final y su línea de tiempo se abre; tras reiniciar la API el stream se reanuda; una conversión, su comisión y su liquidación llegan a PAGADA', async () => {
     const puerto = await puertoLibre();
     const t = (topologia = await Topologia.iniciar({
-      entorno: { api: { PORT: String(puerto) }, consumer: { PASARELA_TASA_RECHAZO: '0' } },
+      entorno: {
+        api: { PORT: String(puerto) },
+        consumer: { PASARELA_TASA_RECHAZO: '0', LIQUIDACIONES_CADA: '2s', LIQUIDACIONES_CIERRE_MS: '300' },
+      },
     }));
     const creado = await new PostgresAdministracionSocios(t.pool).crear(
       { nombre: 'Socio del panel', firmaObligatoria: false, limiteRps: null, modo: Modo.PRUEBA },
@@ -62,6 +66,18 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     );
     if (!creado.ok) throw new Error(`no se pudo crear el socio: ${creado.error.tipo}`);
     const clave = creado.valor.clave.claveEnClaro;
+    const idSocio = creado.valor.socio.id;
+    // Una comisión del 10 %, sin días de bloqueo: la aprobada entra en la siguiente liquidación.
+    await new PostgresAlmacenComisiones(t.pool).guardarRegla(idSocio, (version) => {
+      const r = ReglaComision.crear({
+        idSocio,
+        version,
+        vigenteDesde: new Date('2026-01-01T00:00:00Z'),
+        calculo: { tipo: 'porcentaje', puntosBasicos: 1000 },
+        diasBloqueo: 0,
+      });
+      return r.ok ? r.valor : new Error('regla');
+    });
     const url = `http://127.0.0.1:${puerto}`;
 
     navegador = await chromium.launch({
@@ -114,7 +130,7 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
 
     const item = `li.elemento[data-tipo="pago"][data-sujeto="${idPago}"]`;
     await page.waitForSelector(item, { timeout: 30_000 });
-    await page.waitForFunction(llegaAlFinal(item), undefined, { timeout: 60_000 });
+    await page.waitForSelector(enEstadoFinal(item), { timeout: 60_000 });
     const [final] = [...(await t.esperarFinales([idPago], 30_000)).values()].map((p) => p.estado);
     expect(await page.getAttribute(item, 'data-estado')).toBe(final);
     // Pasó por cada estado, en orden, una vez.
@@ -131,8 +147,8 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     // El historial del pago en la página es el de la API, paso a paso.
     const pasos = await page.$$eval('#contenido-linea .seccion:first-child .paso .titulo', (xs) => xs.map((x) => x.textContent));
     expect(pasos).toEqual(['PENDIENTE', 'PROCESANDO', final]);
-    await mkdir(fileURLToPath(new URL('../artefactos/', import.meta.url)), { recursive: true });
-    await page.screenshot({ path: CAPTURA, fullPage: true });
+    await mkdir(ARTEFACTOS, { recursive: true });
+    await page.screenshot({ path: CAPTURA_LINEA, fullPage: true });
 
     // La API se reinicia (SIGTERM: cierra los streams). La página reanuda con Last-Event-ID y no repite nada.
     const vistosAntes = await page.$$eval('li.elemento', (xs) => xs.length);
@@ -141,13 +157,39 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     await t.reiniciar('api');
     const idPago2 = await postPago('REF-PANEL-2', 'panel-2');
     const item2 = `li.elemento[data-tipo="pago"][data-sujeto="${idPago2}"]`;
-    await page.waitForFunction(llegaAlFinal(item2), undefined, { timeout: 60_000 });
+    await page.waitForSelector(enEstadoFinal(item2), { timeout: 60_000 });
     expect(await page.textContent(`${item2} .recorrido`)).toMatch(/^PENDIENTE → PROCESANDO → (EXITOSO|FALLIDO)$/);
     expect(await page.textContent(`${item} .recorrido`)).toBe(`PENDIENTE → PROCESANDO → ${final}`);
     expect(await page.$$eval('li.elemento', (xs) => xs.length)).toBe(vistosAntes + 1);
     // La primera conexión sin posición; alguna de las siguientes, desde lo último recibido.
     expect(pedidasStream[0]).toBeNull();
     expect(pedidasStream.slice(1)).toContain(String(posicion));
+
+    // Una conversión creada y aprobada: la conversión, su comisión y la liquidación que la paga, en vivo.
+    const hecho = async (idEvento: string, tipo: string, extra: Record<string, unknown>) => {
+      const r = await fetch(`${url}/conversiones/eventos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clave}` },
+        body: JSON.stringify({ id_evento: idEvento, tipo, id_conversion: 'conv-panel-1', ocurrido_en: '2026-02-01T00:00:00Z', ...extra }),
+      });
+      expect(r.status).toBe(202);
+    };
+    await hecho('conv-panel-1-c', 'conversion.creada', { id_afiliado: 'afiliado-panel', monto: 250, moneda: 'USD' });
+    await hecho('conv-panel-1-a', 'conversion.aprobada', {});
+    const conversion = 'li.elemento[data-tipo="conversion"][data-sujeto="conv-panel-1"]';
+    const comision = 'li.elemento[data-tipo="comision"][data-sujeto="conv-panel-1"]';
+    const liquidacion = 'li.elemento[data-tipo="liquidacion"]';
+    await page.waitForSelector(`${conversion}[data-estado="APROBADA"]`, { timeout: 30_000 });
+    await page.waitForSelector(`${comision}[data-estado="PAGADA"]`, { timeout: 60_000 });
+    await page.waitForSelector(`${liquidacion}[data-estado="PAGADA"]`, { timeout: 30_000 });
+    expect(await page.textContent(`${comision} .recorrido`)).toMatch(/APROBADA → .*PAGADA$/);
+    expect(await page.textContent(`${liquidacion} .recorrido`)).toMatch(/^PAGO_PENDIENTE → PAGO_PROCESANDO → PAGO_EXITOSO → PAGADA$/);
+    const idLiquidacion = (await page.getAttribute(liquidacion, 'data-sujeto')) ?? '';
+    expect(idLiquidacion).toMatch(new RegExp(`^liquidacion:${idSocio}:afiliado-panel:USD:`));
+    await page.click(liquidacion);
+    await page.waitForSelector(`#linea-de-tiempo[data-sujeto=${JSON.stringify(idLiquidacion)}][data-cargada="si"]`);
+    expect(await page.textContent('#contenido-linea')).toContain('EXITOSO');
+    await page.click('#cerrar-linea');
     await page.screenshot({ path: CAPTURA, fullPage: true });
 
     expect(errores).toEqual([]);

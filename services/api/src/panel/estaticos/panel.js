@@ -282,6 +282,7 @@ async function abrirLinea(e) {
   const turno = ++lineaPedida;
   const aside = $('linea-de-tiempo');
   aside.hidden = false;
+  document.body.classList.add('con-linea');
   aside.dataset.tipo = e.tipo;
   aside.dataset.sujeto = e.sujeto;
   aside.dataset.cargada = 'no';
@@ -423,6 +424,7 @@ function iniciar() {
   });
   $('cerrar-linea').addEventListener('click', () => {
     $('linea-de-tiempo').hidden = true;
+    document.body.classList.remove('con-linea');
   });
   const guardada = sessionStorage.getItem(CLAVE_SESION);
   if (guardada) {
