@@ -368,6 +368,8 @@ const fila = (nombre, r) =>
     `  ${r.cargaMediaAlEmpezar.split(' ')[0]}`,
   ].join(' ');
 const cociente = (a, b) => a / b;
+/** CPU del servidor HTTP por petición, en ms (toda la fase, calentamiento incluido): menos ruidosa que pet./s. */
+const cpuPorPeticion = (r) => (1000 * r.nucleos.servidor * r.duracionTotal) / r.peticionesTotales;
 const cocientesPorRonda = rondas.map((r) => ({
   apiIngenuo: cociente(r.api.porSegundo, r.honoIngenuo.porSegundo),
   apiPg: cociente(r.api.porSegundo, r.pgCrudo.porSegundo),
@@ -375,6 +377,8 @@ const cocientesPorRonda = rondas.map((r) => ({
   replicasBd: cociente(r.apiReplicasBd.porSegundo, r.api.porSegundo),
   autenticadaNuevos: cociente(r.api.porSegundo, r.apiAnonima.porSegundo),
   autenticadaReplicas: cociente(r.apiReplicas.porSegundo, r.apiReplicasAnonima.porSegundo),
+  cpuAutenticadaNuevos: cociente(cpuPorPeticion(r.api), cpuPorPeticion(r.apiAnonima)),
+  cpuAutenticadaReplicas: cociente(cpuPorPeticion(r.apiReplicas), cpuPorPeticion(r.apiReplicasAnonima)),
 }));
 const medianaCociente = (k) => mediana(cocientesPorRonda.map((c) => c[k]));
 const marca = (valor, objetivo) => (valor >= objetivo ? 'cumple' : 'NO cumple');
@@ -410,6 +414,8 @@ const lineas = [
     `${marca(medianaCociente('autenticadaNuevos'), 0.9)})${detalleRondas('autenticadaNuevos')}`,
   `Bearer / anónima, réplicas: ${medianaCociente('autenticadaReplicas').toFixed(2)}×  (objetivo ≥ 0.85×, cuestan ≤ 15 %: ` +
     `${marca(medianaCociente('autenticadaReplicas'), 0.85)})${detalleRondas('autenticadaReplicas')}`,
+  `  CPU de la API por petición, Bearer / anónima: nuevos ${medianaCociente('cpuAutenticadaNuevos').toFixed(2)}×${detalleRondas('cpuAutenticadaNuevos')}; ` +
+    `réplicas ${medianaCociente('cpuAutenticadaReplicas').toFixed(2)}×${detalleRondas('cpuAutenticadaReplicas')} (informativo: depende menos de la carga de la máquina)`,
   '',
   'commit/p: commits de la base de la fase por petición; fsync/s: fsync del WAL por segundo (todo el clúster);',
   'núcleos c/s/pg: núcleos ocupados de media por el generador de carga / el servidor HTTP / PostgreSQL; carga: loadavg 1 min al empezar.',
@@ -443,6 +449,8 @@ writeFileSync(
           replicasBd: medianaCociente('replicasBd'),
           autenticadaNuevos: medianaCociente('autenticadaNuevos'),
           autenticadaReplicas: medianaCociente('autenticadaReplicas'),
+          cpuAutenticadaNuevos: medianaCociente('cpuAutenticadaNuevos'),
+          cpuAutenticadaReplicas: medianaCociente('cpuAutenticadaReplicas'),
         },
         porRonda: cocientesPorRonda,
       },
