@@ -92,7 +92,11 @@ function registros(): Record<'api' | 'outbox' | 'consumer', RegistroMetricas> {
   const relay = { publicados: 0, lotes: 0, fallos: 0, republicados: 0, secuenciasDescartadas: 0, renumeradas: 0, alarma: 0 };
   registrarMetricasRelay(outbox, { relay: () => relay, broker: { descartadosPorDuplicado: 0, duplicadosInyectados: 0 } });
   registrarMetricasRetencion(outbox, {
-    contadores: () => ({ filas: { outbox: 0, inbox: 0, broker_muertos: 0 }, fallos: 0, ultimaPurga: 0 }),
+    contadores: () => ({
+      filas: { outbox: 0, inbox: 0, broker_muertos: 0, eventos_socio: 0, duplicados_absorbidos: 0 },
+      fallos: 0,
+      ultimaPurga: 0,
+    }),
   });
   registrarMetricasWebhooks(outbox, {
     contadores: () => ({ intentos: { exitoso: 0, error_http: 0, tiempo_agotado: 0, error_red: 0 }, desactivados: 0 }),

@@ -153,6 +153,35 @@ describe('purgarRetencion', () => {
     expect(await purgarRetencion(purga(p.pool))).toMatchObject({ tipo: 'hecha', filas: { outbox: 0, inbox: 0, broker_muertos: 0 } });
   });
 
+  it('el registro de eventos por socio: borra los eventos viejos y los duplicados viejos ya numerados; la secuencia no vuelve atrás', async () => {
+    const p = await preparar();
+    await p.pool.query(
+      `INSERT INTO eventos_socio (id_socio, modo, secuencia, tipo, sujeto, ocurrido_en, registrado_en, fuente, id_fuente)
+       SELECT 's', 'live', i, 'pago.exitoso', 'p-' || i, now() - make_interval(days => CASE WHEN i <= 250 THEN 40 ELSE 1 END),
+              now() - make_interval(days => CASE WHEN i <= 250 THEN 40 ELSE 1 END), 'pagos', i
+       FROM generate_series(1, 300) AS i`,
+    );
+    await p.pool.query(`INSERT INTO eventos_contadores (id_socio, modo, ultima) VALUES ('s', 'live', 300)`);
+    // 150 duplicados viejos, de los que el asignador numeró los 120 primeros; 20 recientes detrás.
+    await p.pool.query(
+      `INSERT INTO duplicados_absorbidos (id_socio, etapa, clave, sujeto, ocurrido_en)
+       SELECT 's', 'entrada', 'k-' || i, 'p-' || i, now() - make_interval(days => CASE WHEN i <= 150 THEN 40 ELSE 0 END)
+       FROM generate_series(1, 170) AS i`,
+    );
+    await p.pool.query(
+      `UPDATE eventos_cursores SET ultimo_id = (SELECT id FROM duplicados_absorbidos ORDER BY id OFFSET 119 LIMIT 1) WHERE fuente = 'duplicados'`,
+    );
+
+    const r = await purgarRetencion(purga(p.pool));
+
+    expect(r).toMatchObject({ tipo: 'hecha', filas: { eventos_socio: 250, duplicados_absorbidos: 120 } });
+    expect(await contar(p.pool, `SELECT 1 FROM eventos_socio WHERE secuencia > 250`)).toBe(50);
+    expect(await contar(p.pool, 'SELECT 1 FROM eventos_socio')).toBe(50);
+    expect(await contar(p.pool, 'SELECT 1 FROM duplicados_absorbidos')).toBe(30 + 20);
+    const { rows } = await p.pool.query<{ ultima: string }>(`SELECT ultima FROM eventos_contadores WHERE id_socio = 's'`);
+    expect(Number(rows[0]?.ultima)).toBe(300);
+  });
+
   it('la cota del inbox es el menor UUIDv7 de la fecha límite', () => {
     const ms = Date.UTC(2026, 10, 5, 1, 2, 3, 4);
     const cota = uuidv7Minimo(ms);

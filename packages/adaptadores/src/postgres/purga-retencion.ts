@@ -11,9 +11,11 @@ import type { ClientePostgres, PoolPostgres } from './pool-postgres.js';
  *   reentrega posterior encuentra el pago terminado y no produce un segundo efecto.
  * - `broker.muertos` (broker embebido): mensajes muertos desde antes del límite. Los mensajes confirmados
  *   ya se borran al confirmarse; los no confirmados no se purgan (se perderían).
+ * - `eventos_socio` (el registro de eventos por socio, decisión 0160): eventos registrados antes del límite.
+ * - `duplicados_absorbidos`: los de antes del límite que el asignador del registro ya numeró (su cursor).
  */
 
-export const TABLAS_PURGADAS = ['outbox', 'inbox', 'broker_muertos'] as const;
+export const TABLAS_PURGADAS = ['outbox', 'inbox', 'broker_muertos', 'eventos_socio', 'duplicados_absorbidos'] as const;
 export type TablaPurgada = (typeof TABLAS_PURGADAS)[number];
 export type FilasPurgadas = Record<TablaPurgada, number>;
 
@@ -91,6 +93,29 @@ SELECT (SELECT count(*) FROM borradas)::int AS borradas,
        (SELECT count(*) FROM lote)::int AS leidas,
        (SELECT id_evento::text FROM lote ORDER BY id_evento DESC LIMIT 1) AS ultimo`;
 
+// Por el índice `eventos_socio_registrado`. Los contadores de secuencia no se tocan: nunca vuelven atrás.
+const SQL_LOTE_EVENTOS = `
+WITH lote AS (
+  SELECT id_socio, modo, secuencia FROM eventos_socio WHERE registrado_en < $1 ORDER BY registrado_en LIMIT $2
+)
+DELETE FROM eventos_socio e USING lote
+WHERE e.id_socio = lote.id_socio AND e.modo = lote.modo AND e.secuencia = lote.secuencia`;
+
+// Como el outbox, por id; solo hasta el cursor del asignador (lo que aún no numeró no se toca).
+const SQL_LOTE_DUPLICADOS = `
+WITH lote AS (
+  SELECT id, ocurrido_en FROM duplicados_absorbidos
+  WHERE id > $1 AND id <= (SELECT ultimo_id FROM eventos_cursores WHERE fuente = 'duplicados')
+  ORDER BY id LIMIT $2
+), borradas AS (
+  DELETE FROM duplicados_absorbidos d USING lote WHERE d.id = lote.id AND lote.ocurrido_en < $3
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM borradas)::int AS borradas,
+       (SELECT count(*) FROM lote)::int AS leidas,
+       (SELECT max(id) FROM lote)::text AS ultimo,
+       coalesce((SELECT bool_or(ocurrido_en >= $3) FROM lote), false) AS recientes`;
+
 const SQL_HAY_BROKER = `SELECT to_regclass('broker.muertos') IS NOT NULL AS hay`;
 
 const SQL_LOTE_MUERTOS = `
@@ -143,7 +168,7 @@ export async function purgarRetencion(opciones: OpcionesPurga, ahora: Date = new
 async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: Date): Promise<ResultadoPurga> {
   const inicio = performance.now();
   const limite = new Date(ahora.getTime() - opciones.retencionMs);
-  const filas: FilasPurgadas = { outbox: 0, inbox: 0, broker_muertos: 0 };
+  const filas: FilasPurgadas = { outbox: 0, inbox: 0, broker_muertos: 0, eventos_socio: 0, duplicados_absorbidos: 0 };
   let lotes = 0;
   const parar = () => opciones.senal?.aborted === true;
   const contar = async (tabla: TablaPurgada, borradas: number) => {
@@ -189,6 +214,23 @@ async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: 
         if (borradas < opciones.lote) break;
       }
     }
+  }
+
+  // registro de eventos por socio
+  while (!parar()) {
+    const r = await cliente.query(SQL_LOTE_EVENTOS, [limite, opciones.lote]);
+    const borradas = r.rowCount ?? 0;
+    if (borradas === 0) break;
+    await contar('eventos_socio', borradas);
+    if (borradas < opciones.lote) break;
+  }
+  for (let desde = '0'; !parar(); ) {
+    const { rows } = await cliente.query<FilaLote & { recientes: boolean }>(SQL_LOTE_DUPLICADOS, [desde, opciones.lote, limite]);
+    const r = rows[0];
+    if (!r || r.leidas === 0) break;
+    await contar('duplicados_absorbidos', r.borradas);
+    if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
+    desde = r.ultimo;
   }
 
   return { tipo: 'hecha', limite, filas, lotes, duracionMs: performance.now() - inicio, interrumpida: parar() };
