@@ -21,6 +21,7 @@ import { rutasEventos, type DependenciasRutasEventos, type EstadoStreams } from 
 import { rutasPagos } from './rutas-pagos.js';
 import { rutasConversiones, type DependenciasRutasConversiones } from './rutas-conversiones.js';
 import { rutasWebhooks, type DependenciasRutasWebhooks } from './rutas-webhooks.js';
+import { rutasLineaDeTiempo, type LeerLineaDeTiempo } from './linea-de-tiempo.js';
 import { CABECERA_ID_SOLICITUD } from './solicitud.js';
 import { idCorrelacionDe } from './traza.js';
 
@@ -89,6 +90,11 @@ export interface DependenciasApp {
    * para que el balanceador deje de enviarle tráfico; las demás rutas siguen atendiendo.
    */
   readonly drenando?: () => boolean;
+  /**
+   * Líneas de tiempo entre procesos (issue 13, punto 5): con ella, `GET /pagos/{id}/historial` incluye
+   * `linea_de_tiempo` y existe `GET /conversiones/{id}/linea-de-tiempo`.
+   */
+  readonly lineaDeTiempo?: LeerLineaDeTiempo;
   /** Los webhooks del socio (`/webhooks…`, issue 13); sin ellos, esas rutas no existen. */
   readonly webhooks?: Omit<DependenciasRutasWebhooks, 'validar'>;
   /** El registro de eventos del socio (`GET /eventos`, `GET /eventos/stream`); sin él, esas rutas no existen. */
@@ -195,6 +201,7 @@ export function crearApp(deps: DependenciasApp) {
       });
     },
     validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar,
+    lineaDeTiempo: deps.lineaDeTiempo,
   });
 
   if (deps.eventos) {
@@ -203,6 +210,9 @@ export function crearApp(deps: DependenciasApp) {
   }
   if (deps.conversiones) {
     rutasConversiones(app, { ...deps.conversiones, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
+  }
+  if (deps.lineaDeTiempo) {
+    rutasLineaDeTiempo(app, { leer: deps.lineaDeTiempo, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });
   }
   if (deps.webhooks) {
     rutasWebhooks(app, { ...deps.webhooks, validar: crearEntrada<EnvApp>({ limiteCuerpoBytes, rechazar }).validar });

@@ -1,5 +1,6 @@
 import { Dinero, EstadoPago, Moneda, TipoEventoPago } from '@aeropartners/dominio';
 import * as v from 'valibot';
+import { EsquemaPasoLineaDeTiempo } from './esquema-linea-de-tiempo.js';
 import { caracterNoGuardable, mensajeTextoNoGuardable, TEXTO_GUARDABLE, TEXTO_GUARDABLE_NO_VACIO } from './texto.js';
 
 /**
@@ -222,6 +223,12 @@ export const EsquemaHistorialPago = v.pipe(
           v.description('Request-Id de la petición HTTP que causó el cambio; null si lo causó el procesamiento asíncrono.'),
         ),
       }),
+    ),
+    linea_de_tiempo: v.optional(
+      v.pipe(
+        v.array(EsquemaPasoLineaDeTiempo),
+        v.description('Cada paso entre procesos (registro de eventos) con ids de solicitud, correlación y traza e intentos de webhook.'),
+      ),
     ),
   }),
   v.title('HistorialPago'),

@@ -19,6 +19,7 @@ import {
   registrarPagosEnCurso,
   uuidv7,
   comprobarDestino,
+  PostgresLineaDeTiempo,
   PostgresWebhooks,
 } from '@aeropartners/adaptadores';
 import { crearManejadorRegistrarHecho } from '@aeropartners/aplicacion';
@@ -46,6 +47,7 @@ const autenticador = new PostgresAutenticadorDeClaves({
 // El registro de eventos del socio (issue 13): una conexión LISTEN por instancia y el asignador de
 // secuencias (cualquier instancia numera; una a la vez, por el cerrojo de sus cursores).
 const registroEventos = new PostgresRegistroEventos({ pool: persistencia.pool });
+const lineaDeTiempo = new PostgresLineaDeTiempo({ pool: persistencia.pool });
 const escuchaEventos = new EscuchaEventos({
   url: config.DATABASE_URL,
   alError: (err) => logger.warn({ err }, 'eventos: se perdió la escucha de avisos (los streams esperan a reconectar)'),
@@ -104,6 +106,7 @@ await ejecutarServicio({
         consultas: new PostgresConsultasComisiones(persistencia.pool),
       },
       drenando: () => drenando,
+      lineaDeTiempo: (ambito, sujeto) => lineaDeTiempo.de(ambito, sujeto),
       webhooks: {
         almacen: new PostgresWebhooks({ pool: persistencia.pool }),
         comprobarDestino: (url) => comprobarDestino(url, { permitirRedLocal: config.WEBHOOKS_PERMITIR_RED_LOCAL }),

@@ -17,6 +17,7 @@ import {
 import type { Manejadores } from './manejadores.js';
 import { COMUN_A_PAGOS, PARAMETROS_FIRMA, respuesta, respuestaJson } from './openapi.js';
 import { problemaDeError } from './problemas.js';
+import { lineaDeTiempoJson, type LeerLineaDeTiempo } from './linea-de-tiempo.js';
 import { estadisticasOutbox, historialPago, paginaPagos, pagoDetalle, pagoRegistrado } from './presentacion.js';
 import type { CacheRespuestasIdempotentes } from './respuestas-idempotentes.js';
 import type { SocioAutenticado } from './socio-autenticado.js';
@@ -28,6 +29,8 @@ export interface DependenciasRutasPagos {
   /** Una réplica de `POST /pagos` respondida sin crear nada: el duplicado absorbido en la entrada (su ámbito y su clave). */
   readonly replicaAbsorbida: (replica: ReplicaAbsorbida) => void;
   readonly validar: ReturnType<typeof crearEntrada<EnvApp>>['validar'];
+  /** La línea de tiempo entre procesos (issue 13, punto 5): con ella, el historial la incluye. */
+  readonly lineaDeTiempo?: LeerLineaDeTiempo | undefined;
 }
 
 /** Un duplicado absorbido en la entrada: qué socio, qué clave, qué pago y qué petición lo trajo. */
@@ -206,7 +209,8 @@ export function rutasPagos(app: Hono<EnvApp>, deps: DependenciasRutasPagos): voi
         idPago: id,
       });
       if (!resultado.ok) return responderProblema(c, problemaDeError(resultado.error, contextoDe(c)));
-      return c.json(historialPago(id, resultado.valor));
+      const pasos = deps.lineaDeTiempo ? await deps.lineaDeTiempo(ambitoDe(c.get('socio')), id) : undefined;
+      return c.json({ ...historialPago(id, resultado.valor), ...(pasos ? { linea_de_tiempo: lineaDeTiempoJson(pasos) } : {}) });
     },
   );
 }

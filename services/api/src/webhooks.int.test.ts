@@ -5,7 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as esperar } from 'node:timers/promises';
 import {
   PostgresAdministracionSocios,
+  PostgresAlmacenComisiones,
   PostgresAutenticadorDeClaves,
+  PostgresConsultasComisiones,
+  PostgresLineaDeTiempo,
   PostgresRegistroEventos,
   PostgresWebhooks,
   comprobarDestino,
@@ -18,6 +21,7 @@ import {
   type RepartidorEnMarcha,
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
+import { crearManejadorRegistrarHecho } from '@aeropartners/aplicacion';
 import { serve, type ServerType } from '@hono/node-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -54,6 +58,11 @@ function app(permitirRedLocal: boolean) {
     nuevoIdCorrelacion: randomUUID,
     nuevoIdSolicitud,
     limiteRps: 1_000_000,
+    conversiones: {
+      registrarHecho: crearManejadorRegistrarHecho({ almacen: new PostgresAlmacenComisiones(persistencia.pool), nuevoId: uuidv7 }),
+      consultas: new PostgresConsultasComisiones(persistencia.pool),
+    },
+    lineaDeTiempo: (ambito, sujeto) => new PostgresLineaDeTiempo({ pool: persistencia.pool }).de(ambito, sujeto),
     webhooks: {
       almacen: new PostgresWebhooks({ pool: persistencia.pool }),
       comprobarDestino: (u) => comprobarDestino(u, { permitirRedLocal }),
@@ -305,6 +314,71 @@ describe('webhooks por la API', () => {
     expect((await pedir(a.clave, 'DELETE', `/webhooks/${id}`)).status).toBe(204);
     expect((await pedir(a.clave, 'GET', `/webhooks/${id}`)).status).toBe(404);
     expect((await pedir(a.clave, 'GET', '/webhooks')).cuerpo).toEqual({ webhooks: [] });
+  });
+
+  it('líneas de tiempo: el historial de un pago y la de una conversión muestran cada paso con sus ids y los intentos de webhook', async () => {
+    const a = await crearSocio();
+    const b = await crearSocio();
+    const rx = await receptor((n) => (n === 1 ? 503 : 200));
+    const { cuerpo: webhook } = await pedir(a.clave, 'POST', '/webhooks', { url: rx.url, tipos: ['*'] });
+    const idTraza = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const r = await fetch(`${url}/pagos`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${a.clave}`,
+        traceparent: `00-${idTraza}-00f067aa0ba902b7-01`,
+        'X-Correlation-Id': 'corr-linea-1',
+      },
+      body: JSON.stringify({ id_afiliado: 'afiliado-1', monto: 3, moneda: 'USD', referencia_pago: 'LINEA-1' }),
+    });
+    const idPago = ((await r.json()) as Json).id_pago as string;
+    const idSolicitud = r.headers.get('request-id');
+    await hasta(() => rx.recibidas.length >= 2, 'fallo y éxito');
+    let historial: Json = {};
+    await hasta(async () => {
+      historial = (await pedir(a.clave, 'GET', `/pagos/${idPago}/historial`)).cuerpo;
+      const pasos = historial.linea_de_tiempo as Json[] | undefined;
+      return (pasos?.[0]?.intentos_webhook as Json[] | undefined)?.length === 2;
+    }, 'la línea de tiempo con los dos intentos');
+    expect(historial.historial).toHaveLength(1);
+    const [paso] = historial.linea_de_tiempo as Json[];
+    expect(paso).toMatchObject({
+      secuencia: 1,
+      tipo: 'pago.pendiente',
+      id_solicitud: idSolicitud,
+      id_correlacion: 'corr-linea-1',
+      id_traza: idTraza,
+      id_evento: (historial.historial as Json[])[0]?.id_evento,
+      id_evento_webhook: rx.recibidas[0]?.cabeceras['webhook-id'],
+    });
+    expect(((paso?.intentos_webhook ?? []) as Json[]).map((i) => [i.id_webhook, i.intento, i.resultado, i.codigo_estado])).toEqual([
+      [webhook.id, 1, 'error_http', 503],
+      [webhook.id, 2, 'exitoso', 200],
+    ]);
+    // Otro socio: el pago no existe.
+    expect((await pedir(b.clave, 'GET', `/pagos/${idPago}/historial`)).status).toBe(404);
+
+    const hecho = await pedir(a.clave, 'POST', '/conversiones/eventos', {
+      id_evento: 'evt-linea-1',
+      tipo: 'conversion.creada',
+      id_conversion: 'venta-linea-1',
+      id_afiliado: 'afiliado-1',
+      monto: 100,
+      moneda: 'USD',
+      ocurrido_en: new Date().toISOString(),
+    });
+    expect(hecho.status).toBe(202);
+    let linea: { status: number; cuerpo: Json } = { status: 0, cuerpo: {} };
+    await hasta(async () => {
+      linea = await pedir(a.clave, 'GET', '/conversiones/venta-linea-1/linea-de-tiempo');
+      return linea.status === 200 && (((linea.cuerpo.linea_de_tiempo as Json[])[0]?.intentos_webhook ?? []) as Json[]).length > 0;
+    }, 'la línea de tiempo de la conversión con su entrega');
+    expect(linea.cuerpo.id_conversion).toBe('venta-linea-1');
+    const [primero] = linea.cuerpo.linea_de_tiempo as Json[];
+    expect(primero).toMatchObject({ tipo: expect.stringMatching(/^conversion\./), id_evento: 'evt-linea-1' });
+    expect((await pedir(b.clave, 'GET', '/conversiones/venta-linea-1/linea-de-tiempo')).status).toBe(404);
+    expect((await pedir(a.clave, 'GET', '/conversiones/no-existe/linea-de-tiempo')).status).toBe(404);
   });
 
   it('el documento OpenAPI publica las rutas de webhooks', async () => {

@@ -24,3 +24,4 @@ export {
   type RepartidorEnMarcha,
 } from './repartidor-webhooks.js';
 export { VARIABLES_WEBHOOKS, VARIABLES_WEBHOOKS_API, configuracionRepartidor } from './config-webhooks.js';
+export { PostgresLineaDeTiempo, type IntentoEnLinea, type PasoLineaDeTiempo } from './postgres-linea-de-tiempo.js';
