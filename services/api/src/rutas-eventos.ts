@@ -285,8 +285,11 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
             controlador.enqueue(codificador.encode(`retry: ${reintentoMs}\n: eventos desde la secuencia ${ultima}\n\n`));
             // Suscrito antes de la primera lectura: un aviso que llegue mientras tanto provoca otra vuelta.
             baja = fuente.suscribir(ambito, () => void bombear(controlador));
+            // Con el latido, también una lectura: si un aviso se perdió (p. ej. tras un PgBouncer que no
+            // entrega NOTIFY), el stream se pone al día en un latido como mucho.
             latido = setInterval(() => {
               if (!cerrado && (controlador.desiredSize ?? 0) > 0) controlador.enqueue(codificador.encode(': latido\n\n'));
+              if (!cerrado) void bombear(controlador);
             }, latidoMs);
             latido.unref();
             void bombear(controlador);

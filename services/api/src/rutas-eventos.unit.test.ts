@@ -9,7 +9,7 @@ import type { FuenteEventos } from './rutas-eventos.js';
 // feed pasa el ámbito del socio y los filtros, y el stream empieza con `retry:` y sigue tras Last-Event-ID.
 // (Lo que depende de PostgreSQL, de dos instancias y de sockets reales está en `eventos.int.test.ts`.)
 
-function registroEnMemoria(eventos: readonly (EventoSocio & { readonly idSocio: string })[]) {
+function registroEnMemoria(eventos: (EventoSocio & { readonly idSocio: string })[]) {
   const consultas: { ambito: Ambito; consulta: ConsultaEventos }[] = [];
   const fuente: FuenteEventos = {
     async leer(ambito, consulta): Promise<PaginaEventos> {
@@ -93,5 +93,23 @@ describe('rutas de eventos', () => {
     expect(texto.startsWith('retry: 1234\n')).toBe(true);
     expect([...texto.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])).toEqual(['2', '3']);
     expect([...texto.matchAll(/^event: (.+)$/gm)].map((m) => m[1])).toEqual(['pago.pendiente', 'pago.pendiente']);
+  });
+
+  it('sin ningún aviso (NOTIFY perdido), el stream se pone al día con el latido', async () => {
+    const eventos = [evento(1)];
+    const { fuente } = registroEnMemoria(eventos);
+    const { app } = crearAppDePrueba({ eventos: { fuente, stream: { latidoMs: 50 } } });
+    const r = await app.request('/eventos/stream?despues_de=0');
+    const lector = r.body?.getReader();
+    if (!lector) throw new Error('sin cuerpo');
+    const decodificador = new TextDecoder();
+    let texto = '';
+    while (!texto.includes('id: 1\n')) texto += decodificador.decode((await lector.read()).value);
+    // Llega un evento nuevo y nadie avisa (`suscribir` del registro en memoria nunca llama).
+    eventos.push(evento(2));
+    while (!texto.includes('id: 2\n')) texto += decodificador.decode((await lector.read()).value);
+    await lector.cancel();
+    expect([...texto.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])).toEqual(['1', '2']);
+    expect(texto).toContain(': latido\n\n');
   });
 });
