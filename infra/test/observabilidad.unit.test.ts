@@ -15,6 +15,8 @@ import {
   registrarMetricasWebhooks,
   registrarOutbox,
   registrarPagosEnCurso,
+  TABLAS_PURGADAS,
+  type FilasPurgadas,
   type RegistroMetricas,
 } from '@aeropartners/adaptadores';
 import { describe, expect, it } from 'vitest';
@@ -93,7 +95,7 @@ function registros(): Record<'api' | 'outbox' | 'consumer', RegistroMetricas> {
   registrarMetricasRelay(outbox, { relay: () => relay, broker: { descartadosPorDuplicado: 0, duplicadosInyectados: 0 } });
   registrarMetricasRetencion(outbox, {
     contadores: () => ({
-      filas: { outbox: 0, inbox: 0, broker_muertos: 0, eventos_socio: 0, duplicados_absorbidos: 0 },
+      filas: Object.fromEntries(TABLAS_PURGADAS.map((t) => [t, 0])) as FilasPurgadas,
       fallos: 0,
       ultimaPurga: 0,
     }),

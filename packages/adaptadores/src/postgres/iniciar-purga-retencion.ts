@@ -15,7 +15,7 @@ const DIA_MS = 86_400_000;
 export const VARIABLES_RETENCION = {
   RETENCION_DIAS: conDescripcion(
     v.optional(enteroEnv('RETENCION_DIAS', 1, 3650), '30'),
-    'Días que se conservan las filas publicadas del outbox, las del inbox (de pagos ya terminados), los mensajes muertos del broker embebido y el registro de eventos por socio (con sus duplicados absorbidos); lo más viejo lo purga este proceso (uno a la vez entre todas las instancias).',
+    'Días que se conservan las filas publicadas del outbox, las del inbox (de pagos ya terminados), los mensajes muertos del broker embebido, el registro de eventos por socio (con sus duplicados absorbidos) y las entregas terminadas e intentos de los webhooks; lo más viejo lo purga este proceso (uno a la vez entre todas las instancias).',
   ),
   RETENCION_PURGA_PERIODO_MS: conDescripcion(
     v.optional(enteroEnv('RETENCION_PURGA_PERIODO_MS', 100, 86_400_000), '60000'),
@@ -67,7 +67,7 @@ export interface OpcionesIniciarPurga extends ConfiguracionRetencion {
  */
 export function iniciarPurgaRetencion(opciones: OpcionesIniciarPurga): PurgaEnMarcha {
   const { logger } = opciones;
-  const filas: FilasPurgadas = { outbox: 0, inbox: 0, broker_muertos: 0, eventos_socio: 0, duplicados_absorbidos: 0 };
+  const filas: FilasPurgadas = Object.fromEntries(TABLAS_PURGADAS.map((t) => [t, 0])) as FilasPurgadas;
   let pasadas = 0;
   let fallos = 0;
   let ultimaPurga = 0;

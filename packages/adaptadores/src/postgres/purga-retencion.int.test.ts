@@ -182,6 +182,34 @@ describe('purgarRetencion', () => {
     expect(Number(rows[0]?.ultima)).toBe(300);
   });
 
+  it('webhooks: borra las entregas terminadas viejas y los intentos viejos; las pendientes, aunque viejas, se quedan', async () => {
+    const p = await preparar();
+    await p.pool.query(
+      `INSERT INTO webhooks (id, id_socio, modo, url, tipos, secreto, cursor)
+       VALUES ('wh_a', 's', 'live', 'https://a.example/w', '{pago.exitoso}', 'whsec_x', 0),
+              ('wh_b', 's', 'live', 'https://b.example/w', '{pago.exitoso}', 'whsec_y', 0)`,
+    );
+    // Por webhook: 1–200 de hace 40 días (las múltiplos de 10, aún pendientes), 201–230 de ayer.
+    await p.pool.query(
+      `INSERT INTO webhook_entregas (id_webhook, secuencia, estado, creada_en)
+       SELECT w, i, CASE WHEN i % 10 = 0 AND i <= 200 THEN 'pendiente' WHEN i % 3 = 0 THEN 'agotada' ELSE 'entregada' END,
+              now() - make_interval(days => CASE WHEN i <= 200 THEN 40 ELSE 1 END)
+       FROM generate_series(1, 230) AS i, (VALUES ('wh_a'), ('wh_b')) AS v(w)`,
+    );
+    await p.pool.query(
+      `INSERT INTO webhook_intentos (id_webhook, secuencia, numero, ocurrido_en, duracion_ms, resultado)
+       SELECT 'wh_a', i, 1, now() - make_interval(days => CASE WHEN i <= 300 THEN 40 ELSE 1 END), 5, 'exitoso'
+       FROM generate_series(1, 340) AS i`,
+    );
+
+    const r = await purgarRetencion(purga(p.pool));
+
+    expect(r).toMatchObject({ tipo: 'hecha', filas: { webhook_entregas: 2 * 180, webhook_intentos: 300 } });
+    expect(await contar(p.pool, `SELECT 1 FROM webhook_entregas WHERE estado = 'pendiente'`)).toBe(2 * 20);
+    expect(await contar(p.pool, `SELECT 1 FROM webhook_entregas WHERE secuencia > 200`)).toBe(2 * 30);
+    expect(await contar(p.pool, 'SELECT 1 FROM webhook_intentos')).toBe(40);
+  });
+
   it('la cota del inbox es el menor UUIDv7 de la fecha límite', () => {
     const ms = Date.UTC(2026, 10, 5, 1, 2, 3, 4);
     const cota = uuidv7Minimo(ms);

@@ -13,9 +13,19 @@ import type { ClientePostgres, PoolPostgres } from './pool-postgres.js';
  *   ya se borran al confirmarse; los no confirmados no se purgan (se perderían).
  * - `eventos_socio` (el registro de eventos por socio, decisión 0160): eventos registrados antes del límite.
  * - `duplicados_absorbidos`: los de antes del límite que el asignador del registro ya numeró (su cursor).
+ * - `webhook_entregas` ya terminadas (entregada, agotada, cancelada) y `webhook_intentos`, de antes del
+ *   límite; una entrega pendiente no se toca.
  */
 
-export const TABLAS_PURGADAS = ['outbox', 'inbox', 'broker_muertos', 'eventos_socio', 'duplicados_absorbidos'] as const;
+export const TABLAS_PURGADAS = [
+  'outbox',
+  'inbox',
+  'broker_muertos',
+  'eventos_socio',
+  'duplicados_absorbidos',
+  'webhook_entregas',
+  'webhook_intentos',
+] as const;
 export type TablaPurgada = (typeof TABLAS_PURGADAS)[number];
 export type FilasPurgadas = Record<TablaPurgada, number>;
 
@@ -116,6 +126,33 @@ SELECT (SELECT count(*) FROM borradas)::int AS borradas,
        (SELECT max(id) FROM lote)::text AS ultimo,
        coalesce((SELECT bool_or(ocurrido_en >= $3) FROM lote), false) AS recientes`;
 
+// Las entregas de un webhook por su clave primaria `(id_webhook, secuencia)`: la secuencia sigue el orden
+// de creación, así que la pasada se detiene en el primer lote con una entrega reciente.
+const SQL_LOTE_ENTREGAS = `
+WITH lote AS (
+  SELECT secuencia, creada_en FROM webhook_entregas WHERE id_webhook = $1 AND secuencia > $2 ORDER BY secuencia LIMIT $3
+), borradas AS (
+  DELETE FROM webhook_entregas e USING lote
+  WHERE e.id_webhook = $1 AND e.secuencia = lote.secuencia AND e.creada_en < $4 AND e.estado <> 'pendiente'
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM borradas)::int AS borradas,
+       (SELECT count(*) FROM lote)::int AS leidas,
+       (SELECT max(secuencia) FROM lote)::text AS ultimo,
+       coalesce((SELECT bool_or(creada_en >= $4) FROM lote), false) AS recientes`;
+
+const SQL_LOTE_INTENTOS = `
+WITH lote AS (
+  SELECT id, ocurrido_en FROM webhook_intentos WHERE id > $1 ORDER BY id LIMIT $2
+), borradas AS (
+  DELETE FROM webhook_intentos w USING lote WHERE w.id = lote.id AND lote.ocurrido_en < $3
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM borradas)::int AS borradas,
+       (SELECT count(*) FROM lote)::int AS leidas,
+       (SELECT max(id) FROM lote)::text AS ultimo,
+       coalesce((SELECT bool_or(ocurrido_en >= $3) FROM lote), false) AS recientes`;
+
 const SQL_HAY_BROKER = `SELECT to_regclass('broker.muertos') IS NOT NULL AS hay`;
 
 const SQL_LOTE_MUERTOS = `
@@ -168,7 +205,15 @@ export async function purgarRetencion(opciones: OpcionesPurga, ahora: Date = new
 async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: Date): Promise<ResultadoPurga> {
   const inicio = performance.now();
   const limite = new Date(ahora.getTime() - opciones.retencionMs);
-  const filas: FilasPurgadas = { outbox: 0, inbox: 0, broker_muertos: 0, eventos_socio: 0, duplicados_absorbidos: 0 };
+  const filas: FilasPurgadas = {
+    outbox: 0,
+    inbox: 0,
+    broker_muertos: 0,
+    eventos_socio: 0,
+    duplicados_absorbidos: 0,
+    webhook_entregas: 0,
+    webhook_intentos: 0,
+  };
   let lotes = 0;
   const parar = () => opciones.senal?.aborted === true;
   const contar = async (tabla: TablaPurgada, borradas: number) => {
@@ -229,6 +274,27 @@ async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: 
     const r = rows[0];
     if (!r || r.leidas === 0) break;
     await contar('duplicados_absorbidos', r.borradas);
+    if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
+    desde = r.ultimo;
+  }
+
+  // webhooks: entregas terminadas, webhook a webhook, e intentos
+  const { rows: webhooks } = await cliente.query<{ id: string }>('SELECT id FROM webhooks ORDER BY id');
+  for (const { id } of webhooks) {
+    for (let desde = '0'; !parar(); ) {
+      const { rows } = await cliente.query<FilaLote & { recientes: boolean }>(SQL_LOTE_ENTREGAS, [id, desde, opciones.lote, limite]);
+      const r = rows[0];
+      if (!r || r.leidas === 0) break;
+      await contar('webhook_entregas', r.borradas);
+      if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
+      desde = r.ultimo;
+    }
+  }
+  for (let desde = '0'; !parar(); ) {
+    const { rows } = await cliente.query<FilaLote & { recientes: boolean }>(SQL_LOTE_INTENTOS, [desde, opciones.lote, limite]);
+    const r = rows[0];
+    if (!r || r.leidas === 0) break;
+    await contar('webhook_intentos', r.borradas);
     if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
     desde = r.ultimo;
   }
