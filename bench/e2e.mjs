@@ -25,6 +25,7 @@ import { mediana } from './lib/estadistica.mjs';
 import { arrancarServicioDe, crearSocio, ejecutarJson, esperarMensaje, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { booleano, decimal, entero, enteros } from './lib/variables.mjs';
 import { describirArbol, prepararVersion } from './lib/versiones.mjs';
+import { CONVERSIONES_E2E, parteConversiones } from './lib/e2e-conversiones.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
 const N = entero('BENCH_E2E_PAGOS', 20_000);
@@ -613,6 +614,13 @@ for (const clave of ['base', 'nueva']) {
   decir('');
   decir(`Detalle de la pasada mediana de ${nombreDe(clave)}:`);
   imprimirDetalle(centralDe(clave));
+}
+
+// ---------------- Parte C (lib/e2e-conversiones.mjs) ----------------
+if (CON_NUEVA && CONVERSIONES_E2E > 0) {
+  decir('');
+  informe.parteC = await parteConversiones(nueva, { concurrencia: CONCURRENCIA, entornoConsumidor: ENTORNO_CONSUMIDOR_A, decir });
+  if (informe.parteC.planes.fallos.length > 0) process.exitCode = 1;
 }
 
 // ---------------- Parte B ----------------

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { arrancarProceso, conTope, describirSalida } from '@aeropartners/procesos';
-import { raiz } from './topologia.mjs';
+import { versionActual } from './topologia.mjs';
 
 /** Porcentaje de la regla de los benchmarks (en puntos básicos: 1000 = 10 %). */
 export const PUNTOS_BASICOS = 1000;
@@ -13,10 +13,10 @@ const VIGENTE_DESDE = '2026-01-01T00:00:00Z';
 /**
  * `pnpm socios comision <idSocio> --porcentaje 10 --desde …` contra `databaseUrl`, con el bloqueo por
  * defecto (30 días: ninguna comisión se liquida mientras se mide, así que su estado final es el de su
- * conversión).
+ * conversión). `version`: la del repositorio cuya administración se usa (la del árbol por defecto).
  */
-export async function fijarComision(databaseUrl, idSocio) {
-  const script = path.join(raiz, 'packages/adaptadores/dist/cli/socios.js');
+export async function fijarComision(databaseUrl, idSocio, version = versionActual) {
+  const script = path.join(version.raiz, 'packages/adaptadores/dist/cli/socios.js');
   if (!existsSync(script)) throw new Error('no está la administración de socios compilada: pnpm build');
   const proceso = arrancarProceso({
     nombre: 'socios comision',
