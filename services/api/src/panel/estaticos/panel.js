@@ -15,7 +15,9 @@ const estado = {
   /** La última secuencia recibida (o, antes del primer evento, donde empezó el stream). */
   posicion: null,
   reintentoMs: 2000,
+  /** Secuencias ya aplicadas (solo las recientes: la memoria no crece con la sesión). */
   vistos: new Set(),
+  mostrados: 0,
   elementos: new Map(),
   duplicados: new Map(),
 };
@@ -73,6 +75,12 @@ const importe = (unidades, moneda) =>
 function aplicar(evento) {
   if (estado.vistos.has(evento.secuencia)) return;
   estado.vistos.add(evento.secuencia);
+  estado.mostrados += 1;
+  if (estado.vistos.size > 4 * VENTANA_HISTORIA) {
+    // Solo puede repetirse lo cercano a la posición (la ventana inicial frente al stream): lo viejo se olvida.
+    const limite = (estado.posicion ?? 0) - 2 * VENTANA_HISTORIA;
+    for (const s of estado.vistos) if (s < limite) estado.vistos.delete(s);
+  }
   const d = evento.datos ?? {};
   const [familia] = evento.tipo.split('.');
   if (evento.tipo === 'duplicado.absorbido') {
@@ -182,7 +190,7 @@ function pintarDuplicados() {
 }
 
 function pintarPosicion() {
-  $('posicion').textContent = `Secuencia: ${estado.posicion ?? '—'} · ${estado.vistos.size} eventos mostrados`;
+  $('posicion').textContent = `Secuencia: ${estado.posicion ?? '—'} · ${estado.mostrados} eventos mostrados`;
 }
 
 // ── Línea de tiempo de un elemento ─────────────────────────────────────────────
@@ -396,6 +404,7 @@ function conectar(clave) {
   estado.clave = clave;
   estado.posicion = null;
   estado.vistos.clear();
+  estado.mostrados = 0;
   estado.elementos.clear();
   estado.duplicados.clear();
   for (const t of ['pago', 'conversion', 'comision', 'liquidacion']) $(`lista-${t}`).replaceChildren();
