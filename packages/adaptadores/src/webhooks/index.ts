@@ -19,6 +19,7 @@ export {
 } from './postgres-webhooks.js';
 export {
   iniciarRepartidorWebhooks,
+  purgarWebhooks,
   type ContadoresRepartidor,
   type OpcionesRepartidorWebhooks,
   type RepartidorEnMarcha,
