@@ -48,13 +48,7 @@ await ejecutarServicio({
     const purga = iniciarPurgaRetencion({ pool: persistencia.pool, logger, metricas, ...configuracionRetencion(config) });
     // El repartidor de webhooks también (decisión 0170): en todas las instancias, líder o en reserva; se
     // reparten las entregas con FOR UPDATE SKIP LOCKED.
-    const webhooks = iniciarRepartidorWebhooks({
-      pool: persistencia.pool,
-      logger,
-      metricas,
-      ...configuracionRepartidor(config),
-      retencionMs: configuracionRetencion(config).retencionMs,
-    });
+    const webhooks = iniciarRepartidorWebhooks({ pool: persistencia.pool, logger, metricas, ...configuracionRepartidor(config) });
     // En alarma el relay sigue vivo y no disponible (503) hasta que un operador actúe; si otro relay tiene la
     // época, o se pierde el liderazgo, termina (el supervisor lo relanza en reserva).
     const ejecucion = relay.ejecutar();

@@ -19,7 +19,6 @@ export {
 } from './postgres-webhooks.js';
 export {
   iniciarRepartidorWebhooks,
-  purgarWebhooks,
   type ContadoresRepartidor,
   type OpcionesRepartidorWebhooks,
   type RepartidorEnMarcha,

@@ -8,12 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { crearBaseDePrueba } from '../testing/index.js';
 import { crearPoolPostgres } from '../postgres/pool-postgres.js';
 import { idEventoWebhook, PostgresWebhooks } from './postgres-webhooks.js';
-import {
-  iniciarRepartidorWebhooks,
-  purgarWebhooks,
-  type OpcionesRepartidorWebhooks,
-  type RepartidorEnMarcha,
-} from './repartidor-webhooks.js';
+import { iniciarRepartidorWebhooks, type OpcionesRepartidorWebhooks, type RepartidorEnMarcha } from './repartidor-webhooks.js';
 
 // El repartidor contra PostgreSQL real y receptores HTTP reales (servidores en este proceso, en 127.0.0.1:
 // por eso los repartidores de estas pruebas admiten la red local salvo en la prueba de SSRF).
@@ -295,46 +290,5 @@ describe('repartidor de webhooks', () => {
     // Los dos trabajaron (o al menos, entre los dos, sin repetir nada).
     const total = instancias.reduce((n, r) => n + r.contadores().intentos.exitoso, 0);
     expect(total).toBe(35);
-  });
-});
-
-describe('purga de webhooks por retención', () => {
-  it('borra los intentos y las entregas terminadas más viejos que la retención; nunca una pendiente ni lo reciente', async () => {
-    const { pool, webhooks } = await preparar();
-    const ambito: Ambito = { idSocio: 'socio-purga', modo: 'live' };
-    const { webhook } = await webhooks.crear(ambito, { url: 'http://127.0.0.1:9/x', tipos: ['*'] });
-    const dia = 86_400_000;
-    // Entregas 1–3 viejas (entregada, agotada, pendiente) y 4 reciente entregada; un intento viejo y otro reciente por cada una.
-    for (const [secuencia, estado, edadDias] of [
-      [1, 'entregada', 40],
-      [2, 'agotada', 40],
-      [3, 'pendiente', 40],
-      [4, 'entregada', 1],
-    ] as const) {
-      await pool.query(
-        `INSERT INTO webhook_entregas (id_webhook, secuencia, estado, creada_en) VALUES ($1, $2, $3, now() - make_interval(days => $4))`,
-        [webhook.id, secuencia, estado, edadDias],
-      );
-      await pool.query(
-        `INSERT INTO webhook_intentos (id_webhook, secuencia, numero, ocurrido_en, duracion_ms, resultado)
-         VALUES ($1, $2, 1, now() - make_interval(days => $3), 5, 'error_http'), ($1, $2, 2, now(), 5, 'exitoso')`,
-        [webhook.id, secuencia, edadDias],
-      );
-    }
-    // Lotes de 1: también se prueba que sigue hasta acabar.
-    expect(await purgarWebhooks(pool, 30 * dia, 1)).toBe(3 + 2);
-    const entregas = await pool.query<{ secuencia: string }>('SELECT secuencia::text FROM webhook_entregas ORDER BY secuencia');
-    expect(entregas.rows.map((f) => f.secuencia)).toEqual(['3', '4']);
-    const intentos = await pool.query<{ secuencia: string; numero: number }>(
-      'SELECT secuencia::text, numero FROM webhook_intentos ORDER BY secuencia, numero',
-    );
-    expect(intentos.rows).toEqual([
-      { secuencia: '1', numero: 2 },
-      { secuencia: '2', numero: 2 },
-      { secuencia: '3', numero: 2 },
-      { secuencia: '4', numero: 1 },
-      { secuencia: '4', numero: 2 },
-    ]);
-    expect(await purgarWebhooks(pool, 30 * dia)).toBe(0);
   });
 });

@@ -49,13 +49,6 @@ export interface OpcionesRepartidorWebhooks {
   /** Eventos por webhook y ronda al generar entregas. Por defecto 500. */
   readonly lote?: number;
   readonly metricas?: Registry;
-  /**
-   * Cuánto se conservan los intentos anotados y las entregas terminadas (la retención del servicio,
-   * `RETENCION_DIAS`). Sin ella no se purga nada.
-   */
-  readonly retencionMs?: number;
-  /** Espera entre pasadas de esa purga. Por defecto 60 000 ms. */
-  readonly purgaPeriodoMs?: number;
   /** La aleatoriedad del calendario (tests). */
   readonly aleatorio?: () => number;
 }
@@ -167,33 +160,6 @@ d AS (
 SELECT (SELECT count(*) FROM i)::int AS anotados, (SELECT count(*) FROM d)::int AS desactivados`;
 
 const SQL_CANCELAR = `UPDATE webhook_entregas SET estado = 'cancelada' WHERE id_webhook = $1 AND secuencia = $2 AND estado = 'pendiente'`;
-
-const SQL_PURGAR_INTENTOS = `
-DELETE FROM webhook_intentos WHERE id IN (
-  SELECT id FROM webhook_intentos WHERE ocurrido_en < now() - make_interval(secs => $1::double precision / 1000) ORDER BY id LIMIT $2
-)`;
-const SQL_PURGAR_ENTREGAS = `
-DELETE FROM webhook_entregas WHERE (id_webhook, secuencia) IN (
-  SELECT id_webhook, secuencia FROM webhook_entregas
-  WHERE estado <> 'pendiente' AND creada_en < now() - make_interval(secs => $1::double precision / 1000) LIMIT $2
-)`;
-
-/**
- * Borra, en lotes cortos, los intentos y las entregas terminadas (entregadas, agotadas, canceladas) más
- * viejos que la retención: sin esto crecerían para siempre. Las pendientes no se tocan. Varias instancias
- * pueden hacerlo a la vez sin daño. Devuelve cuántas filas borró.
- */
-export async function purgarWebhooks(pool: PoolPostgres, retencionMs: number, lote = 1000): Promise<number> {
-  let total = 0;
-  for (const sql of [SQL_PURGAR_INTENTOS, SQL_PURGAR_ENTREGAS]) {
-    for (;;) {
-      const r = await pool.query(sql, [retencionMs, lote]);
-      total += r.rowCount ?? 0;
-      if ((r.rowCount ?? 0) < lote) break;
-    }
-  }
-  return total;
-}
 
 /** Código de error de la clave foránea: el webhook se borró entre el reclamo y la anotación. */
 const VIOLACION_CLAVE_FORANEA = '23503';
@@ -431,26 +397,13 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
   }
 
   const ejecucion = bucle();
-  const { retencionMs } = opciones;
-  let purgaEnCurso: Promise<unknown> = Promise.resolve();
-  const purga =
-    retencionMs === undefined
-      ? undefined
-      : setInterval(() => {
-          purgaEnCurso = purgarWebhooks(pool, retencionMs).catch((error: unknown) =>
-            logger.warn({ err: error }, 'webhook: la purga de intentos y entregas viejas falló (reintenta)'),
-          );
-        }, opciones.purgaPeriodoMs ?? 60_000);
-  purga?.unref();
 
   return {
     contadores: () => ({ intentos: { ...intentos }, desactivados, generadas, fallosRonda, enVuelo: envios.size }),
     async detener() {
       parado = true;
-      if (purga) clearInterval(purga);
       despertar();
       await ejecucion;
-      await purgaEnCurso;
       for (const corte of cortes) corte.abort();
       await Promise.allSettled([...envios]);
     },
