@@ -89,7 +89,11 @@ interface FilaReclamada {
 
 const SQL_GENERAR = `
 WITH w AS (
-  SELECT id, id_socio, modo, tipos, cursor FROM webhooks WHERE activo ORDER BY id FOR UPDATE SKIP LOCKED
+  SELECT id, id_socio, modo, tipos, cursor FROM webhooks
+  WHERE activo
+    -- Solo los que tienen eventos nuevos: un webhook sin trabajo no se bloquea (ni se escribe) en cada ronda.
+    AND cursor < (SELECT c.ultima FROM eventos_contadores c WHERE c.id_socio = webhooks.id_socio AND c.modo = webhooks.modo)
+  ORDER BY id FOR UPDATE SKIP LOCKED
 ),
 ev AS (
   SELECT w.id AS id_webhook, w.tipos, e.secuencia, e.tipo
