@@ -43,10 +43,36 @@ export async function crearBaseDePrueba(): Promise<BaseDePrueba> {
     url,
     nombre,
     cerrar() {
-      cierre ??= ejecutarComoAdmin(urlAdmin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`);
+      cierre ??= esperarDesconexiones(urlAdmin, nombre).then(() =>
+        ejecutarComoAdmin(urlAdmin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`),
+      );
       return cierre;
     },
   };
+}
+
+/**
+ * Antes del `DROP … WITH (FORCE)`, deja un momento a las conexiones que se están cerrando (un `pool.end()`
+ * que acaba de volver puede tener clientes a medio despedirse): si FORCE las termina en ese instante, `pg`
+ * emite el FATAL 57P01 en un cliente que ya no tiene quien lo escuche y vitest lo cuenta como error no
+ * manejado. Las que sigan abiertas pasado el plazo se terminan igual.
+ */
+async function esperarDesconexiones(urlAdmin: string, nombre: string, plazoMs = 3000): Promise<void> {
+  const cliente = new pg.Client({ connectionString: urlAdmin });
+  await cliente.connect();
+  try {
+    const limite = Date.now() + plazoMs;
+    for (;;) {
+      const { rows } = await cliente.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [nombre],
+      );
+      if ((rows[0]?.n ?? 0) === 0 || Date.now() >= limite) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await cliente.end();
+  }
 }
 
 /** CREATE DATABASE … TEMPLATE falla con 55006 si en ese instante alguien está conectado a la plantilla. */
