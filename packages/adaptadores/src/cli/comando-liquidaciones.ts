@@ -1,12 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ejecutarLiquidaciones } from '@aeropartners/aplicacion';
 import type { Modo } from '@aeropartners/dominio';
-import pg from 'pg';
 import { uuidv7 } from '../ids/uuidv7.js';
 import { PostgresAlmacenComisiones } from '../postgres/conversiones/postgres-almacen-comisiones.js';
-import { urlSinContrasena } from '../postgres/url-postgres.js';
-import { describir } from './comando-migrar.js';
-import { ErrorOperacion, tabla, urlDeLaBase, type EntornoOperacion } from './entorno-operacion.js';
+import { codigoDeSalida, conPoolDeOperacion } from './con-pool.js';
+import { ErrorOperacion, tabla, type EntornoOperacion } from './entorno-operacion.js';
 
 export const AYUDA_LIQUIDACIONES = `Uso: pnpm liquidaciones ejecutar [--id ID] [--modo live|test|todos] [--json]
 
@@ -30,8 +28,8 @@ const OPCIONES = {
 } as const;
 
 /** `pnpm liquidaciones …`. Devuelve el código de salida: 0 bien, 1 fallo, 2 uso incorrecto. */
-export async function comandoLiquidaciones(entorno: EntornoOperacion): Promise<number> {
-  try {
+export function comandoLiquidaciones(entorno: EntornoOperacion): Promise<number> {
+  return codigoDeSalida(entorno, async () => {
     let leidos: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPCIONES; allowPositionals: true; strict: true }>>;
     try {
       leidos = parseArgs({ args: [...entorno.argumentos], options: OPCIONES, allowPositionals: true, strict: true });
@@ -54,15 +52,7 @@ export async function comandoLiquidaciones(entorno: EntornoOperacion): Promise<n
       throw new ErrorOperacion(`--modo debe ser live, test o todos («${modo}»)`, 2);
     const modos: readonly Modo[] = modo === 'todos' ? ['live', 'test'] : [modo];
 
-    const url = urlDeLaBase(entorno);
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: 2,
-      application_name: 'aeropartners-liquidaciones',
-      connectionTimeoutMillis: 10_000,
-    });
-    pool.on('error', () => undefined);
-    try {
+    return conPoolDeOperacion(entorno, 'aeropartners-liquidaciones', async (pool) => {
       const almacen = new PostgresAlmacenComisiones(pool);
       for (const m of modos) {
         const resumen = await ejecutarLiquidaciones(
@@ -91,17 +81,6 @@ export async function comandoLiquidaciones(entorno: EntornoOperacion): Promise<n
         }
       }
       return 0;
-    } catch (error) {
-      throw new ErrorOperacion(`${describir(error)} (${urlSinContrasena(url)})`);
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
-  } catch (error) {
-    if (error instanceof ErrorOperacion) {
-      entorno.escribirError(error.message);
-      return error.codigo;
-    }
-    entorno.escribirError(describir(error));
-    return 1;
-  }
+    });
+  });
 }

@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
 import type { AdministracionMensajesMuertos } from '@aeropartners/aplicacion';
-import pg from 'pg';
 import { PostgresAdministracionMuertos } from '../broker-embebido/administracion-muertos.js';
 import { PostgresPagosAtascados } from '../postgres/postgres-pagos-atascados.js';
-import { urlSinContrasena } from '../postgres/url-postgres.js';
 import { PulsarAdministracionMuertos } from '../pulsar/administracion-muertos-pulsar.js';
 import { cargarModuloLectorPulsar } from '../pulsar/lector-pulsar.js';
-import { describir } from './comando-migrar.js';
-import { ErrorOperacion, umbralesDe, urlDeLaBase, type EntornoOperacion } from './entorno-operacion.js';
+import { codigoDeSalida, conPoolDeOperacion } from './con-pool.js';
+import { ErrorOperacion, umbralesDe, type EntornoOperacion } from './entorno-operacion.js';
 import { estadosDe, operacionAtascados } from './operacion-atascados.js';
 import { operacionMuertos, type AccionMuertos } from './operacion-muertos.js';
 
@@ -57,8 +55,8 @@ function leerArgumentos(argumentos: readonly string[]) {
  * `pnpm operacion …`: el CLI de operación (pagos atascados y mensajes muertos). Devuelve el código de
  * salida: 0 bien, 1 fallo (una línea en español en stderr, sin trazas ni contraseñas), 2 uso incorrecto.
  */
-export async function comandoOperacion(entorno: EntornoOperacion): Promise<number> {
-  try {
+export function comandoOperacion(entorno: EntornoOperacion): Promise<number> {
+  return codigoDeSalida(entorno, async () => {
     const { values: o, positionals } = leerArgumentos(entorno.argumentos);
     const [comando, sub, ...resto] = positionals;
     if (o.ayuda || comando === undefined || comando === 'ayuda') {
@@ -72,7 +70,7 @@ export async function comandoOperacion(entorno: EntornoOperacion): Promise<numbe
       soloCon(o, ['suscripcion', 'topico', 'todos'], 'muertos');
       const estados = estadosDe(o.estado);
       const umbrales = umbralesDe(entorno.env, o['mas-de']);
-      return await conPool(entorno, (pool) =>
+      return await conPoolDeOperacion(entorno, 'aeropartners-operacion', (pool) =>
         operacionAtascados({
           atascados: new PostgresPagosAtascados(pool),
           estados,
@@ -104,14 +102,7 @@ export async function comandoOperacion(entorno: EntornoOperacion): Promise<numbe
       );
     }
     throw new ErrorOperacion(`Comando desconocido: «${comando}» (atascados o muertos; pnpm operacion --ayuda)`, 2);
-  } catch (error) {
-    if (error instanceof ErrorOperacion) {
-      entorno.escribirError(error.message);
-      return error.codigo;
-    }
-    entorno.escribirError(describir(error));
-    return 1;
-  }
+  });
 }
 
 function accionMuertos(sub: string | undefined, resto: readonly string[], o: Opciones, limite: number): AccionMuertos {
@@ -136,20 +127,6 @@ function entero(nombre: string, texto: string): number {
   return Number(texto);
 }
 
-async function conPool<T>(entorno: EntornoOperacion, trabajo: (pool: pg.Pool) => Promise<T>): Promise<T> {
-  const url = urlDeLaBase(entorno);
-  const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'aeropartners-operacion', connectionTimeoutMillis: 10_000 });
-  pool.on('error', () => undefined);
-  try {
-    return await trabajo(pool);
-  } catch (error) {
-    if (error instanceof ErrorOperacion) throw error;
-    throw new ErrorOperacion(`${describir(error)} (${urlSinContrasena(url)})`);
-  } finally {
-    await pool.end().catch(() => undefined);
-  }
-}
-
 /** Pulsar si hay `PULSAR_URL`; si no, el broker embebido sobre la base. */
 async function conAdministracion<T>(
   entorno: EntornoOperacion,
@@ -158,7 +135,7 @@ async function conAdministracion<T>(
 ): Promise<T> {
   const urlPulsar = entorno.env.PULSAR_URL;
   if (urlPulsar === undefined || urlPulsar === '') {
-    return conPool(entorno, (pool) => trabajo(new PostgresAdministracionMuertos({ pool, topico })));
+    return conPoolDeOperacion(entorno, 'aeropartners-operacion', (pool) => trabajo(new PostgresAdministracionMuertos({ pool, topico })));
   }
   if (!/^pulsar(\+ssl)?:\/\/[^\s]+$/.test(urlPulsar))
     throw new ErrorOperacion(`PULSAR_URL inválida: «${urlPulsar}» (pulsar://anfitrión:puerto)`);

@@ -1,9 +1,8 @@
 import type { AdministracionSocios } from '@aeropartners/aplicacion';
-import pg from 'pg';
+import type pg from 'pg';
 import { PostgresAdministracionSocios } from '../postgres/socios/postgres-administracion-socios.js';
-import { urlSinContrasena } from '../postgres/url-postgres.js';
-import { describir } from './comando-migrar.js';
-import { ErrorOperacion, urlDeLaBase, type EntornoOperacion } from './entorno-operacion.js';
+import { codigoDeSalida, conPoolDeOperacion } from './con-pool.js';
+import { ErrorOperacion, type EntornoOperacion } from './entorno-operacion.js';
 import { AYUDA_SOCIOS_COMISION, comandoSociosComision } from './socios-comision.js';
 import { sociosClave, sociosCrear, sociosEstado, sociosListar, sociosRevocar, type ContextoSocios } from './socios-administracion.js';
 
@@ -84,7 +83,7 @@ export async function comandoSocios(
 ): Promise<number> {
   const subordenes = opciones.subordenes ?? SUBORDENES_SOCIOS;
   const [orden, ...resto] = entorno.argumentos;
-  try {
+  return codigoDeSalida(entorno, async () => {
     if (orden === undefined || orden === 'ayuda' || orden === '--ayuda' || orden === '-h') {
       entorno.escribir(ayudaSocios(subordenes));
       return orden === undefined ? 2 : 0;
@@ -98,24 +97,9 @@ export async function comandoSocios(
       entorno.escribir(`Uso: pnpm socios ${suborden.uso}`);
       return 0;
     }
-    const url = urlDeLaBase(entorno);
-    const pool = new pg.Pool({ connectionString: url, max: 2, application_name: 'aeropartners-socios', connectionTimeoutMillis: 10_000 });
-    pool.on('error', () => undefined);
-    try {
+    return await conPoolDeOperacion(entorno, 'aeropartners-socios', (pool) => {
       const administracion = (opciones.administracion ?? ((p) => new PostgresAdministracionSocios(p)))(pool);
-      return await suborden.ejecutar({ administracion, entorno, ahora: () => new Date(), esperar: opciones.esperar }, resto);
-    } catch (error) {
-      if (error instanceof ErrorOperacion) throw error;
-      throw new ErrorOperacion(`${describir(error)} (${urlSinContrasena(url)})`);
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
-  } catch (error) {
-    if (error instanceof ErrorOperacion) {
-      entorno.escribirError(error.message);
-      return error.codigo;
-    }
-    entorno.escribirError(`Error inesperado: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
-  }
+      return suborden.ejecutar({ administracion, entorno, ahora: () => new Date(), esperar: opciones.esperar }, resto);
+    });
+  });
 }

@@ -1,10 +1,8 @@
 import { parseArgs } from 'node:util';
 import { Dinero, ReglaComision, type CalculoComision, type Dinero as TipoDinero } from '@aeropartners/dominio';
-import pg from 'pg';
 import { PostgresAlmacenComisiones } from '../postgres/conversiones/postgres-almacen-comisiones.js';
-import { urlSinContrasena } from '../postgres/url-postgres.js';
-import { describir } from './comando-migrar.js';
-import { ErrorOperacion, urlDeLaBase, type EntornoOperacion } from './entorno-operacion.js';
+import { codigoDeSalida, conPoolDeOperacion } from './con-pool.js';
+import { ErrorOperacion, type EntornoOperacion } from './entorno-operacion.js';
 
 export const AYUDA_SOCIOS_COMISION = `Uso: pnpm socios comision <id_socio> (--porcentaje P | --fijo M --moneda C) [--tope M] [--dias-bloqueo D] [--minimo-liquidacion M] [--json]
 
@@ -118,51 +116,41 @@ function describirRegla(r: ReglaComision): string {
  * `pnpm socios comision …` (la suborden `comision` de `pnpm socios`; recibe los argumentos que van
  * detrás de `comision`). Devuelve el código de salida: 0 bien, 1 fallo, 2 uso incorrecto.
  */
-export async function comandoSociosComision(entorno: EntornoOperacion): Promise<number> {
-  try {
+export function comandoSociosComision(entorno: EntornoOperacion): Promise<number> {
+  return codigoDeSalida(entorno, async () => {
     const pedida = leerReglaPedida(entorno.argumentos);
     if (pedida.ayuda) {
       entorno.escribir(AYUDA_SOCIOS_COMISION);
       return 0;
     }
-    const url = urlDeLaBase(entorno);
-    const pool = new pg.Pool({ connectionString: url, max: 1, application_name: 'aeropartners-socios', connectionTimeoutMillis: 10_000 });
-    pool.on('error', () => undefined);
-    try {
-      const socio = await pool.query('SELECT 1 FROM socios WHERE id = $1', [pedida.idSocio]);
-      if (socio.rowCount === 0) throw new ErrorOperacion(`El socio ${pedida.idSocio} no existe (pnpm socios listar)`);
-      const almacen = new PostgresAlmacenComisiones(pool);
-      const ahora = pedida.desde ?? new Date();
-      let rechazo: string | undefined;
-      const regla = await almacen
-        .guardarRegla(pedida.idSocio, (version) => {
-          const r = ReglaComision.crear({ idSocio: pedida.idSocio, version, vigenteDesde: ahora, ...pedida.datos });
-          if (r.ok) return r.valor;
-          rechazo = 'campo' in r.error ? `${r.error.campo}: ${r.error.motivo}` : r.error.tipo;
-          return new Error(rechazo);
-        })
-        .catch((error: unknown) => {
-          if (rechazo !== undefined) throw new ErrorOperacion(`Regla inválida: ${rechazo}`, 2);
-          throw error;
-        });
-      entorno.escribir(
-        pedida.json
-          ? JSON.stringify({ id_socio: regla.idSocio, version: regla.version, vigente_desde: regla.vigenteDesde.toISOString() })
-          : describirRegla(regla),
-      );
-      return 0;
-    } catch (error) {
-      if (error instanceof ErrorOperacion) throw error;
-      throw new ErrorOperacion(`${describir(error)} (${urlSinContrasena(url)})`);
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
-  } catch (error) {
-    if (error instanceof ErrorOperacion) {
-      entorno.escribirError(error.message);
-      return error.codigo;
-    }
-    entorno.escribirError(describir(error));
-    return 1;
-  }
+    return conPoolDeOperacion(
+      entorno,
+      'aeropartners-socios',
+      async (pool) => {
+        const socio = await pool.query('SELECT 1 FROM socios WHERE id = $1', [pedida.idSocio]);
+        if (socio.rowCount === 0) throw new ErrorOperacion(`El socio ${pedida.idSocio} no existe (pnpm socios listar)`);
+        const almacen = new PostgresAlmacenComisiones(pool);
+        const ahora = pedida.desde ?? new Date();
+        let rechazo: string | undefined;
+        const regla = await almacen
+          .guardarRegla(pedida.idSocio, (version) => {
+            const r = ReglaComision.crear({ idSocio: pedida.idSocio, version, vigenteDesde: ahora, ...pedida.datos });
+            if (r.ok) return r.valor;
+            rechazo = 'campo' in r.error ? `${r.error.campo}: ${r.error.motivo}` : r.error.tipo;
+            return new Error(rechazo);
+          })
+          .catch((error: unknown) => {
+            if (rechazo !== undefined) throw new ErrorOperacion(`Regla inválida: ${rechazo}`, 2);
+            throw error;
+          });
+        entorno.escribir(
+          pedida.json
+            ? JSON.stringify({ id_socio: regla.idSocio, version: regla.version, vigente_desde: regla.vigenteDesde.toISOString() })
+            : describirRegla(regla),
+        );
+        return 0;
+      },
+      1,
+    );
+  });
 }
