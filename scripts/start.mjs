@@ -18,9 +18,12 @@ await iniciarSupervisor({
     return {
       iniciarPostgresEmbebido,
       migrarUrl,
-      // La primera vez crea el socio de demostración y muestra su clave (una sola vez); después la lee de .data/.
+      // La primera vez crea el socio de demostración y muestra su clave (una sola vez); después la lee de
+      // socio-demo.json, junto a procesos.json (.data/ por defecto): una topología con su propio
+      // ARCHIVO_PROCESOS (tests, experimento) tiene su propio socio y no pisa el de .data/.
       async prepararDatos(url) {
-        const archivo = path.join(raiz, '.data/socio-demo.json');
+        const procesos = path.resolve(raiz, process.env.ARCHIVO_PROCESOS || '.data/procesos.json');
+        const archivo = path.join(path.dirname(procesos), 'socio-demo.json');
         const demo = await asegurarSocioDeDemostracion({ url, archivo });
         const donde = path.relative(raiz, archivo);
         return demo.creado

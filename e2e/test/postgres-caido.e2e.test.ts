@@ -100,6 +100,18 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
     await esperarQue(async () => listos(leer()), { tiempoMs: 120_000, descripcion: 'supervisor y servicios listos', detalle });
     const antes = leer()!;
     const api = `http://127.0.0.1:${antes.puertos.api}`;
+    // El socio de demostración que pnpm start crea la primera vez, junto a procesos.json.
+    const { clave } = JSON.parse(readFileSync(path.join(carpeta, 'socio-demo.json'), 'utf8')) as { clave: string };
+    /** El código de un GET del socio de demostración, o `undefined` si no hubo respuesta. */
+    const estadoDe = async (ruta: string): Promise<number | undefined> => {
+      try {
+        const r = await fetch(`${api}${ruta}`, { headers: { authorization: `Bearer ${clave}` }, signal: AbortSignal.timeout(2_000) });
+        await r.arrayBuffer();
+        return r.status;
+      } catch {
+        return undefined;
+      }
+    };
     expect(antes.instancias.api).toHaveLength(2);
     expect(new Set(antes.instancias.api.map((i) => i.puerto)).size).toBe(1); // cluster: un solo puerto
     expect(antes.postgresPid).toBe(await leerPidPostmaster(datos));
@@ -113,7 +125,7 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
         for (let i = 0; i < n; i += 1) {
           const r = await fetch(`${api}/pagos`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json' },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${clave}` },
             body: JSON.stringify({ id_afiliado: 'afiliado-1', monto: 10 + i, moneda: 'USD', referencia_pago: `${prefijo}-${i}` }),
           });
           const cuerpo = (await r.json()) as { id_pago?: string };
@@ -159,14 +171,14 @@ describe('pnpm start: PostgreSQL que se cae de golpe', () => {
       expect(salida.some((l) => l.includes(`PostgreSQL (PID ${postmaster}) terminó sin que nadie lo parara`))).toBe(true);
 
       // La API vuelve a responder 200 sin que nadie la reinicie, y lo confirmado sigue ahí.
-      await esperarQue(async () => (await consultarEstado(`${api}/pagos/${confirmados[0]}`)) === 200, {
+      await esperarQue(async () => (await estadoDe(`/pagos/${confirmados[0]}`)) === 200, {
         tiempoMs: 60_000,
         descripcion: 'GET /pagos/{id} responde 200 tras la recuperación',
         detalle,
       });
       const fotoDespues = new Map((await finales(confirmados)).map((f) => [f.id, `${f.estado} v${f.version}`]));
       expect(fotoDespues).toEqual(fotoAntes);
-      for (const id of confirmados.slice(0, 5)) expect(await consultarEstado(`${api}/pagos/${id}`)).toBe(200);
+      for (const id of confirmados.slice(0, 5)) expect(await estadoDe(`/pagos/${id}`)).toBe(200);
 
       // Y el pipeline entero funciona otra vez: pagos nuevos llegan a estado final.
       const nuevos = await crear('despues-de-la-caida', 10);
