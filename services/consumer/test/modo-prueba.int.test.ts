@@ -36,6 +36,13 @@ beforeAll(async () => {
     DATABASE_URL: base.url,
     PASARELA: 'stripe',
     PASARELA_PERFIL: 'sin-latencia',
+    // Sin rechazos ni fallos simulados: el desenlace del pago de prueba es siempre EXITOSO (el perfil rechaza
+    // al azar una parte, y el test fallaba de vez en cuando con un FALLIDO legítimo).
+    PASARELA_TASA_RECHAZO: '0',
+    PASARELA_TASA_TRANSITORIO: '0',
+    PASARELA_TASA_SIN_RESPUESTA: '0',
+    PASARELA_TASA_500_TRAS_COBRO: '0',
+    PASARELA_TASA_EN_CURSO: '0',
     STRIPE_API_KEY: 'sk_test_modo_prueba',
     STRIPE_CUENTAS_AFILIADOS: JSON.stringify({ 'afiliado-1': CUENTA }),
     STRIPE_URL_API: `http://127.0.0.1:${(stripe.address() as AddressInfo).port}`,
