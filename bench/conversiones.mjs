@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { fijarComision } from './lib/comision.mjs';
 import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { adaptadores, arrancarServicioDe, crearSocio, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, conCliente, crearSocio, ejecutarJson, iniciarPostgres, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -42,20 +42,7 @@ const cpuDe = (pid) => cpuPorArbol({ pid })?.pid ?? 0;
 
 const postgres = await iniciarPostgres();
 decir(`PostgreSQL embebido: ${postgres.url}`);
-const urlDe = (baseDeDatos) => {
-  const u = new URL(postgres.url);
-  u.pathname = `/${baseDeDatos}`;
-  return u.toString();
-};
-async function conCliente(url, trabajo) {
-  const cliente = new pg.Client({ connectionString: url });
-  await cliente.connect();
-  try {
-    return await trabajo(cliente);
-  } finally {
-    await cliente.end();
-  }
-}
+const urlDe = postgres.urlDe;
 
 let socio;
 const FASES = {

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mediana } from './lib/estadistica.mjs';
-import { adaptadores, arrancarServicioDe, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, conCliente, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -45,21 +45,7 @@ const segundosDesde = (t0) => (performance.now() - t0) / 1000;
 
 const postgres = await iniciarPostgres();
 decir(`PostgreSQL embebido: ${postgres.url}`);
-const urlDe = (baseDeDatos) => {
-  const u = new URL(postgres.url);
-  u.pathname = `/${baseDeDatos}`;
-  return u.toString();
-};
-
-async function conCliente(url, trabajo) {
-  const cliente = new pg.Client({ connectionString: url });
-  await cliente.connect();
-  try {
-    return await trabajo(cliente);
-  } finally {
-    await cliente.end();
-  }
-}
+const urlDe = postgres.urlDe;
 
 let numeroBase = 0;
 async function baseNueva(fase) {

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { percentiles } from '@aeropartners/kit-pruebas';
-import { adaptadores, arrancarServicioDe, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, conCliente, ejecutarJson, iniciarPostgres, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -34,20 +34,7 @@ const decir = (texto) => process.stdout.write(`${texto}\n`);
 
 const postgres = await iniciarPostgres();
 decir(`PostgreSQL embebido: ${postgres.url}`);
-const urlDe = (baseDeDatos) => {
-  const u = new URL(postgres.url);
-  u.pathname = `/${baseDeDatos}`;
-  return u.toString();
-};
-async function conCliente(url, trabajo) {
-  const cliente = new pg.Client({ connectionString: url });
-  await cliente.connect();
-  try {
-    return await trabajo(cliente);
-  } finally {
-    await cliente.end();
-  }
-}
+const urlDe = postgres.urlDe;
 
 /** Un cliente SSE que cuenta eventos; si `medir`, guarda el retraso de cada uno (ms). */
 function clienteStream(puerto, medir) {

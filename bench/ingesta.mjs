@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import { arrancarServicio } from '@aeropartners/procesos';
 import { cpuPorArbol } from './lib/cpu.mjs';
 import { mediana } from './lib/estadistica.mjs';
-import { adaptadores, arrancarServicioDe, crearSocio, ejecutarJson, iniciarPostgres, pg, versionActual } from './lib/topologia.mjs';
+import { adaptadores, arrancarServicioDe, conCliente, crearSocio, ejecutarJson, iniciarPostgres, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
 const aqui = path.dirname(fileURLToPath(import.meta.url));
@@ -67,21 +67,7 @@ const cpuTotalSistema = () => {
 const postgres = await iniciarPostgres();
 const pidPostmaster = postgres.pid();
 decir(`PostgreSQL embebido: ${postgres.url}`);
-const urlDe = (baseDeDatos) => {
-  const u = new URL(postgres.url);
-  u.pathname = `/${baseDeDatos}`;
-  return u.toString();
-};
-
-async function conCliente(url, trabajo) {
-  const cliente = new pg.Client({ connectionString: url });
-  await cliente.connect();
-  try {
-    return await trabajo(cliente);
-  } finally {
-    await cliente.end();
-  }
-}
+const urlDe = postgres.urlDe;
 
 async function ajustesDurabilidad() {
   return conCliente(postgres.url, async (c) => {

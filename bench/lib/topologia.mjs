@@ -67,6 +67,12 @@ export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
   const pid = (await leerPidPostmaster(datos)) ?? 0;
   return {
     url: postgres.url,
+    /** La URL de otra base de datos de este mismo servidor. */
+    urlDe(baseDeDatos) {
+      const u = new URL(postgres.url);
+      u.pathname = `/${baseDeDatos}`;
+      return u.toString();
+    },
     /** pid del postmaster; sus hijos son los backends. */
     pid: () => pid,
     async detener() {
@@ -74,6 +80,17 @@ export async function iniciarPostgres({ flagsPostgres = [], registro } = {}) {
       rmSync(directorio, { recursive: true, force: true });
     },
   };
+}
+
+/** Una conexión corta a `url` para `trabajo(cliente)`, cerrada siempre al acabar. */
+export async function conCliente(url, trabajo) {
+  const cliente = new pg.Client({ connectionString: url });
+  await cliente.connect();
+  try {
+    return await trabajo(cliente);
+  } finally {
+    await cliente.end();
+  }
 }
 
 /** Variable del puerto de cada servicio. */
