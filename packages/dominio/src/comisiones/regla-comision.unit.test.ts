@@ -140,9 +140,15 @@ describe('calcularComision: propiedades', () => {
         const producto = BigInt(u) * BigInt(p);
         const r = BigInt(aplicarPorcentaje(u, p));
         const diferencia = r * 10_000n - producto; // error × 10 000
-        expect(diferencia >= -5_000n && diferencia < 5_000n).toBe(true);
+        // Mitad hacia arriba: x − ½ < r ≤ x + ½ (el empate exacto, +½, sube).
+        expect(diferencia > -5_000n && diferencia <= 5_000n).toBe(true);
       }),
     );
+  });
+
+  it('el empate exacto que encontró fast-check (venta × pb termina en 5 000) sube: 90 838 946 625 × 4 840 pb → 43 966 050 167', () => {
+    expect((90_838_946_625n * 4_840n) % 10_000n).toBe(5_000n);
+    expect(aplicarPorcentaje(90_838_946_625, 4_840)).toBe(43_966_050_167);
   });
 
   it('exacto cuando es divisible: venta × pb múltiplo de 10 000 da exactamente el cociente', () => {
