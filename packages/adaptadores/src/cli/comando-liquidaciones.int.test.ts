@@ -5,6 +5,7 @@ import { uuidv7 } from '../ids/uuidv7.js';
 import { PostgresAlmacenComisiones } from '../postgres/conversiones/postgres-almacen-comisiones.js';
 import { crearPoolPostgres } from '../postgres/pool-postgres.js';
 import { crearBaseDePrueba } from '../testing/index.js';
+import { entornoDePrueba } from './entorno-de-prueba.js';
 import { comandoLiquidaciones } from './comando-liquidaciones.js';
 
 const cierres: (() => Promise<void>)[] = [];
@@ -13,15 +14,8 @@ afterAll(async () => {
 });
 
 async function ejecutar(url: string, ...argumentos: string[]) {
-  const salida: string[] = [];
-  const errores: string[] = [];
-  const codigo = await comandoLiquidaciones({
-    argumentos,
-    env: { DATABASE_URL: url },
-    directorio: '/nada',
-    escribir: (l) => salida.push(l),
-    escribirError: (l) => errores.push(l),
-  });
+  const { entorno, salida, errores } = entornoDePrueba(url, argumentos);
+  const codigo = await comandoLiquidaciones(entorno);
   return { codigo, salida: salida.join('\n'), errores: errores.join('\n') };
 }
 

@@ -3,6 +3,7 @@ import { crearPersistenciaPostgres, type PersistenciaPostgres } from '../postgre
 import { PostgresAutenticadorDeClaves } from '../postgres/socios/postgres-autenticador-de-claves.js';
 import { crearBaseDePrueba, type BaseDePrueba } from '../testing/index.js';
 import { comandoSocios } from './comando-socios.js';
+import { entornoDePrueba } from './entorno-de-prueba.js';
 
 let base: BaseDePrueba;
 let persistencia: PersistenciaPostgres;
@@ -22,19 +23,9 @@ afterAll(async () => {
 
 /** `pnpm socios …` en el proceso: salida, errores, código y lo que esperó antes de volver. */
 async function socios(argumentos: string[], env: Record<string, string | undefined> = {}) {
-  const salida: string[] = [];
-  const errores: string[] = [];
+  const { entorno, salida, errores } = entornoDePrueba(base.url, argumentos, env);
   const esperas: number[] = [];
-  const codigo = await comandoSocios(
-    {
-      argumentos,
-      env: { DATABASE_URL: base.url, ...env },
-      directorio: '/nada',
-      escribir: (l) => salida.push(l),
-      escribirError: (l) => errores.push(l),
-    },
-    { esperar: async (ms) => void esperas.push(ms) },
-  );
+  const codigo = await comandoSocios(entorno, { esperar: async (ms) => void esperas.push(ms) });
   return { codigo, salida, errores, esperas };
 }
 

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresAlmacenComisiones } from '../postgres/conversiones/postgres-almacen-comisiones.js';
 import { crearPoolPostgres } from '../postgres/pool-postgres.js';
 import { crearBaseDePrueba } from '../testing/index.js';
+import { entornoDePrueba } from './entorno-de-prueba.js';
 import { comandoSociosComision, puntosBasicosDe } from './socios-comision.js';
 
 const cierres: (() => Promise<void>)[] = [];
@@ -10,15 +11,8 @@ afterAll(async () => {
 });
 
 async function ejecutar(url: string, ...argumentos: string[]) {
-  const salida: string[] = [];
-  const errores: string[] = [];
-  const codigo = await comandoSociosComision({
-    argumentos,
-    env: { DATABASE_URL: url },
-    directorio: '/nada',
-    escribir: (l) => salida.push(l),
-    escribirError: (l) => errores.push(l),
-  });
+  const { entorno, salida, errores } = entornoDePrueba(url, argumentos);
+  const codigo = await comandoSociosComision(entorno);
   return { codigo, salida: salida.join('\n'), errores: errores.join('\n') };
 }
 
