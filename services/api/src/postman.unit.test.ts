@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import * as v from 'valibot';
 import { describe, expect, it } from 'vitest';
-import { crearAppDePrueba } from '../test/app-de-prueba.js';
+import { crearAppDePrueba, todasLasRutas } from '../test/app-de-prueba.js';
 import { EsquemaConsultaListado, EsquemaSolicitudPago } from './esquemas.js';
+import { EsquemaHechoConversion } from './rutas-conversiones.js';
+import { EsquemaConsultaEventos } from './rutas-eventos.js';
+import { EsquemaReenvio, EsquemaWebhookNuevo } from './rutas-webhooks.js';
 
 /**
  * La colección de Postman (docs/postman) frente al documento OpenAPI que sirve la API: cada petición es
@@ -42,7 +45,7 @@ function peticiones(items: readonly (Carpeta | Peticion)[]): Peticion[] {
 }
 
 type Operacion = { parameters?: ({ name: string; in: string } | { $ref: string })[] };
-const documento = (await (await crearAppDePrueba().app.request('/openapi.json')).json()) as {
+const documento = (await (await crearAppDePrueba(todasLasRutas()).app.request('/openapi.json')).json()) as {
   paths: Record<string, Record<string, Operacion>>;
   components: { parameters: Record<string, { name: string; in: string }> };
 };
@@ -109,5 +112,20 @@ describe('colección de Postman frente al documento OpenAPI', () => {
     const listar = todas.find((p) => operacionDe(p)?.clave === 'GET /pagos')!;
     const consulta = Object.fromEntries((listar.request.url.query ?? []).filter((q) => q.value !== '').map((q) => [q.key, q.value]));
     expect(v.safeParse(EsquemaConsultaListado, consulta).success).toBe(true);
+  });
+
+  it('los ejemplos de conversiones, eventos y webhooks pasan los esquemas de la API', () => {
+    const cuerpoDe = (clave: string) => {
+      const p = todas.find((x) => operacionDe(x)?.clave === clave)!;
+      return JSON.parse(p.request.body!.raw.replace('{{$timestamp}}', '1700000000')) as unknown;
+    };
+    expect(v.safeParse(EsquemaHechoConversion, cuerpoDe('POST /conversiones/eventos')).success).toBe(true);
+    expect(v.safeParse(EsquemaWebhookNuevo, cuerpoDe('POST /webhooks')).success).toBe(true);
+    expect(v.safeParse(EsquemaReenvio, cuerpoDe('POST /webhooks/{id}/reenviar')).success).toBe(true);
+    const eventos = todas.find((p) => operacionDe(p)?.clave === 'GET /eventos')!;
+    const consulta = Object.fromEntries(
+      (eventos.request.url.query ?? []).filter((q) => !(q as { disabled?: boolean }).disabled).map((q) => [q.key, q.value]),
+    );
+    expect(v.safeParse(EsquemaConsultaEventos, consulta).success).toBe(true);
   });
 });

@@ -68,3 +68,29 @@ export function postPago(
     body: typeof cuerpo === 'string' ? cuerpo : JSON.stringify(cuerpo),
   });
 }
+
+/** Una función que falla si se llama: para montar rutas de las que solo interesa su documentación. */
+const falla = (nombre: string) => () => Promise.reject(new Error(`${nombre} no se usa al generar el documento OpenAPI`));
+
+/** Un objeto cuyos métodos fallan si se llaman (ver `falla`). */
+function sinUso<T extends object>(nombre: string): T {
+  return new Proxy({} as T, { get: (_, propiedad) => falla(`${nombre}.${String(propiedad)}`) });
+}
+
+/**
+ * Los grupos de rutas opcionales (conversiones, eventos, webhooks, líneas de tiempo) montados sobre dobles
+ * que fallan si se usan: la app que sirve `pnpm start` los monta todos, y el documento OpenAPI y la
+ * colección de Postman se comparan con esa app completa, no con la de solo pagos.
+ */
+export function todasLasRutas(): Partial<DependenciasApp> {
+  return {
+    conversiones: { registrarHecho: falla('registrarHecho'), consultas: sinUso('consultas') },
+    eventos: { fuente: sinUso('fuente') },
+    webhooks: {
+      almacen: sinUso('almacen'),
+      comprobarDestino: falla('comprobarDestino'),
+      graciaSecretoMs: 0,
+    },
+    lineaDeTiempo: falla('lineaDeTiempo'),
+  };
+}
