@@ -82,7 +82,7 @@ function sinUso<T extends object>(nombre: string): T {
  * que fallan si se usan: la app que sirve `pnpm start` los monta todos, y el documento OpenAPI y la
  * colección de Postman se comparan con esa app completa, no con la de solo pagos.
  */
-export function todasLasRutas(): Partial<DependenciasApp> {
+export function todasLasRutas(): Pick<DependenciasApp, 'conversiones' | 'eventos' | 'webhooks' | 'lineaDeTiempo'> {
   return {
     conversiones: { registrarHecho: falla('registrarHecho'), consultas: sinUso('consultas') },
     eventos: { fuente: sinUso('fuente') },
