@@ -7,6 +7,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crearBaseDePrueba } from '../testing/index.js';
 import { crearPoolPostgres } from '../postgres/pool-postgres.js';
+import { iniciarAsignadorEventos } from '../postgres/eventos/asignador-eventos.js';
+import { PostgresRegistroEventos } from '../postgres/eventos/registro-eventos.js';
 import { idEventoWebhook, PostgresWebhooks } from './postgres-webhooks.js';
 import { iniciarRepartidorWebhooks, type OpcionesRepartidorWebhooks, type RepartidorEnMarcha } from './repartidor-webhooks.js';
 
@@ -217,6 +219,61 @@ describe('repartidor de webhooks', () => {
     expect(await webhooks.reenviar(ambito, webhook.id, { desde: 1, hasta: 1 })).toEqual({ tipo: 'programadas', entregas: 1 });
     await hasta(() => rx2.recibidas.length >= 2, 'el reenviado y el retenido');
     expect(rx2.recibidas.map((r) => r.cabeceras['webhook-id']).sort()).toEqual([idEventoWebhook(ambito, 1), idEventoWebhook(ambito, 2)]);
+  });
+
+  it('al desactivarse, el socio ve webhook.desactivado en su registro (sujeto el webhook; url, motivo y último intento) y lo recibe otro webhook suyo; otro socio no', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-aviso', modo: 'live' };
+    const otro: Ambito = { idSocio: 'socio-ajeno', modo: 'live' };
+    const muerto = await receptor(() => 503);
+    const avisado = await receptor(() => 200);
+    const { webhook } = await webhooks.crear(ambito, { url: muerto.url, tipos: ['pago.exitoso'] });
+    const { webhook: vigia } = await webhooks.crear(ambito, { url: avisado.url, tipos: ['webhook.*'] });
+    await webhooks.crear(otro, { url: avisado.url, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 1);
+    const asignador = iniciarAsignadorEventos({ pool, intervaloMs: 10 });
+    cierres.push(() => asignador.detener());
+    arrancar({ pool, permitirRedLocal: true, calendarioMs: [20] });
+
+    const registro = new PostgresRegistroEventos({ pool });
+    const aviso = await hasta(async () => {
+      const { eventos } = await registro.leer(ambito, { despuesDe: 0, limite: 10, tipo: 'webhook.desactivado' });
+      return eventos[0];
+    }, 'webhook.desactivado en el registro del socio');
+    expect(muerto.recibidas).toHaveLength(2);
+    const { rows } = await pool.query<{ ocurrido_en: Date; codigo_estado: number; motivo: string }>(
+      `SELECT w.motivo_desactivacion AS motivo, i.ocurrido_en, i.codigo_estado FROM webhooks w
+       JOIN webhook_intentos i ON i.id_webhook = w.id WHERE w.id = $1 ORDER BY i.numero DESC LIMIT 1`,
+      [webhook.id],
+    );
+    const ultimo = rows[0]!;
+    expect(aviso).toMatchObject({ secuencia: 2, tipo: 'webhook.desactivado', sujeto: webhook.id });
+    expect(aviso.datos).toEqual({
+      id_webhook: webhook.id,
+      url: muerto.url,
+      motivo: ultimo.motivo,
+      ultimo_intento: {
+        secuencia: 1,
+        numero: 2,
+        ocurrido_en: expect.any(String),
+        duracion_ms: expect.any(Number),
+        codigo_estado: 503,
+        resultado: 'error_http',
+        error: expect.any(String),
+      },
+    });
+    expect(new Date((aviso.datos as { ultimo_intento: { ocurrido_en: string } }).ultimo_intento.ocurrido_en).getTime()).toBe(
+      ultimo.ocurrido_en.getTime(),
+    );
+    expect(ultimo.motivo).toMatch(/falló 2 veces/);
+    // El otro webhook del socio (suscrito a webhook.*) recibe el aviso firmado; el del otro socio, nada.
+    await hasta(() => avisado.recibidas.length >= 1, 'el aviso entregado al otro webhook');
+    await esperar(200);
+    expect(avisado.recibidas).toHaveLength(1);
+    expect(avisado.recibidas[0]?.cabeceras['webhook-id']).toBe(idEventoWebhook(ambito, 2));
+    expect(JSON.parse(avisado.recibidas[0]!.cuerpo)).toMatchObject({ tipo: 'webhook.desactivado', sujeto: webhook.id });
+    expect((await webhooks.obtener(ambito, vigia.id))?.activo).toBe(true);
+    expect((await registro.leer(otro, { despuesDe: 0, limite: 10 })).eventos).toEqual([]);
   });
 
   it('sin WEBHOOKS_PERMITIR_RED_LOCAL no se conecta a loopback aunque el webhook esté guardado: el intento falla como destino no admitido', async () => {

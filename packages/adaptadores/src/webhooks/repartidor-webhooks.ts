@@ -143,7 +143,8 @@ RETURNING e.id_webhook, e.secuencia::text, e.intentos, w.id_socio, w.modo, w.url
 
 /**
  * Anota un intento y el estado siguiente de su entrega en una sentencia. Si el webhook se borró mientras
- * tanto, la entrega ya no existe y no se anota nada. Con `agotada`, desactiva el webhook.
+ * tanto, la entrega ya no existe y no se anota nada. Con `agotada`, desactiva el webhook y deja en la misma
+ * sentencia el aviso `webhook.desactivado` para el registro de eventos del socio (decisión 0154).
  */
 const SQL_ANOTAR = `
 WITH e AS (
@@ -159,7 +160,15 @@ i AS (
 d AS (
   UPDATE webhooks SET activo = false, desactivado_en = now(), motivo_desactivacion = $10
   WHERE id = $1 AND $3 = 'agotada' AND activo AND EXISTS (SELECT 1 FROM e)
-  RETURNING id
+  RETURNING id, id_socio, modo, url
+),
+aviso AS (
+  INSERT INTO avisos_socio (id_socio, modo, tipo, sujeto, datos)
+  SELECT d.id_socio, d.modo, 'webhook.desactivado', d.id,
+    jsonb_build_object('id_webhook', d.id, 'url', d.url, 'motivo', $10::text, 'ultimo_intento', jsonb_build_object(
+      'secuencia', $2::bigint, 'numero', e.intentos, 'ocurrido_en', $5::timestamptz, 'duracion_ms', $6::int,
+      'codigo_estado', $7::int, 'resultado', $8::text, 'error', $9::text))
+  FROM d CROSS JOIN e
 )
 SELECT (SELECT count(*) FROM i)::int AS anotados, (SELECT count(*) FROM d)::int AS desactivados`;
 

@@ -4,13 +4,14 @@ import type { ClientePostgres, PoolPostgres } from '../pool-postgres.js';
 /** Canal de `NOTIFY` con el ámbito (`id_socio modo`) de cada lote numerado (migración 0009). */
 export const CANAL_EVENTOS = 'aeropartners_eventos';
 
-/** Las fuentes del registro: tablas de solo inserción con id de identidad (migración 0009). */
-const FUENTES = ['pagos', 'conversiones', 'duplicados'] as const;
+/** Las fuentes del registro: tablas de solo inserción con id de identidad (migraciones 0009 y 0013). */
+const FUENTES = ['pagos', 'conversiones', 'duplicados', 'avisos'] as const;
 type Fuente = (typeof FUENTES)[number];
 const TABLA: Readonly<Record<Fuente, string>> = {
   pagos: 'historial_pagos',
   conversiones: 'historial_conversiones',
   duplicados: 'duplicados_absorbidos',
+  avisos: 'avisos_socio',
 };
 
 /**
@@ -52,6 +53,7 @@ WITH
   p AS (SELECT * FROM historial_pagos WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $7),
   c AS (SELECT * FROM historial_conversiones WHERE id > $3 AND id <= $4 ORDER BY id LIMIT $7),
   d AS (SELECT * FROM duplicados_absorbidos WHERE id > $5 AND id <= $6 ORDER BY id LIMIT $7),
+  a AS (SELECT * FROM avisos_socio WHERE id > $8 AND id <= $9 ORDER BY id LIMIT $7),
   fuente AS (
     SELECT 1 AS orden_fuente, 'pagos' AS fuente, p.id AS id_fuente, g.id_socio, g.modo, 'pago.' || lower(p.estado) AS tipo,
            p.id_pago::text AS sujeto, p.ocurrido_en, coalesce(p.id_solicitud, o.metadatos ->> 'id_solicitud') AS id_solicitud,
@@ -69,6 +71,9 @@ WITH
     SELECT 3, 'duplicados', d.id, d.id_socio, d.modo, 'duplicado.absorbido', d.sujeto, d.ocurrido_en, d.id_solicitud, d.id_traza,
            NULL, jsonb_build_object('etapa', d.etapa, 'clave', d.clave, 'veces', d.veces)
     FROM d
+    UNION ALL
+    SELECT 4, 'avisos', a.id, a.id_socio, a.modo, a.tipo, a.sujeto, a.ocurrido_en, NULL, NULL, NULL, a.datos
+    FROM a
   ),
   numeradas AS (
     SELECT f.*, row_number() OVER (PARTITION BY f.id_socio, f.modo ORDER BY f.orden_fuente, f.id_fuente) AS n FROM fuente f
@@ -91,6 +96,7 @@ WITH
 SELECT (SELECT count(*) FROM p)::int AS n_pagos, (SELECT max(id) FROM p)::text AS max_pagos,
        (SELECT count(*) FROM c)::int AS n_conversiones, (SELECT max(id) FROM c)::text AS max_conversiones,
        (SELECT count(*) FROM d)::int AS n_duplicados, (SELECT max(id) FROM d)::text AS max_duplicados,
+       (SELECT count(*) FROM a)::int AS n_avisos, (SELECT max(id) FROM a)::text AS max_avisos,
        (SELECT count(*) FROM insertados)::int AS numerados,
        (SELECT coalesce(array_agg(id_socio || ' ' || modo), '{}') FROM totales) AS ambitos`;
 
@@ -101,6 +107,8 @@ interface FilaNumeradas {
   readonly max_conversiones: string | null;
   readonly n_duplicados: number;
   readonly max_duplicados: string | null;
+  readonly n_avisos: number;
+  readonly max_avisos: string | null;
   readonly numerados: number;
   readonly ambitos: string[];
 }
@@ -194,13 +202,15 @@ export class PostgresAsignadorEventos {
         desde('duplicados'),
         hasta.duplicados,
         this.#lote,
+        desde('avisos'),
+        hasta.avisos,
       ]);
       const r = rows[0];
       if (!r) throw new Error('La numeración no devolvió su resumen');
       // Lote lleno: el cursor llega hasta lo numerado; si no, hasta `hasta` (lo demás del rango no existe).
       const nuevo = (f: Fuente, n: number, max: string | null) => (n >= this.#lote && max !== null ? max : hasta[f]);
       const nuevos = [nuevo('pagos', r.n_pagos, r.max_pagos), nuevo('conversiones', r.n_conversiones, r.max_conversiones)];
-      nuevos.push(nuevo('duplicados', r.n_duplicados, r.max_duplicados));
+      nuevos.push(nuevo('duplicados', r.n_duplicados, r.max_duplicados), nuevo('avisos', r.n_avisos, r.max_avisos));
       await cliente.query(
         `UPDATE eventos_cursores c SET ultimo_id = GREATEST(c.ultimo_id, v.hasta)
          FROM unnest($1::text[], $2::int8[]) AS v(fuente, hasta) WHERE c.fuente = v.fuente`,
@@ -210,7 +220,7 @@ export class PostgresAsignadorEventos {
         await cliente.query(`SELECT pg_notify('${CANAL_EVENTOS}', a) FROM unnest($1::text[]) AS a`, [r.ambitos]);
       }
       await cliente.query('COMMIT');
-      const quedan = r.n_pagos >= this.#lote || r.n_conversiones >= this.#lote || r.n_duplicados >= this.#lote;
+      const quedan = [r.n_pagos, r.n_conversiones, r.n_duplicados, r.n_avisos].some((n) => n >= this.#lote);
       return { tipo: 'numerados', numerados: r.numerados, ambitos: r.ambitos, quedan };
     } catch (error) {
       await cliente.query('ROLLBACK').catch(() => undefined);
