@@ -2,7 +2,7 @@ import { crearAplicadorDeHechos, type AlmacenComisiones, type HechoMensaje, type
 import { Resultado, type Ambito } from '@aeropartners/dominio';
 import * as v from 'valibot';
 import { idAgregadoConversion } from './filas.js';
-import { TIPO_EVENTO_HECHO } from './postgres-almacen-comisiones.js';
+import { TIPO_EVENTO_HECHO } from './registro-hechos-por-lotes.js';
 
 /**
  * El sobre de un hecho de conversión en el broker: el mismo formato que los eventos de pago (la fila del

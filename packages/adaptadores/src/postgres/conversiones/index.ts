@@ -1,4 +1,9 @@
-export { PostgresAlmacenComisiones, TIPO_EVENTO_HECHO } from './postgres-almacen-comisiones.js';
+export { PostgresAlmacenComisiones } from './postgres-almacen-comisiones.js';
+export {
+  TIPO_EVENTO_HECHO,
+  type MetricasRegistroHechos,
+  type OpcionesRegistroHechos,
+} from './registro-hechos-por-lotes.js';
 export { idAgregadoConversion } from './filas.js';
 export { crearAtencionConversiones, leerSobreHecho, type HechoEnMensaje } from './atencion-conversiones.js';
 export {

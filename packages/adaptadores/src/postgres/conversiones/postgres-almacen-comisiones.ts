@@ -10,10 +10,6 @@ import type {
 } from '@aeropartners/aplicacion';
 import {
   Comision,
-  HechoConversion,
-  autorizar,
-  esEstadoSocio,
-  type MotivoRechazo,
   type Ambito,
   type Asiento,
   type CambioPago,
@@ -24,7 +20,6 @@ import {
   type Trazabilidad,
 } from '@aeropartners/dominio';
 import type { ClientePostgres, PoolPostgres } from '../pool-postgres.js';
-import { SQL_ESTADO_CREDENCIAL } from '../sentencias-escritura.js';
 import { eventoAFila } from '../serializacion-eventos.js';
 import {
   COLUMNAS_AJUSTE,
@@ -48,56 +43,9 @@ import {
   type FilaLiquidacion,
   type FilaPartida,
 } from './filas.js';
+import { RegistroHechosPorLotes, type OpcionesRegistroHechos } from './registro-hechos-por-lotes.js';
 
-/** Tipo del evento de outbox que lleva un hecho de conversión al consumidor. */
-export const TIPO_EVENTO_HECHO = 'HechoConversionRecibido';
-
-/**
- * Guarda el hecho, su evento de outbox y su historial en UNA sentencia; si el id ya existía, nada. Como la
- * creación de pagos (decisión 0121), comprueba en la misma sentencia la credencial (`$18` si hay que
- * comprobarla, `$19` la clave o nulo en el modo anónimo): socio activo y clave vigente de ese socio y modo,
- * con sus filas en `FOR SHARE`; una revocación confirmada antes deja la sentencia sin escribir nada
- * (`autorizada` vacía: ni siquiera responde una réplica).
- */
-const SQL_REGISTRAR_HECHO = `
-WITH socio_activo AS MATERIALIZED (
-  SELECT s.id FROM socios s WHERE $18::bool AND s.id = $1 AND s.estado = 'activo' FOR SHARE OF s
-),
-clave_vigente AS MATERIALIZED (
-  SELECT c.id FROM claves_api c
-  WHERE $18::bool AND c.id = $19::uuid AND c.id_socio = $1 AND c.modo = $2 AND c.revocada_en IS NULL
-    AND (c.expira_en IS NULL OR c.expira_en > now())
-  FOR SHARE OF c
-),
-autorizada AS MATERIALIZED (
-  SELECT 1 AS ok WHERE NOT $18::bool
-     OR (EXISTS (SELECT 1 FROM socio_activo) AND ($19::uuid IS NULL OR EXISTS (SELECT 1 FROM clave_vigente)))
-),
-previo AS (
-  SELECT huella, id_conversion FROM hechos_conversion
-  WHERE id_socio = $1 AND modo = $2 AND id_evento = $3 AND EXISTS (SELECT 1 FROM autorizada)
-),
-nuevo AS (
-  INSERT INTO hechos_conversion (id_socio, modo, id_evento, id_conversion, tipo, id_afiliado, monto_unidades, moneda,
-                                 ocurrido_en, version, motivo, huella, id_mensaje, id_correlacion)
-  SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
-  WHERE NOT EXISTS (SELECT 1 FROM previo) AND EXISTS (SELECT 1 FROM autorizada)
-  ON CONFLICT (id_socio, modo, id_evento) DO NOTHING
-  RETURNING id_conversion
-),
-en_outbox AS (
-  INSERT INTO outbox (id_evento, id_agregado, version_agregado, tipo, payload, metadatos)
-  SELECT $13, $15, 1, '${TIPO_EVENTO_HECHO}', $16::jsonb, $17::jsonb FROM nuevo
-),
-en_historial AS (
-  INSERT INTO historial_conversiones (id_socio, modo, id_conversion, id_evento, tipo, detalle, id_correlacion)
-  SELECT $1, $2, $4, $3, 'HechoRecibido', jsonb_build_object('tipo_hecho', $5::text, 'id_solicitud', $17::jsonb->'id_solicitud'), $14 FROM nuevo
-)
-SELECT 'nuevo' AS resultado, NULL::text AS huella, id_conversion FROM nuevo
-UNION ALL
-SELECT 'previo', huella, id_conversion FROM previo
-UNION ALL
-SELECT 'denegado', NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM autorizada)`;
+export { TIPO_EVENTO_HECHO } from './registro-hechos-por-lotes.js';
 
 const COLUMNAS_HECHO = `h.id_socio, h.id_evento, h.id_conversion, h.tipo, h.id_afiliado, h.monto_unidades::text AS monto_unidades,
   h.moneda, h.ocurrido_en, h.version::text AS version, h.motivo`;
@@ -184,7 +132,15 @@ function esCarrera(error: unknown): boolean {
 }
 
 export class PostgresAlmacenComisiones implements AlmacenComisiones {
-  constructor(private readonly pool: PoolPostgres) {}
+  /** El registro agrupado de hechos (`registrarHecho`), con sus métricas. */
+  readonly registro: RegistroHechosPorLotes;
+
+  constructor(
+    private readonly pool: PoolPostgres,
+    opciones: OpcionesRegistroHechos = {},
+  ) {
+    this.registro = new RegistroHechosPorLotes(pool, opciones);
+  }
 
   private async enTransaccion<T>(trabajo: (cliente: ClientePostgres) => Promise<T>): Promise<T> {
     const cliente = await this.pool.connect();
@@ -201,66 +157,12 @@ export class PostgresAlmacenComisiones implements AlmacenComisiones {
     }
   }
 
-  async registrarHecho(registro: HechoParaRegistrar, traza: Trazabilidad, intento = 1): Promise<ResultadoRegistroHecho> {
-    const { hecho, modo } = registro;
-    const monto = HechoConversion.monto(hecho);
-    const idAgregado = idAgregadoConversion(hecho.idSocio, modo, hecho.idConversion);
-    const payload = {
-      id_socio: hecho.idSocio,
-      modo,
-      id_evento: hecho.idEvento,
-      id_conversion: hecho.idConversion,
-      tipo_hecho: hecho.tipo,
-      ocurrido_en: hecho.ocurridoEn.toISOString(),
-    };
-    const metadatos = {
-      id_correlacion: traza.idCorrelacion,
-      traceparent: traza.traceparent ?? null,
-      id_solicitud: traza.idSolicitud ?? null,
-    };
-    const valores = [
-      hecho.idSocio,
-      modo,
-      hecho.idEvento,
-      hecho.idConversion,
-      hecho.tipo,
-      hecho.idAfiliado,
-      monto?.unidadesMenores ?? null,
-      monto?.moneda ?? null,
-      hecho.ocurridoEn,
-      hecho.version,
-      hecho.motivo,
-      registro.huella,
-      registro.idMensaje,
-      traza.idCorrelacion,
-      idAgregado,
-      JSON.stringify(payload),
-      JSON.stringify(metadatos),
-      registro.credencial !== undefined,
-      registro.credencial?.idClave ?? null,
-    ];
-    const { rows } = await this.pool.query<{ resultado: 'nuevo' | 'previo' | 'denegado'; huella: string | null; id_conversion: string }>({
-      name: 'registrar_hecho_conversion',
-      text: SQL_REGISTRAR_HECHO,
-      values: valores,
-    });
-    const fila = rows[0];
-    if (fila?.resultado === 'nuevo') return { tipo: 'nuevo' };
-    if (fila?.resultado === 'previo') return { tipo: 'existente', huella: fila.huella ?? '', idConversion: fila.id_conversion };
-    if (fila?.resultado === 'denegado') {
-      const motivo = await this.motivoDenegacion(hecho.idSocio, modo, registro.credencial?.idClave ?? null);
-      // Si la credencial vuelve a valer (p. ej. el socio se reactivó entretanto), se intenta una vez más.
-      if (motivo === null) return intento === 1 ? this.registrarHecho(registro, traza, 2) : { tipo: 'denegado', motivo: 'clave-revocada' };
-      return { tipo: 'denegado', motivo };
-    }
-    // Perdió la carrera con otra inserción del mismo id: ya está confirmada, se lee.
-    const otra = await this.pool.query<{ huella: string; id_conversion: string }>(
-      'SELECT huella, id_conversion FROM hechos_conversion WHERE id_socio = $1 AND modo = $2 AND id_evento = $3',
-      [hecho.idSocio, modo, hecho.idEvento],
-    );
-    const existente = otra.rows[0];
-    if (!existente) throw new Error(`El hecho ${hecho.idEvento} no se insertó ni existe`);
-    return { tipo: 'existente', huella: existente.huella, idConversion: existente.id_conversion };
+  /**
+   * Guarda el hecho, su evento de outbox y su historial: las llamadas concurrentes se agrupan en una sentencia
+   * por lote (`RegistroHechosPorLotes`) y cada una se responde tras el commit de la suya.
+   */
+  registrarHecho(registro: HechoParaRegistrar, traza: Trazabilidad): Promise<ResultadoRegistroHecho> {
+    return this.registro.registrar(registro, traza);
   }
 
   async aplicarHecho(
@@ -365,26 +267,6 @@ export class PostgresAlmacenComisiones implements AlmacenComisiones {
       );
       return decision;
     });
-  }
-
-  /** Por qué la credencial no vale ahora (`null` si vale): como en la creación de pagos. */
-  private async motivoDenegacion(idSocio: string, modo: Modo, idClave: string | null): Promise<MotivoRechazo | null> {
-    const { rows } = await this.pool.query<{
-      estado: string | null;
-      socio_clave: string | null;
-      modo_clave: string | null;
-      expira_en: Date | null;
-      revocada_en: Date | null;
-    }>(SQL_ESTADO_CREDENCIAL, [idSocio, idClave]);
-    const f = rows[0];
-    if (f === undefined || f.estado === null || !esEstadoSocio(f.estado)) return 'socio-suspendido';
-    if (idClave !== null && (f.socio_clave !== idSocio || f.modo_clave !== modo)) return 'clave-revocada';
-    const permiso = autorizar(
-      { estado: f.estado },
-      idClave === null ? null : { expiraEn: f.expira_en, revocadaEn: f.revocada_en },
-      new Date(),
-    );
-    return permiso.ok ? null : permiso.error;
   }
 
   private async anotar(c: ClientePostgres, modo: Modo, asiento: Asiento | null): Promise<void> {
