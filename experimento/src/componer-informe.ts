@@ -66,6 +66,8 @@ export interface DatosInforme {
   readonly veredicto: Veredicto;
   readonly capacidad: MedidaCapacidad | undefined;
   readonly enBase: CuentasEnLaBase | undefined;
+  /** Las medidas del stream SSE y de los webhooks de los socios (`trazabilidad.ts`). */
+  readonly trazabilidad?: Readonly<Record<string, string>>;
   /** Lo del ámbito de los socios: la suspensión y las lecturas de muestreo. */
   readonly ambito: {
     readonly peticionesTrasSuspension: number;
@@ -127,7 +129,9 @@ export function componerInforme(d: DatosInforme): Informe {
       'reserva), PostgreSQL se reinicia y además se cae de golpe, entonces cada (socio, referencia) produce exactamente un pago, cobrado como ' +
       'mucho una vez (exactamente una si es EXITOSO, ninguna si es FALLIDO), ninguno queda incierto, ningún evento publicado se pierde, cada ' +
       `historial está completo y todos llegan a un estado final en menos de ${o.plazoS} s, sin intervención manual; y con socios de verdad ` +
-      'que comparten referencias, ninguna respuesta lleva datos de otro socio y el socio suspendido a mitad no escribe nada más.',
+      'que comparten referencias, ninguna respuesta lleva datos de otro socio y el socio suspendido a mitad no escribe nada más; ' +
+      'y cada cambio de estado llega a su socio, y solo a él, exactamente una vez y en orden por el feed de eventos, por el stream SSE ' +
+      '(aunque se corte) y por webhooks firmados (aunque el receptor falle).',
     montaje: {
       Topología: d.montaje.Topología,
       Máquina: `${os.cpus().length} núcleos, Node ${process.version}`,
@@ -193,6 +197,7 @@ export function componerInforme(d: DatosInforme): Informe {
       'Relay: publicados / republicados / secuencias nuevas descartadas (alarma)': `${fmt(suma('outbox', 'publicados'))} / ${fmt(suma('outbox', 'republicados'))} / ${fmt(suma('outbox', 'secuenciasDescartadas'))}`,
       'Pagos re-impulsados por el barrendero (veces)': d.enBase ? `${fmt(d.enBase.pagosReimpulsados)} (${fmt(d.enBase.reimpulsos)})` : '—',
       'Consultas de muestreo fallidas (base caída)': d.muestreo.fallosBase,
+      ...d.trazabilidad,
       'Duración total': `${tiempos.total.toFixed(1)} s`,
     },
     ...(capacidad ? { capacidad } : {}),

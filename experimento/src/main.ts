@@ -19,6 +19,7 @@ import { crearPlan } from './plan.js';
 import { iniciarProgreso } from './progreso.js';
 import { administradorPorCli, crearSociosDeLaCorrida, type AdministradorSocios } from './socios.js';
 import { TopologiaLocal } from './topologia-local.js';
+import { CORTES_STREAM, conTrazabilidad, ENTORNO_WEBHOOKS, iniciarTrazabilidad, type Trazabilidad } from './trazabilidad.js';
 import { juzgar, type SuspensionObservada } from './veredicto.js';
 
 const RAIZ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,7 +59,9 @@ mkdirSync(carpeta, { recursive: true });
 
 let topologia: TopologiaLocal | undefined;
 let pool: pg.Pool | undefined;
+let traza: Trazabilidad | undefined;
 const parar = async () => {
+  await traza?.parar().catch(() => undefined);
   await pool?.end().catch(() => undefined);
   if (topologia?.propia) {
     decir('parando la topología que arrancó el experimento…');
@@ -110,6 +113,7 @@ async function ejecutar(): Promise<number> {
           BARRENDERO_UMBRAL_PENDIENTE_MS: String(BARRENDERO.umbralS * 1000),
           BARRENDERO_UMBRAL_PROCESANDO_MS: String(BARRENDERO.umbralS * 1000),
           BARRENDERO_PERIODO_MS: String(BARRENDERO.periodoS * 1000),
+          ...ENTORNO_WEBHOOKS,
         },
       });
     }
@@ -135,6 +139,23 @@ async function ejecutar(): Promise<number> {
     `socios: ${socios.map((s) => `${s.id}${s.papel === 'normal' ? '' : ` (${s.papel === 'firma' ? 'firma cada petición' : 'se suspende a mitad'})`}`).join(', ')}; ` +
       'todos envían las mismas referencias con los mismos cuerpos',
   );
+
+  // Trazabilidad (issue 13): un webhook de todos los tipos y un stream SSE por socio, antes de la carga.
+  traza = await iniciarTrazabilidad({
+    socios,
+    urlApi,
+    urlsApi: () =>
+      local && topologia
+        ? topologia
+            .instancias('api')
+            .filter((i) => i.puerto !== null)
+            .map((i) => `http://127.0.0.1:${i.puerto}`)
+        : [urlApi],
+    semilla: o.semilla,
+    webhooksObligatorios: topologia?.propia === true,
+  });
+  const trazabilidad = traza;
+  decir(`cada socio con su stream SSE (GET /eventos/stream) y un webhook de todos los tipos hacia el receptor del experimento`);
 
   const plan = crearPlan({
     corrida,
@@ -309,10 +330,21 @@ async function ejecutar(): Promise<number> {
     decir(`t=${seg().toFixed(0)} s socio ${suspendido.id} suspendido: desde ahora sus peticiones deben recibir 403`);
   })();
 
+  // Cortes a mitad de los streams de todos los socios: deben reconectar con Last-Event-ID sin perder ni repetir.
+  const cortador = (async () => {
+    for (const fraccion of CORTES_STREAM) {
+      while (!cargaTerminada && estado.despachadas / Math.max(1, costePrincipal) < fraccion) await dormir(200);
+      if (cargaTerminada) return;
+      const n = trazabilidad.cortarStreams();
+      marcas.push({ segundo: seg(), tipo: 'cortar-stream', detalle: `${n} streams SSE cortados a mitad (socket destruido)` });
+    }
+  })();
+
   const inicioCarga = performance.now();
   await ejecutor.cargaPrincipal();
   cargaTerminada = true;
   await suspensor;
+  await cortador;
   control.detener();
   const capacidad: MedidaCapacidad | undefined = await control.medida;
   const finCarga = seg();
@@ -366,13 +398,16 @@ async function ejecutar(): Promise<number> {
   await dormir(2000);
   progreso.parar();
   await muestreo.parar();
+  decir('esperando a que el stream y los webhooks de cada socio alcancen al registro de eventos…');
+  const trazaAlDia = await trazabilidad.esperarAlDia(bd, o.drenajeS);
+  if (!trazaAlDia) decir('el stream o los webhooks no alcanzaron al registro a tiempo: el veredicto lo dirá');
 
   // ── Veredicto ──────────────────────────────────────────────────────────────
   decir('juzgando (desde fuera y desde dentro)…');
   const fuera = paraVeredicto(observaciones);
   const suspensionObservada: SuspensionObservada | undefined =
     suspendido && confirmadaEnBase ? { idSocio: suspendido.id, confirmadaEnBase, tras: suspension.tras } : undefined;
-  const veredicto = await juzgar(bd, {
+  const veredictoPagos = await juzgar(bd, {
     socios: idsSocios,
     suscripcion: SUSCRIPCION,
     desde,
@@ -382,6 +417,7 @@ async function ejecutar(): Promise<number> {
     consultas,
     ...(suspensionObservada ? { suspension: suspensionObservada } : {}),
   });
+  const veredicto = conTrazabilidad(veredictoPagos, await trazabilidad.juzgar(bd, suspendido?.id));
 
   // ── Informe ────────────────────────────────────────────────────────────────
   const informe = componerInforme({
@@ -412,6 +448,7 @@ async function ejecutar(): Promise<number> {
     veredicto,
     capacidad,
     enBase: await contarEnLaBase(bd, idsSocios),
+    trazabilidad: trazabilidad.medidas(),
     ambito: {
       peticionesTrasSuspension: suspension.tras.length,
       respuestas403TrasSuspension: suspension.tras.filter((t) => t.estado === 403).length,

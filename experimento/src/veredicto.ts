@@ -9,6 +9,7 @@ import {
   type ResultadoRegla,
   type Violacion,
 } from '@aeropartners/kit-pruebas';
+import type { CodigoReglaTrazabilidad } from './veredicto-trazabilidad.js';
 
 /**
  * El veredicto: lo que «cada pago surte efecto exactamente una vez» significa, comprobado desde fuera
@@ -30,7 +31,8 @@ export type CodigoReglaFuera =
   | 'ambito-del-socio'
   | 'suspension-rechaza'
   | 'suspension-sin-escrituras';
-export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro;
+/** Las de la trazabilidad (issue 13) se juzgan aparte (`veredicto-trazabilidad.ts`) y se suman al veredicto. */
+export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro | CodigoReglaTrazabilidad;
 
 export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>> = {
   'pago-no-aceptado':
@@ -48,7 +50,10 @@ export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>
     'Nada del socio suspendido se escribió tras su suspensión: ningún pago suyo creado después, y ninguna referencia que solo recibió 403 tiene pago',
 };
 
-export const DESCRIPCION_REGLAS: Readonly<Record<CodigoRegla, string>> = { ...DESCRIPCION_REGLAS_FUERA, ...DESCRIPCION_REGLAS_DENTRO };
+export const DESCRIPCION_REGLAS: Readonly<Record<CodigoReglaFuera | CodigoReglaDentro, string>> = {
+  ...DESCRIPCION_REGLAS_FUERA,
+  ...DESCRIPCION_REGLAS_DENTRO,
+};
 
 /** Lo que el cliente vio de una referencia de un socio (el experimento lo anota al enviar). */
 export interface ObservacionFuera {
