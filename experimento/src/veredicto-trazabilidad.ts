@@ -103,11 +103,19 @@ export function claveDeEvento(e: Pick<EventoFeed, 'tipo' | 'datos'>): string {
 export function juzgarTrazabilidad(d: DatosTrazabilidad): VeredictoTrazabilidad {
   const fallos = new Map<CodigoReglaTrazabilidad, string[]>();
   const notas = new Map<CodigoReglaTrazabilidad, string>();
-  const anotar = (r: CodigoReglaTrazabilidad, texto: string) => fallos.set(r, [...(fallos.get(r) ?? []), texto]);
+  const anotar = (r: CodigoReglaTrazabilidad, texto: string) => {
+    const lista = fallos.get(r);
+    if (lista) lista.push(texto);
+    else fallos.set(r, [texto]);
+  };
   const evaluada = (r: CodigoReglaTrazabilidad) => fallos.set(r, fallos.get(r) ?? []);
 
   const cambiosPorSocio = new Map<string, CambioEnBase[]>();
-  for (const c of d.cambios) cambiosPorSocio.set(c.socio, [...(cambiosPorSocio.get(c.socio) ?? []), c]);
+  for (const c of d.cambios) {
+    const lista = cambiosPorSocio.get(c.socio);
+    if (lista) lista.push(c);
+    else cambiosPorSocio.set(c.socio, [c]);
+  }
 
   for (const s of d.socios) {
     const feed = s.feed;
