@@ -117,7 +117,10 @@ interface SolicitudRegistro {
 type PendienteRegistro = Pendiente<SolicitudRegistro, ResultadoRegistroHecho>;
 
 export interface OpcionesRegistroHechos {
-  /** Sentencias de registro en vuelo a la vez. Por defecto 8, como la creación de pagos. */
+  /**
+   * Sentencias de registro en vuelo a la vez. Por defecto 2: la sentencia de un lote de hechos es corta y, con
+   * más huecos, los lotes salen pequeños y cada hecho paga más commits, escrituras y avisos (decisión 0185).
+   */
   readonly enVueloMaximo?: number;
   /** Hechos como máximo por sentencia. Por defecto 500. */
   readonly loteMaximo?: number;
@@ -160,7 +163,7 @@ export class RegistroHechosPorLotes {
   constructor(pool: PoolPostgres, opciones: OpcionesRegistroHechos = {}) {
     this.#pool = pool;
     this.#agrupador = new AgrupadorPorLotes(
-      { enVueloMaximo: opciones.enVueloMaximo ?? 8, loteMaximo: opciones.loteMaximo ?? 500 },
+      { enVueloMaximo: opciones.enVueloMaximo ?? 2, loteMaximo: opciones.loteMaximo ?? 500 },
       (lote) => this.#registrarLote(lote),
     );
   }
