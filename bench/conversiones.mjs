@@ -13,7 +13,7 @@
 //      desordenados).
 // Misma concurrencia, calentamiento y duración; el orden de las dos fases se alterna entre rondas. Al acabar
 // cada fase se cuentan las filas (pagos = outbox = historial; hechos = outbox = historial de conversiones
-// = hechos aceptados). Imprime pet./s, p50/p99, la CPU de la API por petición y el cociente
+// = hechos aceptados) y que ninguna respuesta sea una réplica (todo nuevo en las dos fases). Imprime pet./s, p50/p99, la CPU de la API por petición y el cociente
 // conversiones/pagos (objetivo del issue 12: ≥ 0,8×). Sale con 1 si una fase tuvo errores o filas que no cuadran.
 //
 // Antes de medir, una pasada corta de cada fase que no cuenta (BENCH_CALENTAMIENTO_CLUSTER s): la primera
@@ -61,7 +61,7 @@ const FASES = {
                    (SELECT count(*) FROM historial_pagos)::int AS historial,
                    (SELECT coalesce(array_agg(DISTINCT id_socio), '{}') FROM pagos) AS socios`,
     // Los pagos aceptados no los cuenta el generador de pagos: basta con que las tres tablas cuadren.
-    coherentes: (f) => f.escritos > 0 && f.escritos === f.outbox && f.outbox === f.historial,
+    coherentes: (f, r) => f.escritos > 0 && f.escritos === f.outbox && f.outbox === f.historial && r.replays === 0,
   },
   conversiones: {
     nombre: 'API, POST /conversiones/eventos (hechos nuevos)',
@@ -77,7 +77,8 @@ const FASES = {
     filas: `SELECT (SELECT count(*) FROM hechos_conversion)::int AS escritos, (SELECT count(*) FROM outbox)::int AS outbox,
                    (SELECT count(*) FROM historial_conversiones)::int AS historial,
                    (SELECT coalesce(array_agg(DISTINCT id_socio), '{}') FROM hechos_conversion) AS socios`,
-    coherentes: (f, r) => f.escritos === r.aceptadosTotales && f.escritos === f.outbox && f.outbox === f.historial,
+    // Todo hecho es nuevo: una réplica (Idempotent-Replayed) sería una carga más barata que la de pagos.
+    coherentes: (f, r) => f.escritos === r.aceptadosTotales && f.escritos === f.outbox && f.outbox === f.historial && r.replays === 0,
   },
 };
 
@@ -208,7 +209,8 @@ const lineas = [
   linea(representativa.pagos),
   linea(representativa.conversiones),
   `  hechos aceptados en la fase de conversiones: creada ${h.creada}, ajustada ${h.ajustada}, aprobada ${h.aprobada}, revertida ${h.revertida} ` +
-    `(toda la fase: ${fmt(h.creada / representativa.conversiones.resultado.duracionTotal)} conversiones nuevas/s, ${fmt(representativa.conversiones.resultado.aceptadosTotales / representativa.conversiones.resultado.duracionTotal)} hechos/s)`,
+    `(toda la fase: ${fmt(h.creada / representativa.conversiones.resultado.duracionTotal)} conversiones nuevas/s, ${fmt(representativa.conversiones.resultado.aceptadosTotales / representativa.conversiones.resultado.duracionTotal)} hechos/s; ` +
+    `réplicas: ${representativa.conversiones.resultado.replays} hechos, ${representativa.pagos.resultado.replays} pagos)`,
   '',
   `conversiones / pagos: ${fmt(cocienteMediano, 2)}×  (objetivo del issue 12 ≥ 0.8×: ${cocienteMediano >= 0.8 ? 'cumple' : 'NO cumple'})` +
     (RONDAS > 1 ? `   rondas: ${cocientes.map((c) => c.toFixed(2)).join(', ')}` : ''),
