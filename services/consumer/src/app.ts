@@ -9,7 +9,7 @@ import {
   type Suscripcion,
 } from '@aeropartners/aplicacion';
 import type { EventoPago } from '@aeropartners/dominio';
-import { camposDeMensaje, leerSobre, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
+import { camposDeMensaje, duplicadoEnElInbox, leerSobre, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 
 type FuncionLog = (campos: object, mensaje?: string) => void;
 
@@ -34,7 +34,7 @@ export interface DependenciasConsumidor {
   readonly pausaTrasFalloMs?: number;
   /** Mensajes que no son eventos de pago (hechos de conversión): ver `OpcionesConsumidor.atenderOtros`. */
   readonly atenderOtros?: OpcionesConsumidor['atenderOtros'];
-  /** Cada duplicado absorbido en el inbox, al registro de eventos del socio (por lotes asíncronos, decisión 0163). */
+  /** Cada duplicado absorbido en el inbox, al registro de eventos del socio (por lotes asíncronos, decisiones 0163 y 0153). */
   readonly alDuplicado?: (duplicado: DuplicadoAbsorbido) => void;
 }
 
@@ -58,9 +58,8 @@ export function crearConsumidorPagos(deps: DependenciasConsumidor): Consumidor {
 }
 
 /**
- * Un `PagoPendiente` que ya estaba en el inbox (reentrega tras una caída, un nack o un lease vencido) es un
- * duplicado absorbido en la etapa del consumidor; su evento lleva el socio y el modo. Los de los demás
- * eventos no los llevan y no se registran (sí se cuentan en las métricas).
+ * Cada mensaje que el inbox ya tenía (un evento de pago de cualquier tipo o un hecho de conversión ya
+ * aplicado) es un duplicado absorbido en la etapa `inbox`, la misma de las métricas (decisión 0153).
  */
 function conDuplicados(observador: ObservadorConsumidor, alDuplicado: DependenciasConsumidor['alDuplicado']): ObservadorConsumidor {
   if (!alDuplicado) return observador;
@@ -68,17 +67,8 @@ function conDuplicados(observador: ObservadorConsumidor, alDuplicado: Dependenci
     ...observador,
     terminado(info) {
       observador.terminado?.(info);
-      const { hecho } = info;
-      if (hecho.tipo !== 'manejado' || hecho.desenlace.tipo !== 'duplicado' || hecho.evento.tipo !== 'PagoPendiente') return;
-      alDuplicado({
-        idSocio: hecho.evento.datos.idSocio,
-        modo: hecho.evento.datos.modo,
-        etapa: 'consumidor',
-        clave: hecho.evento.idEvento,
-        sujeto: hecho.evento.idPago,
-        idSolicitud: hecho.traza.idSolicitud ?? null,
-        idTraza: hecho.traza.traceparent?.split('-')[1] ?? null,
-      });
+      const duplicado = duplicadoEnElInbox(info.mensaje, info.hecho);
+      if (duplicado) alDuplicado(duplicado);
     },
   };
 }

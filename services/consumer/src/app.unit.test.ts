@@ -85,7 +85,7 @@ async function escenario(opciones: { readonly alDuplicado?: (duplicado: Duplicad
 }
 
 describe('consumidor de pagos: sobre del relay y registro', () => {
-  it('un PagoPendiente entregado dos veces: el segundo es un duplicado absorbido del socio en la etapa del consumidor', async () => {
+  it('un PagoPendiente entregado dos veces: el segundo es un duplicado absorbido del socio en la etapa inbox', async () => {
     const duplicados: DuplicadoAbsorbido[] = [];
     const e = await escenario({ alDuplicado: (d) => duplicados.push(d) });
     const { id, fila } = await e.crearPago('ref-dup');
@@ -96,7 +96,7 @@ describe('consumidor de pagos: sobre del relay y registro', () => {
     await esperarHasta(() => e.consumidor.contadores().duplicados === 1, 5_000, 'el duplicado absorbido');
     expect(e.consumidor.contadores()).toMatchObject({ procesados: 1, duplicados: 1 });
     expect(duplicados).toEqual([
-      { idSocio: 'socio-1', modo: 'live', etapa: 'consumidor', clave: fila.evento.idEvento, sujeto: id, idSolicitud: null, idTraza: null },
+      { idSocio: 'socio-1', modo: 'live', etapa: 'inbox', clave: fila.evento.idEvento, sujeto: id, idSolicitud: null, idTraza: null },
     ]);
   });
 

@@ -12,7 +12,9 @@ import {
   prepararPasarelaSimulada,
   registrarMetricasConsumidor,
   saludDelBroker,
+  duplicadoEnLaPasarela,
   uuidv7,
+  type DuplicadoAbsorbido,
   type PersistenciaPostgres,
   type PoolPostgres,
   type RegistroMetricas,
@@ -27,7 +29,7 @@ import {
   type Consumidor,
   type ManejarEvento,
 } from '@aeropartners/aplicacion';
-import type { PasarelaDePagos } from '@aeropartners/dominio';
+import type { PasarelaDePagos, SolicitudCobro } from '@aeropartners/dominio';
 import { perfilPasarelaSimulada, type Configuracion } from './config.js';
 
 /**
@@ -55,7 +57,7 @@ export interface PasarelaElegida {
    * repeticiones absorbidas por su clave de idempotencia), que con Stripe cobra solo los pagos de prueba.
    */
   contadores(): Record<string, number>;
-  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela); solo las de la simulada. */
+  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela): simulada y Stripe. */
   readonly repeticionesAbsorbidas?: () => number;
   /** Al apagar: la simulada espera los cobros que dejó completándose en segundo plano. */
   detener(): Promise<void>;
@@ -65,8 +67,14 @@ export interface PasarelaElegida {
  * La pasarela simulada (con su libro de cargos, que se crea si falta) o Stripe para los pagos reales; los
  * de prueba (`test`) van SIEMPRE a la simulada, también con Stripe configurado (decisión 0123).
  */
-export async function crearPasarela(config: Configuracion, pool: PoolPostgres): Promise<PasarelaElegida> {
-  let real: PasarelaDePagos | undefined;
+export async function crearPasarela(
+  config: Configuracion,
+  pool: PoolPostgres,
+  alDuplicado?: (duplicado: DuplicadoAbsorbido) => void,
+): Promise<PasarelaElegida> {
+  // Cada repetición absorbida, al registro de eventos del socio (decisión 0153).
+  const alRepeticionAbsorbida = alDuplicado && ((solicitud: SolicitudCobro) => alDuplicado(duplicadoEnLaPasarela(solicitud)));
+  let real: StripePasarelaDePagos | undefined;
   if (config.PASARELA === 'stripe') {
     if (config.STRIPE_API_KEY === undefined || config.STRIPE_CUENTAS_AFILIADOS === undefined) {
       throw new Error('PASARELA=stripe necesita STRIPE_API_KEY y STRIPE_CUENTAS_AFILIADOS');
@@ -75,6 +83,7 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
     real = new StripePasarelaDePagos({
       apiKey: config.STRIPE_API_KEY,
       cuentasAfiliados: config.STRIPE_CUENTAS_AFILIADOS,
+      ...(alRepeticionAbsorbida && { alRepeticionAbsorbida }),
       ...(api && {
         host: api.hostname,
         protocol: api.protocol === 'http:' ? 'http' : 'https',
@@ -87,11 +96,12 @@ export async function crearPasarela(config: Configuracion, pool: PoolPostgres): 
     pool,
     ...perfilPasarelaSimulada(config),
     ...(config.PASARELA_SEMILLA !== undefined && { semilla: config.PASARELA_SEMILLA }),
+    ...(alRepeticionAbsorbida && { alRepeticionAbsorbida }),
   });
   return {
     pasarela: real === undefined ? simulada : crearPasarelaPorModo({ real, prueba: simulada }),
     contadores: () => Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
-    repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas,
+    repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas + (real?.repeticionesAbsorbidas ?? 0),
     detener: () => simulada.esperarEnSegundoPlano(),
   };
 }

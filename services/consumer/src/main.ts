@@ -34,17 +34,17 @@ await ejecutarServicio({
     const broker = await crearBroker(config, (error) => logger.error({ err: error }, 'fallo de fondo del broker embebido'));
     const { CONSUMIDOR_SUSCRIPCION: suscripcion, BROKER_MAXIMO_ENTREGAS: maximoEntregas } = config;
     const entrante = await broker.suscribir({ suscripcion, maximoEntregas, retrasoReentregaMs: config.BROKER_RETRASO_REENTREGA_MS });
-    const pasarela = await crearPasarela(config, persistencia.pool);
+    // Los duplicados absorbidos en el inbox y en la pasarela, al registro de eventos del socio (por lotes, sin esperar a la base).
+    const duplicados = new RegistradorDuplicados({
+      pool: persistencia.pool,
+      alError: (err) => logger.warn({ err }, 'eventos: no se pudieron registrar los duplicados absorbidos (se reintentan)'),
+    });
+    const pasarela = await crearPasarela(config, persistencia.pool, (duplicado) => duplicados.anotar(duplicado));
     const metricas = crearRegistroMetricas({ servicio: SERVICIO });
     const crearManejador = crearManejadorDePagos(config, persistencia, pasarela.pasarela, metricas);
     // Los hechos de conversión llegan por el mismo broker y se aplican con su conversión bloqueada.
     const almacenComisiones = new PostgresAlmacenComisiones(persistencia.pool);
     const atenderOtros = crearAtencionConversiones({ almacen: almacenComisiones });
-    // Los duplicados absorbidos en el inbox, al registro de eventos del socio (por lotes, sin esperar a la base).
-    const duplicados = new RegistradorDuplicados({
-      pool: persistencia.pool,
-      alError: (err) => logger.warn({ err }, 'eventos: no se pudieron registrar los duplicados absorbidos (se reintentan)'),
-    });
     const consumidor = crearConsumidorPagos({
       suscripcion: entrante,
       enVuelo: config.CONSUMIDOR_EN_VUELO,

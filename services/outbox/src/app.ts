@@ -7,8 +7,9 @@ import {
   type FinRelay,
   type MensajeSaliente,
   type Publicador,
+  type ResultadoPublicacion,
 } from '@aeropartners/aplicacion';
-import type { Logger } from '@aeropartners/adaptadores';
+import { duplicadosEnElBroker, type DuplicadoAbsorbido, type Logger } from '@aeropartners/adaptadores';
 import { setTimeout as esperar } from 'node:timers/promises';
 
 /** Lo que el relay necesita de su liderazgo: la época ganada, esperar avisos y soltar el cerrojo. */
@@ -38,6 +39,8 @@ export interface DependenciasRelay {
   readonly backoffMaximoMs: number;
   /** Inyección de fallos: se llama entre publicar y marcar cada lote (ver RELAY_MORIR_TRAS_PUBLICAR). */
   readonly antesDeMarcar?: (filas: readonly FilaOutbox[], lote: number) => void;
+  /** Cada republicación que el broker descartó, al registro de eventos del socio (por lotes asíncronos, decisión 0153). */
+  readonly alDuplicado?: (duplicado: DuplicadoAbsorbido) => void;
 }
 
 export interface ContadoresRelay {
@@ -46,6 +49,8 @@ export interface ContadoresRelay {
   fallos: number;
   /** Filas que se volvieron a publicar (la vida anterior las publicó sin marcarlas): el broker las deduplica. */
   republicados: number;
+  /** Republicaciones que el broker descartó por productor y secuencia: los duplicados absorbidos en la etapa `broker`. */
+  absorbidosPorElBroker: number;
   /** Filas nuevas que el broker descartó como duplicadas (alarma: el estado de las secuencias está mal). */
   secuenciasDescartadas: number;
   /** Filas de otro nombre de productor que este renumeró al hacerse líder. */
@@ -67,6 +72,7 @@ export function crearServicioRelay(deps: DependenciasRelay) {
     lotes: 0,
     fallos: 0,
     republicados: 0,
+    absorbidosPorElBroker: 0,
     secuenciasDescartadas: 0,
     renumeradas: 0,
     alarma: 0,
@@ -76,9 +82,13 @@ export function crearServicioRelay(deps: DependenciasRelay) {
   let liderazgo: Liderazgo | null = null;
   let publicador: Publicador | null = null;
 
-  const registrar = (filas: readonly FilaOutbox[]) => {
+  const registrar = (filas: readonly FilaOutbox[], resultados: readonly ResultadoPublicacion[]) => {
     contadores.lotes += 1;
     contadores.publicados += filas.length;
+    for (const duplicado of duplicadosEnElBroker(filas, resultados)) {
+      contadores.absorbidosPorElBroker += 1;
+      deps.alDuplicado?.(duplicado);
+    }
     for (const f of filas) {
       if (f.yaNumerada) contadores.republicados += 1;
       deps.logger.info(

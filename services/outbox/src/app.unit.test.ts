@@ -1,6 +1,6 @@
 import type { AlmacenOutbox, Publicador } from '@aeropartners/aplicacion';
 import { AlmacenOutboxEnMemoria, BrokerEnMemoria } from '@aeropartners/aplicacion/testing';
-import { crearLogger, sobreDeFila } from '@aeropartners/adaptadores';
+import { crearLogger, sobreDeFila, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 import { describe, expect, it } from 'vitest';
 import { crearServicioRelay, type Liderazgo } from './app.js';
 
@@ -97,12 +97,20 @@ describe('servicio del relay', () => {
     });
     await primera.ejecutar().catch(() => undefined);
     expect(filas.filter((f) => f.publicada)).toHaveLength(0);
-    const segunda = crearServicioRelay({ ...comun, esperarLiderazgo: async () => liderInmediato(almacen) });
+    const duplicados: DuplicadoAbsorbido[] = [];
+    const segunda = crearServicioRelay({
+      ...comun,
+      esperarLiderazgo: async () => liderInmediato(almacen),
+      alDuplicado: (d) => duplicados.push(d),
+    });
     const ejecucion = segunda.ejecutar();
     await hastaQue(() => filas.every((f) => f.publicada));
     await segunda.detener(ejecucion);
     expect(segunda.contadores().republicados).toBe(4);
     expect(broker.descartadosPorDuplicado).toBe(4);
+    // Cada republicación descartada por el broker, al registro de eventos (etapa broker, clave = id del evento).
+    expect(segunda.contadores().absorbidosPorElBroker).toBe(4);
+    expect(duplicados.map((d) => [d.etapa, d.clave, d.sujeto])).toEqual(filas.slice(0, 4).map((f) => ['broker', f.idEvento, f.idAgregado]));
     expect(broker.publicados).toHaveLength(10);
     expect(segunda.enAlarma()).toBe(false);
   });

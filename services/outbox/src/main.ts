@@ -1,5 +1,6 @@
 import {
   PostgresAlmacenOutbox,
+  RegistradorDuplicados,
   configuracionRepartidor,
   configuracionRetencion,
   crearLogger,
@@ -32,6 +33,11 @@ await ejecutarServicio({
     const broker = await crearBroker(config);
     let perdido: () => void = () => undefined;
     const liderazgoPerdido = new Promise<void>((resolver) => (perdido = resolver));
+    // Las republicaciones que el broker descarta, al registro de eventos del socio (por lotes, sin esperar a la base).
+    const duplicados = new RegistradorDuplicados({
+      pool: persistencia.pool,
+      alError: (err) => logger.warn({ err }, 'eventos: no se pudieron registrar los duplicados absorbidos (se reintentan)'),
+    });
     const relay = crearServicioRelay({
       almacen: new PostgresAlmacenOutbox(persistencia.pool),
       // Solo tras ganar el liderazgo: un relay en reserva no ocupa el nombre del productor.
@@ -39,6 +45,7 @@ await ejecutarServicio({
       aMensaje: sobreDeFila,
       esperarLiderazgo: esperarLiderazgo(config, logger, () => perdido()),
       antesDeMarcar: morirTrasPublicar(config.RELAY_MORIR_TRAS_PUBLICAR, logger),
+      alDuplicado: (duplicado) => duplicados.anotar(duplicado),
       logger,
       ...ritmoRelay(config),
     });
@@ -63,6 +70,7 @@ await ejecutarServicio({
         await relay.detener(ejecucion);
         await purga.detener();
         await webhooks.detener();
+        await duplicados.cerrar();
         await broker.cerrar().catch(() => undefined);
         await salud.cerrar();
         await persistencia.cerrar();

@@ -15,6 +15,8 @@ export interface FuentesMetricasRelay {
     readonly lotes: number;
     readonly fallos: number;
     readonly republicados: number;
+    /** Republicaciones que el broker dijo haber descartado (la etapa `broker` del registro de eventos, decisión 0153). */
+    readonly absorbidosPorElBroker?: number;
     readonly secuenciasDescartadas: number;
     readonly renumeradas: number;
     /** 1 mientras el relay está detenido por una alarma. */
@@ -72,7 +74,10 @@ export function registrarMetricasRelay(registro: Registry, fuentes: FuentesMetri
       () => broker.duplicadosInyectados,
     );
   }
-  registrarDuplicados(registro, { broker: () => (broker ? broker.descartadosPorDuplicado : fuentes.relay().republicados) });
+  // Lo que el relay anota en el registro de eventos, si lo lleva: así la métrica y el feed cuentan lo mismo.
+  registrarDuplicados(registro, {
+    broker: () => fuentes.relay().absorbidosPorElBroker ?? (broker ? broker.descartadosPorDuplicado : fuentes.relay().republicados),
+  });
 }
 
 export interface FuentesMetricasConsumidor {
@@ -182,7 +187,8 @@ export function registrarMetricasConsumidor(registro: Registry, fuentes: Fuentes
     () => fuentes.consumidor().errores,
   );
   registrarDuplicados(registro, {
-    inbox: () => fuentes.consumidor().duplicados,
+    // Eventos de pago y hechos de conversión que el inbox ya tenía: los mismos que el registro de eventos anota.
+    inbox: () => fuentes.consumidor().duplicados + (hechos?.().duplicados ?? 0),
     ...(fuentes.repeticionesPasarela && { pasarela: fuentes.repeticionesPasarela }),
   });
 }

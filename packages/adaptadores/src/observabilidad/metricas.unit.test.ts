@@ -52,6 +52,13 @@ describe('métricas', () => {
     const pulsar = registro();
     registrarMetricasRelay(pulsar, { relay: () => relay });
     expect(muestra(await pulsar.metrics(), 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="broker"')).toBe('3');
+    // Con la cuenta del relay (lo que anota en el registro de eventos), la métrica es esa, con cualquier broker.
+    const exacta = registro();
+    registrarMetricasRelay(exacta, {
+      relay: () => ({ ...relay, absorbidosPorElBroker: 2 }),
+      broker: { descartadosPorDuplicado: 4, duplicadosInyectados: 0 },
+    });
+    expect(muestra(await exacta.metrics(), 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="broker"')).toBe('2');
   });
 
   it('consumidor: mensajes muertos y las etapas inbox y pasarela', async () => {
@@ -84,6 +91,13 @@ describe('métricas', () => {
     expect(muestra(texto, 'aeropartners_pagos_mensajes_muertos_total')).toBe('1');
     expect(muestra(texto, 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="inbox"')).toBe('3');
     expect(muestra(texto, 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="pasarela"')).toBe('5');
+    // Los hechos de conversión ya aplicados también son duplicados del inbox.
+    const conHechos = registro();
+    registrarMetricasConsumidor(conHechos, {
+      consumidor: () => c,
+      hechosConversion: () => ({ aplicados: 4, duplicados: 2, bloqueados: 0, rechazados: 0 }),
+    });
+    expect(muestra(await conHechos.metrics(), 'aeropartners_pagos_duplicados_absorbidos_total', 'etapa="inbox"')).toBe('5');
   });
 
   it('medirPasarela y medirManejador observan latencia y resultado, también cuando lanzan', async () => {

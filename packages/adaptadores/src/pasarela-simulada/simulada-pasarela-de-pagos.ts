@@ -65,7 +65,11 @@ export type DesenlaceForzadoSimulado = ResultadoPago['tipo'] | 'exitosoSinRespue
 // biome-ignore lint/suspicious/noExplicitAny: un Kysely de cualquier esquema (el Migrator y el libro no dependen de sus tablas)
 export type FuenteDatosPasarelaSimulada = { readonly db: Kysely<any> } | { readonly pool: PoolPostgres };
 
-export type OpcionesPasarelaSimulada = FuenteDatosPasarelaSimulada & ConfiguracionPasarelaSimulada;
+export type OpcionesPasarelaSimulada = FuenteDatosPasarelaSimulada &
+  ConfiguracionPasarelaSimulada & {
+    /** Cada repetición absorbida (la clave ya tenía desenlace): para el registro de eventos del socio (decisión 0153). */
+    readonly alRepeticionAbsorbida?: (solicitud: SolicitudCobro) => void;
+  };
 
 /** Contadores del proceso (no del libro): cuánto hizo esta instancia desde que se creó. */
 export interface ContadoresPasarelaSimulada {
@@ -157,6 +161,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
   readonly #prefijo: string;
   readonly #forzado: ConfiguracionPasarelaSimulada['desenlaceForzado'];
   readonly #esperar: (ms: number) => Promise<void>;
+  readonly #alRepeticion: ((solicitud: SolicitudCobro) => void) | undefined;
   readonly #libro: LibroAgrupado;
   // Intentos por clave aún sin desenlace definitivo en este proceso (se borran al registrarlo).
   readonly #intentos = new Map<string, number>();
@@ -198,6 +203,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     this.#prefijo = opciones.prefijoReferencia ?? 'ch_sim_';
     this.#forzado = opciones.desenlaceForzado;
     this.#esperar = opciones.esperar ?? dormir;
+    this.#alRepeticion = opciones.alRepeticionAbsorbida;
     this.#db = kyselyDelLibro('db' in opciones ? opciones.db : opciones.pool);
     this.#libro = new LibroAgrupado(this.#db, { enVueloMaximo: opciones.enVueloMaximo ?? 1, loteMaximo: opciones.loteMaximo ?? 500 });
   }
@@ -383,6 +389,7 @@ export class SimuladaPasarelaDePagos implements PasarelaDePagos {
     }
     this.#contadores.repeticionesAbsorbidas += 1;
     if (carrera) this.#contadores.carrerasPerdidas += 1;
+    this.#alRepeticion?.(solicitud);
     if (guardado.resultado === 'exitoso') {
       if (guardado.referenciaTransaccion === null) {
         throw new Error(`Libro de la pasarela simulada corrupto: la clave ${guardado.claveIdempotencia} es exitosa sin referencia.`);

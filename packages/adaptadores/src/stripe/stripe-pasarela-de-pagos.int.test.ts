@@ -97,6 +97,18 @@ describe('StripePasarelaDePagos contra un Stripe falso', () => {
     expect(stripe.transferencias).toHaveLength(1);
   });
 
+  it('la respuesta guardada de una clave ya usada (Idempotent-Replayed) es una repetición absorbida: se avisa y se cuenta, la primera no', async () => {
+    const avisadas: SolicitudCobro[] = [];
+    const p = pasarela({ alRepeticionAbsorbida: (s) => avisadas.push(s) });
+    await p.cobrar(solicitud());
+    expect(avisadas).toEqual([]);
+    await p.cobrar(solicitud());
+    await p.cobrar(solicitud());
+    expect(avisadas).toEqual([solicitud(), solicitud()]);
+    expect(p.repeticionesAbsorbidas).toBe(2);
+    expect(stripe.transferencias).toHaveLength(1);
+  });
+
   it('un rechazo de tarjeta (402 card_error) es rechazado con el mensaje de Stripe', async () => {
     stripe.programar({
       tipo: 'error',

@@ -31,6 +31,11 @@ export interface OpcionesStripePasarelaDePagos {
   readonly host?: string;
   readonly port?: number;
   readonly protocol?: 'http' | 'https';
+  /**
+   * Cada cobro que Stripe respondió con la respuesta guardada de su clave (`Idempotent-Replayed: true`):
+   * un duplicado absorbido en la etapa de la pasarela (decisión 0153).
+   */
+  readonly alRepeticionAbsorbida?: (solicitud: SolicitudCobro) => void;
 }
 
 const REINTENTOS_POR_DEFECTO = 2;
@@ -63,11 +68,14 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
   readonly #stripe: Stripe;
   readonly #cuentas: CuentasAfiliados;
   readonly #monedas: TablaMonedasStripe;
+  readonly #alRepeticion: ((solicitud: SolicitudCobro) => void) | undefined;
+  #repeticionesAbsorbidas = 0;
 
   constructor(opciones: OpcionesStripePasarelaDePagos) {
     if (opciones.apiKey.trim() === '') throw new Error('Falta la clave de API de Stripe.');
     this.#cuentas = opciones.cuentasAfiliados;
     this.#monedas = tablaMonedasStripe(opciones.monedas);
+    this.#alRepeticion = opciones.alRepeticionAbsorbida;
     this.#stripe = new Stripe(opciones.apiKey, {
       maxNetworkRetries: validarEntero('maxNetworkRetries', opciones.maxNetworkRetries ?? REINTENTOS_POR_DEFECTO, 0),
       timeout: validarEntero('timeout', opciones.timeout ?? TIMEOUT_POR_DEFECTO_MS, 1),
@@ -86,7 +94,7 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
     const cuenta = await resolverCuentaAfiliado(this.#cuentas, solicitud.idAfiliado);
     if (!cuenta.ok) return { tipo: 'rechazado', mensaje: describirErrorCuenta(cuenta.error) };
 
-    let transferencia: Stripe.Transfer;
+    let transferencia: Stripe.Response<Stripe.Transfer>;
     try {
       transferencia = await this.#stripe.transfers.create(
         {
@@ -112,7 +120,16 @@ export class StripePasarelaDePagos implements PasarelaDePagos {
     if (typeof transferencia.id !== 'string' || transferencia.id === '') {
       throw new Error(`Stripe respondió sin id de transferencia al pago ${solicitud.idPago}: el desenlace es desconocido.`);
     }
+    if (transferencia.lastResponse.headers['idempotent-replayed'] === 'true') {
+      this.#repeticionesAbsorbidas += 1;
+      this.#alRepeticion?.(solicitud);
+    }
     return { tipo: 'exitoso', referenciaTransaccion: transferencia.id };
+  }
+
+  /** Cobros que Stripe respondió con la respuesta guardada de su clave (duplicados de la etapa pasarela). */
+  get repeticionesAbsorbidas(): number {
+    return this.#repeticionesAbsorbidas;
   }
 
   /**

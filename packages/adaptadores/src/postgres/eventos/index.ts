@@ -10,3 +10,4 @@ export {
 export { EscuchaEventos, type OpcionesEscuchaEventos } from './escucha-eventos.js';
 export { PostgresRegistroEventos, type ConsultaEventos, type EventoSocio, type PaginaEventos } from './registro-eventos.js';
 export { RegistradorDuplicados, type DuplicadoAbsorbido, type OpcionesRegistradorDuplicados } from './registrador-duplicados.js';
+export { duplicadoEnElInbox, duplicadoEnLaPasarela, duplicadosEnElBroker } from './duplicados-por-etapa.js';

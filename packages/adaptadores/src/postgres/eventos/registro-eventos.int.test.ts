@@ -226,7 +226,7 @@ describe('registro de eventos por socio', () => {
     const duplicados = new RegistradorDuplicados({ pool, intervaloMs: 1_000_000 });
     for (let i = 0; i < 5; i += 1)
       duplicados.anotar({ idSocio: 'socio-d', modo: 'live', etapa: 'entrada', clave: 'k-1', sujeto: 'pago-1' });
-    duplicados.anotar({ idSocio: 'socio-d', modo: 'live', etapa: 'consumidor', clave: 'evt-9', sujeto: 'pago-1' });
+    duplicados.anotar({ idSocio: 'socio-d', modo: 'live', etapa: 'inbox', clave: 'evt-9', sujeto: 'pago-1' });
     await duplicados.cerrar();
     const asignador = new PostgresAsignadorEventos({ pool });
     expect(await asignador.ronda()).toMatchObject({ tipo: 'numerados', numerados: 2, ambitos: ['socio-d live'] });
@@ -236,7 +236,7 @@ describe('registro de eventos por socio', () => {
     );
     expect(eventos.map((e) => [e.tipo, e.datos])).toEqual([
       ['duplicado.absorbido', { etapa: 'entrada', clave: 'k-1', veces: 5 }],
-      ['duplicado.absorbido', { etapa: 'consumidor', clave: 'evt-9', veces: 1 }],
+      ['duplicado.absorbido', { etapa: 'inbox', clave: 'evt-9', veces: 1 }],
     ]);
     for (let i = 0; i < 100 && avisos.length === 0; i += 1) await esperar(10);
     expect(avisos).toEqual(['d']);
