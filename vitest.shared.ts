@@ -1,8 +1,12 @@
 import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
-/** Los tests corren contra el código fuente de los paquetes del workspace, no contra dist/. */
-const condiciones = ['@aeropartners/source', ...defaultServerConditions];
+/**
+ * Los tests corren contra el código fuente de los paquetes del workspace, no contra dist/; las dependencias
+ * se resuelven como en Node, sin la condición `module` de los empaquetadores (la entrada ESM del API de
+ * OpenTelemetry no se carga en Node: decisión 0199).
+ */
+const condiciones = ['@aeropartners/source', ...defaultServerConditions.filter((c) => c !== 'module')];
 
 export interface OpcionesVitest {
   /** Ruta al globalSetup que arranca PostgreSQL para los tests *.int.test.ts. */

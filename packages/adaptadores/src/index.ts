@@ -221,3 +221,4 @@ export {
   NOMBRE_INTENTOS_WEBHOOKS,
   registrarMetricasWebhooks,
 } from './observabilidad/metricas-webhooks.js';
+export * from './telemetria/index.js';

@@ -13,6 +13,7 @@ import {
   ejecutarServicio,
   exponerMetricas,
   leerConfiguracionOSalir,
+  iniciarTelemetriaOSalir,
   PostgresAutenticadorDeClaves,
   PostgresAlmacenComisiones,
   PostgresConsultasComisiones,
@@ -32,6 +33,8 @@ import { nuevoIdSolicitud } from './solicitud.js';
 
 const config = leerConfiguracionOSalir(EsquemaConfiguracion);
 const logger = crearLogger({ servicio: NOMBRE_SERVICIO, nivel: config.LOG_LEVEL });
+// Trazas solo si las variables OTEL_* lo piden (apagadas, ni se carga el SDK).
+const telemetria = await iniciarTelemetriaOSalir({ servicio: NOMBRE_SERVICIO, alAvisar: (aviso) => logger.warn({}, aviso) });
 const persistencia = crearPersistenciaPostgres({
   url: config.DATABASE_URL,
   tamanoPool: config.PG_POOL_SIZE,
@@ -66,6 +69,7 @@ await ejecutarServicio({
     await escuchaEventos.cerrar();
     await autenticador.cerrar();
     await persistencia.cerrar();
+    await telemetria.cerrar();
   },
   async arrancar() {
     await autenticador.iniciar();
@@ -143,6 +147,7 @@ await ejecutarServicio({
         await escuchaEventos.cerrar();
         await autenticador.cerrar();
         await persistencia.cerrar();
+        await telemetria.cerrar();
         logger.info({}, 'API detenida');
       },
     };

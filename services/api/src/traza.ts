@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { traceparentActivo } from '@aeropartners/adaptadores';
 
 /**
  * Trazabilidad de entrada: identificador de correlación y contexto W3C Trace Context.
@@ -54,10 +55,13 @@ export function leerTraceparent(valor: string): ContextoTraza | null {
 }
 
 /**
- * El `traceparent` que esta petición propaga aguas abajo (outbox → broker → consumidor): continúa la
- * traza recibida con un tramo (span) propio, o empieza una traza nueva si no llegó una válida.
+ * El `traceparent` que esta petición propaga aguas abajo (outbox → broker → consumidor): con la telemetría
+ * encendida, el del span servidor de la petición (que ya continúa la traza recibida); apagada, continúa
+ * la traza recibida con un tramo (span) propio, o empieza una traza nueva si no llegó una válida.
  */
 export function traceparentDe(cabecera: string | undefined): string {
+  const activo = traceparentActivo();
+  if (activo !== undefined) return activo;
   const recibido = cabecera === undefined ? null : leerTraceparent(cabecera);
   const aleatorio = hexAleatorio(recibido ? 8 : 24);
   if (recibido) return `00-${recibido.traceId}-${aleatorio}-${recibido.flags}`;

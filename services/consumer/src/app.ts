@@ -36,6 +36,8 @@ export interface DependenciasConsumidor {
   readonly atenderOtros?: OpcionesConsumidor['atenderOtros'];
   /** Cada duplicado absorbido en el inbox, al registro de eventos del socio (por lotes asíncronos, decisiones 0163 y 0153). */
   readonly alDuplicado?: (duplicado: DuplicadoAbsorbido) => void;
+  /** El span de proceso de cada mensaje (`atencionTrazada` de adaptadores), con la telemetría encendida. */
+  readonly envolverAtencion?: OpcionesConsumidor['envolverAtencion'];
 }
 
 export type { Consumidor };
@@ -54,6 +56,7 @@ export function crearConsumidorPagos(deps: DependenciasConsumidor): Consumidor {
     observador: conDuplicados(registrarEn(deps.logger), deps.alDuplicado),
     ...(deps.pausaTrasFalloMs === undefined ? {} : { pausaTrasFalloMs: deps.pausaTrasFalloMs }),
     ...(deps.atenderOtros === undefined ? {} : { atenderOtros: deps.atenderOtros }),
+    ...(deps.envolverAtencion === undefined ? {} : { envolverAtencion: deps.envolverAtencion }),
   });
 }
 

@@ -9,6 +9,9 @@ import {
   iniciarBarrendero,
   iniciarLiquidaciones,
   leerConfiguracionOSalir,
+  atencionTrazada,
+  destinoMensajeria,
+  iniciarTelemetriaOSalir,
   RegistradorDuplicados,
 } from '@aeropartners/adaptadores';
 import { crearConsumidorPagos } from './app.js';
@@ -18,6 +21,8 @@ import { EsquemaConfiguracion, reglasCruzadas } from './config.js';
 const SERVICIO = 'aeropartners-pagos-consumer';
 const config = leerConfiguracionOSalir(EsquemaConfiguracion, reglasCruzadas);
 const logger = crearLogger({ servicio: SERVICIO, nivel: config.LOG_LEVEL });
+// Trazas solo si las variables OTEL_* lo piden (apagadas, ni se carga el SDK).
+const telemetria = await iniciarTelemetriaOSalir({ servicio: SERVICIO, alAvisar: (aviso) => logger.warn({}, aviso) });
 // Con el broker embebido todo vive en la misma base: el WAL lineal hace seguro el commit asíncrono (ver la opción).
 const persistencia = crearPersistenciaPostgres({
   url: config.DATABASE_URL,
@@ -28,7 +33,7 @@ const persistencia = crearPersistenciaPostgres({
 
 await ejecutarServicio({
   logger,
-  alFallarArranque: () => persistencia.cerrar(),
+  alFallarArranque: () => persistencia.cerrar().finally(() => telemetria.cerrar()),
   async arrancar() {
     await comprobarEsquema(persistencia.pool);
     const broker = await crearBroker(config, (error) => logger.error({ err: error }, 'fallo de fondo del broker embebido'));
@@ -52,6 +57,7 @@ await ejecutarServicio({
       crearManejador,
       atenderOtros,
       alDuplicado: (duplicado) => duplicados.anotar(duplicado),
+      ...(telemetria.activa ? { envolverAtencion: atencionTrazada(destinoMensajeria(config), suscripcion) } : {}),
     });
     const barrido = configuracionBarrendero(config);
     const barrendero = barrido.activo
@@ -80,6 +86,7 @@ await ejecutarServicio({
         await broker.cerrar().catch((error: unknown) => logger.error({ err: error }, 'error al cerrar el broker'));
         await salud.cerrar();
         await persistencia.cerrar();
+        await telemetria.cerrar();
         logger.info({ ...consumidor.contadores() }, 'consumidor detenido');
       },
     };

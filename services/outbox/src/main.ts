@@ -9,8 +9,11 @@ import {
   ejecutarServicio,
   iniciarPurgaRetencion,
   iniciarRepartidorWebhooks,
+  destinoMensajeria,
+  iniciarTelemetriaOSalir,
   leerConfiguracionOSalir,
   morirTrasPublicar,
+  publicadorTrazado,
   sobreDeFila,
 } from '@aeropartners/adaptadores';
 import { crearServicioRelay } from './app.js';
@@ -20,6 +23,8 @@ import { EsquemaConfiguracionRelay } from './config.js';
 const SERVICIO = 'aeropartners-pagos-outbox';
 const config = leerConfiguracionOSalir(EsquemaConfiguracionRelay);
 const logger = crearLogger({ servicio: SERVICIO, nivel: config.LOG_LEVEL });
+// Trazas solo si las variables OTEL_* lo piden (apagadas, ni se carga el SDK).
+const telemetria = await iniciarTelemetriaOSalir({ servicio: SERVICIO, alAvisar: (aviso) => logger.warn({}, aviso) });
 const persistencia = crearPersistenciaPostgres({
   url: config.DATABASE_URL,
   tamanoPool: config.PG_POOL_SIZE,
@@ -28,7 +33,7 @@ const persistencia = crearPersistenciaPostgres({
 
 await ejecutarServicio({
   logger,
-  alFallarArranque: () => persistencia.cerrar(),
+  alFallarArranque: () => persistencia.cerrar().finally(() => telemetria.cerrar()),
   async arrancar() {
     const broker = await crearBroker(config);
     let perdido: () => void = () => undefined;
@@ -41,7 +46,10 @@ await ejecutarServicio({
     const relay = crearServicioRelay({
       almacen: new PostgresAlmacenOutbox(persistencia.pool),
       // Solo tras ganar el liderazgo: un relay en reserva no ocupa el nombre del productor.
-      crearPublicador: () => broker.crearPublicador(config.RELAY_PRODUCTOR),
+      crearPublicador: async () => {
+        const publicador = await broker.crearPublicador(config.RELAY_PRODUCTOR);
+        return telemetria.activa ? publicadorTrazado(publicador, destinoMensajeria(config)) : publicador;
+      },
       aMensaje: sobreDeFila,
       esperarLiderazgo: esperarLiderazgo(config, logger, () => perdido()),
       antesDeMarcar: morirTrasPublicar(config.RELAY_MORIR_TRAS_PUBLICAR, logger),
@@ -74,6 +82,7 @@ await ejecutarServicio({
         await broker.cerrar().catch(() => undefined);
         await salud.cerrar();
         await persistencia.cerrar();
+        await telemetria.cerrar();
         logger.info({ ...relay.contadores() }, 'relay detenido');
       },
     };

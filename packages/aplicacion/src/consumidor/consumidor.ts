@@ -41,6 +41,8 @@ export interface OpcionesConsumidor {
    * una promesa, ese es el hecho del mensaje; si devuelve `null`, el mensaje se lee como evento de pago.
    */
   readonly atenderOtros?: (mensaje: MensajeEntrante) => Promise<HechoMensaje> | null;
+  /** Envuelve la atención de cada mensaje (el span de proceso de la traza); sin él, se atiende tal cual. */
+  readonly envolverAtencion?: (mensaje: MensajeEntrante, atender: () => Promise<HechoMensaje>) => Promise<HechoMensaje>;
   readonly pausaTrasFalloMs?: number;
   readonly ahora?: () => number;
 }
@@ -174,10 +176,11 @@ export function crearConsumidor(opciones: OpcionesConsumidor): Consumidor {
     }
   }
 
+  const envolver = opciones.envolverAtencion;
   const despachador = crearDespachador({
     suscripcion: opciones.suscripcion,
     enVuelo: opciones.enVuelo,
-    atender,
+    atender: envolver ? (mensaje) => envolver(mensaje, () => atender(mensaje)) : atender,
     ...(opciones.pausaTrasFalloMs === undefined ? {} : { pausaTrasFalloMs: opciones.pausaTrasFalloMs }),
     ...(opciones.ahora === undefined ? {} : { ahora: opciones.ahora }),
     observador: {
