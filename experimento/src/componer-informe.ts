@@ -68,6 +68,8 @@ export interface DatosInforme {
   readonly enBase: CuentasEnLaBase | undefined;
   /** Las medidas del stream SSE y de los webhooks de los socios (`trazabilidad.ts`). */
   readonly trazabilidad?: Readonly<Record<string, string>>;
+  /** Las cifras de conversiones y liquidaciones (`resumen-conversiones.ts`). */
+  readonly conversiones?: Readonly<Record<string, string>>;
   /** Lo del ámbito de los socios: la suspensión y las lecturas de muestreo. */
   readonly ambito: {
     readonly peticionesTrasSuspension: number;
@@ -198,6 +200,7 @@ export function componerInforme(d: DatosInforme): Informe {
       'Pagos re-impulsados por el barrendero (veces)': d.enBase ? `${fmt(d.enBase.pagosReimpulsados)} (${fmt(d.enBase.reimpulsos)})` : '—',
       'Consultas de muestreo fallidas (base caída)': d.muestreo.fallosBase,
       ...d.trazabilidad,
+      ...d.conversiones,
       'Duración total': `${tiempos.total.toFixed(1)} s`,
     },
     ...(capacidad ? { capacidad } : {}),

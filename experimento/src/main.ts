@@ -9,6 +9,17 @@ import { RAMPA_MAXIMA_DEL_PLAN, rampaDeCapacidad, ritmoFijo, type ControlRitmo, 
 import { aceptadasPorSocio, crearEjecutor, nuevoEstadoCarga, paraVeredicto, type EstadoSuspension, type Observaciones } from './carga.js';
 import { componerInforme, contarEnLaBase } from './componer-informe.js';
 import { consultarAmbito } from './consultas-ambito.js';
+import { crearCargaConversiones } from './carga-conversiones.js';
+import { argumentosRegla, crearPlanConversiones, reglaDeSocio } from './conversiones-plan.js';
+import { leerDatosConversiones } from './leer-conversiones.js';
+import {
+  configurarReglasPorCli,
+  liquidacionesPorCli,
+  liquidarDuranteLaCarga,
+  liquidarHastaEstabilizar,
+  type EjecucionObservada,
+} from './liquidaciones-durante.js';
+import { conConversiones, medidasConversiones } from './resumen-conversiones.js';
 import { planearFallos, type FalloPlaneado } from './fallos.js';
 import { paginaHtml } from './html.js';
 import { tablaTexto, type Informe, type MarcaFallo } from './informe.js';
@@ -21,6 +32,7 @@ import { administradorPorCli, crearSociosDeLaCorrida, type AdministradorSocios }
 import { TopologiaLocal } from './topologia-local.js';
 import { CORTES_STREAM, conTrazabilidad, ENTORNO_WEBHOOKS, iniciarTrazabilidad, type Trazabilidad } from './trazabilidad.js';
 import { juzgar, type SuspensionObservada } from './veredicto.js';
+import { juzgarConversiones } from './veredicto-conversiones.js';
 
 const RAIZ = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SUSCRIPCION = 'consumidor-pagos';
@@ -30,6 +42,9 @@ const BARRENDERO = { umbralS: 30, periodoS: 5 };
 const FRACCION_SUSPENSION = 0.5;
 /** Lecturas de muestreo por socio para la regla del ámbito (cada una, 2 a 4 peticiones). */
 const MUESTRAS_AMBITO = 50;
+/** Hechos de conversión en vuelo (cada uno con sus copias) y rondas máximas de las liquidaciones finales. */
+const CONVERSIONES_EN_VUELO = 8;
+const RONDAS_FINALES = 15;
 const decir = (t: string) => process.stdout.write(`[experimento] ${t}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('es-ES');
 
@@ -113,6 +128,9 @@ async function ejecutar(): Promise<number> {
           BARRENDERO_UMBRAL_PENDIENTE_MS: String(BARRENDERO.umbralS * 1000),
           BARRENDERO_UMBRAL_PROCESANDO_MS: String(BARRENDERO.umbralS * 1000),
           BARRENDERO_PERIODO_MS: String(BARRENDERO.periodoS * 1000),
+          // Liquidaciones periódicas de los consumidores durante la corrida (issue 12), y su cierre cada segundo.
+          LIQUIDACIONES_CADA: '20s',
+          LIQUIDACIONES_CIERRE_MS: '1000',
           ...ENTORNO_WEBHOOKS,
         },
       });
@@ -156,6 +174,28 @@ async function ejecutar(): Promise<number> {
   });
   const trazabilidad = traza;
   decir(`cada socio con su stream SSE (GET /eventos/stream) y un webhook de todos los tipos hacia el receptor del experimento`);
+
+  // Conversiones (issue 12): la regla de comisión de cada socio (vigente desde ahora), y después el plan de
+  // hechos, con `ocurrido_en` posterior a la regla (la que rige en la creación es la de la comisión).
+  const hayConversiones = o.conversionesPorSocio > 0;
+  if (hayConversiones)
+    await configurarReglasPorCli(
+      RAIZ,
+      databaseUrl,
+      socios.map((s, i) => ({ idSocio: s.id, argumentos: argumentosRegla(reglaDeSocio(i + 1)) })),
+    );
+  const planConversiones = crearPlanConversiones({
+    corrida,
+    socios: o.socios,
+    conversionesPorSocio: o.conversionesPorSocio,
+    semilla: o.semilla,
+    inicio: new Date(),
+  });
+  if (hayConversiones)
+    decir(
+      `conversiones: ${fmt(planConversiones.conversiones.length)} (${fmt(planConversiones.hechos)} hechos, ${fmt(planConversiones.peticiones)} peticiones, ` +
+        `${fmt(planConversiones.trasPago.length)} reversiones tras el pago); reglas ${planConversiones.reglas.map((r) => `${r.puntosBasicos / 100} %${r.tope ? ` tope ${r.tope.unidadesMenores / 100} ${r.tope.moneda}` : ''}`).join(', ')}, sin bloqueo`,
+    );
 
   const plan = crearPlan({
     corrida,
@@ -340,9 +380,48 @@ async function ejecutar(): Promise<number> {
     }
   })();
 
+  // Conversiones durante la carga mantenida, repartidas a lo largo de ella, y liquidaciones cada poco.
+  const cargaConversiones = crearCargaConversiones({
+    url: urlApi,
+    plan: planConversiones,
+    socios,
+    suspension,
+    concurrencia: CONVERSIONES_EN_VUELO,
+  });
+  const ejecuciones: EjecucionObservada[] = [];
+  const liquidar = liquidacionesPorCli(RAIZ, databaseUrl);
+  let baseMantenida: number | undefined;
+  const avanceMantenida = () => {
+    if (control.fase() === 'rampa') return 0;
+    baseMantenida ??= estado.despachadas;
+    return (estado.despachadas - baseMantenida) / Math.max(1, costePrincipal - baseMantenida);
+  };
+  let conversionesEnviadas = !hayConversiones;
+  const conversionesPrincipal = hayConversiones
+    ? cargaConversiones.principal(avanceMantenida, () => cargaTerminada).finally(() => (conversionesEnviadas = true))
+    : Promise.resolve();
+  const liquidacionesDurante = hayConversiones
+    ? liquidarDuranteLaCarga({
+        ejecutar: liquidar,
+        corrida,
+        cadaS: o.liquidacionesCadaS,
+        empezar: () => control.fase() !== 'rampa',
+        terminada: () => cargaTerminada && conversionesEnviadas,
+        anotar: (e) => ejecuciones.push(e),
+      })
+    : Promise.resolve();
+  const revertidor = (async () => {
+    while (hayConversiones && !(cargaTerminada && conversionesEnviadas)) {
+      await cargaConversiones.revertirLasPagadas().catch(() => undefined);
+      await dormir(3000);
+    }
+  })();
+
   const inicioCarga = performance.now();
   await ejecutor.cargaPrincipal();
   cargaTerminada = true;
+  await conversionesPrincipal;
+  await Promise.all([liquidacionesDurante, revertidor]);
   await suspensor;
   await cortador;
   control.detener();
@@ -384,6 +463,34 @@ async function ejecutar(): Promise<number> {
       : 'el pipeline no se vació a tiempo (o no hay base que mirar): el veredicto lo dirá',
   );
 
+  // ── Conversiones: liquidaciones finales hasta que no quede nada, réplicas tardías y drenaje ──
+  let liquidacionFinal = { rondas: 0, estable: true };
+  if (hayConversiones) {
+    fase = 'liquidaciones';
+    liquidacionFinal = await liquidarHastaEstabilizar({
+      bd,
+      socios: idsSocios,
+      ejecutar: liquidar,
+      corrida,
+      maxRondas: RONDAS_FINALES,
+      revertirLasPagadas: cargaConversiones.revertirLasPagadas,
+      revertirLasDemas: cargaConversiones.revertirLasDemas,
+      anotar: (e) => ejecuciones.push(e),
+      decir: (t) => {
+        progreso.limpiar();
+        decir(t);
+      },
+    });
+    await cargaConversiones.tardias();
+    const limite = Date.now() + o.drenajeS * 1000;
+    for (;;) {
+      const u = muestreo.ultimo();
+      if (u && u.PENDIENTE + u.PROCESANDO === 0 && u.outboxPendiente === 0 && u.cola === 0 && u.segundo > seg() - 3) break;
+      if (Date.now() > limite) break;
+      await dormir(500);
+    }
+  }
+
   // ── Réplicas tardías de pagos ya terminados ────────────────────────────────
   fase = 'tardías';
   estado.despachadas = 0;
@@ -417,7 +524,18 @@ async function ejecutar(): Promise<number> {
     consultas,
     ...(suspensionObservada ? { suspension: suspensionObservada } : {}),
   });
-  const veredicto = conTrazabilidad(veredictoPagos, await trazabilidad.juzgar(bd, suspendido?.id));
+  const veredictoConTraza = conTrazabilidad(veredictoPagos, await trazabilidad.juzgar(bd, suspendido?.id));
+  const conversiones = hayConversiones
+    ? juzgarConversiones({
+        plan: planConversiones,
+        socios: idsSocios,
+        ...(suspendido ? { suspendido: suspendido.id } : {}),
+        observaciones: cargaConversiones.observaciones,
+        datos: await leerDatosConversiones({ bd, pool: bd, socios, plan: planConversiones, carga: cargaConversiones }),
+      })
+    : undefined;
+  cargaConversiones.cerrar();
+  const veredicto = conversiones ? conConversiones(veredictoConTraza, conversiones) : veredictoConTraza;
 
   // ── Informe ────────────────────────────────────────────────────────────────
   const informe = componerInforme({
@@ -449,6 +567,17 @@ async function ejecutar(): Promise<number> {
     capacidad,
     enBase: await contarEnLaBase(bd, idsSocios),
     trazabilidad: trazabilidad.medidas(),
+    ...(conversiones
+      ? {
+          conversiones: medidasConversiones({
+            plan: planConversiones,
+            contadores: cargaConversiones.contadores,
+            ejecuciones,
+            final: liquidacionFinal,
+            cifras: conversiones.cifras,
+          }),
+        }
+      : {}),
     ambito: {
       peticionesTrasSuspension: suspension.tras.length,
       respuestas403TrasSuspension: suspension.tras.filter((t) => t.estado === 403).length,

@@ -22,6 +22,10 @@ export interface Opciones {
   readonly databaseUrl: string | undefined;
   readonly socios: number;
   readonly pagosPorSocio: number;
+  /** Conversiones distintas por socio (issue 12), cada una con su ciclo de hechos duplicados y barajados. */
+  readonly conversionesPorSocio: number;
+  /** Segundos entre las ejecuciones de liquidaciones a demanda durante la carga (y periodo de las del consumidor). */
+  readonly liquidacionesCadaS: number;
   /**
    * Peticiones/s fijas (0 = tan rápido como permita la concurrencia). Sin él, se mide la capacidad con la
    * rampa y se mantiene `fraccionCapacidad` de ella.
@@ -171,6 +175,18 @@ export const DEFINICIONES: Readonly<Record<string, Definicion>> = {
     lector: entero(1, 10_000_000),
     porDefecto: undefined,
     ayuda: 'Pagos distintos por socio (en vez de --pagos).',
+  },
+  conversiones: {
+    clave: 'conversionesPorSocio',
+    lector: entero(0, 1_000_000),
+    porDefecto: '400',
+    ayuda: 'Conversiones distintas en total (se reparten entre los socios; 0 = sin conversiones ni liquidaciones).',
+  },
+  'liquidaciones-cada': {
+    clave: 'liquidacionesCadaS',
+    lector: entero(1, 3600),
+    porDefecto: '15',
+    ayuda: 'Segundos entre ejecuciones de liquidaciones a demanda durante la carga (las periódicas del consumidor, cada 20 s).',
   },
   ritmo: {
     clave: 'ritmo',
@@ -376,6 +392,7 @@ export function leerOpciones(argv: readonly string[], entorno: Readonly<Record<s
     const total = Number(entero(1, 10_000_000)(dados.get('pagos') ?? (DEFINICIONES['pagos']?.porDefecto as string), 'pagos'));
     salida['pagosPorSocio'] =
       porSocio !== undefined ? entero(1, 10_000_000)(porSocio, 'pagos-por-socio') : Math.max(1, Math.ceil(total / socios));
+    salida['conversionesPorSocio'] = Math.ceil((salida['conversionesPorSocio'] as number) / socios);
     const opciones = salida as unknown as Opciones;
     if (opciones.databaseUrl && !opciones.url) throw new Error('--database-url solo tiene sentido con --url');
     if (opciones.pasarelaSinRespuesta + opciones.pasarela500 + opciones.pasarelaEnCurso > 1) {

@@ -9,6 +9,7 @@ import {
   type ResultadoRegla,
   type Violacion,
 } from '@aeropartners/kit-pruebas';
+import type { CodigoReglaConversiones } from './veredicto-conversiones.js';
 import type { CodigoReglaTrazabilidad } from './veredicto-trazabilidad.js';
 
 /**
@@ -32,7 +33,7 @@ export type CodigoReglaFuera =
   | 'suspension-rechaza'
   | 'suspension-sin-escrituras';
 /** Las de la trazabilidad (issue 13) se juzgan aparte (`veredicto-trazabilidad.ts`) y se suman al veredicto. */
-export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro | CodigoReglaTrazabilidad;
+export type CodigoRegla = CodigoReglaFuera | CodigoReglaDentro | CodigoReglaTrazabilidad | CodigoReglaConversiones;
 
 export const DESCRIPCION_REGLAS_FUERA: Readonly<Record<CodigoReglaFuera, string>> = {
   'pago-no-aceptado':
@@ -262,15 +263,19 @@ function resultadosFuera(
 }
 
 async function leerBase(bd: ConsultorPostgres, a: AmbitoVeredicto): Promise<Base> {
+  // Los pagos de las liquidaciones (issue 12) los crea el servicio, no el socio: los juzga el veredicto de conversiones.
   const { rows } = await bd.query(
-    `SELECT id::text AS id, id_socio, referencia_pago, fecha_creacion FROM pagos WHERE id_socio = ANY($1::text[])`,
+    `SELECT p.id::text AS id, p.id_socio, p.referencia_pago, p.fecha_creacion,
+            EXISTS (SELECT 1 FROM liquidaciones l WHERE l.id_pago = p.id) AS de_liquidacion
+     FROM pagos p WHERE p.id_socio = ANY($1::text[])`,
     [a.socios],
   );
-  const pagos = (rows as { id: string; id_socio: string; referencia_pago: string; fecha_creacion: Date }[]).map(
-    (f): PagoEnBase => ({ id: f.id, socio: f.id_socio, referencia: f.referencia_pago, fechaCreacion: new Date(f.fecha_creacion) }),
-  );
+  const filas = rows as { id: string; id_socio: string; referencia_pago: string; fecha_creacion: Date; de_liquidacion: boolean }[];
+  const pagos = filas
+    .filter((f) => !f.de_liquidacion)
+    .map((f): PagoEnBase => ({ id: f.id, socio: f.id_socio, referencia: f.referencia_pago, fechaCreacion: new Date(f.fecha_creacion) }));
   const porSocio = new Map<string, Map<string, string[]>>();
-  const duenoDe = new Map<string, string>();
+  const duenoDe = new Map<string, string>(filas.map((f) => [f.id, f.id_socio]));
   for (const p of pagos) {
     const refs = porSocio.get(p.socio) ?? new Map<string, string[]>();
     porSocio.set(p.socio, refs);
