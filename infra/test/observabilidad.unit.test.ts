@@ -15,6 +15,7 @@ import {
   registrarMetricasWebhooks,
   registrarOutbox,
   registrarPagosEnCurso,
+  leerConfiguracionTelemetria,
   TABLAS_PURGADAS,
   type FilasPurgadas,
   type RegistroMetricas,
@@ -235,6 +236,20 @@ describe('observabilidad en infra/docker-compose.yml', () => {
     expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:\d+\.\d+\.\d+$/);
     expect(jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
     expect(jaeger.ports).toEqual(expect.arrayContaining(['4317:4317', '4318:4318', '16686:16686']));
+  });
+
+  it('los tres servicios exportan sus trazas a Jaeger por OTLP/HTTP, cada uno con su nombre', () => {
+    const nombres = new Set<string>();
+    for (const nombre of ['api', 'outbox', 'consumer']) {
+      const lectura = leerConfiguracionTelemetria(servicio(nombre).environment ?? {}, nombre);
+      expect(lectura, nombre).toMatchObject({
+        ok: true,
+        valor: { activa: true, exportadores: ['otlp'], urlOtlp: 'http://jaeger:4318/v1/traces' },
+      });
+      if (lectura.ok && lectura.valor.activa) nombres.add(lectura.valor.nombreServicio);
+    }
+    expect([...nombres].sort()).toEqual(['aeropartners-pagos-api', 'aeropartners-pagos-consumer', 'aeropartners-pagos-outbox']);
+    expect(servicio('jaeger').ports).toContain('4318:4318');
   });
 
   it('el dashboard cubre ingesta, retraso, duplicados por etapa, inciertos, atascados, muertos y webhooks; hay reglas para lo grave', () => {
