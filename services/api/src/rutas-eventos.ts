@@ -105,8 +105,16 @@ export const EsquemaCabecerasStream = v.object({
 const EsquemaEvento = v.pipe(
   v.object({
     secuencia: v.pipe(v.number(), v.description('Por socio y modo: desde 1, creciente y sin huecos.')),
-    tipo: v.pipe(v.string(), v.examples(['pago.exitoso', 'conversion.aprobada', 'duplicado.absorbido'])),
-    sujeto: v.pipe(v.string(), v.description('El pago, la conversión… del que habla.')),
+    tipo: v.pipe(
+      v.string(),
+      v.description(
+        'pago.<estado>, conversion.<estado>, conversion.recibida, conversion.huerfana, comision.pagada, comision.liberada, ' +
+          'duplicado.absorbido (datos: etapa entrada|broker|inbox|pasarela, clave, veces) o webhook.desactivado ' +
+          '(sujeto: el webhook; datos: url, motivo, ultimo_intento).',
+      ),
+      v.examples(['pago.exitoso', 'conversion.aprobada', 'duplicado.absorbido', 'webhook.desactivado']),
+    ),
+    sujeto: v.pipe(v.string(), v.description('El pago, la conversión o el webhook del que habla.')),
     ocurrido_en: v.pipe(v.string(), v.isoTimestamp()),
     registrado_en: v.pipe(v.string(), v.isoTimestamp(), v.description('Cuándo entró en el registro (recibió su secuencia).')),
     id_solicitud: v.nullable(v.string()),
