@@ -310,4 +310,24 @@ describe('veredicto', () => {
     expect(fallo['pago-no-aceptado']).toEqual([`${A} · ref-99`, `${A} · ref-98: aceptada y sin pago de ese socio en la base`]);
     expect(fallo['pago-no-pedido']).toEqual([noPedido.id, noPedidoDeB.id]);
   });
+
+  it('los pagos de las liquidaciones (issue 12) los crea el servicio: no son «no pedidos» ni escrituras del suspendido; un pago suelto sí', async () => {
+    const deA = await plantar(1);
+    const suspension: SuspensionObservada = { idSocio: C, confirmadaEnBase: new Date(Date.now() - 60_000), tras: [] };
+    const deLiquidacion = async (socio: string) => {
+      const p = await plantar(50, 'EXITOSO', socio);
+      await pool.query(
+        `INSERT INTO liquidaciones (id, id_socio, id_afiliado, moneda, id_ejecucion, creada_en, estado, neto_unidades, id_pago)
+         VALUES ($1, $2, 'af-1', 'USD', 'e1', now(), 'PAGADA', 100, $3)`,
+        [`liquidacion:${socio}:af-1:USD:e1`, socio, p.id],
+      );
+      return p;
+    };
+    await deLiquidacion(A);
+    await deLiquidacion(C);
+    const suelto = await plantar(60);
+    const fallo = await incumplidas({ fuera: fueraDe([A, [deA]], [B, []], [C, []]), suspension });
+    expect(fallo['pago-no-pedido']).toEqual([suelto.id]);
+    expect(fallo['suspension-sin-escrituras']).toBeUndefined();
+  });
 });
