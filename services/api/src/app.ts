@@ -1,4 +1,4 @@
-import { crearLimitadorDeRitmo, manejadoresSalud, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
+import { anotarSpanHttp, crearLimitadorDeRitmo, manejadoresSalud, type DuplicadoAbsorbido } from '@aeropartners/adaptadores';
 import type { AutenticadorDeClaves } from '@aeropartners/aplicacion';
 import { Hono } from 'hono';
 import { describeRoute } from 'hono-openapi';
@@ -156,6 +156,7 @@ export function crearApp(deps: DependenciasApp) {
     await next();
     const ruta = routePath(c, -1);
     const estado = c.res.status;
+    if (!esComodin(ruta)) anotarSpanHttp(c.req.method, ruta, c.get('idPago'));
     deps.metricas?.observar(c.req.method, esComodin(ruta) ? 'sin_ruta' : ruta, estado, (performance.now() - inicio) / 1000);
     const campos = {
       metodo: c.req.method,

@@ -191,7 +191,14 @@ describe('una traza a través de la API, el relay y el consumidor', () => {
     const api = servidores[0]!;
     expect(api.spanContext().traceId).toBe(TRAZA_CLIENTE);
     expect(api.parentSpanContext?.spanId).toBe(SPAN_CLIENTE);
-    expect(api.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/pagos', 'http.response.status_code': 200 });
+    expect(api.name).toBe('POST /pagos');
+    expect(api.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'url.path': '/pagos',
+      'http.route': '/pagos',
+      'http.response.status_code': 200,
+      'aeropartners.id_pago': idPago,
+    });
     const traceparentApi = `00-${TRAZA_CLIENTE}-${api.spanContext().spanId}-01`;
     // Sus consultas a PostgreSQL, dentro de su traza (instrumentación de pg).
     expect(exportador.getFinishedSpans().some((s) => esPg(s) && s.spanContext().traceId === TRAZA_CLIENTE)).toBe(true);

@@ -52,6 +52,19 @@ export function traceparentActivo(): string | undefined {
 }
 
 /**
+ * Nombra el span servidor de la petición con su ruta (`POST /pagos/:id`, no solo `POST`: la
+ * instrumentación de `http` no conoce las rutas de Hono) y le pone el pago, para buscarlo en el visor.
+ * Sin span activo (la telemetría apagada) no hace nada.
+ */
+export function anotarSpanHttp(metodo: string, ruta: string, idPago: string | undefined): void {
+  const span = trace.getActiveSpan();
+  if (span === undefined) return;
+  span.updateName(`${metodo} ${ruta}`);
+  span.setAttribute('http.route', ruta);
+  if (idPago !== undefined) span.setAttribute('aeropartners.id_pago', idPago);
+}
+
+/**
  * El publicador del relay con un span productor por lote (`send <tópico>`): un lote es UNA ida y vuelta al
  * broker con mensajes de muchas peticiones, así que el span no es hijo de ninguna y lleva un link al
  * contexto de creación de cada mensaje (el span de la API que escribió la fila), como piden las
