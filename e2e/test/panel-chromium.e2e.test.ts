@@ -54,8 +54,10 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     const puerto = await puertoLibre();
     const t = (topologia = await Topologia.iniciar({
       entorno: {
-        api: { PORT: String(puerto) },
+        api: { PORT: String(puerto), WEBHOOKS_PERMITIR_RED_LOCAL: 'true' },
         consumer: { PASARELA_TASA_RECHAZO: '0', LIQUIDACIONES_CADA: '2s', LIQUIDACIONES_CIERRE_MS: '300' },
+        // Un webhook que nunca responde agota enseguida su calendario: el panel muestra el aviso.
+        outbox: { WEBHOOKS_PERMITIR_RED_LOCAL: 'true', WEBHOOKS_CALENDARIO: '50ms', WEBHOOKS_SONDEO_MS: '50' },
       },
     }));
     const creado = await new PostgresAdministracionSocios(t.pool).crear(
@@ -163,6 +165,16 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     expect(pedidasStream[0]).toBeNull();
     expect(pedidasStream.slice(1)).toContain(String(posicion));
 
+    // Un webhook a un puerto donde nadie escucha: los eventos siguientes fallan, el calendario se agota y el
+    // aviso webhook.desactivado llega a la página.
+    const registro = await fetch(`${url}/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${clave}` },
+      body: JSON.stringify({ url: `http://127.0.0.1:${await puertoLibre()}/muerto`, tipos: ['conversion.*'] }),
+    });
+    expect(registro.status).toBe(201);
+    const { id: idWebhook } = (await registro.json()) as { id: string };
+
     // Una conversión creada y aprobada: la conversión, su comisión y la liquidación que la paga, en vivo.
     const hecho = async (idEvento: string, tipo: string, extra: Record<string, unknown>) => {
       const r = await fetch(`${url}/conversiones/eventos`, {
@@ -188,6 +200,10 @@ describe('el panel en vivo en Chromium sin cabeza', () => {
     await page.waitForSelector(`#linea-de-tiempo[data-sujeto=${JSON.stringify(idLiquidacion)}][data-cargada="si"]`);
     expect(await page.textContent('#contenido-linea')).toContain('EXITOSO');
     await page.click('#cerrar-linea');
+    await page.waitForSelector(`#avisos li[data-tipo="webhook.desactivado"][data-sujeto=${JSON.stringify(idWebhook)}]`, {
+      timeout: 30_000,
+    });
+    expect(await page.textContent('#avisos')).toMatch(/se agotó el calendario de reintentos/);
     await page.screenshot({ path: CAPTURA, fullPage: true });
 
     expect(errores).toEqual([]);

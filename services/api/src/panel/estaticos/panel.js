@@ -92,6 +92,10 @@ function aplicar(evento) {
     pintarDuplicados();
     return;
   }
+  if (familia === 'webhook') {
+    pintarAviso(evento);
+    return;
+  }
   if (familia === 'pago') {
     const referencia = typeof d.referencia_pago === 'string' ? d.referencia_pago : '';
     actualizar('pago', evento.sujeto, evento, d.estado, `${importe(d.monto_unidades, d.moneda)} · ${d.id_afiliado ?? ''} · ${referencia}`);
@@ -187,6 +191,19 @@ function pintarDuplicados() {
     dd.dataset.veces = String(veces);
     dl.append(dt, dd);
   }
+}
+
+/** Un aviso al socio (`webhook.desactivado`): los más recientes arriba, como mucho 20. */
+function pintarAviso(evento) {
+  const ul = $('avisos');
+  if (!ul.querySelector('li[data-tipo]')) ul.replaceChildren();
+  const d = evento.datos ?? {};
+  const li = nodo('li', null, `${evento.tipo} · ${d.url ?? evento.sujeto} · ${d.motivo ?? ''}`);
+  li.dataset.tipo = evento.tipo;
+  li.dataset.sujeto = evento.sujeto;
+  li.title = evento.ocurrido_en;
+  ul.prepend(li);
+  while (ul.children.length > 20) ul.lastElementChild?.remove();
 }
 
 function pintarPosicion() {
@@ -408,6 +425,7 @@ function conectar(clave) {
   estado.elementos.clear();
   estado.duplicados.clear();
   for (const t of ['pago', 'conversion', 'comision', 'liquidacion']) $(`lista-${t}`).replaceChildren();
+  $('avisos').replaceChildren(nodo('li', null, 'ninguno todavía'));
   pintarDuplicados();
   const control = new AbortController();
   estado.abortar = control;
