@@ -11,7 +11,8 @@
 // todo eso. Por eso se hacen MUCHAS rondas CORTAS, cada una una pareja sin/con una detrás de otra y en orden
 // alterno (sin-con, con-sin, sin-con… : una deriva de la carga no favorece siempre a la misma fase), y se
 // informa la MEDIANA de los cocientes por pareja con su dispersión (mínimo, cuartiles, máximo).
-// Imprime peticiones/s de cada fase, el cociente de cada pareja, los eventos que recibió cada cliente y el
+// Imprime peticiones/s de cada fase, el cociente de cada pareja (y el de CPU de la API por petición, que depende
+// menos de lo que hagan los demás procesos), los eventos que recibió cada cliente y el
 // retraso hasta el stream (p50/p95/p99 de todas las fases con clientes juntas, medido en un cliente): desde
 // `ocurrido_en` del evento (la hora del dominio al recibir la petición, un poco antes del commit: cota
 // superior de confirmación→stream) y desde `registrado_en` (cuando el asignador lo numeró).
@@ -28,6 +29,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mediana, percentiles } from '@aeropartners/kit-pruebas';
+import { cpuPorArbol } from './lib/cpu.mjs';
 import { adaptadores, arrancarServicioDe, conCliente, ejecutarJson, iniciarPostgres, versionActual } from './lib/topologia.mjs';
 import { entero } from './lib/variables.mjs';
 
@@ -93,6 +95,8 @@ async function fase(clave, conClientes) {
       for (let i = 0; i < CLIENTES; i += 1) clientes.push(clienteStream(api.puerto, i === 0));
       await new Promise((r) => setTimeout(r, 500));
     }
+    const cpuApi = () => cpuPorArbol({ api: api.proceso.pid })?.api ?? Number.NaN;
+    const cpu0 = cpuApi();
     const resultado = await ejecutarJson(path.join(aqui, 'lib/carga-http.mjs'), [
       `http://127.0.0.1:${api.puerto}/pagos`,
       String(CONCURRENCIA),
@@ -106,11 +110,14 @@ async function fase(clave, conClientes) {
     const t0 = Date.now();
     while (conClientes && clientes.some((c) => c.estado.eventos < escritos) && Date.now() - t0 < 30_000)
       await new Promise((r) => setTimeout(r, 100));
+    // CPU de la API desde antes de la carga hasta que los clientes lo recibieron todo (también el envío a los streams).
+    const cpuMsPorPeticion = ((cpuApi() - cpu0) * 1000) / resultado.peticionesTotales;
     const recibidos = clientes.map((c) => c.estado.eventos);
     const fallos = clientes.map((c) => c.estado.fallo).filter(Boolean);
     return {
       clave,
       resultado,
+      cpuMsPorPeticion,
       escritos,
       recibidosMin: recibidos.length ? Math.min(...recibidos) : null,
       recibidosMax: recibidos.length ? Math.max(...recibidos) : null,
@@ -141,8 +148,10 @@ try {
       r[clave] = await fase(clave, clave === 'con');
     }
     r.cociente = r.con.resultado.porSegundo / r.sin.resultado.porSegundo;
+    r.cocienteCpu = r.con.cpuMsPorPeticion / r.sin.cpuMsPorPeticion;
     decir(
-      `  sin ${r.sin.resultado.porSegundo.toFixed(0)} pet./s, con ${r.con.resultado.porSegundo.toFixed(0)} pet./s: ${r.cociente.toFixed(3)}×`,
+      `  sin ${r.sin.resultado.porSegundo.toFixed(0)} pet./s, con ${r.con.resultado.porSegundo.toFixed(0)} pet./s: ${r.cociente.toFixed(3)}×; ` +
+        `CPU de la API por petición ${r.sin.cpuMsPorPeticion.toFixed(2)} / ${r.con.cpuMsPorPeticion.toFixed(2)} ms: ${r.cocienteCpu.toFixed(3)}×`,
     );
     rondas.push(r);
   }
@@ -158,6 +167,8 @@ const cMediana = mediana(cocientes);
 const cMin = Math.min(...cocientes);
 const cMax = Math.max(...cocientes);
 const mediaDe = (xs) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const cocientesCpu = rondas.map((r) => r.cocienteCpu);
+const [k25, k75] = percentiles(cocientesCpu, [25, 75]);
 const sinMediana = mediana(rondas.map((r) => r.sin.resultado.porSegundo));
 const conMediana = mediana(rondas.map((r) => r.con.resultado.porSegundo));
 const retrasos = rondas.flatMap((r) => r.con.retrasos);
@@ -172,13 +183,21 @@ const lineas = [
   `Eventos: ${RONDAS} parejas sin/con en orden alterno, ${CONCURRENCIA} concurrentes, ${CALENTAMIENTO} s + ${SEGUNDOS} s por fase; ` +
     `${os.cpus().length} núcleos, Node ${process.version}; carga media al empezar ${cargaInicial.map((x) => x.toFixed(2)).join(' ')}, al terminar ${cargaFinal.map((x) => x.toFixed(2)).join(' ')}`,
   'API real (modo anónimo, POST /pagos) con el asignador de secuencias y la escucha LISTEN en marcha en las dos fases',
-  ['pareja'.padEnd(7), 'sin pet./s'.padStart(10), 'con pet./s'.padStart(10), 'con/sin'.padStart(8), 'p95 stream'.padStart(11)].join(' '),
+  [
+    'pareja'.padEnd(7),
+    'sin pet./s'.padStart(10),
+    'con pet./s'.padStart(10),
+    'con/sin'.padStart(8),
+    'CPU API ms/pet. sin / con'.padStart(26),
+    'p95 stream'.padStart(11),
+  ].join(' '),
   ...rondas.map((r, i) =>
     [
       String(i + 1).padEnd(7),
       fmt(r.sin.resultado.porSegundo).padStart(10),
       fmt(r.con.resultado.porSegundo).padStart(10),
       fmt(r.cociente, 3).padStart(8),
+      `${fmt(r.sin.cpuMsPorPeticion, 2)} / ${fmt(r.con.cpuMsPorPeticion, 2)} (${fmt(r.cocienteCpu, 2)}×)`.padStart(26),
       `${fmt(p95PorPareja[i])} ms`.padStart(11),
     ].join(' '),
   ),
@@ -187,6 +206,8 @@ const lineas = [
   `  dispersión: mínimo ${fmt(cMin, 3)}, cuartiles ${fmt(c25, 3)}–${fmt(c75, 3)}, máximo ${fmt(cMax, 3)}; media ${fmt(mediaDe(cocientes), 3)}; ` +
     `parejas con coste ≤ 15 %: ${cocientes.filter((c) => c >= 0.85).length} de ${cocientes.length}`,
   `  medianas de pet./s: sin ${fmt(sinMediana)}, con ${fmt(conMediana)}; errores HTTP: ${errores}`,
+  `CPU de la API por petición (hasta que los clientes lo recibieron todo), con / sin: mediana por pareja ${fmt(mediana(cocientesCpu), 3)}× ` +
+    `(mínimo ${fmt(Math.min(...cocientesCpu), 3)}, cuartiles ${fmt(k25, 3)}–${fmt(k75, 3)}, máximo ${fmt(Math.max(...cocientesCpu), 3)}; depende menos de la carga de la máquina que las pet./s)`,
   `eventos: todos los clientes recibieron todos los eventos escritos en ${RONDAS - incompletas} de ${RONDAS} fases con clientes` +
     (incompletas
       ? ` (en las otras, el que menos recibió: ${rondas
@@ -218,7 +239,14 @@ writeFileSync(
       cargaInicial,
       cargaFinal,
       cociente: { mediana: cMediana, minimo: cMin, c25, c75, maximo: cMax },
-      rondas: rondas.map((r) => ({ cociente: r.cociente, sin: resumenFase(r.sin), con: resumenFase(r.con) })),
+      cocienteCpu: {
+        mediana: mediana(cocientesCpu),
+        minimo: Math.min(...cocientesCpu),
+        c25: k25,
+        c75: k75,
+        maximo: Math.max(...cocientesCpu),
+      },
+      rondas: rondas.map((r) => ({ cociente: r.cociente, cocienteCpu: r.cocienteCpu, sin: resumenFase(r.sin), con: resumenFase(r.con) })),
     },
     null,
     2,
