@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import http from 'node:http';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +75,29 @@ describe.concurrent('main: configuración inválida', () => {
         .filter((l) => l !== '');
       expect(lineas).toHaveLength(1);
       expect(lineas[0]).toMatch(/^Configuración no válida: /);
+      expect(lineas[0]).toContain(variable);
+      expect(proceso.salida()).toBe('');
+    },
+    30_000,
+  );
+});
+
+describe.concurrent('main: variables OTEL_* inválidas', () => {
+  it.each([
+    [{ OTEL_TRACES_EXPORTER: 'zipkin' }, 'OTEL_TRACES_EXPORTER'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'jaeger:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    [{ OTEL_SDK_DISABLED: 'quizá', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }, 'OTEL_SDK_DISABLED'],
+  ])(
+    'con %j: UNA línea en stderr que nombra %s, nada en stdout, código 1',
+    async (otel, variable) => {
+      const proceso = arrancar({ DATABASE_URL: 'postgres://u:c@127.0.0.1:5432/db', ...otel });
+      expect(await proceso.fin).toBe(1);
+      const lineas = proceso
+        .errores()
+        .split('\n')
+        .filter((l) => l !== '');
+      expect(lineas).toHaveLength(1);
+      expect(lineas[0]).toMatch(/^Configuración de trazas no válida: /);
       expect(lineas[0]).toContain(variable);
       expect(proceso.salida()).toBe('');
     },
@@ -169,6 +193,62 @@ describe('main: arranque, servicio y apagado', () => {
       expect(proceso.errores()).toBe('');
     } finally {
       if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
+    }
+  }, 60_000);
+});
+
+describe('main: trazas por OTLP', () => {
+  let base: BaseDePrueba;
+  beforeAll(async () => {
+    base = await crearBaseDePrueba();
+  });
+  afterAll(async () => {
+    await base?.cerrar();
+  });
+
+  it('con OTEL_EXPORTER_OTLP_ENDPOINT el proceso real exporta el span de POST /pagos (con sus consultas) al apagarse', async () => {
+    // Un receptor OTLP/HTTP mínimo: guarda cada envío (protobuf; las cadenas van tal cual en los bytes).
+    const envios: { ruta: string; tipo: string; cuerpo: Buffer }[] = [];
+    const receptor = http.createServer((peticion, respuesta) => {
+      const trozos: Buffer[] = [];
+      peticion.on('data', (t: Buffer) => trozos.push(t));
+      peticion.on('end', () => {
+        envios.push({ ruta: peticion.url ?? '', tipo: String(peticion.headers['content-type']), cuerpo: Buffer.concat(trozos) });
+        respuesta.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      });
+    });
+    await new Promise<void>((listo) => receptor.listen(0, '127.0.0.1', listo));
+    const { port } = receptor.address() as AddressInfo;
+    const traza = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const proceso = arrancar({
+      DATABASE_URL: base.url,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      API_ANONIMA_SOCIO: 'main-trazas',
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    });
+    try {
+      const escuchando = await esperar(() => lineasJson(proceso.salida()).find((l) => l['msg'] === 'servicio iniciado'));
+      const r = await fetch(`http://127.0.0.1:${String(escuchando['puerto'])}/pagos`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${traza}-00f067aa0ba902b7-01` },
+        body: JSON.stringify({ id_afiliado: 'a-main', monto: 10, moneda: 'EUR', referencia_pago: 'MAIN-TRAZAS' }),
+      });
+      expect(r.status).toBe(200);
+      proceso.hijo.kill('SIGTERM');
+      expect(await proceso.fin).toBe(0);
+      // Al apagarse exporta lo pendiente: el span servidor con su ruta, en la traza del cliente, y sus consultas.
+      expect(envios.length).toBeGreaterThanOrEqual(1);
+      expect(envios.every((e) => e.ruta === '/v1/traces' && e.tipo === 'application/x-protobuf')).toBe(true);
+      const todo = Buffer.concat(envios.map((e) => e.cuerpo));
+      expect(todo.includes('aeropartners-pagos-api')).toBe(true);
+      expect(todo.includes('POST /pagos')).toBe(true);
+      expect(todo.includes(Buffer.from(traza, 'hex'))).toBe(true);
+      expect(todo.includes('postgresql')).toBe(true);
+      expect(proceso.errores()).toBe('');
+    } finally {
+      if (proceso.hijo.exitCode === null) proceso.hijo.kill('SIGKILL');
+      receptor.close();
     }
   }, 60_000);
 });
