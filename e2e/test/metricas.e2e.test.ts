@@ -102,5 +102,30 @@ describe('GET /metrics en los tres servicios, con duplicados en cada etapa', () 
     const enCurso = leerMuestras(await t.metricas('api'));
     expect(valor(enCurso, `${P}pagos_en_curso`, { estado: 'PENDIENTE' })).toBe(0);
     expect(valor(enCurso, `${P}pagos_en_curso`, { estado: 'PROCESANDO' })).toBe(0);
+
+    // El registro de eventos del socio (GET /eventos) anota los mismos duplicados que cuentan las métricas, por etapa
+    // y con la clave de cada uno: las réplicas de la entrada, el lote republicado y cada segunda copia del inbox.
+    const porEtapa = async () => {
+      const r = await t.get<{ eventos: { sujeto: string; datos: { etapa: string; clave: string; veces: number } }[] }>(
+        '/eventos?tipo=duplicado.absorbido&limite=500',
+      );
+      expect(r.status).toBe(200);
+      const suma: Record<string, number> = {};
+      for (const e of r.cuerpo.eventos) suma[e.datos.etapa] = (suma[e.datos.etapa] ?? 0) + e.datos.veces;
+      return { suma, eventos: r.cuerpo.eventos };
+    };
+    const esperado = { entrada: PAGOS, broker: LOTE, inbox: totalEventos };
+    await t.esperarQue(
+      async () => JSON.stringify(Object.entries((await porEtapa()).suma).sort()) === JSON.stringify(Object.entries(esperado).sort()),
+      30_000,
+      `duplicados del registro por etapa = ${JSON.stringify(esperado)}`,
+    );
+    const { eventos } = await porEtapa();
+    const eventosDe = await outboxPorPago(t.pool);
+    const idsEvento = new Set([...eventosDe.values()].flat().map((e) => e.id_evento));
+    const deLaEtapa = (etapa: string) => eventos.filter((e) => e.datos.etapa === etapa);
+    expect(deLaEtapa('inbox').every((e) => idsEvento.has(e.datos.clave) && eventosDe.has(e.sujeto))).toBe(true);
+    expect(deLaEtapa('broker').every((e) => idsEvento.has(e.datos.clave) && eventosDe.has(e.sujeto))).toBe(true);
+    expect(new Set(deLaEtapa('entrada').map((e) => e.sujeto))).toEqual(new Set(pagos.map((p) => p.id)));
   }, 150_000);
 });
