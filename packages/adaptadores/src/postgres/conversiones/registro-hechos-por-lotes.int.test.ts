@@ -115,6 +115,32 @@ describe('registro de hechos por lotes (una sentencia por lote)', () => {
     expect(await m.filas()).toEqual({ hechos: 8, outbox: 8, historial: 8 });
   }, 60_000);
 
+  it('un lote es un commit y un aviso al relay: 10 hechos en una sentencia dan un solo NOTIFY outbox_nuevo', async () => {
+    const m = await preparar();
+    const activo = await m.socioConClave('Activo');
+    const oyente = await m.otroPool.connect();
+    const avisos: string[] = [];
+    oyente.on('notification', (aviso) => avisos.push(aviso.channel));
+    await oyente.query('LISTEN outbox_nuevo');
+    try {
+      const almacen = new PostgresAlmacenComisiones(m.pool, { enVueloMaximo: 1 });
+      const registrar = crearManejadorRegistrarHecho({ almacen, nuevoId: uuidv7 });
+      const tapon = registrar(activo.ambito, creada('tapon'), traza, activo.credencial);
+      const lote = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => registrar(activo.ambito, creada(`aviso-${i}`), traza, activo.credencial)),
+      );
+      await tapon;
+      expect(lote.every((r) => r.ok && !r.valor.repetido)).toBe(true);
+      expect(almacen.registro.metricas()).toMatchObject({ lotes: 2, mayorLote: 10, sentencias: 2 });
+      // Los avisos de lo ya confirmado llegan al oyente como mucho al terminar su siguiente transacción.
+      await oyente.query('SELECT 1');
+      expect(avisos).toEqual(['outbox_nuevo', 'outbox_nuevo']);
+      expect(await m.filas()).toEqual({ hechos: 11, outbox: 11, historial: 11 });
+    } finally {
+      oyente.release();
+    }
+  }, 60_000);
+
   it('rechaza solo la entrada con un dato que PostgreSQL no admite; las demás del lote se guardan enteras', async () => {
     const m = await preparar();
     const activo = await m.socioConClave('Activo');
