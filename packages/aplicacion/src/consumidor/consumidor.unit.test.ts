@@ -502,3 +502,42 @@ describe('consumidor: parada limpia', () => {
     ).toThrow(/enVuelo/);
   });
 });
+
+describe('consumidor: envolverAtencion (el span de proceso de la traza)', () => {
+  it('envuelve la atención de cada mensaje: el manejador corre dentro y lo que devuelve el envoltorio es el hecho que se decide', async () => {
+    const suscripcion = new SuscripcionGuionada();
+    const envueltos: { idMensaje: string; tipo: HechoMensaje['tipo'] }[] = [];
+    let dentro = false;
+    const consumidor = crearConsumidor({
+      suscripcion,
+      enVuelo: 2,
+      leerSobre: leerSobreDePrueba,
+      crearManejador: () => async () => {
+        expect(dentro).toBe(true);
+        return { tipo: 'registrado' };
+      },
+      async envolverAtencion(mensaje, atender) {
+        dentro = true;
+        try {
+          const hecho = await atender();
+          envueltos.push({ idMensaje: mensaje.idMensaje, tipo: hecho.tipo });
+          return hecho;
+        } finally {
+          dentro = false;
+        }
+      },
+    });
+    abiertos.push(() => consumidor.detener());
+    suscripcion.entregar(
+      entrante(sobreDePrueba(eventoSintetico(uuid(7, 1), 1, uuid(8, 1)), { idCorrelacion: 'corr-e' }, 1), 'm-1'),
+      entrante(sobreDePrueba(eventoSintetico(uuid(7, 1), 2, uuid(8, 2)), { idCorrelacion: 'corr-e' }, 2), 'm-2'),
+    );
+    consumidor.iniciar();
+    await esperarHasta(() => suscripcion.confirmados.length === 2, 5_000, 'confirmaciones');
+    expect(envueltos).toEqual([
+      { idMensaje: 'm-1', tipo: 'manejado' },
+      { idMensaje: 'm-2', tipo: 'manejado' },
+    ]);
+    expect(consumidor.contadores().registrados).toBe(2);
+  });
+});
