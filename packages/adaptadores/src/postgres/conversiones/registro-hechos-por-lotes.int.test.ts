@@ -141,6 +141,42 @@ describe('registro de hechos por lotes (una sentencia por lote)', () => {
     }
   }, 60_000);
 
+  it('una revocación en plena carga: lo enviado después de confirmarse la revocación se deniega, y hay un hecho por cada 202', async () => {
+    const m = await preparar();
+    const activo = await m.socioConClave('Activo');
+    const almacen = new PostgresAlmacenComisiones(m.pool);
+    const registrar = crearManejadorRegistrarHecho({ almacen, nuevoId: uuidv7 });
+    let revocada = false;
+    let siguiente = 0;
+    const aceptados: string[] = [];
+    const denegadosTrasRevocar: string[] = [];
+    const otros: string[] = [];
+    const cliente = async () => {
+      while (!revocada || denegadosTrasRevocar.length < 40) {
+        const enviadaTrasRevocar = revocada;
+        const s = creada(`rev-${siguiente++}`);
+        const r = await registrar(activo.ambito, s, traza, activo.credencial);
+        if (r.ok) {
+          if (enviadaTrasRevocar) otros.push(`${s.idEvento} aceptado tras revocar`);
+          aceptados.push(s.idEvento);
+        } else if (r.error.tipo === 'CredencialDenegada' && r.error.motivo === 'clave-revocada') {
+          if (enviadaTrasRevocar) denegadosTrasRevocar.push(s.idEvento);
+        } else {
+          otros.push(JSON.stringify(r.error));
+        }
+      }
+    };
+    const clientes = Array.from({ length: 20 }, cliente);
+    while (aceptados.length < 200) await new Promise((r) => setImmediate(r));
+    expect((await m.administracion.revocarClave(activo.ambito.idSocio, activo.prefijo, new Date())).ok).toBe(true);
+    revocada = true;
+    await Promise.all(clientes);
+    expect(otros).toEqual([]);
+    expect(denegadosTrasRevocar.length).toBeGreaterThanOrEqual(40);
+    expect(await m.filas()).toEqual({ hechos: aceptados.length, outbox: aceptados.length, historial: aceptados.length });
+    expect(almacen.registro.metricas().mayorLote).toBeGreaterThan(1);
+  }, 60_000);
+
   it('rechaza solo la entrada con un dato que PostgreSQL no admite; las demás del lote se guardan enteras', async () => {
     const m = await preparar();
     const activo = await m.socioConClave('Activo');
