@@ -212,7 +212,7 @@ export class RegistroHechosPorLotes {
       const mensaje =
         unico === undefined
           ? `No se pudo registrar el hecho: falló la sentencia del lote (${lote.length} hechos) en PostgreSQL`
-          : `No se pudo registrar el hecho ${unico}: PostgreSQL rechazó la sentencia`;
+          : `No se pudo registrar el hecho ${unico}: falló su sentencia en PostgreSQL`;
       const error = new Error(mensaje, { cause: causa });
       for (const p of lote) p.rechazar(error);
       return;
