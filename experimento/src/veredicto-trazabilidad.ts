@@ -173,7 +173,8 @@ export function juzgarTrazabilidad(d: DatosTrazabilidad): VeredictoTrazabilidad 
       // Cada clave en su primera aparición: las repetidas ya son de la regla anterior.
       const comunesFeed = [...new Set(claves)].filter((k) => enBase.has(k));
       const enFeed = new Set(claves);
-      const comunesBase = base.filter((k) => enFeed.has(k));
+      // También en la base cada clave en su primera aparición: dos cambios idénticos (una comisión liberada dos veces) son legítimos.
+      const comunesBase = [...new Set(base)].filter((k) => enFeed.has(k));
       // Solo el orden relativo de lo que está en los dos (lo que falta, sobra o se repite ya lo dice la regla anterior).
       if (comunesFeed.join('|') !== comunesBase.join('|'))
         anotar('feed-orden-por-sujeto', `${s.id} · ${sujeto}: feed ${claves.join(' → ')}; base ${base.join(' → ')}`);

@@ -19,8 +19,11 @@ import {
 
 const T0 = Date.parse('2026-12-05T05:00:00.000Z');
 
-/** Dos socios: A con dos pagos (3 cambios cada uno) y un duplicado absorbido; B con un pago y una conversión. */
-function corridaLimpia() {
+/**
+ * Dos socios: A con dos pagos (3 cambios cada uno) y un duplicado absorbido; B con un pago y una conversión
+ * (con `liberadas` liberaciones de su comisión, cambios idénticos si sus liquidaciones fallan una tras otra).
+ */
+function corridaLimpia(liberadas = 0) {
   const cambios: CambioEnBase[] = [];
   const feeds = new Map<string, EventoFeed[]>();
   const duenos = new Map<string, Set<string>>();
@@ -49,6 +52,10 @@ function corridaLimpia() {
     const e = evento('B', `conversion.${estado}`, 'conv-1', { id_conversion: 'conv-1', id_evento: `h${i}`, estado: estado.toUpperCase() });
     cambios.push({ socio: 'B', sujeto: 'conv-1', tipo: e.tipo, clave: claveDeEvento(e), orden: 100 + i });
   });
+  for (let i = 0; i < liberadas; i += 1) {
+    const e = evento('B', 'comision.liberada', 'conv-1', { id_conversion: 'conv-1', estado: 'APROBADA' });
+    cambios.push({ socio: 'B', sujeto: 'conv-1', tipo: e.tipo, clave: claveDeEvento(e), orden: 200 + i });
+  }
   const stream = (socio: string): EventoRecibido[] =>
     (feeds.get(socio) ?? []).map((e) => ({
       id: e.secuencia,
@@ -173,6 +180,11 @@ describe('veredicto de la trazabilidad', () => {
       'feed-orden-por-sujeto',
       /A · 00000000-0000-4000-8000-00000000000a: feed pago\.pendiente v1 → pago\.exitoso v3 → pago\.procesando v2/,
     );
+  });
+
+  it('dos liberaciones idénticas de una comisión (dos liquidaciones fallidas), en el mismo orden en el feed y en la base, no son una violación', () => {
+    const { cuentas } = violaciones(corridaLimpia(2));
+    for (const n of Object.values(cuentas)) expect(n).toBe(0);
   });
 
   it('un evento del pago de otro socio en el feed → feed-solo-del-socio', () => {
