@@ -12,6 +12,7 @@ import {
   prepararPasarelaSimulada,
   registrarMetricasConsumidor,
   saludDelBroker,
+  duplicadoEnLaConsultaPrevia,
   duplicadoEnLaPasarela,
   uuidv7,
   type DuplicadoAbsorbido,
@@ -29,7 +30,7 @@ import {
   type Consumidor,
   type ManejarEvento,
 } from '@aeropartners/aplicacion';
-import type { PasarelaDePagos, SolicitudCobro } from '@aeropartners/dominio';
+import type { Pago, PasarelaDePagos, SolicitudCobro, Trazabilidad } from '@aeropartners/dominio';
 import { perfilPasarelaSimulada, type Configuracion } from './config.js';
 
 /**
@@ -57,8 +58,13 @@ export interface PasarelaElegida {
    * repeticiones absorbidas por su clave de idempotencia), que con Stripe cobra solo los pagos de prueba.
    */
   contadores(): Record<string, number>;
-  /** Repeticiones absorbidas por la clave de idempotencia (duplicados de la etapa pasarela): simulada y Stripe. */
+  /**
+   * Duplicados de la etapa pasarela: repeticiones absorbidas por la clave de idempotencia (simulada y Stripe) y
+   * cobros que una reentrega encontró ya decididos al preguntar antes de cobrar.
+   */
   readonly repeticionesAbsorbidas?: () => number;
+  /** Para el manejador (`alCobroYaDecidido`): lo cuenta y lo anota en el registro de eventos del socio. */
+  readonly cobroYaDecidido: (pago: Pago, traza: Trazabilidad) => void;
   /** Al apagar: la simulada espera los cobros que dejó completándose en segundo plano. */
   detener(): Promise<void>;
 }
@@ -74,6 +80,7 @@ export async function crearPasarela(
 ): Promise<PasarelaElegida> {
   // Cada repetición absorbida, al registro de eventos del socio (decisión 0153).
   const alRepeticionAbsorbida = alDuplicado && ((solicitud: SolicitudCobro) => alDuplicado(duplicadoEnLaPasarela(solicitud)));
+  let yaDecididos = 0;
   let real: StripePasarelaDePagos | undefined;
   if (config.PASARELA === 'stripe') {
     if (config.STRIPE_API_KEY === undefined || config.STRIPE_CUENTAS_AFILIADOS === undefined) {
@@ -100,8 +107,15 @@ export async function crearPasarela(
   });
   return {
     pasarela: real === undefined ? simulada : crearPasarelaPorModo({ real, prueba: simulada }),
-    contadores: () => Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
-    repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas + (real?.repeticionesAbsorbidas ?? 0),
+    contadores: () => ({
+      ...Object.fromEntries(Object.entries(simulada.contadores()).map(([k, n]) => [`pasarela_${k}`, n])),
+      pasarela_cobrosYaDecididos: yaDecididos,
+    }),
+    repeticionesAbsorbidas: () => simulada.contadores().repeticionesAbsorbidas + (real?.repeticionesAbsorbidas ?? 0) + yaDecididos,
+    cobroYaDecidido: (pago, traza) => {
+      yaDecididos += 1;
+      alDuplicado?.(duplicadoEnLaConsultaPrevia(pago, traza));
+    },
     detener: () => simulada.esperarEnSegundoPlano(),
   };
 }
@@ -120,6 +134,7 @@ export function crearManejadorDePagos(
   persistencia: PersistenciaPostgres,
   pasarela: PasarelaDePagos,
   metricas: RegistroMetricas,
+  alCobroYaDecidido?: (pago: Pago, traza: Trazabilidad) => void,
 ): (ganchos: { readonly alReintentar: AlReintentarPasarela }) => ManejarEvento {
   return ({ alReintentar }) =>
     medirManejador(
@@ -137,6 +152,7 @@ export function crearManejadorDePagos(
         intentosPasarela: config.PASARELA_INTENTOS,
         backoffPasarelaMs: config.PASARELA_BACKOFF_MS,
         alReintentar,
+        ...(alCobroYaDecidido && { alCobroYaDecidido }),
       }),
     );
 }

@@ -46,7 +46,7 @@ await ejecutarServicio({
     });
     const pasarela = await crearPasarela(config, persistencia.pool, (duplicado) => duplicados.anotar(duplicado));
     const metricas = crearRegistroMetricas({ servicio: SERVICIO });
-    const crearManejador = crearManejadorDePagos(config, persistencia, pasarela.pasarela, metricas);
+    const crearManejador = crearManejadorDePagos(config, persistencia, pasarela.pasarela, metricas, pasarela.cobroYaDecidido);
     // Los hechos de conversión llegan por el mismo broker y se aplican con su conversión bloqueada.
     const almacenComisiones = new PostgresAlmacenComisiones(persistencia.pool);
     const atenderOtros = crearAtencionConversiones({ almacen: almacenComisiones });

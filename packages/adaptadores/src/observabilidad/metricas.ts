@@ -75,7 +75,7 @@ export function registrarDuplicados(registro: Registry, fuentes: Partial<Record<
   contadorLeido(
     registro,
     NOMBRE_DUPLICADOS,
-    'Duplicados absorbidos por etapa: entrada (réplicas HTTP con la misma clave), broker (republicaciones descartadas por productor y secuencia), inbox (eventos ya anotados), pasarela (cobros repetidos con la misma clave de idempotencia).',
+    'Duplicados absorbidos por etapa: entrada (réplicas HTTP con la misma clave), broker (republicaciones descartadas por productor y secuencia), inbox (eventos ya anotados), pasarela (cobros repetidos con la misma clave de idempotencia, o ya decididos al preguntar antes de cobrar en una reentrega).',
     ['etapa'],
     () => ETAPAS_DUPLICADOS.flatMap((etapa) => (fuentes[etapa] ? [[{ etapa }, fuentes[etapa]()] as const] : [])),
   );

@@ -54,6 +54,12 @@ export interface OpcionesManejador {
   readonly dormir?: (ms: number) => Promise<void>;
   /** Se llama tras cada respuesta incierta de la pasarela (cobro o consulta) que se va a reintentar. */
   readonly alReintentar?: (evento: EventoPago, intento: number, mensaje: string, traza: Trazabilidad) => void;
+  /**
+   * Una entrega encontró el pago en PROCESANDO y, al preguntar antes de cobrar, la pasarela ya tenía su
+   * desenlace (lo decidió una entrega anterior): un duplicado absorbido en la etapa de la pasarela, sin cobrar.
+   * Las consultas tras una respuesta incierta de la misma entrega no cuentan: no son duplicados.
+   */
+  readonly alCobroYaDecidido?: (pago: Pago, traza: Trazabilidad) => void;
 }
 
 const dormirPorDefecto = (ms: number) => new Promise<void>((resolver) => setTimeout(resolver, ms));
@@ -110,6 +116,9 @@ export function crearManejadorEventos(opciones: OpcionesManejador) {
         respuesta = await opciones.pasarela.consultar({ idPago: pago.id, modo: pago.modo, claveIdempotencia: pago.id, traza });
         const trasConsultar = respuesta.tipo === 'sinCobro' ? cancelado() : undefined;
         if (trasConsultar !== undefined) return { tipo: 'abandonado', motivo: trasConsultar };
+        if (preguntarAntes && intento === 1 && (respuesta.tipo === 'exitoso' || respuesta.tipo === 'rechazado')) {
+          opciones.alCobroYaDecidido?.(pago, traza);
+        }
       }
       if (respuesta.tipo === 'sinCobro') {
         respuesta = await opciones.pasarela.cobrar({

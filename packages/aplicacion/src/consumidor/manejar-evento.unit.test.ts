@@ -147,6 +147,25 @@ describe('manejar eventos de pago', () => {
     expect(pasarela.contarCargos(idPago), 'una sola transferencia aunque la clave ya no proteja').toBe(1);
   });
 
+  it('dada una reentrega que encuentra el pago en PROCESANDO y la pasarela ya tiene su cobro, entonces avisa un duplicado absorbido en la pasarela (una vez); la consulta tras un incierto de la misma entrega no avisa', async () => {
+    const avisados: string[] = [];
+    const { manejar, pendiente, pasarela, idPago, opciones } = await preparar(['exitosoSinRespuesta'], {
+      alCobroYaDecidido: (pago) => avisados.push(pago.id),
+    });
+    // La primera entrega cobra, pierde la respuesta y pregunta en su segundo intento: no es un duplicado.
+    const primera = crearManejadorEventos({ ...opciones, intentosPasarela: 1 });
+    expect(await primera(pendiente, traza)).toMatchObject({ tipo: 'incierto' });
+    expect(avisados).toEqual([]);
+    // La reentrega pregunta antes de cobrar y encuentra el cobro: sin cobrar otra vez, un duplicado.
+    expect(await manejar(pendiente, traza)).toMatchObject({ tipo: 'procesado', pago: { estado: 'EXITOSO' } });
+    expect(avisados).toEqual([idPago]);
+    expect(pasarela.contarCargos(idPago)).toBe(1);
+    const otra = await preparar(['exitosoSinRespuesta'], { alCobroYaDecidido: (pago) => avisados.push(pago.id) });
+    expect(await otra.manejar(otra.pendiente, traza)).toMatchObject({ tipo: 'procesado', pago: { estado: 'EXITOSO' } });
+    expect(otra.pasarela.consultas).toHaveLength(1);
+    expect(avisados).toEqual([idPago]);
+  });
+
   it('dado un rechazo, entonces FALLIDO con el mensaje de la pasarela y sin referencia de transacción', async () => {
     const { repo, manejar, pendiente } = await preparar([{ tipo: 'rechazado', mensaje: 'Fondos insuficientes' }]);
     const r = await manejar(pendiente, traza);

@@ -17,8 +17,9 @@ import { crearPersistenciaPostgres } from '../persistencia-postgres.js';
 import { PostgresAlmacenOutbox } from '../postgres-almacen-outbox.js';
 import { PostgresInboxPagos } from '../postgres-inbox-pagos.js';
 import { PostgresTurnosCobro } from '../postgres-turnos-cobro.js';
+import { filaAEvento, type FilaEventoOutboxLeida } from '../serializacion-eventos.js';
 import { PostgresAsignadorEventos } from './asignador-eventos.js';
-import { duplicadoEnElInbox, duplicadoEnLaPasarela, duplicadosEnElBroker } from './duplicados-por-etapa.js';
+import { duplicadoEnElInbox, duplicadoEnLaConsultaPrevia, duplicadoEnLaPasarela, duplicadosEnElBroker } from './duplicados-por-etapa.js';
 import { RegistradorDuplicados } from './registrador-duplicados.js';
 import { PostgresRegistroEventos, type EventoSocio } from './registro-eventos.js';
 
@@ -345,5 +346,86 @@ describe('duplicados absorbidos en cada etapa, en el registro de eventos del soc
         esperados.sort(porClave),
       );
     }
+  });
+
+  it('consumidor → pasarela: la reentrega que encuentra el cobro de una entrega caída al preguntar antes de cobrar es un duplicado de la pasarela de su socio, y no cobra otra vez', async () => {
+    const base = await crearBaseDePrueba();
+    const p = crearPersistenciaPostgres({ url: base.url, tamanoPool: 4 });
+    cierres.push(async () => {
+      await p.cerrar();
+      await base.cerrar();
+    });
+    const registrador = new RegistradorDuplicados({ pool: p.pool, intervaloMs: 1_000_000 });
+    await prepararPasarelaSimulada(p.pool);
+    const pasarela = crearPasarelaSimulada({
+      pool: p.pool,
+      latenciaMinMs: 0,
+      latenciaMaxMs: 0,
+      tasaTransitorio: 0,
+      tasaSinRespuesta: 0,
+      tasa500TrasCobro: 0,
+      tasaEnCurso: 0,
+      desenlaceForzado: () => 'exitoso',
+      alRepeticionAbsorbida: (s) => registrador.anotar(duplicadoEnLaPasarela(s)),
+    });
+    const manejador = (pasarelaDeLaEntrega: typeof pasarela | Pick<typeof pasarela, 'cobrar' | 'consultar'>) =>
+      crearManejadorEventos({
+        suscripcion: 'consumidor',
+        repositorio: p.repositorio,
+        inbox: new PostgresInboxPagos(p.pool),
+        pasarela: pasarelaDeLaEntrega,
+        turnos: new PostgresTurnosCobro(p.pool, p.repositorio),
+        titular: randomUUID(),
+        duracionTurnoMs: 100,
+        reloj: { ahora: () => new Date() },
+        nuevoId: uuidv7,
+        intentosPasarela: 3,
+        backoffPasarelaMs: 1,
+        alCobroYaDecidido: (pago, t) => registrador.anotar(duplicadoEnLaConsultaPrevia(pago, t)),
+      });
+    const cambio = nuevoPago(A);
+    await p.repositorio.crear(cambio, { idSocio: A.idSocio, clave: cambio.pago.referenciaPago }, traza);
+    await p.repositorio.crear(nuevoPago(B), { idSocio: B.idSocio, clave: 'otra' }, traza);
+    const { rows } = await p.pool.query<FilaEventoOutboxLeida>(
+      `SELECT id_evento::text, id_agregado::text, version_agregado, tipo, payload, metadatos
+       FROM outbox WHERE id_agregado = $1 AND version_agregado = 1`,
+      [cambio.pago.id],
+    );
+    const leido = filaAEvento(rows[0]!);
+    if (!leido.ok) throw new Error(leido.error.motivo);
+    const { evento, traza: trazaEvento } = leido.valor;
+
+    // Primera entrega: la pasarela cobra y el proceso cae antes de confirmar el desenlace (el pago queda en PROCESANDO).
+    const cayoTrasCobrar = {
+      consultar: pasarela.consultar.bind(pasarela),
+      cobrar: async (s: SolicitudCobro) => {
+        await pasarela.cobrar(s);
+        throw new Error('el consumidor cayó tras cobrar');
+      },
+    };
+    await expect(manejador(cayoTrasCobrar)(evento, trazaEvento)).rejects.toThrow(/cayó tras cobrar/);
+    expect((await p.repositorio.obtener(cambio.pago.id))?.estado).toBe('PROCESANDO');
+    // La reentrega (cuando vence el turno de la caída) pregunta antes de cobrar y encuentra el cobro.
+    let r = await manejador(pasarela)(evento, trazaEvento);
+    for (let i = 0; r.tipo === 'ocupado' && i < 100; i++) {
+      await esperar(50);
+      r = await manejador(pasarela)(evento, trazaEvento);
+    }
+    expect(r).toMatchObject({ tipo: 'procesado', pago: { estado: 'EXITOSO' } });
+    expect(pasarela.contadores()).toMatchObject({ cargosNuevos: 1, repeticionesAbsorbidas: 0 });
+
+    await registrador.cerrar();
+    const asignador = new PostgresAsignadorEventos({ pool: p.pool });
+    for (let x = await asignador.ronda(); x.tipo !== 'numerados' || x.quedan; x = await asignador.ronda());
+    const registro = new PostgresRegistroEventos({ pool: p.pool });
+    const { eventos } = await registro.leer(A, { despuesDe: 0, limite: 100, tipo: 'duplicado.absorbido' });
+    expect(eventos.map((e) => ({ sujeto: e.sujeto, datos: e.datos, idTraza: e.idTraza }))).toEqual([
+      {
+        sujeto: cambio.pago.id,
+        datos: { etapa: 'pasarela', clave: cambio.pago.id, veces: 1 },
+        idTraza: '4bf92f3577b34da6a3ce929d0e0e4736',
+      },
+    ]);
+    expect((await registro.leer(B, { despuesDe: 0, limite: 100, tipo: 'duplicado.absorbido' })).eventos).toEqual([]);
   });
 });

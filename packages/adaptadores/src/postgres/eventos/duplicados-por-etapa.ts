@@ -1,5 +1,5 @@
 import type { FilaOutbox, HechoMensaje, MensajeEntrante, ResultadoPublicacion } from '@aeropartners/aplicacion';
-import type { Modo, SolicitudCobro } from '@aeropartners/dominio';
+import type { Modo, Pago, SolicitudCobro, Trazabilidad } from '@aeropartners/dominio';
 import { TIPO_EVENTO_HECHO, leerSobreHecho } from '../conversiones/index.js';
 import type { DuplicadoAbsorbido } from './registrador-duplicados.js';
 
@@ -83,6 +83,22 @@ export function duplicadoEnLaPasarela(solicitud: SolicitudCobro): DuplicadoAbsor
     sujeto: solicitud.idPago,
     idSolicitud: solicitud.traza.idSolicitud ?? null,
     idTraza: idTrazaDe(solicitud.traza.traceparent),
+  };
+}
+
+/**
+ * Consumidor → pasarela: una reentrega encontró el pago en PROCESANDO y, al preguntar antes de cobrar, la
+ * pasarela ya tenía su desenlace (lo decidió una entrega anterior que cayó sin confirmarlo): no se cobra otra vez.
+ */
+export function duplicadoEnLaConsultaPrevia(pago: Pago, traza: Trazabilidad): DuplicadoAbsorbido {
+  return {
+    etapa: 'pasarela',
+    idSocio: pago.idSocio,
+    modo: pago.modo,
+    clave: pago.id,
+    sujeto: pago.id,
+    idSolicitud: traza.idSolicitud ?? null,
+    idTraza: idTrazaDe(traza.traceparent),
   };
 }
 

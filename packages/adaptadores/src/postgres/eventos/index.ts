@@ -10,4 +10,9 @@ export {
 export { EscuchaEventos, type OpcionesEscuchaEventos } from './escucha-eventos.js';
 export { PostgresRegistroEventos, type ConsultaEventos, type EventoSocio, type PaginaEventos } from './registro-eventos.js';
 export { RegistradorDuplicados, type DuplicadoAbsorbido, type OpcionesRegistradorDuplicados } from './registrador-duplicados.js';
-export { duplicadoEnElInbox, duplicadoEnLaPasarela, duplicadosEnElBroker } from './duplicados-por-etapa.js';
+export {
+  duplicadoEnElInbox,
+  duplicadoEnLaConsultaPrevia,
+  duplicadoEnLaPasarela,
+  duplicadosEnElBroker,
+} from './duplicados-por-etapa.js';
