@@ -306,7 +306,7 @@ export async function leerCambios(bd: ConsultorPostgres, socios: readonly string
   ];
 }
 
-/** Los socios con un pago o una conversión de cada id, buscados en toda la base (también fuera de la corrida). */
+/** Los socios con un pago, una conversión o un webhook de cada id, buscados en toda la base (también fuera de la corrida). */
 export async function leerDuenos(bd: ConsultorPostgres, sujetos: readonly string[]): Promise<Map<string, Set<string>>> {
   const duenos = new Map<string, Set<string>>();
   const anotar = (id: string, socio: string) => duenos.set(id, (duenos.get(id) ?? new Set()).add(socio));
@@ -321,6 +321,12 @@ export async function leerDuenos(bd: ConsultorPostgres, sujetos: readonly string
       `SELECT DISTINCT id_conversion AS id, id_socio FROM historial_conversiones WHERE id_conversion = ANY($1::text[])`,
       [otros.slice(i, i + 10_000)],
     );
+    for (const f of rows as { id: string; id_socio: string }[]) anotar(f.id, f.id_socio);
+  }
+  // Los avisos al socio (p. ej. `webhook.desactivado`) hablan de uno de sus webhooks.
+  const restantes = sujetos.filter((s) => !duenos.has(s));
+  for (let i = 0; i < restantes.length; i += 10_000) {
+    const { rows } = await bd.query(`SELECT id, id_socio FROM webhooks WHERE id = ANY($1::text[])`, [restantes.slice(i, i + 10_000)]);
     for (const f of rows as { id: string; id_socio: string }[]) anotar(f.id, f.id_socio);
   }
   return duenos;
