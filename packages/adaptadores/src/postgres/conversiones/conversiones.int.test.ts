@@ -1,11 +1,13 @@
 import { crearAplicadorDeHechos, crearManejadorRegistrarHecho, ejecutarLiquidaciones, type SolicitudHecho } from '@aeropartners/aplicacion';
 import { Dinero, LibroMayor, ReglaComision, type Ambito, type Apunte, type Liquidacion, type Moneda } from '@aeropartners/dominio';
+import { setTimeout } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { uuidv7 } from '../../ids/uuidv7.js';
 import { crearBaseDePrueba } from '../../testing/index.js';
 import { sobreDeFila } from '../../mensajeria/sobre-evento.js';
 import { crearPoolPostgres } from '../pool-postgres.js';
 import { PostgresAlmacenOutbox } from '../postgres-almacen-outbox.js';
+import { PostgresAsignadorEventos } from '../eventos/asignador-eventos.js';
 import { PostgresAdministracionSocios } from '../socios/postgres-administracion-socios.js';
 import { crearAtencionConversiones } from './atencion-conversiones.js';
 import { liquidacionDeFilas, type FilaLiquidacion, type FilaPartida } from './filas.js';
@@ -428,5 +430,38 @@ describe('la credencial se comprueba en la misma sentencia que guarda el hecho',
     expect(rows.map((r) => r.id_evento)).toEqual(['cred-1:creada']);
     const outbox = await m.pool.query("SELECT 1 FROM outbox WHERE tipo = 'HechoConversionRecibido'");
     expect(outbox.rowCount).toBe(1);
+  });
+
+  it('los eventos del registro de una conversión llevan el id de solicitud y la traza de la petición que envió cada hecho', async () => {
+    const m = await preparar();
+    const registrar = crearManejadorRegistrarHecho({ almacen: m.almacen, nuevoId: uuidv7 });
+    const aplicar = crearAplicadorDeHechos({ almacen: m.almacen });
+    const idTraza = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const conTraza = (n: number) => ({
+      idCorrelacion: `corr-${n}`,
+      idSolicitud: `req_solicitud-${n}`,
+      traceparent: `00-${idTraza.slice(0, 31)}${n}-00f067aa0ba902b7-01`,
+    });
+    for (const [n, s] of [creada('conv-trazada'), hecho('conv-trazada', 'aprobada')].entries()) {
+      expect(await registrar(m.ambito, s, conTraza(n))).toMatchObject({ ok: true });
+      await aplicar(m.ambito, s.idEvento);
+    }
+    const asignador = new PostgresAsignadorEventos({ pool: m.pool });
+    for (let r = await asignador.ronda(); r.tipo !== 'numerados' || r.quedan; r = await asignador.ronda()) await setTimeout(20);
+    const { rows } = await m.pool.query<{
+      tipo: string;
+      id_solicitud: string | null;
+      id_traza: string | null;
+      id_correlacion: string | null;
+    }>(
+      `SELECT tipo, id_solicitud, id_traza, id_correlacion FROM eventos_socio WHERE id_socio = $1 AND sujeto = 'conv-trazada' ORDER BY secuencia`,
+      [m.ambito.idSocio],
+    );
+    expect(rows).toEqual([
+      { tipo: 'conversion.recibida', id_solicitud: 'req_solicitud-0', id_traza: `${idTraza.slice(0, 31)}0`, id_correlacion: 'corr-0' },
+      { tipo: 'conversion.pendiente', id_solicitud: 'req_solicitud-0', id_traza: `${idTraza.slice(0, 31)}0`, id_correlacion: 'corr-0' },
+      { tipo: 'conversion.recibida', id_solicitud: 'req_solicitud-1', id_traza: `${idTraza.slice(0, 31)}1`, id_correlacion: 'corr-1' },
+      { tipo: 'conversion.aprobada', id_solicitud: 'req_solicitud-1', id_traza: `${idTraza.slice(0, 31)}1`, id_correlacion: 'corr-1' },
+    ]);
   });
 });

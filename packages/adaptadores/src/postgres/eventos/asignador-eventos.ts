@@ -63,10 +63,13 @@ WITH
                               'referencia_pago', g.referencia_pago) AS datos
     FROM p JOIN pagos g ON g.id = p.id_pago LEFT JOIN outbox o ON o.id_evento = p.id_evento
     UNION ALL
-    SELECT 2, 'conversiones', c.id, c.id_socio, c.modo, ${TIPO_CONVERSION}, c.id_conversion, c.ocurrido_en, NULL, NULL,
-           c.id_correlacion,
+    SELECT 2, 'conversiones', c.id, c.id_socio, c.modo, ${TIPO_CONVERSION}, c.id_conversion, c.ocurrido_en,
+           o.metadatos ->> 'id_solicitud', nullif(split_part(o.metadatos ->> 'traceparent', '-', 2), ''), c.id_correlacion,
            jsonb_build_object('id_conversion', c.id_conversion, 'estado', c.estado, 'id_evento', c.id_evento, 'detalle', c.detalle)
     FROM c
+    -- La petición y la traza del hecho que causó el paso (recibido o aplicado): las del evento de outbox del hecho.
+    LEFT JOIN hechos_conversion h ON h.id_socio = c.id_socio AND h.modo = c.modo AND h.id_evento = c.id_evento
+    LEFT JOIN outbox o ON o.id_evento = h.id_mensaje
     UNION ALL
     SELECT 3, 'duplicados', d.id, d.id_socio, d.modo, 'duplicado.absorbido', d.sujeto, d.ocurrido_en, d.id_solicitud, d.id_traza,
            NULL, jsonb_build_object('etapa', d.etapa, 'clave', d.clave, 'veces', d.veces)
