@@ -25,7 +25,7 @@ export function registrarMetricasRetencion(registro: Registry, fuentes: FuentesM
   contadorLeido(
     registro,
     NOMBRE_PURGADAS,
-    'Filas borradas por la purga por retención, por tabla (outbox, inbox, broker_muertos, eventos_socio, duplicados_absorbidos, webhook_entregas, webhook_intentos).',
+    'Filas borradas por la purga por retención, por tabla (outbox, inbox, broker_muertos, eventos_socio, duplicados_absorbidos, avisos_socio, webhook_entregas, webhook_intentos).',
     ['tabla'],
     () => TABLAS_PURGADAS.map((tabla) => [{ tabla }, fuentes.contadores().filas[tabla]] as const),
   );

@@ -9,7 +9,7 @@ import { sociosYClaves } from './migraciones/0007-socios-y-claves.js';
 import { conversionesYComisiones } from './migraciones/0008-conversiones-y-comisiones.js';
 import { registroDeEventos } from './migraciones/0009-registro-de-eventos.js';
 import { webhooks } from './migraciones/0010-webhooks.js';
-import { avisosDelSocio } from './migraciones/0013-avisos-del-socio.js';
+import { avisosDelSocio } from './migraciones/0011-avisos-del-socio.js';
 
 /**
  * Las migraciones, en código (no en ficheros que se lean del disco) para que el empaquetado con
@@ -26,7 +26,7 @@ export const MIGRACIONES: Readonly<Record<string, Migration>> = Object.freeze({
   '0008-conversiones-y-comisiones': conversionesYComisiones,
   '0009-registro-de-eventos': registroDeEventos,
   '0010-webhooks': webhooks,
-  '0013-avisos-del-socio': avisosDelSocio,
+  '0011-avisos-del-socio': avisosDelSocio,
 });
 
 export interface ResultadoMigracion {

@@ -153,7 +153,7 @@ describe('purgarRetencion', () => {
     expect(await purgarRetencion(purga(p.pool))).toMatchObject({ tipo: 'hecha', filas: { outbox: 0, inbox: 0, broker_muertos: 0 } });
   });
 
-  it('el registro de eventos por socio: borra los eventos viejos y los duplicados viejos ya numerados; la secuencia no vuelve atrás', async () => {
+  it('el registro de eventos por socio: borra los eventos viejos y los duplicados y avisos viejos ya numerados; la secuencia no vuelve atrás', async () => {
     const p = await preparar();
     await p.pool.query(
       `INSERT INTO eventos_socio (id_socio, modo, secuencia, tipo, sujeto, ocurrido_en, registrado_en, fuente, id_fuente)
@@ -172,9 +172,20 @@ describe('purgarRetencion', () => {
       `UPDATE eventos_cursores SET ultimo_id = (SELECT id FROM duplicados_absorbidos ORDER BY id OFFSET 119 LIMIT 1) WHERE fuente = 'duplicados'`,
     );
 
+    // Avisos al socio: 40 viejos, de los que el asignador numeró 25; 5 recientes detrás.
+    await p.pool.query(
+      `INSERT INTO avisos_socio (id_socio, modo, tipo, sujeto, ocurrido_en)
+       SELECT 's', 'live', 'webhook.desactivado', 'wh_' || i, now() - make_interval(days => CASE WHEN i <= 40 THEN 40 ELSE 0 END)
+       FROM generate_series(1, 45) AS i`,
+    );
+    await p.pool.query(
+      `UPDATE eventos_cursores SET ultimo_id = (SELECT id FROM avisos_socio ORDER BY id OFFSET 24 LIMIT 1) WHERE fuente = 'avisos'`,
+    );
+
     const r = await purgarRetencion(purga(p.pool));
 
-    expect(r).toMatchObject({ tipo: 'hecha', filas: { eventos_socio: 250, duplicados_absorbidos: 120 } });
+    expect(r).toMatchObject({ tipo: 'hecha', filas: { eventos_socio: 250, duplicados_absorbidos: 120, avisos_socio: 25 } });
+    expect(await contar(p.pool, 'SELECT 1 FROM avisos_socio')).toBe(15 + 5);
     expect(await contar(p.pool, `SELECT 1 FROM eventos_socio WHERE secuencia > 250`)).toBe(50);
     expect(await contar(p.pool, 'SELECT 1 FROM eventos_socio')).toBe(50);
     expect(await contar(p.pool, 'SELECT 1 FROM duplicados_absorbidos')).toBe(30 + 20);

@@ -12,7 +12,8 @@ import type { ClientePostgres, PoolPostgres } from './pool-postgres.js';
  * - `broker.muertos` (broker embebido): mensajes muertos desde antes del límite. Los mensajes confirmados
  *   ya se borran al confirmarse; los no confirmados no se purgan (se perderían).
  * - `eventos_socio` (el registro de eventos por socio, decisión 0160): eventos registrados antes del límite.
- * - `duplicados_absorbidos`: los de antes del límite que el asignador del registro ya numeró (su cursor).
+ * - `duplicados_absorbidos` y `avisos_socio`: los de antes del límite que el asignador del registro ya numeró
+ *   (su cursor).
  * - `webhook_entregas` ya terminadas (entregada, agotada, cancelada) y `webhook_intentos`, de antes del
  *   límite; una entrega pendiente no se toca.
  */
@@ -23,6 +24,7 @@ export const TABLAS_PURGADAS = [
   'broker_muertos',
   'eventos_socio',
   'duplicados_absorbidos',
+  'avisos_socio',
   'webhook_entregas',
   'webhook_intentos',
 ] as const;
@@ -111,20 +113,25 @@ WITH lote AS (
 DELETE FROM eventos_socio e USING lote
 WHERE e.id_socio = lote.id_socio AND e.modo = lote.modo AND e.secuencia = lote.secuencia`;
 
-// Como el outbox, por id; solo hasta el cursor del asignador (lo que aún no numeró no se toca).
-const SQL_LOTE_DUPLICADOS = `
+// Fuentes del registro de solo inserción (duplicados, avisos): como el outbox, por id; solo hasta el cursor
+// del asignador (lo que aún no numeró no se toca).
+const sqlLoteFuenteNumerada = (tabla: string, fuente: string) => `
 WITH lote AS (
-  SELECT id, ocurrido_en FROM duplicados_absorbidos
-  WHERE id > $1 AND id <= (SELECT ultimo_id FROM eventos_cursores WHERE fuente = 'duplicados')
+  SELECT id, ocurrido_en FROM ${tabla}
+  WHERE id > $1 AND id <= (SELECT ultimo_id FROM eventos_cursores WHERE fuente = '${fuente}')
   ORDER BY id LIMIT $2
 ), borradas AS (
-  DELETE FROM duplicados_absorbidos d USING lote WHERE d.id = lote.id AND lote.ocurrido_en < $3
+  DELETE FROM ${tabla} d USING lote WHERE d.id = lote.id AND lote.ocurrido_en < $3
   RETURNING 1
 )
 SELECT (SELECT count(*) FROM borradas)::int AS borradas,
        (SELECT count(*) FROM lote)::int AS leidas,
        (SELECT max(id) FROM lote)::text AS ultimo,
        coalesce((SELECT bool_or(ocurrido_en >= $3) FROM lote), false) AS recientes`;
+const FUENTES_NUMERADAS = [
+  { tabla: 'duplicados_absorbidos', sql: sqlLoteFuenteNumerada('duplicados_absorbidos', 'duplicados') },
+  { tabla: 'avisos_socio', sql: sqlLoteFuenteNumerada('avisos_socio', 'avisos') },
+] as const;
 
 // Las entregas de un webhook por su clave primaria `(id_webhook, secuencia)`: la secuencia sigue el orden
 // de creación, así que la pasada se detiene en el primer lote con una entrega reciente.
@@ -211,6 +218,7 @@ async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: 
     broker_muertos: 0,
     eventos_socio: 0,
     duplicados_absorbidos: 0,
+    avisos_socio: 0,
     webhook_entregas: 0,
     webhook_intentos: 0,
   };
@@ -269,13 +277,15 @@ async function pasada(cliente: ClientePostgres, opciones: OpcionesPurga, ahora: 
     await contar('eventos_socio', borradas);
     if (borradas < opciones.lote) break;
   }
-  for (let desde = '0'; !parar(); ) {
-    const { rows } = await cliente.query<FilaLote & { recientes: boolean }>(SQL_LOTE_DUPLICADOS, [desde, opciones.lote, limite]);
-    const r = rows[0];
-    if (!r || r.leidas === 0) break;
-    await contar('duplicados_absorbidos', r.borradas);
-    if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
-    desde = r.ultimo;
+  for (const { tabla, sql } of FUENTES_NUMERADAS) {
+    for (let desde = '0'; !parar(); ) {
+      const { rows } = await cliente.query<FilaLote & { recientes: boolean }>(sql, [desde, opciones.lote, limite]);
+      const r = rows[0];
+      if (!r || r.leidas === 0) break;
+      await contar(tabla, r.borradas);
+      if (r.recientes || r.leidas < opciones.lote || r.ultimo === null) break;
+      desde = r.ultimo;
+    }
   }
 
   // webhooks: entregas terminadas, webhook a webhook, e intentos

@@ -4,7 +4,7 @@ import type { ClientePostgres, PoolPostgres } from '../pool-postgres.js';
 /** Canal de `NOTIFY` con el ámbito (`id_socio modo`) de cada lote numerado (migración 0009). */
 export const CANAL_EVENTOS = 'aeropartners_eventos';
 
-/** Las fuentes del registro: tablas de solo inserción con id de identidad (migraciones 0009 y 0013). */
+/** Las fuentes del registro: tablas de solo inserción con id de identidad (migraciones 0009 y 0011). */
 const FUENTES = ['pagos', 'conversiones', 'duplicados', 'avisos'] as const;
 type Fuente = (typeof FUENTES)[number];
 const TABLA: Readonly<Record<Fuente, string>> = {
