@@ -31,6 +31,11 @@ export interface OpcionesStream {
   readonly reintentoMs?: number;
   /** Eventos por lectura de la base. Por defecto 200. */
   readonly pagina?: number;
+  /**
+   * Ventana para agrupar los avisos de un ámbito (ms): tras despertar a sus streams, los avisos que llegan
+   * durante la ventana se juntan en un solo despertar al final de ella. 0: cada aviso despierta. Por defecto 200.
+   */
+  readonly agruparMs?: number;
 }
 
 export interface DependenciasRutasEventos {
@@ -154,6 +159,7 @@ const ambitoDe = (c: Ctx): Ambito => {
 };
 
 const codificador = new TextEncoder();
+const LATIDO = codificador.encode(': latido\n\n');
 
 export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos): EstadoStreams {
   const { fuente, validar } = deps;
@@ -161,8 +167,77 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
   const latidoMs = deps.stream?.latidoMs ?? 15_000;
   const reintentoMs = deps.stream?.reintentoMs ?? 2_000;
   const tamPagina = deps.stream?.pagina ?? 200;
-  const abiertas = new Map<ReadableStreamDefaultController<Uint8Array>, () => void>();
+  const agruparMs = deps.stream?.agruparMs ?? 200;
+  /** Cada conexión abierta: cómo cerrarla (apagado) y su latido. */
+  const abiertas = new Map<ReadableStreamDefaultController<Uint8Array>, { readonly cerrar: () => void; readonly latir: () => void }>();
   let desconectadosPorLentitud = 0;
+
+  // Un solo temporizador de latido para todas las conexiones de la instancia (no uno por cliente); vive
+  // mientras haya alguna abierta.
+  let latido: NodeJS.Timeout | undefined;
+  const abrir = (controlador: ReadableStreamDefaultController<Uint8Array>, conexion: { cerrar: () => void; latir: () => void }) => {
+    abiertas.set(controlador, conexion);
+    if (!latido) {
+      latido = setInterval(() => {
+        for (const c of [...abiertas.values()]) c.latir();
+      }, latidoMs);
+      latido.unref();
+    }
+  };
+  const soltar = (controlador: ReadableStreamDefaultController<Uint8Array>) => {
+    abiertas.delete(controlador);
+    if (abiertas.size === 0) {
+      clearInterval(latido);
+      latido = undefined;
+    }
+  };
+
+  // Una suscripción a la fuente por ámbito (no una por cliente) y los avisos agrupados: el asignador avisa una
+  // vez por lote, y cada despertar es una lectura y una escritura al socket de CADA cliente del ámbito. El
+  // primer aviso tras una pausa despierta en el acto; los que llegan dentro de la ventana se juntan en uno al
+  // final de ella. Nada se pierde: cada despertar lee de la base desde la última secuencia de cada cliente.
+  interface Grupo {
+    readonly despertadores: Set<() => void>;
+    baja: () => void;
+    pendiente: NodeJS.Timeout | undefined;
+    ultimoDespertar: number;
+  }
+  const grupos = new Map<string, Grupo>();
+  const despertarGrupo = (grupo: Grupo) => {
+    grupo.pendiente = undefined;
+    grupo.ultimoDespertar = performance.now();
+    for (const despertar of [...grupo.despertadores]) despertar();
+  };
+  const avisoDelGrupo = (grupo: Grupo) => {
+    if (grupo.pendiente) return;
+    const espera = grupo.ultimoDespertar + agruparMs - performance.now();
+    if (espera <= 0) despertarGrupo(grupo);
+    else grupo.pendiente = setTimeout(() => despertarGrupo(grupo), espera);
+  };
+  const unirse = (ambito: Ambito, despertar: () => void): (() => void) => {
+    const clave = `${ambito.idSocio} ${ambito.modo}`;
+    let grupo = grupos.get(clave);
+    if (!grupo) {
+      const nuevo: Grupo = {
+        despertadores: new Set(),
+        baja: () => undefined,
+        pendiente: undefined,
+        ultimoDespertar: Number.NEGATIVE_INFINITY,
+      };
+      grupos.set(clave, nuevo);
+      nuevo.baja = fuente.suscribir(ambito, () => avisoDelGrupo(nuevo));
+      grupo = nuevo;
+    }
+    const propio = grupo;
+    propio.despertadores.add(despertar);
+    return () => {
+      propio.despertadores.delete(despertar);
+      if (propio.despertadores.size > 0 || grupos.get(clave) !== propio) return;
+      grupos.delete(clave);
+      clearTimeout(propio.pendiente);
+      propio.baja();
+    };
+  };
 
   // Lecturas en vuelo por (ámbito, posición, filtros): un aviso despierta a todos los clientes de un ámbito,
   // que suelen estar en la misma secuencia; leen UNA vez de la base y comparten los bytes ya codificados.
@@ -226,7 +301,6 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
       const desdeCabecera = c.req.valid('header')['Last-Event-ID'];
       let ultima = desdeCabecera ?? q.despues_de ?? (await fuente.ultima(ambito));
       let baja: (() => void) | undefined;
-      let latido: NodeJS.Timeout | undefined;
       let leyendo = false;
       let otraVez = false;
       let cerrado = false;
@@ -234,9 +308,8 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
 
       const terminar = (controlador: ReadableStreamDefaultController<Uint8Array>) => {
         cerrado = true;
-        abiertas.delete(controlador);
+        soltar(controlador);
         baja?.();
-        clearInterval(latido);
       };
 
       const bombear = async (controlador: ReadableStreamDefaultController<Uint8Array>) => {
@@ -286,20 +359,21 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
         {
           start(controlador) {
             propio = controlador;
-            abiertas.set(controlador, () => {
-              terminar(controlador);
-              controlador.close();
+            abrir(controlador, {
+              cerrar: () => {
+                terminar(controlador);
+                controlador.close();
+              },
+              // Con el latido, también una lectura: si un aviso se perdió (p. ej. tras un PgBouncer que no
+              // entrega NOTIFY), el stream se pone al día en un latido como mucho.
+              latir: () => {
+                if (!cerrado && (controlador.desiredSize ?? 0) > 0) controlador.enqueue(LATIDO);
+                if (!cerrado) void bombear(controlador);
+              },
             });
             controlador.enqueue(codificador.encode(`retry: ${reintentoMs}\n: eventos desde la secuencia ${ultima}\n\n`));
             // Suscrito antes de la primera lectura: un aviso que llegue mientras tanto provoca otra vuelta.
-            baja = fuente.suscribir(ambito, () => void bombear(controlador));
-            // Con el latido, también una lectura: si un aviso se perdió (p. ej. tras un PgBouncer que no
-            // entrega NOTIFY), el stream se pone al día en un latido como mucho.
-            latido = setInterval(() => {
-              if (!cerrado && (controlador.desiredSize ?? 0) > 0) controlador.enqueue(codificador.encode(': latido\n\n'));
-              if (!cerrado) void bombear(controlador);
-            }, latidoMs);
-            latido.unref();
+            baja = unirse(ambito, () => void bombear(controlador));
             void bombear(controlador);
           },
           // El cliente se fue (node-server cancela el cuerpo al cerrarse el socket).
@@ -326,7 +400,7 @@ export function rutasEventos(app: Hono<EnvApp>, deps: DependenciasRutasEventos):
       return abiertas.size;
     },
     cerrarTodos() {
-      for (const cerrar of [...abiertas.values()]) cerrar();
+      for (const { cerrar } of [...abiertas.values()]) cerrar();
     },
   };
 }

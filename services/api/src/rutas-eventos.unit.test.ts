@@ -112,4 +112,60 @@ describe('rutas de eventos', () => {
     expect([...texto.matchAll(/^id: (\d+)$/gm)].map((m) => m[1])).toEqual(['1', '2']);
     expect(texto).toContain(': latido\n\n');
   });
+
+  it('una ráfaga de avisos se agrupa (una suscripción por ámbito, pocas lecturas) y cada cliente recibe todo una sola vez', async () => {
+    const eventos = [evento(1)];
+    const { fuente: base, consultas } = registroEnMemoria(eventos);
+    const avisos: (() => void)[] = [];
+    let bajas = 0;
+    const fuente: FuenteEventos = {
+      ...base,
+      suscribir: (_ambito, alAvisar) => {
+        avisos.push(alAvisar);
+        return () => {
+          bajas += 1;
+        };
+      },
+    };
+    // Sin latido durante el test: solo los avisos despiertan.
+    const { app } = crearAppDePrueba({ eventos: { fuente, stream: { latidoMs: 600_000, agruparMs: 1000 } } });
+    const decodificador = new TextDecoder();
+    const clientes = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const r = await app.request('/eventos/stream?despues_de=0');
+        const lector = r.body?.getReader();
+        if (!lector) throw new Error('sin cuerpo');
+        return { lector, texto: '' };
+      }),
+    );
+    const leerHasta = async (cliente: (typeof clientes)[number], id: number) => {
+      while (!cliente.texto.includes(`id: ${id}\n`)) {
+        const { value, done } = await cliente.lector.read();
+        if (done) throw new Error(`el stream terminó antes del evento ${id}`);
+        cliente.texto += decodificador.decode(value);
+      }
+    };
+    for (const cliente of clientes) await leerHasta(cliente, 1);
+    // Tres clientes del mismo ámbito: una sola suscripción a la fuente.
+    expect(avisos).toHaveLength(1);
+    const avisar = avisos[0];
+    if (!avisar) throw new Error('sin suscripción');
+    const lecturasAntes = consultas.length;
+    // 50 lotes numerados seguidos, un aviso por lote.
+    // Cada lote llega cuando la lectura del anterior ya terminó (sin agrupar, cada aviso sería una lectura).
+    for (let s = 2; s <= 51; s += 1) {
+      eventos.push(evento(s));
+      avisar();
+      await new Promise((listo) => setImmediate(listo));
+    }
+    for (const cliente of clientes) await leerHasta(cliente, 51);
+    // Cada despertar es una lectura compartida por los tres; 50 avisos en ráfaga son el primero y uno al final de
+    // la ventana (y como mucho otra vuelta por un aviso durante una lectura), no 50 × 3 lecturas.
+    expect(consultas.length - lecturasAntes).toBeLessThanOrEqual(3 * 3);
+    for (const cliente of clientes)
+      expect([...cliente.texto.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))).toEqual(Array.from({ length: 51 }, (_, i) => i + 1));
+    for (const cliente of clientes) await cliente.lector.cancel();
+    // El último que se va da de baja la suscripción del ámbito.
+    expect(bajas).toBe(1);
+  });
 });
