@@ -20,7 +20,8 @@ describe('configuración del relay', () => {
         WEBHOOKS_PERMITIR_RED_LOCAL: false,
         WEBHOOKS_CALENDARIO: [5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 86_400_000],
         WEBHOOKS_TIEMPO_MAXIMO_MS: 10_000,
-        WEBHOOKS_POR_DESTINO: 4,
+        WEBHOOKS_CONCURRENCIA: 128,
+        WEBHOOKS_POR_DESTINO: 16,
       },
     });
   });

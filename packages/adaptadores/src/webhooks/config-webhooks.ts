@@ -39,12 +39,12 @@ export const VARIABLES_WEBHOOKS = {
     'Tiempo máximo de un envío de webhook (conexión y respuesta); pasado, cuenta como intento fallido.',
   ),
   WEBHOOKS_CONCURRENCIA: conDescripcion(
-    v.optional(enteroEnv('WEBHOOKS_CONCURRENCIA', 1, 1000), '32'),
-    'Envíos de webhooks en vuelo como mucho por proceso.',
+    v.optional(enteroEnv('WEBHOOKS_CONCURRENCIA', 1, 1000), '128'),
+    'Envíos de webhooks en vuelo como mucho por proceso (por conexiones persistentes a cada destino).',
   ),
   WEBHOOKS_POR_DESTINO: conDescripcion(
-    v.optional(enteroEnv('WEBHOOKS_POR_DESTINO', 1, 100), '4'),
-    'Envíos en vuelo como mucho por webhook y proceso: un receptor lento o muerto no ocupa los huecos de los demás.',
+    v.optional(enteroEnv('WEBHOOKS_POR_DESTINO', 1, 100), '16'),
+    'Envíos en vuelo como mucho por webhook y proceso: un receptor lento o muerto no ocupa los huecos de los demás. Si supera WEBHOOKS_CONCURRENCIA, se usa esta (y se avisa al arrancar).',
   ),
   WEBHOOKS_SONDEO_MS: conDescripcion(
     v.optional(enteroEnv('WEBHOOKS_SONDEO_MS', 10, 60_000), '500'),

@@ -22,6 +22,7 @@ export {
   type ContadoresRepartidor,
   type OpcionesRepartidorWebhooks,
   type RepartidorEnMarcha,
+  type TiemposRepartidor,
 } from './repartidor-webhooks.js';
 export { VARIABLES_WEBHOOKS, VARIABLES_WEBHOOKS_API, configuracionRepartidor } from './config-webhooks.js';
 export { PostgresLineaDeTiempo, type IntentoEnLinea, type PasoLineaDeTiempo } from './postgres-linea-de-tiempo.js';

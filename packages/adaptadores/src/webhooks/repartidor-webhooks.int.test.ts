@@ -1,9 +1,14 @@
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as esperar } from 'node:timers/promises';
 import type { Ambito } from '@aeropartners/dominio';
 import { Webhook } from 'standardwebhooks';
+import { build } from 'tsup';
 import { afterAll, describe, expect, it } from 'vitest';
 import { crearBaseDePrueba } from '../testing/index.js';
 import { crearPoolPostgres } from '../postgres/pool-postgres.js';
@@ -27,7 +32,7 @@ async function preparar() {
     await pool.end();
     await base.cerrar();
   });
-  return { pool, webhooks: new PostgresWebhooks({ pool }) };
+  return { pool, webhooks: new PostgresWebhooks({ pool }), url: base.url };
 }
 
 interface Recibida {
@@ -42,6 +47,7 @@ interface Recibida {
 async function receptor(responder: (n: number) => number | 'colgar') {
   const recibidas: Recibida[] = [];
   const colgadas = new Set<http.ServerResponse>();
+  let conexiones = 0;
   const servidor = http.createServer((peticion, respuesta) => {
     const trozos: Buffer[] = [];
     peticion.on('data', (t: Buffer) => trozos.push(t));
@@ -58,6 +64,9 @@ async function receptor(responder: (n: number) => number | 'colgar') {
       respuesta.writeHead(r).end();
     });
   });
+  servidor.on('connection', () => {
+    conexiones += 1;
+  });
   servidor.listen(0, '127.0.0.1');
   await once(servidor, 'listening');
   const { port } = servidor.address() as AddressInfo;
@@ -66,7 +75,11 @@ async function receptor(responder: (n: number) => number | 'colgar') {
     servidor.close();
   };
   cierres.push(cerrar);
-  return { url: `http://127.0.0.1:${port}/webhook`, puerto: port, recibidas, colgadas };
+  /** Responde ya las peticiones colgadas, con `estado`. */
+  const soltar = (estado: number) => {
+    for (const r of colgadas) r.writeHead(estado).end();
+  };
+  return { url: `http://127.0.0.1:${port}/webhook`, puerto: port, recibidas, colgadas, soltar, conexiones: () => conexiones };
 }
 
 let siguienteId = 1;
@@ -348,4 +361,190 @@ describe('repartidor de webhooks', () => {
     const total = instancias.reduce((n, r) => n + r.contadores().intentos.exitoso, 0);
     expect(total).toBe(35);
   });
+
+  it('un destino lento no frena a otro rápido: el rápido recibe todo por pocas conexiones mientras el lento tiene sus huecos ocupados; luego el lento recibe todo', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-h', modo: 'live' };
+    let lentoResponde = false;
+    const lento = await receptor(() => (lentoResponde ? 200 : 'colgar'));
+    const rapido = await receptor(() => 200);
+    const wLento = await webhooks.crear(ambito, { url: lento.url, tipos: ['*'] });
+    await webhooks.crear(ambito, { url: rapido.url, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 40);
+    const repartidor = arrancar({ pool, permitirRedLocal: true, concurrencia: 6, porDestino: 3, tiempoMaximoMs: 120_000 });
+
+    await hasta(() => new Set(rapido.recibidas.map((r) => r.cabeceras['webhook-id'])).size === 40, 'el rápido recibe los 40');
+    // El lento solo tiene sus tres huecos, sin respuesta todavía; el rápido ha ido por conexiones reutilizadas.
+    expect(lento.recibidas).toHaveLength(3);
+    expect(lento.colgadas.size).toBe(3);
+    expect(rapido.recibidas).toHaveLength(40);
+    expect(rapido.conexiones()).toBeLessThanOrEqual(3);
+
+    lentoResponde = true;
+    lento.soltar(200);
+    await hasta(() => repartidor.contadores().intentos.exitoso === 80, 'el lento también recibe los 40');
+    expect(new Set(lento.recibidas.map((r) => r.cabeceras['webhook-id'])).size).toBe(40);
+    expect(lento.recibidas).toHaveLength(40);
+    const { rows } = await pool.query<{ estado: string; n: string }>(
+      `SELECT estado, count(*)::text AS n FROM webhook_entregas WHERE id_webhook = $1 GROUP BY estado`,
+      [wLento.webhook.id],
+    );
+    expect(rows).toEqual([{ estado: 'entregada', n: '40' }]);
+    // Cada intento anotado una vez, aunque se anoten por tandas.
+    const intentos = await pool.query<{ n: string; distintos: string }>(
+      `SELECT count(*)::text AS n, count(DISTINCT (id_webhook, secuencia))::text AS distintos FROM webhook_intentos WHERE resultado = 'exitoso'`,
+    );
+    expect(intentos.rows).toEqual([{ n: '80', distintos: '80' }]);
+  });
+
+  it('sin conexiones persistentes cada envío abre su conexión; con ellas (por defecto) se reutilizan', async () => {
+    const { pool, webhooks } = await preparar();
+    const sinReutilizar: Ambito = { idSocio: 'socio-i', modo: 'live' };
+    const reutilizando: Ambito = { idSocio: 'socio-j', modo: 'live' };
+    const rxSin = await receptor(() => 200);
+    const rxCon = await receptor(() => 200);
+    await webhooks.crear(sinReutilizar, { url: rxSin.url, tipos: ['*'] });
+    await webhooks.crear(reutilizando, { url: rxCon.url, tipos: ['*'] });
+    const sin = arrancar({ pool, permitirRedLocal: true, porDestino: 2, conexionesPersistentes: false });
+    await insertarEventos(pool, sinReutilizar, 1, 30);
+    await hasta(() => sin.contadores().intentos.exitoso === 30, 'los 30 sin reutilizar');
+    expect(rxSin.recibidas).toHaveLength(30);
+    expect(rxSin.conexiones()).toBe(30);
+    await sin.detener();
+
+    const r = arrancar({ pool, permitirRedLocal: true, porDestino: 2 });
+    await insertarEventos(pool, reutilizando, 1, 30);
+    await hasta(() => rxCon.recibidas.length === 30, 'los 30 reutilizando');
+    expect(rxCon.conexiones()).toBeLessThanOrEqual(2);
+    expect(r.contadores().tiempos.conexiones).toBe(rxCon.conexiones());
+  });
+
+  it('la conexión persistente sigue comprobando la dirección al conectar: un nombre que la comprobación previa daba por público y resuelve a loopback no se conecta', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-k', modo: 'live' };
+    const rx = await receptor(() => 200);
+    const { webhook } = await webhooks.crear(ambito, { url: `http://localhost:${rx.puerto}/webhook`, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 3);
+    // La comprobación previa ve una dirección pública (como si el DNS cambiara justo después: rebinding);
+    // la conexión del agente resuelve de verdad y ve 127.0.0.1.
+    const resoluciones: string[] = [];
+    const repartidor = arrancar({
+      pool,
+      permitirRedLocal: false,
+      calendarioMs: [60_000],
+      resolverDestino: async (nombre) => {
+        resoluciones.push(nombre);
+        return ['93.184.215.14'];
+      },
+    });
+    const listado = await hasta(async () => {
+      const l = await webhooks.intentos(ambito, webhook.id, { limite: 5 });
+      return l && l.intentos.length >= 3 ? l : undefined;
+    }, 'tres intentos anotados');
+    expect(listado.intentos).toHaveLength(3);
+    expect(repartidor.contadores().intentos).toMatchObject({ exitoso: 0, error_red: 3 });
+    for (const intento of listado.intentos) {
+      expect(intento).toMatchObject({ resultado: 'error_red', codigoEstado: null });
+      expect(intento.error).toMatch(/EDESTINOPROHIBIDO: localhost resuelve a .*loopback/);
+    }
+    expect(resoluciones).toEqual(['localhost', 'localhost', 'localhost']);
+    expect(rx.conexiones()).toBe(0);
+    expect(rx.recibidas).toHaveLength(0);
+  });
+
+  it('WEBHOOKS_POR_DESTINO mayor que WEBHOOKS_CONCURRENCIA: una línea al arrancar que lo dice, y se usa la concurrencia', async () => {
+    const { pool, webhooks } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-m', modo: 'live' };
+    const rx = await receptor(() => 'colgar');
+    await webhooks.crear(ambito, { url: rx.url, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 5);
+    const { lineas, logger } = registrador();
+    arrancar({ pool, logger, permitirRedLocal: true, concurrencia: 2, porDestino: 10, tiempoMaximoMs: 120_000 });
+    expect(lineas.filter((l) => l.nivel === 'warn').map((l) => l.mensaje)).toEqual([
+      'webhooks: WEBHOOKS_POR_DESTINO (10) es mayor que WEBHOOKS_CONCURRENCIA (2); se usa 2 por destino',
+    ]);
+    await hasta(() => rx.colgadas.size === 2, 'dos en vuelo');
+    await esperar(200);
+    expect(rx.recibidas).toHaveLength(2);
+  });
+
+  it('un repartidor en otro proceso, matado con SIGKILL con un lote reclamado y enviado: otro lo entrega al vencer el plazo, con el mismo webhook-id', async () => {
+    const { pool, webhooks, url } = await preparar();
+    const ambito: Ambito = { idSocio: 'socio-l', modo: 'live' };
+    let acepta = false;
+    const rx = await receptor(() => (acepta ? 200 : 'colgar'));
+    const { webhook } = await webhooks.crear(ambito, { url: rx.url, tipos: ['*'] });
+    await insertarEventos(pool, ambito, 1, 10);
+
+    const hijo = await repartidorHijo(url);
+    // El hijo reclama y envía 6 (sus huecos); el receptor las retiene y el hijo muere a mitad.
+    await hasta(() => rx.colgadas.size === 6, 'seis envíos en vuelo del hijo');
+    hijo.kill('SIGKILL');
+    await once(hijo, 'exit');
+    const reclamadas = await pool.query<{ secuencia: string }>(
+      `SELECT secuencia::text FROM webhook_entregas WHERE estado = 'pendiente' AND intentos = 0 AND proximo_intento > now() ORDER BY secuencia`,
+    );
+    expect(reclamadas.rows).toHaveLength(6);
+    const idsDelHijo = rx.recibidas.map((r) => r.cabeceras['webhook-id']);
+    expect(new Set(idsDelHijo)).toEqual(new Set(reclamadas.rows.map((f) => idEventoWebhook(ambito, Number(f.secuencia)))));
+
+    acepta = true;
+    const otro = arrancar({ pool, permitirRedLocal: true, tiempoMaximoMs: 1000 });
+    await hasta(() => otro.contadores().intentos.exitoso === 10, 'el otro entrega los 10');
+    const ids = rx.recibidas.map((r) => r.cabeceras['webhook-id']);
+    expect(new Set(ids)).toEqual(new Set(Array.from({ length: 10 }, (_, i) => idEventoWebhook(ambito, i + 1))));
+    // Los 6 del hijo llegaron dos veces (al menos una vez; el receptor deduplica por webhook-id), el resto una.
+    expect(ids).toHaveLength(16);
+    for (const id of idsDelHijo) expect(ids.filter((x) => x === id)).toHaveLength(2);
+    const { rows } = await pool.query<{ estado: string; n: string }>(
+      `SELECT estado, count(*)::text AS n FROM webhook_entregas WHERE id_webhook = $1 GROUP BY estado`,
+      [webhook.id],
+    );
+    expect(rows).toEqual([{ estado: 'entregada', n: '10' }]);
+  });
 });
+
+const PAQUETE = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * El repartidor real en OTRO proceso: se empaqueta desde el código fuente (tsup, condición
+ * `@aeropartners/source`) y arranca con plazo de reclamo corto (tiempo máximo 1 s), 6 huecos.
+ */
+async function repartidorHijo(url: string) {
+  const salida = path.join(PAQUETE, 'node_modules', '.cache', `repartidor-hijo-${process.pid}`);
+  await build({
+    entry: {
+      repartidor: path.join(PAQUETE, 'src/webhooks/repartidor-webhooks.ts'),
+      pool: path.join(PAQUETE, 'src/postgres/pool-postgres.ts'),
+    },
+    outDir: salida,
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    noExternal: [/^@aeropartners\//],
+    esbuildOptions(opciones) {
+      opciones.conditions = ['@aeropartners/source'];
+    },
+    dts: false,
+    silent: true,
+    config: false,
+  });
+  cierres.push(async () => rmSync(salida, { recursive: true, force: true }));
+  const codigo = `
+    const { iniciarRepartidorWebhooks } = await import(${JSON.stringify(path.join(salida, 'repartidor.js'))});
+    const { crearPoolPostgres } = await import(${JSON.stringify(path.join(salida, 'pool.js'))});
+    const pool = crearPoolPostgres({ url: process.env.URL_PRUEBA, tamano: 2, nombreAplicacion: 'repartidor-hijo' });
+    const nada = () => undefined;
+    iniciarRepartidorWebhooks({ pool, logger: { info: nada, warn: nada, error: nada }, permitirRedLocal: true,
+      tiempoMaximoMs: 1000, sondeoMs: 20, concurrencia: 6, porDestino: 6 });
+  `;
+  const hijo = spawn(process.execPath, ['--input-type=module', '-e', codigo], {
+    cwd: PAQUETE,
+    env: { ...process.env, URL_PRUEBA: url },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  cierres.push(async () => {
+    if (hijo.exitCode === null && hijo.signalCode === null) hijo.kill('SIGKILL');
+  });
+  return hijo;
+}

@@ -7,7 +7,7 @@ import { CABECERAS_STANDARD_WEBHOOKS, firmarStandardWebhooks } from '../firmas/s
 import type { Logger } from '../observabilidad/logger.js';
 import { registrarMetricasWebhooks } from '../observabilidad/metricas-webhooks.js';
 import type { PoolPostgres } from '../postgres/pool-postgres.js';
-import { comprobarDestino, lookupSeguro } from './destino-seguro.js';
+import { comprobarDestino, lookupSeguro, type Resolver } from './destino-seguro.js';
 import { idEventoWebhook, TIPO_ADMITIDO, type ResultadoIntento } from './postgres-webhooks.js';
 
 /**
@@ -21,9 +21,12 @@ import { idEventoWebhook, TIPO_ADMITIDO, type ResultadoIntento } from './postgre
  * 2. *Reclamar*: las entregas vencidas, con `FOR UPDATE SKIP LOCKED`, como mucho `porDestino` en vuelo
  *    por webhook en este proceso, y un plazo: su `proximo_intento` se empuja más allá del tiempo máximo
  *    de un envío. Si el proceso muere enviando, otra instancia la reintenta al vencer el plazo.
- * 3. *Enviar* fuera de toda transacción, con tiempo máximo, firmado, y *anotar* el intento y el
- *    siguiente paso (entregada, reintentar según el calendario, o agotada → el webhook se desactiva) en
- *    una sentencia.
+ * 3. *Enviar* fuera de toda transacción, con tiempo máximo, firmado, por conexiones persistentes
+ *    (keep-alive) de un agente cuyo `lookup` es {@link lookupSeguro}: toda conexión del agente se abrió
+ *    hacia una dirección comprobada, y antes de cada envío se vuelve a comprobar el destino.
+ * 4. *Anotar* el intento y el siguiente paso (entregada, reintentar según el calendario, o agotada → el
+ *    webhook se desactiva): los envíos que terminan mientras se escribe la tanda anterior se anotan
+ *    juntos en una sentencia (como un group commit); una entrega no libera su hueco hasta estar anotada.
  *
  * Un destino muerto solo ocupa sus `porDestino` huecos (cada uno como mucho `tiempoMaximoMs`): los
  * demás siguen saliendo por los huecos restantes.
@@ -40,10 +43,16 @@ export interface OpcionesRepartidorWebhooks {
   readonly aleatoriedad?: number;
   /** Tiempo máximo de un envío (conexión, petición y cabeceras de la respuesta). Por defecto 10 s. */
   readonly tiempoMaximoMs?: number;
-  /** Envíos en vuelo como mucho en este proceso. Por defecto 32. */
+  /** Envíos en vuelo como mucho en este proceso. Por defecto 128. */
   readonly concurrencia?: number;
-  /** Envíos en vuelo como mucho por webhook en este proceso. Por defecto 4. */
+  /** Envíos en vuelo como mucho por webhook en este proceso. Por defecto 16. */
   readonly porDestino?: number;
+  /** Reutilizar conexiones (keep-alive) entre envíos al mismo destino. Por defecto `true`. */
+  readonly conexionesPersistentes?: boolean;
+  /** Intentos anotados como mucho por sentencia. Por defecto 200; 1 = una sentencia por intento. */
+  readonly loteAnotaciones?: number;
+  /** Cómo resuelve nombres la comprobación previa a cada envío (tests); la conexión usa siempre `lookupSeguro`. */
+  readonly resolverDestino?: Resolver;
   /** Espera entre rondas cuando no hay nada que hacer. Por defecto 500 ms. */
   readonly sondeoMs?: number;
   /** Eventos por webhook y ronda al generar entregas. Por defecto 500. */
@@ -59,6 +68,25 @@ export interface ContadoresRepartidor {
   readonly generadas: number;
   readonly fallosRonda: number;
   readonly enVuelo: number;
+  /** Dónde se va el tiempo (milisegundos acumulados) y cuántas sentencias se lanzan, para medir. */
+  readonly tiempos: TiemposRepartidor;
+}
+
+export interface TiemposRepartidor {
+  /** Generar y reclamar (una sentencia cada una por ronda). */
+  readonly sqlRondaMs: number;
+  readonly sentenciasRonda: number;
+  /** Anotar intentos. */
+  readonly sqlAnotarMs: number;
+  readonly sentenciasAnotar: number;
+  /** Comprobación del destino (forma, y DNS si no se admite la red local). */
+  readonly destinoMs: number;
+  /** Firmar cada envío. */
+  readonly firmaMs: number;
+  /** Desde la petición hasta las cabeceras de la respuesta. */
+  readonly httpMs: number;
+  /** Conexiones TCP abiertas por el repartidor. */
+  readonly conexiones: number;
 }
 
 export interface RepartidorEnMarcha {
@@ -172,6 +200,24 @@ aviso AS (
 )
 SELECT (SELECT count(*) FROM i)::int AS anotados, (SELECT count(*) FROM d)::int AS desactivados`;
 
+/**
+ * Anota una tanda de intentos que no agotan el calendario (entregadas o a reintentar) en una sentencia: los
+ * arrays van en paralelo, una posición por intento. Una entrega que ya no está pendiente (o cuyo webhook se
+ * borró) no se anota.
+ */
+const SQL_ANOTAR_LOTE = `
+WITH d AS (
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int[], $7::int[], $8::text[], $9::text[])
+    AS d(id_webhook, secuencia, estado, proximo, ocurrido_en, duracion_ms, codigo_estado, resultado, error)
+),
+e AS (
+  UPDATE webhook_entregas w SET estado = d.estado, intentos = w.intentos + 1, proximo_intento = coalesce(d.proximo, w.proximo_intento)
+  FROM d WHERE w.id_webhook = d.id_webhook AND w.secuencia = d.secuencia AND w.estado = 'pendiente'
+  RETURNING w.id_webhook, w.secuencia, w.intentos, d.proximo, d.ocurrido_en, d.duracion_ms, d.codigo_estado, d.resultado, d.error
+)
+INSERT INTO webhook_intentos (id_webhook, secuencia, numero, ocurrido_en, duracion_ms, codigo_estado, resultado, error, proximo_intento)
+SELECT id_webhook, secuencia, intentos, ocurrido_en, duracion_ms, codigo_estado, resultado, error, proximo FROM e`;
+
 const SQL_CANCELAR = `UPDATE webhook_entregas SET estado = 'cancelada' WHERE id_webhook = $1 AND secuencia = $2 AND estado = 'pendiente'`;
 
 /** Código de error de la clave foránea: el webhook se borró entre el reclamo y la anotación. */
@@ -183,20 +229,65 @@ interface Envio {
   readonly error: string | null;
 }
 
+/** Un intento enviado, a la espera de su tanda de anotación. */
+interface Anotacion {
+  readonly idWebhook: string;
+  readonly secuencia: number;
+  readonly estado: 'entregada' | 'pendiente' | 'agotada';
+  readonly proximo: Date | null;
+  readonly inicio: Date;
+  readonly duracionMs: number;
+  readonly envio: Envio;
+  readonly motivo: string | null;
+  readonly resolver: (desactivado: boolean) => void;
+  readonly rechazar: (error: unknown) => void;
+}
+
+/** Bytes del cuerpo de una respuesta que se leen (y descartan) para poder reutilizar la conexión. */
+const CUERPO_RESPUESTA_MAXIMO = 64 * 1024;
+/** Una conexión libre se cierra tras este tiempo sin uso (antes, si el receptor anuncia `Keep-Alive: timeout`). */
+const CONEXION_LIBRE_MS = 4000;
+
 export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks): RepartidorEnMarcha {
   const { pool, logger } = opciones;
   const calendario = opciones.calendarioMs ?? CALENDARIO_REINTENTOS_POR_DEFECTO;
   const aleatoriedad = opciones.aleatoriedad ?? ALEATORIEDAD_POR_DEFECTO;
   const tiempoMaximoMs = opciones.tiempoMaximoMs ?? 10_000;
-  const concurrencia = opciones.concurrencia ?? 32;
-  const porDestino = Math.min(opciones.porDestino ?? 4, concurrencia);
+  const concurrencia = opciones.concurrencia ?? 128;
+  const porDestino = Math.min(opciones.porDestino ?? 16, concurrencia);
+  if ((opciones.porDestino ?? 0) > concurrencia) {
+    logger.warn(
+      { por_destino: opciones.porDestino, concurrencia },
+      `webhooks: WEBHOOKS_POR_DESTINO (${opciones.porDestino}) es mayor que WEBHOOKS_CONCURRENCIA (${concurrencia}); se usa ${concurrencia} por destino`,
+    );
+  }
   const sondeoMs = opciones.sondeoMs ?? 500;
   const lote = opciones.lote ?? 500;
+  const loteAnotaciones = Math.max(1, opciones.loteAnotaciones ?? 200);
   // El plazo de un reclamo: más que el envío más largo, para no reenviar lo que aún está en vuelo.
   const plazoReclamoMs = 2 * tiempoMaximoMs + 5000;
   const lookup = lookupSeguro(opciones.permitirRedLocal);
+  // El `lookup` va en las opciones del agente, que las impone a cada conexión que abre: ninguna conexión
+  // del agente (nueva o reutilizada) lleva a una dirección que no pasó por `lookupSeguro`.
+  const agentes =
+    (opciones.conexionesPersistentes ?? true)
+      ? {
+          http: new http.Agent({ keepAlive: true, timeout: CONEXION_LIBRE_MS, scheduling: 'lifo', lookup }),
+          https: new https.Agent({ keepAlive: true, timeout: CONEXION_LIBRE_MS, scheduling: 'lifo', lookup }),
+        }
+      : undefined;
 
   const intentos: Record<ResultadoIntento, number> = { exitoso: 0, error_http: 0, tiempo_agotado: 0, error_red: 0 };
+  const tiempos = {
+    sqlRondaMs: 0,
+    sentenciasRonda: 0,
+    sqlAnotarMs: 0,
+    sentenciasAnotar: 0,
+    destinoMs: 0,
+    firmaMs: 0,
+    httpMs: 0,
+    conexiones: 0,
+  };
   let desactivados = 0;
   let generadas = 0;
   let fallosRonda = 0;
@@ -208,18 +299,40 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
     : undefined;
 
   let parado = false;
-  let despertar: () => void = () => undefined;
+  // Un aviso que llega mientras la ronda trabaja no se pierde: la siguiente espera vuelve enseguida.
+  let avisado = false;
+  const avisar = () => {
+    avisado = true;
+  };
+  let despertar: () => void = avisar;
   const dormir = (ms: number) =>
     new Promise<void>((resolver) => {
-      const t = setTimeout(resolver, ms);
-      despertar = () => {
-        clearTimeout(t);
+      if (avisado) {
+        avisado = false;
         resolver();
-      };
+        return;
+      }
+      const t = setTimeout(fin, ms);
+      function fin() {
+        clearTimeout(t);
+        despertar = avisar;
+        resolver();
+      }
+      despertar = fin;
     });
 
+  async function consultaRonda<F extends object>(consulta: { name: string; text: string; values: unknown[] }): Promise<F[]> {
+    const t0 = performance.now();
+    try {
+      return (await pool.query<F & Record<string, unknown>>(consulta)).rows;
+    } finally {
+      tiempos.sqlRondaMs += performance.now() - t0;
+      tiempos.sentenciasRonda += 1;
+    }
+  }
+
   async function generar(): Promise<void> {
-    const { rows } = await pool.query<{ nuevas: number }>({ name: 'webhooks-generar', text: SQL_GENERAR, values: [lote] });
+    const rows = await consultaRonda<{ nuevas: number }>({ name: 'webhooks-generar', text: SQL_GENERAR, values: [lote] });
     generadas += rows[0]?.nuevas ?? 0;
   }
 
@@ -232,12 +345,11 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
       ids.push(id);
       ocupados.push(n);
     }
-    const { rows } = await pool.query<FilaReclamada>({
+    return consultaRonda<FilaReclamada>({
       name: 'webhooks-reclamar',
       text: SQL_RECLAMAR,
       values: [libres, saturados, libres * porDestino, ids, ocupados, porDestino, plazoReclamoMs],
     });
-    return rows;
   }
 
   async function entregar(fila: FilaReclamada, corte: AbortController): Promise<void> {
@@ -266,6 +378,7 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
     const firmas = [fila.secreto, ...(fila.secreto_anterior ? [fila.secreto_anterior] : [])].map((secreto) =>
       firmarStandardWebhooks({ secreto, id: idEvento, marcaTiempoSegundos, cuerpo }),
     );
+    tiempos.firmaMs += performance.now() - t0;
     const envio = await enviar(
       fila.url,
       {
@@ -290,17 +403,10 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
       paso.tipo === 'agotada'
         ? `la entrega de ${idEvento} falló ${numero} veces (la última: ${envio.error ?? envio.resultado}); se agotó el calendario de reintentos`
         : null;
-    let desactivado = false;
-    try {
-      const { rows } = await pool.query<{ anotados: number; desactivados: number }>({
-        name: 'webhooks-anotar',
-        text: SQL_ANOTAR,
-        values: [fila.id_webhook, secuencia, estado, proximo, inicio, duracionMs, envio.codigoEstado, envio.resultado, envio.error, motivo],
-      });
-      desactivado = (rows[0]?.desactivados ?? 0) > 0;
-    } catch (error) {
-      if ((error as { code?: string }).code !== VIOLACION_CLAVE_FORANEA) throw error;
-    }
+    const desactivado = await new Promise<boolean>((resolver, rechazar) => {
+      colaAnotar.push({ idWebhook: fila.id_webhook, secuencia, estado, proximo, inicio, duracionMs, envio, motivo, resolver, rechazar });
+      if (!anotando) void vaciarAnotaciones();
+    });
     if (envio.resultado !== 'exitoso') {
       logger.warn(
         {
@@ -323,47 +429,193 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
     }
   }
 
+  // Anotación por tandas: una sola tanda en curso; lo que termina mientras tanto espera a la siguiente.
+  const colaAnotar: Anotacion[] = [];
+  let anotando = false;
+
+  async function vaciarAnotaciones(): Promise<void> {
+    anotando = true;
+    try {
+      while (colaAnotar.length > 0) await anotarTanda(colaAnotar.splice(0, loteAnotaciones));
+    } finally {
+      anotando = false;
+    }
+  }
+
+  async function anotarTanda(tanda: readonly Anotacion[]): Promise<void> {
+    // Agotar desactiva el webhook y deja un aviso: eso va por la sentencia de uno, que lo hace todo junto.
+    const juntas = tanda.filter((a) => a.estado !== 'agotada');
+    const sueltas = tanda.filter((a) => a.estado === 'agotada');
+    if (juntas.length > 1) {
+      // En orden de clave, para que dos tandas que se cruzan bloqueen las filas en el mismo orden.
+      const orden = [...juntas].sort((a, b) =>
+        a.idWebhook === b.idWebhook ? a.secuencia - b.secuencia : a.idWebhook < b.idWebhook ? -1 : 1,
+      );
+      const t0 = performance.now();
+      try {
+        await pool.query({
+          name: 'webhooks-anotar-lote',
+          text: SQL_ANOTAR_LOTE,
+          values: [
+            orden.map((a) => a.idWebhook),
+            orden.map((a) => a.secuencia),
+            orden.map((a) => a.estado),
+            orden.map((a) => a.proximo),
+            orden.map((a) => a.inicio),
+            orden.map((a) => a.duracionMs),
+            orden.map((a) => a.envio.codigoEstado),
+            orden.map((a) => a.envio.resultado),
+            orden.map((a) => a.envio.error),
+          ],
+        });
+        for (const a of orden) a.resolver(false);
+      } catch {
+        // Un webhook borrado a mitad (clave foránea) o un fallo de la tanda: una a una, cada cual con su error.
+        sueltas.push(...orden);
+      } finally {
+        tiempos.sqlAnotarMs += performance.now() - t0;
+        tiempos.sentenciasAnotar += 1;
+      }
+    } else sueltas.push(...juntas);
+    for (const a of sueltas) {
+      try {
+        a.resolver(await anotarUna(a));
+      } catch (error) {
+        a.rechazar(error);
+      }
+    }
+  }
+
+  async function anotarUna(a: Anotacion): Promise<boolean> {
+    const t0 = performance.now();
+    try {
+      const { rows } = await pool.query<{ anotados: number; desactivados: number }>({
+        name: 'webhooks-anotar',
+        text: SQL_ANOTAR,
+        values: [
+          a.idWebhook,
+          a.secuencia,
+          a.estado,
+          a.proximo,
+          a.inicio,
+          a.duracionMs,
+          a.envio.codigoEstado,
+          a.envio.resultado,
+          a.envio.error,
+          a.motivo,
+        ],
+      });
+      return (rows[0]?.desactivados ?? 0) > 0;
+    } catch (error) {
+      if ((error as { code?: string }).code !== VIOLACION_CLAVE_FORANEA) throw error;
+      return false;
+    } finally {
+      tiempos.sqlAnotarMs += performance.now() - t0;
+      tiempos.sentenciasAnotar += 1;
+    }
+  }
+
   async function enviar(url: string, cabeceras: Record<string, string>, cuerpo: string, senal: AbortSignal): Promise<Envio> {
     // Se comprueba el destino en cada envío (el DNS puede haber cambiado desde el registro) y otra vez al conectar.
-    const destino = await comprobarDestino(url, { permitirRedLocal: opciones.permitirRedLocal });
+    const t0 = performance.now();
+    const destino = await comprobarDestino(url, {
+      permitirRedLocal: opciones.permitirRedLocal,
+      ...(opciones.resolverDestino ? { resolver: opciones.resolverDestino } : {}),
+    });
+    tiempos.destinoMs += performance.now() - t0;
     if (!destino.ok) return { resultado: 'error_red', codigoEstado: null, error: `destino no admitido: ${destino.motivo}` };
-    const modulo = destino.url.protocol === 'https:' ? https : http;
-    return new Promise<Envio>((resolver) => {
+    const t1 = performance.now();
+    // Un solo plazo para todo el envío, aunque haga falta una segunda petición.
+    const corteTiempo = new AbortController();
+    const limite = setTimeout(() => corteTiempo.abort(), tiempoMaximoMs);
+    try {
+      const primero = await peticionHttp(destino.url, cabeceras, cuerpo, senal, corteTiempo.signal);
+      // Una conexión reutilizada que el receptor cerraba justo entonces (se cruzan): otra vez, por una nueva.
+      if (primero.tipo === 'reutilizada-cerrada') {
+        const segundo = await peticionHttp(destino.url, cabeceras, cuerpo, senal, corteTiempo.signal);
+        return segundo.tipo === 'envio' ? segundo.envio : segundo.error;
+      }
+      return primero.envio;
+    } finally {
+      clearTimeout(limite);
+      tiempos.httpMs += performance.now() - t1;
+    }
+  }
+
+  type Respuesta = { tipo: 'envio'; envio: Envio } | { tipo: 'reutilizada-cerrada'; error: Envio };
+
+  function peticionHttp(
+    url: URL,
+    cabeceras: Record<string, string>,
+    cuerpo: string,
+    senal: AbortSignal,
+    senalTiempo: AbortSignal,
+  ): Promise<Respuesta> {
+    const https_ = url.protocol === 'https:';
+    const modulo = https_ ? https : http;
+    const agent = agentes ? (https_ ? agentes.https : agentes.http) : false;
+    return new Promise<Respuesta>((resolver) => {
       let terminado = false;
-      const fin = (envio: Envio) => {
+      const fin = (respuesta: Respuesta) => {
         if (terminado) return;
         terminado = true;
-        clearTimeout(reloj);
         senal.removeEventListener('abort', alCortar);
-        resolver(envio);
+        senalTiempo.removeEventListener('abort', alAgotar);
+        resolver(respuesta);
       };
       const peticion = modulo.request(
-        destino.url,
-        { method: 'POST', headers: { ...cabeceras, 'content-length': String(Buffer.byteLength(cuerpo)) }, lookup, agent: false },
+        url,
+        { method: 'POST', headers: { ...cabeceras, 'content-length': String(Buffer.byteLength(cuerpo)) }, lookup, agent },
         (respuesta) => {
           const codigo = respuesta.statusCode ?? 0;
-          // Solo cuenta el estado: el cuerpo de la respuesta no se lee.
-          respuesta.destroy();
-          peticion.destroy();
-          fin(
-            codigo >= 200 && codigo < 300
-              ? { resultado: 'exitoso', codigoEstado: codigo, error: null }
-              : { resultado: 'error_http', codigoEstado: codigo, error: `el receptor respondió ${codigo}` },
-          );
+          if (agentes) {
+            // Para devolver la conexión al agente hay que leer la respuesta entera: se descarta, con un tope.
+            let leidos = 0;
+            const cortarCuerpo = setTimeout(() => respuesta.destroy(), tiempoMaximoMs);
+            cortarCuerpo.unref();
+            respuesta.on('data', (trozo: Buffer) => {
+              leidos += trozo.length;
+              if (leidos > CUERPO_RESPUESTA_MAXIMO) respuesta.destroy();
+            });
+            respuesta.on('close', () => clearTimeout(cortarCuerpo));
+            respuesta.on('error', () => undefined);
+          } else {
+            // Solo cuenta el estado: el cuerpo de la respuesta no se lee.
+            respuesta.destroy();
+            peticion.destroy();
+          }
+          fin({
+            tipo: 'envio',
+            envio:
+              codigo >= 200 && codigo < 300
+                ? { resultado: 'exitoso', codigoEstado: codigo, error: null }
+                : { resultado: 'error_http', codigoEstado: codigo, error: `el receptor respondió ${codigo}` },
+          });
         },
       );
-      const reloj = setTimeout(() => {
+      peticion.on('socket', () => {
+        if (!peticion.reusedSocket) tiempos.conexiones += 1;
+      });
+      const alAgotar = () => {
         peticion.destroy();
-        fin({ resultado: 'tiempo_agotado', codigoEstado: null, error: `sin respuesta en ${tiempoMaximoMs} ms` });
-      }, tiempoMaximoMs);
+        fin({ tipo: 'envio', envio: { resultado: 'tiempo_agotado', codigoEstado: null, error: `sin respuesta en ${tiempoMaximoMs} ms` } });
+      };
       const alCortar = () => {
         peticion.destroy();
-        fin({ resultado: 'error_red', codigoEstado: null, error: 'envío cortado al apagarse el proceso' });
+        fin({ tipo: 'envio', envio: { resultado: 'error_red', codigoEstado: null, error: 'envío cortado al apagarse el proceso' } });
       };
+      if (senalTiempo.aborted) return alAgotar();
       senal.addEventListener('abort', alCortar);
-      peticion.on('error', (error: NodeJS.ErrnoException) =>
-        fin({ resultado: 'error_red', codigoEstado: null, error: error.code ? `${error.code}: ${error.message}` : error.message }),
-      );
+      senalTiempo.addEventListener('abort', alAgotar);
+      peticion.on('error', (error: NodeJS.ErrnoException) => {
+        const envio: Envio = {
+          resultado: 'error_red',
+          codigoEstado: null,
+          error: error.code ? `${error.code}: ${error.message}` : error.message,
+        };
+        const cerradaAlReutilizar = peticion.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+        fin(cerradaAlReutilizar ? { tipo: 'reutilizada-cerrada', error: envio } : { tipo: 'envio', envio });
+      });
       peticion.end(cuerpo);
     });
   }
@@ -412,13 +664,22 @@ export function iniciarRepartidorWebhooks(opciones: OpcionesRepartidorWebhooks):
   const ejecucion = bucle();
 
   return {
-    contadores: () => ({ intentos: { ...intentos }, desactivados, generadas, fallosRonda, enVuelo: envios.size }),
+    contadores: () => ({
+      intentos: { ...intentos },
+      desactivados,
+      generadas,
+      fallosRonda,
+      enVuelo: envios.size,
+      tiempos: { ...tiempos },
+    }),
     async detener() {
       parado = true;
       despertar();
       await ejecucion;
       for (const corte of cortes) corte.abort();
       await Promise.allSettled([...envios]);
+      agentes?.http.destroy();
+      agentes?.https.destroy();
     },
   };
 }
