@@ -274,7 +274,13 @@ try {
   for (const svc of servicios) {
     const c = construidos[svc];
     decir(`${svc}: ${c.df.cmd.join(' ')} en ${c.df.workdir} (usuario de la imagen: ${c.df.usuario})`);
-    const r = await arrancar(svc, c.df, c.app, { DATABASE_URL: postgres.url });
+    // Con las trazas encendidas como en infra/docker-compose.yml (OTLP hacia Jaeger; aquí no escucha nadie):
+    // el SDK de OpenTelemetry, que solo se carga encendido, tiene que estar en la carpeta podada.
+    const r = await arrancar(svc, c.df, c.app, {
+      DATABASE_URL: postgres.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      OTEL_SERVICE_NAME: `aeropartners-pagos-${svc}`,
+    });
     resumen.push({ svc, ...c, ...r });
     decir(`${svc}: /health ${r.cuerpo ?? 'SIN RESPUESTA'} en ${r.arranqueMs} ms; ${r.healthcheck}; SIGTERM → ${r.salida}`);
   }
