@@ -7,10 +7,10 @@
 // responde 204 a los BENCH_RETARDO_MS (0 = al instante; un receptor real en internet tarda decenas o
 // cientos de milisegundos) y deduplica por `webhook-id`:
 //   - «antes»: la configuración de antes (4 en vuelo por webhook, 32 en total, una conexión nueva por
-//     envío y una sentencia por intento anotado);
+//     envío, una sentencia por intento anotado y el sondeo entero aunque haya trabajo);
 //   - «después»: la configuración por defecto (conexiones persistentes, anotación por tandas y los
 //     límites por defecto de WEBHOOKS_POR_DESTINO y WEBHOOKS_CONCURRENCIA);
-//   - y las intermedias: «antes» con solo uno de los cambios (persistentes, tandas, limites).
+//   - y las intermedias: «antes» con solo uno de los cambios (persistentes, tandas, limites, sondeo).
 // Cada fase mide dos cosas:
 //   1. drenaje: BENCH_ATRASO eventos ya registrados antes de arrancar el repartidor → entregas/s hasta
 //      vaciarlos (la capacidad);
@@ -44,17 +44,18 @@ const POOL = entero('BENCH_POOL', 4);
 const RETARDO_MS = entero('BENCH_RETARDO_MS', 0, 0);
 const decir = (texto) => process.stdout.write(`${texto}\n`);
 
-const ANTES = { concurrencia: 32, porDestino: 4, conexionesPersistentes: false, loteAnotaciones: 1 };
-// Las intermedias separan lo que aporta cada cambio: conexiones persistentes solas, tandas solas, y los
-// límites nuevos sin lo demás.
+const ANTES = { concurrencia: 32, porDestino: 4, conexionesPersistentes: false, loteAnotaciones: 1, sondeoActivoMs: 500 };
+// Las intermedias separan lo que aporta cada cambio: conexiones persistentes solas, tandas solas, los
+// límites nuevos sin lo demás, y el sondeo corto mientras hay trabajo.
 const FASES = {
   antes: ANTES,
   persistentes: { ...ANTES, conexionesPersistentes: true },
   tandas: { ...ANTES, loteAnotaciones: 200 },
   limites: { ...ANTES, concurrencia: 128, porDestino: 16 },
+  sondeo: { ...ANTES, sondeoActivoMs: 50 },
   despues: {},
 };
-const ELEGIDAS = (process.env.BENCH_FASES ?? 'antes,persistentes,tandas,limites,despues').split(',').map((f) => f.trim());
+const ELEGIDAS = (process.env.BENCH_FASES ?? 'antes,persistentes,tandas,limites,sondeo,despues').split(',').map((f) => f.trim());
 for (const f of ELEGIDAS) {
   if (!(f in FASES)) {
     process.stderr.write(`BENCH_FASES: fase desconocida «${f}» (hay: ${Object.keys(FASES).join(', ')})\n`);
