@@ -4,6 +4,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { comandoMigrar } from '../cli/comando-migrar.js';
 import { crearBaseDePrueba } from '../testing/index.js';
+import { borrarBase } from '../testing/base-de-prueba.js';
 import { ejecutarComoAdmin } from '../testing/postgres-para-tests.js';
 import { urlConBase } from '../testing/url-con-base.js';
 import { MIGRACIONES, migrarHastaLaUltima } from './migrar.js';
@@ -18,7 +19,7 @@ async function baseVacia(): Promise<string> {
   const admin = inject('urlPostgresAdmin');
   const nombre = `vacia_${randomBytes(6).toString('hex')}`;
   await ejecutarComoAdmin(admin, `CREATE DATABASE "${nombre}"`);
-  alCerrar.push(() => ejecutarComoAdmin(admin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`));
+  alCerrar.push(() => borrarBase(admin, nombre));
   return urlConBase(admin, nombre);
 }
 

@@ -43,12 +43,16 @@ export async function crearBaseDePrueba(): Promise<BaseDePrueba> {
     url,
     nombre,
     cerrar() {
-      cierre ??= esperarDesconexiones(urlAdmin, nombre).then(() =>
-        ejecutarComoAdmin(urlAdmin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`),
-      );
+      cierre ??= borrarBase(urlAdmin, nombre);
       return cierre;
     },
   };
+}
+
+/** Borra una base de los tests (`DROP … WITH (FORCE)`) tras dejar que se despidan las conexiones que se cierran. */
+export async function borrarBase(urlAdmin: string, nombre: string): Promise<void> {
+  await esperarDesconexiones(urlAdmin, nombre);
+  await ejecutarComoAdmin(urlAdmin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`);
 }
 
 /**

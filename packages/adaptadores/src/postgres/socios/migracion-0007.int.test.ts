@@ -4,6 +4,7 @@ import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { uuidv7 } from '../../ids/uuidv7.js';
+import { borrarBase } from '../../testing/base-de-prueba.js';
 import { ejecutarComoAdmin } from '../../testing/postgres-para-tests.js';
 import { urlConBase } from '../../testing/url-con-base.js';
 import { MIGRACIONES, migrarHastaLaUltima } from '../migrar.js';
@@ -19,7 +20,7 @@ describe('migración 0007 sobre una base con pagos', () => {
     const admin = inject('urlPostgresAdmin');
     const nombre = `m0007_${randomBytes(6).toString('hex')}`;
     await ejecutarComoAdmin(admin, `CREATE DATABASE "${nombre}"`);
-    cierres.push(() => ejecutarComoAdmin(admin, `DROP DATABASE IF EXISTS "${nombre}" WITH (FORCE)`));
+    cierres.push(() => borrarBase(admin, nombre));
     const url = urlConBase(admin, nombre);
     // biome-ignore lint/suspicious/noExplicitAny: el esquema cambia a mitad del test
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1 }) }) });
