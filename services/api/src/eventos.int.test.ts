@@ -37,6 +37,7 @@ interface Instancia {
   readonly url: string;
   readonly puerto: number;
   readonly persistencia: PersistenciaPostgres;
+  readonly escucha: EscuchaEventos;
   estado: EstadoStreams | undefined;
   cerrar(): Promise<void>;
 }
@@ -84,6 +85,7 @@ async function levantar(): Promise<Instancia> {
     url: `http://127.0.0.1:${puerto}`,
     puerto,
     persistencia,
+    escucha,
     async cerrar() {
       await new Promise<void>((fin) => {
         servidor?.close(() => fin());
@@ -298,6 +300,34 @@ describe('GET /eventos/stream', () => {
     // Latido.
     await hasta(() => segundo.recibidos.some((e) => e.comentarios.includes('latido')), 'un latido');
     segundo.cortar();
+  });
+
+  it('varios clientes de un socio son una suscripción LISTEN; una ráfaga de lotes les llega entera, en orden y una vez', async () => {
+    const socio = await crearSocio();
+    // Los streams de los tests anteriores, cortados, ya soltados: la cuenta de suscripciones parte de aquí.
+    await hasta(() => b.estado?.abiertos === 0, 'que B suelte los streams de los tests anteriores');
+    const suscritosAntes = b.escucha.suscritos;
+    const streams = Array.from({ length: 5 }, () => abrirStream(b.url, socio.clave, {}, '?despues_de=0'));
+    await hasta(() => streams.every((s) => s.recibidos.length > 0), 'las cabeceras de los 5 streams');
+    expect(b.escucha.suscritos - suscritosAntes).toBe(1);
+    // 60 pagos de 6 escritores a la vez por la otra instancia: muchos lotes y avisos seguidos, agrupados en B.
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, w) => {
+          const propios: string[] = [];
+          for (let i = 0; i < 10; i += 1) propios.push((await crearPago(a.url, socio.clave, `R-${w}-${i}`)).id);
+          return propios;
+        }),
+      )
+    ).flat();
+    await hasta(() => streams.every((s) => s.eventos().length >= 60), 'los 60 eventos en los 5 streams');
+    await esperar(300);
+    for (const s of streams) {
+      expect(s.eventos().map((e) => Number(e.id))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+      expect(new Set(s.eventos().map((e) => (JSON.parse(e.data ?? '{}') as Json).sujeto))).toEqual(new Set(ids));
+    }
+    for (const s of streams) s.cortar();
+    await hasta(() => b.escucha.suscritos === suscritosAntes, 'la baja de la suscripción del socio');
   });
 
   it('sin Last-Event-ID ni despues_de empieza por los nuevos', async () => {
