@@ -1,6 +1,7 @@
 import { TipoEventoPago, type CambioPago, type Trazabilidad } from '@aeropartners/dominio';
 import { COLUMNAS_PAGO } from './fila-pago.js';
 import { eventoAFila } from './serializacion-eventos.js';
+import { CTES_CREDENCIAL_AUTORIZADA } from './credencial-en-lote.js';
 
 /**
  * SQL de las escrituras del repositorio. Cada escritura es UNA sentencia (un viaje de ida y vuelta y
@@ -62,26 +63,7 @@ WITH ${EVENTOS},
       AS e(id, id_socio, clave_idempotencia, id_afiliado, monto_unidades, moneda, referencia_pago, estado, version,
            fecha_creacion, fecha_actualizacion, modo, id_clave, comprobar, orden)
   ),
-  socios_activos AS MATERIALIZED (
-    SELECT s.id FROM socios s
-    WHERE s.id IN (SELECT id_socio FROM entrada WHERE comprobar) AND s.estado = 'activo'
-    ORDER BY s.id
-    FOR SHARE OF s
-  ),
-  claves_vigentes AS MATERIALIZED (
-    SELECT c.id, c.id_socio, c.modo FROM claves_api c
-    WHERE c.id IN (SELECT id_clave FROM entrada WHERE comprobar AND id_clave IS NOT NULL)
-      AND c.revocada_en IS NULL AND (c.expira_en IS NULL OR c.expira_en > now())
-    ORDER BY c.id
-    FOR SHARE OF c
-  ),
-  autorizada AS MATERIALIZED (
-    SELECT e.* FROM entrada e
-    WHERE NOT e.comprobar
-       OR (e.id_socio IN (SELECT id FROM socios_activos)
-           AND (e.id_clave IS NULL
-                OR EXISTS (SELECT 1 FROM claves_vigentes c WHERE c.id = e.id_clave AND c.id_socio = e.id_socio AND c.modo = e.modo)))
-  ),
+  ${CTES_CREDENCIAL_AUTORIZADA},
   previos AS (
     SELECT ${COLUMNAS_PAGO} FROM pagos
     WHERE (id_socio, modo, clave_idempotencia) IN (SELECT id_socio, modo, clave_idempotencia FROM autorizada)

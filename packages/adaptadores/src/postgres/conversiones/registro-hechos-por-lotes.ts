@@ -4,6 +4,7 @@ import { AgrupadorPorLotes, type MetricasAgrupador, type Pendiente } from '../ag
 import type { PoolPostgres } from '../pool-postgres.js';
 import { SQL_ESTADO_CREDENCIAL, conReintentos, esErrorDeDatos } from '../sentencias-escritura.js';
 import { idAgregadoConversion } from './filas.js';
+import { CTES_CREDENCIAL_AUTORIZADA } from '../credencial-en-lote.js';
 
 /** Tipo del evento de outbox que lleva un hecho de conversión al consumidor. */
 export const TIPO_EVENTO_HECHO = 'HechoConversionRecibido';
@@ -35,26 +36,7 @@ WITH entrada AS (
     AS e(id_socio, modo, id_evento, id_conversion, tipo, id_afiliado, monto_unidades, moneda, ocurrido_en, version, motivo,
          huella, id_mensaje, id_correlacion, id_agregado, payload, metadatos, comprobar, id_clave, orden)
 ),
-socios_activos AS MATERIALIZED (
-  SELECT s.id FROM socios s
-  WHERE s.id IN (SELECT id_socio FROM entrada WHERE comprobar) AND s.estado = 'activo'
-  ORDER BY s.id
-  FOR SHARE OF s
-),
-claves_vigentes AS MATERIALIZED (
-  SELECT c.id, c.id_socio, c.modo FROM claves_api c
-  WHERE c.id IN (SELECT id_clave FROM entrada WHERE comprobar AND id_clave IS NOT NULL)
-    AND c.revocada_en IS NULL AND (c.expira_en IS NULL OR c.expira_en > now())
-  ORDER BY c.id
-  FOR SHARE OF c
-),
-autorizada AS MATERIALIZED (
-  SELECT e.* FROM entrada e
-  WHERE NOT e.comprobar
-     OR (e.id_socio IN (SELECT id FROM socios_activos)
-         AND (e.id_clave IS NULL
-              OR EXISTS (SELECT 1 FROM claves_vigentes c WHERE c.id = e.id_clave AND c.id_socio = e.id_socio AND c.modo = e.modo)))
-),
+${CTES_CREDENCIAL_AUTORIZADA},
 previos AS MATERIALIZED (
   SELECT h.id_socio, h.modo, h.id_evento, h.huella, h.id_conversion FROM hechos_conversion h
   WHERE (h.id_socio, h.modo, h.id_evento) IN (SELECT id_socio, modo, id_evento FROM autorizada)
