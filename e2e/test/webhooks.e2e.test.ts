@@ -85,9 +85,14 @@ describe('webhooks con procesos reales', () => {
       60_000,
     );
 
-    // Todos los eventos de pago del feed del socio (el del modo anónimo de la topología).
-    const feed = await t.get<{ eventos: Json[] }>('/eventos?limite=500&tipo=pago.*');
-    const esperados = feed.cuerpo.eventos;
+    // Todos los eventos de pago del feed del socio (el del modo anónimo de la topología). El asignador numera
+    // el último cambio de cada pago un momento después de confirmarse: se espera a verlo en el feed.
+    const leerFeed = async () => (await t.get<{ eventos: Json[] }>('/eventos?limite=500&tipo=pago.*')).cuerpo.eventos;
+    let esperados = await leerFeed();
+    for (let i = 0; i < 250 && esperados.length < pagos.length * 3; i++) {
+      await esperar(20);
+      esperados = await leerFeed();
+    }
     expect(esperados.length).toBeGreaterThanOrEqual(pagos.length * 3);
     const aceptados = () => new Set(recibidas.filter((x) => x.respondida === 200).map((x) => JSON.parse(x.cuerpo).secuencia as number));
     for (let i = 0; i < 1500 && aceptados().size < esperados.length; i++) await esperar(20);
