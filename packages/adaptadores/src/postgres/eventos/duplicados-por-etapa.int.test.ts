@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as esperar } from 'node:timers/promises';
-import { crearConsumidor, crearManejadorEventos, crearManejadorRegistrarHecho, crearRelay } from '@aeropartners/aplicacion';
+import { crearConsumidor, crearManejadorEventos, crearManejadorRegistrarHecho, crearRelay, type Broker } from '@aeropartners/aplicacion';
 import { Dinero, ReglaComision, crearPago, type Ambito, type CambioPago, type SolicitudCobro } from '@aeropartners/dominio';
 import { PulsarFalso } from '@aeropartners/contratos/pulsar';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,6 +56,41 @@ function nuevoPago(ambito: Ambito): CambioPago {
   );
   if (!r.ok) throw new Error(JSON.stringify(r.error));
   return r.valor;
+}
+
+/**
+ * Un relay líder real (con su cerca) sobre `broker` que anota en `registrador` cada republicación que el broker
+ * descartó: la etapa «broker» del registro, como en el servicio outbox.
+ */
+async function relayQueAnota(o: {
+  readonly url: string;
+  readonly claveCerrojo: number;
+  readonly tamanoLote: number;
+  readonly outbox: PostgresAlmacenOutbox;
+  readonly broker: Pick<Broker, 'crearPublicador'>;
+  readonly registrador: RegistradorDuplicados;
+}) {
+  const lider = await LiderRelay.esperar(
+    { url: o.url, claveCerrojo: o.claveCerrojo, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} },
+    new AbortController().signal,
+  );
+  cierres.push(() => lider!.cerrar());
+  const relay = crearRelay({
+    almacen: o.outbox,
+    publicador: await o.broker.crearPublicador(PRODUCTOR),
+    aMensaje: sobreDeFila,
+    cerca: lider!.cerca,
+    tamanoLote: o.tamanoLote,
+    esperarAviso: async () => {},
+    intervaloSondeoMs: 1,
+    backoffBaseMs: 1,
+    backoffMaximoMs: 1,
+    alPublicar: (filas, resultados) => {
+      for (const d of duplicadosEnElBroker(filas, resultados)) o.registrador.anotar(d);
+    },
+  });
+  expect(await relay.preparar()).toEqual({ tipo: 'listo', renumeradas: 0 });
+  return relay;
 }
 
 async function hasta(comprobar: () => Promise<boolean> | boolean, descripcion: string): Promise<void> {
@@ -116,26 +151,7 @@ describe('duplicados absorbidos en cada etapa, en el registro de eventos del soc
     const outbox = new PostgresAlmacenOutbox(p.pool);
     const primeraVida = await outbox.reclamar(PRODUCTOR, 5);
     await (await broker.crearPublicador(PRODUCTOR)).publicar(primeraVida.map(sobreDeFila));
-    const lider = await LiderRelay.esperar(
-      { url: base.url, claveCerrojo: 4242, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} },
-      new AbortController().signal,
-    );
-    cierres.push(() => lider!.cerrar());
-    const relay = crearRelay({
-      almacen: outbox,
-      publicador: await broker.crearPublicador(PRODUCTOR),
-      aMensaje: sobreDeFila,
-      cerca: lider!.cerca,
-      tamanoLote: 3,
-      esperarAviso: async () => {},
-      intervaloSondeoMs: 1,
-      backoffBaseMs: 1,
-      backoffMaximoMs: 1,
-      alPublicar: (filas, resultados) => {
-        for (const d of duplicadosEnElBroker(filas, resultados)) registrador.anotar(d);
-      },
-    });
-    expect(await relay.preparar()).toEqual({ tipo: 'listo', renumeradas: 0 });
+    const relay = await relayQueAnota({ url: base.url, claveCerrojo: 4242, tamanoLote: 3, outbox, broker, registrador });
 
     // Broker → consumidor: cada mensaje llega dos veces; la pasarela rechaza el primer pago de cada socio y
     // cobra los demás (hay PagoExitoso y PagoFallido).
@@ -303,26 +319,7 @@ describe('duplicados absorbidos en cada etapa, en el registro de eventos del soc
     const muerto = await broker.crearPublicador(PRODUCTOR);
     expect(await muerto.publicar(primeraVida.map(sobreDeFila))).toEqual(['aceptado', 'aceptado', 'aceptado']);
     await muerto.cerrar();
-    const lider = await LiderRelay.esperar(
-      { url: base.url, claveCerrojo: 4343, canal: 'outbox_nuevo', intervaloEsperaMs: 50, alPerder: () => {} },
-      new AbortController().signal,
-    );
-    cierres.push(() => lider!.cerrar());
-    const relay = crearRelay({
-      almacen: outbox,
-      publicador: await broker.crearPublicador(PRODUCTOR),
-      aMensaje: sobreDeFila,
-      cerca: lider!.cerca,
-      tamanoLote: 10,
-      esperarAviso: async () => {},
-      intervaloSondeoMs: 1,
-      backoffBaseMs: 1,
-      backoffMaximoMs: 1,
-      alPublicar: (filas, resultados) => {
-        for (const d of duplicadosEnElBroker(filas, resultados)) registrador.anotar(d);
-      },
-    });
-    expect(await relay.preparar()).toEqual({ tipo: 'listo', renumeradas: 0 });
+    const relay = await relayQueAnota({ url: base.url, claveCerrojo: 4343, tamanoLote: 10, outbox, broker, registrador });
     while ((await relay.publicarUnLote()).tipo === 'publicado');
     expect(falso.estadisticas.descartadosPorDuplicado).toBe(3);
 
