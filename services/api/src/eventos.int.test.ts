@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { setTimeout as esperar } from 'node:timers/promises';
 import {
   EscuchaEventos,
@@ -15,13 +15,13 @@ import {
   type PersistenciaPostgres,
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
 import type { EstadoStreams } from './rutas-eventos.js';
 import { nuevoIdSolicitud } from './solicitud.js';
+import { servirEnPuertoLibre } from '../test/servidor-de-prueba.js';
 
 /**
  * El feed y el stream de eventos sobre PostgreSQL real y DOS instancias de la API (cada una con su pool,
@@ -77,20 +77,14 @@ async function levantar(): Promise<Instancia> {
       duplicadoAbsorbido: (duplicado) => duplicados.anotar(duplicado),
     },
   });
-  let servidor: ServerType | undefined;
-  const puerto = await new Promise<number>((resolver) => {
-    servidor = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolver(info.port));
-  });
+  const servidor = await servirEnPuertoLibre(app.fetch);
   return Object.assign(instancia, {
-    url: `http://127.0.0.1:${puerto}`,
-    puerto,
+    url: servidor.url,
+    puerto: servidor.puerto,
     persistencia,
     escucha,
     async cerrar() {
-      await new Promise<void>((fin) => {
-        servidor?.close(() => fin());
-        if (servidor && 'closeAllConnections' in servidor) servidor.closeAllConnections();
-      });
+      await servidor.cerrar();
       await duplicados.cerrar();
       await asignador.detener();
       await escucha.cerrar();

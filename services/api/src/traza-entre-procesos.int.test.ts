@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import {
   LiderRelay,
   PostgresAdministracionSocios,
@@ -23,7 +22,6 @@ import {
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
 import { crearConsumidor, crearManejadorEventos, crearRelay, type Consumidor } from '@aeropartners/aplicacion';
-import { serve, type ServerType } from '@hono/node-server';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +29,7 @@ import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
 import { nuevoIdSolicitud } from './solicitud.js';
+import { servirEnPuertoLibre, type ServidorDePrueba } from '../test/servidor-de-prueba.js';
 
 /**
  * Una traza a través de las tres etapas (issue 13, punto 7), con un exportador en memoria: la API real
@@ -53,7 +52,7 @@ let base: BaseDePrueba;
 let persistencia: PersistenciaPostgres;
 let autenticador: PostgresAutenticadorDeClaves;
 let broker: PostgresBroker;
-let servidor: ServerType | undefined;
+let servidor: ServidorDePrueba | undefined;
 let url: string;
 const cierres: (() => Promise<unknown>)[] = [];
 
@@ -74,18 +73,13 @@ beforeAll(async () => {
     nuevoIdSolicitud,
     limiteRps: 1_000_000,
   });
-  const puerto = await new Promise<number>((resolver) => {
-    servidor = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolver(info.port));
-  });
-  url = `http://127.0.0.1:${puerto}`;
+  servidor = await servirEnPuertoLibre(app.fetch);
+  url = servidor.url;
 });
 
 afterAll(async () => {
   for (const cerrar of cierres.reverse()) await cerrar().catch(() => undefined);
-  await new Promise<void>((fin) => {
-    servidor?.close(() => fin());
-    if (servidor && 'closeAllConnections' in servidor) servidor.closeAllConnections();
-  });
+  await servidor?.cerrar();
   await broker?.cerrar();
   await autenticador?.cerrar();
   await persistencia?.cerrar();

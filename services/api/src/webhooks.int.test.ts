@@ -22,13 +22,13 @@ import {
 } from '@aeropartners/adaptadores';
 import { crearBaseDePrueba, type BaseDePrueba } from '@aeropartners/adaptadores/testing';
 import { crearManejadorRegistrarHecho } from '@aeropartners/aplicacion';
-import { serve, type ServerType } from '@hono/node-server';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loggerEnMemoria } from '../test/app-de-prueba.js';
 import { crearApp } from './app.js';
 import { crearManejadores } from './manejadores.js';
 import { nuevoIdSolicitud } from './solicitud.js';
+import { servirEnPuertoLibre, type ServidorDePrueba } from '../test/servidor-de-prueba.js';
 
 /**
  * Las rutas de webhooks sobre PostgreSQL real, la API servida en un puerto real, el asignador de eventos y
@@ -43,7 +43,7 @@ let persistencia: PersistenciaPostgres;
 let autenticador: PostgresAutenticadorDeClaves;
 let asignador: AsignadorEnMarcha;
 let repartidor: RepartidorEnMarcha;
-let servidor: ServerType | undefined;
+let servidor: ServidorDePrueba | undefined;
 let url: string;
 const cierres: (() => Promise<void>)[] = [];
 
@@ -94,18 +94,13 @@ beforeAll(async () => {
   });
   estricta = app(false);
   const permisiva = app(true);
-  const puerto = await new Promise<number>((resolver) => {
-    servidor = serve({ fetch: permisiva.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolver(info.port));
-  });
-  url = `http://127.0.0.1:${puerto}`;
+  servidor = await servirEnPuertoLibre(permisiva.fetch);
+  url = servidor.url;
 });
 
 afterAll(async () => {
   for (const cerrar of cierres.reverse()) await cerrar().catch(() => undefined);
-  await new Promise<void>((fin) => {
-    servidor?.close(() => fin());
-    if (servidor && 'closeAllConnections' in servidor) servidor.closeAllConnections();
-  });
+  await servidor?.cerrar();
   await repartidor?.detener();
   await asignador?.detener();
   await autenticador?.cerrar();
